@@ -1,0 +1,287 @@
+"""The table of served resources: group, version, kind, plural, scope, short names, subresources.
+
+This is the one place that says what the API server serves. Discovery, OpenAPI, the protobuf
+decoder, the printers and the generic registry all read it; nothing else hard-codes a resource.
+Models (``skiff.api.types``) are looked up by group/version/kind through ``skiff.api.types.model_for``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = [
+    "RESOURCES",
+    "GroupVersion",
+    "ResourceInfo",
+    "by_gvk",
+    "by_resource",
+    "group_versions",
+    "lookup",
+]
+
+ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+SUB_VERBS = ("get", "patch", "update")
+
+
+@dataclass(frozen=True)
+class GroupVersion:
+    group: str
+    version: str
+
+    @property
+    def api_version(self) -> str:
+        """``v1`` for the core group, ``group/version`` otherwise."""
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def path_prefix(self) -> str:
+        """``/api/v1`` for the core group, ``/apis/group/version`` otherwise."""
+        return f"/apis/{self.group}/{self.version}" if self.group else f"/api/{self.version}"
+
+
+@dataclass(frozen=True)
+class Subresource:
+    name: str
+    kind: str
+    group: str = ""  # empty: same group/version as the parent
+    version: str = ""
+    verbs: tuple[str, ...] = SUB_VERBS
+
+
+@dataclass(frozen=True)
+class ResourceInfo:
+    """One served resource (a kind at one group/version)."""
+
+    group: str
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool
+    short_names: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    subresources: tuple[Subresource, ...] = ()
+    verbs: tuple[str, ...] = ALL_VERBS
+    # The group/version objects of this resource are stored in (several versions may be served).
+    storage_version: str = ""
+    # Whether spec changes bump metadata.generation (kinds with a spec/status split).
+    has_status: bool = False
+    singular: str = field(default="")
+
+    @property
+    def gv(self) -> GroupVersion:
+        return GroupVersion(self.group, self.version)
+
+    @property
+    def api_version(self) -> str:
+        return self.gv.api_version
+
+    @property
+    def list_kind(self) -> str:
+        return self.kind + "List"
+
+    @property
+    def singular_name(self) -> str:
+        return self.singular or self.kind.lower()
+
+    @property
+    def group_resource(self) -> str:
+        """``pods`` or ``deployments.apps``: the form used in error messages."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def stored_version(self) -> str:
+        return self.storage_version or self.version
+
+    def subresource(self, name: str) -> Subresource | None:
+        for sub in self.subresources:
+            if sub.name == name:
+                return sub
+        return None
+
+
+def _status(kind: str) -> Subresource:
+    return Subresource("status", kind)
+
+
+_SCALE = Subresource("scale", "Scale", "autoscaling", "v1")
+
+
+def _r(
+    gv: str,
+    kind: str,
+    plural: str,
+    *,
+    namespaced: bool = True,
+    short: tuple[str, ...] = (),
+    cats: tuple[str, ...] = (),
+    status: bool = False,
+    scale: bool = False,
+    extra: tuple[Subresource, ...] = (),
+    storage_version: str = "",
+    verbs: tuple[str, ...] = ALL_VERBS,
+) -> ResourceInfo:
+    group, _, version = gv.rpartition("/")
+    subs: list[Subresource] = []
+    if status:
+        subs.append(_status(kind))
+    if scale:
+        subs.append(_SCALE)
+    subs.extend(extra)
+    return ResourceInfo(
+        group=group,
+        version=version,
+        kind=kind,
+        plural=plural,
+        namespaced=namespaced,
+        short_names=short,
+        categories=cats,
+        subresources=tuple(subs),
+        verbs=verbs,
+        storage_version=storage_version,
+        has_status=status,
+    )
+
+
+_ALL = ("all",)
+
+RESOURCES: tuple[ResourceInfo, ...] = (
+    # core/v1
+    _r(
+        "v1",
+        "Namespace",
+        "namespaces",
+        namespaced=False,
+        short=("ns",),
+        status=True,
+        extra=(Subresource("finalize", "Namespace", verbs=("update",)),),
+        verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
+    ),
+    _r("v1", "Node", "nodes", namespaced=False, short=("no",), status=True),
+    _r(
+        "v1",
+        "Pod",
+        "pods",
+        short=("po",),
+        cats=_ALL,
+        status=True,
+        extra=(
+            Subresource("binding", "Binding", verbs=("create",)),
+            Subresource("eviction", "Eviction", "policy", "v1", verbs=("create",)),
+        ),
+    ),
+    _r(
+        "v1",
+        "Service",
+        "services",
+        short=("svc",),
+        cats=_ALL,
+        status=True,
+        verbs=("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"),
+    ),
+    _r("v1", "Endpoints", "endpoints", short=("ep",)),
+    _r("v1", "ConfigMap", "configmaps", short=("cm",)),
+    _r("v1", "Secret", "secrets"),
+    _r("v1", "Event", "events", short=("ev",)),
+    _r("v1", "ServiceAccount", "serviceaccounts", short=("sa",)),
+    _r(
+        "v1",
+        "ReplicationController",
+        "replicationcontrollers",
+        short=("rc",),
+        cats=_ALL,
+        status=True,
+        scale=True,
+    ),
+    # apps/v1
+    _r(
+        "apps/v1",
+        "Deployment",
+        "deployments",
+        short=("deploy",),
+        cats=_ALL,
+        status=True,
+        scale=True,
+    ),
+    _r("apps/v1", "ReplicaSet", "replicasets", short=("rs",), cats=_ALL, status=True, scale=True),
+    _r("apps/v1", "DaemonSet", "daemonsets", short=("ds",), cats=_ALL, status=True),
+    _r(
+        "apps/v1", "StatefulSet", "statefulsets", short=("sts",), cats=_ALL, status=True, scale=True
+    ),
+    _r("apps/v1", "ControllerRevision", "controllerrevisions"),
+    # batch/v1
+    _r("batch/v1", "Job", "jobs", cats=_ALL, status=True),
+    _r("batch/v1", "CronJob", "cronjobs", short=("cj",), cats=_ALL, status=True),
+    # autoscaling: v2 is stored, v1 converted on the way in and out
+    _r(
+        "autoscaling/v2",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        short=("hpa",),
+        cats=_ALL,
+        status=True,
+    ),
+    _r(
+        "autoscaling/v1",
+        "HorizontalPodAutoscaler",
+        "horizontalpodautoscalers",
+        short=("hpa",),
+        cats=_ALL,
+        status=True,
+        storage_version="v2",
+    ),
+    _r(
+        "autoscaling.k8s.io/v1",
+        "VerticalPodAutoscaler",
+        "verticalpodautoscalers",
+        short=("vpa",),
+        status=True,
+    ),
+    # coordination, discovery, networking, policy, scheduling, rbac
+    _r("coordination.k8s.io/v1", "Lease", "leases"),
+    _r("discovery.k8s.io/v1", "EndpointSlice", "endpointslices"),
+    _r("networking.k8s.io/v1", "Ingress", "ingresses", short=("ing",), status=True),
+    _r("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", short=("netpol",)),
+    _r("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", short=("pdb",), status=True),
+    _r("scheduling.k8s.io/v1", "PriorityClass", "priorityclasses", namespaced=False, short=("pc",)),
+    _r("rbac.authorization.k8s.io/v1", "Role", "roles"),
+    _r("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", namespaced=False),
+    _r("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings"),
+    _r(
+        "rbac.authorization.k8s.io/v1",
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        namespaced=False,
+    ),
+)
+
+_BY_RESOURCE: dict[tuple[str, str, str], ResourceInfo] = {
+    (r.group, r.version, r.plural): r for r in RESOURCES
+}
+_BY_GVK: dict[tuple[str, str, str], ResourceInfo] = {
+    (r.group, r.version, r.kind): r for r in RESOURCES
+}
+
+
+def by_resource(group: str, version: str, plural: str) -> ResourceInfo | None:
+    """The resource served at ``/apis/group/version/plural`` (core group: ``group == ""``)."""
+    return _BY_RESOURCE.get((group, version, plural))
+
+
+def by_gvk(group: str, version: str, kind: str) -> ResourceInfo | None:
+    return _BY_GVK.get((group, version, kind))
+
+
+def lookup(api_version: str, kind: str) -> ResourceInfo | None:
+    """The resource for an object's ``apiVersion`` and ``kind``."""
+    group, _, version = api_version.rpartition("/")
+    return _BY_GVK.get((group, version, kind))
+
+
+def group_versions() -> list[GroupVersion]:
+    """Served group/versions in preference order (first version of a group is preferred)."""
+    seen: list[GroupVersion] = []
+    for r in RESOURCES:
+        gv = GroupVersion(r.group, r.version)
+        if gv not in seen:
+            seen.append(gv)
+    return seen

@@ -1,0 +1,87 @@
+"""Base model and shared scalar types for every API model.
+
+Conventions every model in ``skiff.api.types`` follows (the patch engine, the OpenAPI generator and
+the model-parity test rely on them):
+
+- Python attribute names are snake_case; the wire name is the ``alias`` (camelCase, exactly as in
+  Kubernetes). ``populate_by_name`` lets code build models by attribute name.
+- Every optional field defaults to ``None`` and is omitted on output (``to_wire`` drops ``None``),
+  like Go's ``omitempty``. Fields Kubernetes marks required have no default.
+- List and map fields carry Kubernetes' patch metadata in ``json_schema_extra`` with the upstream
+  extension names, so they show up in OpenAPI verbatim:
+  ``x-kubernetes-patch-strategy`` (``merge``, ``replace``, ``retainKeys``, ``merge,retainKeys``),
+  ``x-kubernetes-patch-merge-key`` (e.g. ``name``), ``x-kubernetes-list-type`` (``atomic``,
+  ``set``, ``map``), ``x-kubernetes-list-map-keys`` (e.g. ``["containerPort", "protocol"]``) and
+  ``x-kubernetes-map-type`` (``atomic`` or ``granular``).
+- Scalars with Kubernetes-specific wire forms use the annotated types below: ``Quantity``,
+  ``IntOrString``, ``Time`` / ``MicroTime`` (RFC 3339 strings), ``RawExtension`` (any JSON object).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
+
+__all__ = [
+    "IntOrString",
+    "KubeModel",
+    "MicroTime",
+    "Quantity",
+    "RawExtension",
+    "Time",
+]
+
+
+class KubeModel(BaseModel):
+    """Base of every API model: camelCase aliases, unknown fields rejected, ``None`` omitted."""
+
+    model_config = ConfigDict(
+        populate_by_name=True,
+        extra="forbid",
+        validate_assignment=False,
+        use_enum_values=True,
+        protected_namespaces=(),
+    )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The object as Kubernetes JSON: camelCase keys, unset fields left out."""
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+def _quantity(value: object) -> object:
+    # Kubernetes accepts numbers for quantities (``cpu: 1``, ``memory: 1.5e9``) and keeps them as
+    # strings on output; booleans are not numbers here.
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    return value
+
+
+Quantity = Annotated[
+    str,
+    BeforeValidator(_quantity),
+    WithJsonSchema({"type": "string", "x-kubernetes-int-or-string": True, "format": "quantity"}),
+]
+"""A resource quantity such as ``100m``, ``1Gi`` or ``2``; numbers on input become strings."""
+
+IntOrString = Annotated[
+    int | str,
+    WithJsonSchema({"x-kubernetes-int-or-string": True, "format": "int-or-string"}),
+]
+"""An integer or a string (ports by number or name, ``maxSurge: 25%``)."""
+
+Time = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+"""An RFC 3339 timestamp with second precision, e.g. ``2025-01-01T00:00:00Z``."""
+
+MicroTime = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
+"""An RFC 3339 timestamp with microsecond precision."""
+
+RawExtension = Annotated[
+    dict[str, Any],
+    WithJsonSchema({"type": "object", "x-kubernetes-preserve-unknown-fields": True}),
+]
+"""An embedded object of any shape."""

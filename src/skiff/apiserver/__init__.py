@@ -1,0 +1,1 @@
+"""The HTTP API server: registry over the store, watch cache, admission, handlers, discovery."""

@@ -1,0 +1,1 @@
+"""kubectl-like CLI helpers (later issues)."""

@@ -1,0 +1,1 @@
+"""Async Kubernetes API client and informer machinery (reflector, informer, workqueue, leader election)."""

@@ -1,0 +1,1 @@
+"""Composition roots: skiff server, apiserver, and the command line entry point."""

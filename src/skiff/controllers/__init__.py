@@ -1,0 +1,1 @@
+"""Controllers (later issues)."""

@@ -1,0 +1,1 @@
+"""Host networking primitives (later issues)."""

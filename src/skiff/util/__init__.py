@@ -1,0 +1,1 @@
+"""Domain-free helpers (clock, back-off, task helpers). Standard library only."""
