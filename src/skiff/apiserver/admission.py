@@ -1,0 +1,243 @@
+"""The admission chain: mutating plugins, then validating plugins, for every write.
+
+Plugins see the object as a dict together with the request's attributes and may change it
+(mutating) or reject it with an ``ApiError`` (validating). Lookups of other objects go through a
+small ``Lookup`` seam that the registry implements, so plugins never touch the store.
+
+Plugins shipped now, in Kubernetes' order:
+- NamespaceLifecycle: refuses objects in missing or terminating namespaces and the deletion of
+  the immortal namespaces.
+- ServiceAccount: gives pods ``serviceAccountName: default`` and checks the account exists.
+- Priority: resolves ``priorityClassName`` (default: the global default class or 0).
+- DefaultTolerationSeconds: pods tolerate ``not-ready``/``unreachable`` NoExecute taints for
+  skiff's 5 s (Kubernetes: 300 s), which is what makes healing fast.
+Room is left for LimitRanger, ResourceQuota and VPA (later issues).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from skiff.api.registry import ResourceInfo
+from skiff.apiserver.auth import UserInfo
+from skiff.apiserver.errors import ApiError, forbidden
+
+__all__ = [
+    "AdmissionChain",
+    "AdmissionRequest",
+    "Lookup",
+    "default_chain",
+]
+
+IMMORTAL_NAMESPACES = ("default", "kube-system", "kube-public")
+DEFAULT_TOLERATION_SECONDS = 5
+SYSTEM_PRIORITY_CLASSES = {
+    "system-node-critical": 2000001000,
+    "system-cluster-critical": 2000000000,
+}
+
+
+class Lookup(Protocol):
+    """Read access the plugins need (implemented by the registry, served from the watch cache)."""
+
+    async def get_object(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None: ...
+
+    async def list_objects(self, kind: str, namespace: str) -> list[dict[str, Any]]: ...
+
+
+@dataclass
+class AdmissionRequest:
+    info: ResourceInfo
+    operation: str  # CREATE, UPDATE, DELETE, CONNECT
+    namespace: str
+    name: str
+    obj: dict[str, Any] | None
+    old: dict[str, Any] | None
+    user: UserInfo
+    subresource: str = ""
+    dry_run: bool = False
+
+
+class Plugin(Protocol):
+    async def admit(self, req: AdmissionRequest, lookup: Lookup) -> None:
+        """Mutate ``req.obj`` in place or raise ApiError. Called only by the chain."""
+        ...
+
+
+class NamespaceLifecycle:
+    async def admit(self, req: AdmissionRequest, lookup: Lookup) -> None:
+        if req.info.kind == "Namespace":
+            if req.operation == "DELETE" and req.name in IMMORTAL_NAMESPACES:
+                raise forbidden(
+                    f'namespaces "{req.name}" is forbidden: this namespace may not be deleted',
+                    req.info,
+                    req.name,
+                )
+            return
+        if not req.info.namespaced or req.operation != "CREATE":
+            return
+        if req.info.kind == "Event" or req.subresource:
+            # Events may be written while a namespace drains (Kubernetes exempts them too)
+            ns = await lookup.get_object("Namespace", "", req.namespace)
+            if ns is None:
+                raise _ns_not_found(req.namespace)
+            return
+        ns = await lookup.get_object("Namespace", "", req.namespace)
+        if ns is None:
+            raise _ns_not_found(req.namespace)
+        if (
+            ns.get("metadata", {}).get("deletionTimestamp")
+            or (ns.get("status") or {}).get("phase") == "Terminating"
+        ):
+            raise ApiError(
+                403,
+                "Forbidden",
+                f'{req.info.group_resource} "{req.name}" is forbidden: unable to create new '
+                f"content in namespace {req.namespace} because it is being terminated",
+                details={
+                    "name": req.name,
+                    "kind": req.info.plural,
+                    "causes": [
+                        {
+                            "reason": "NamespaceTerminating",
+                            "message": f"namespace {req.namespace} is being terminated",
+                            "field": "metadata.namespace",
+                        }
+                    ],
+                },
+            )
+
+
+def _ns_not_found(namespace: str) -> ApiError:
+    return ApiError(
+        404,
+        "NotFound",
+        f'namespaces "{namespace}" not found',
+        details={"name": namespace, "kind": "namespaces"},
+    )
+
+
+class ServiceAccountAdmission:
+    async def admit(self, req: AdmissionRequest, lookup: Lookup) -> None:
+        if (
+            req.info.kind != "Pod"
+            or req.operation != "CREATE"
+            or req.subresource
+            or req.obj is None
+        ):
+            return
+        spec = req.obj.setdefault("spec", {})
+        name = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
+        spec["serviceAccountName"] = name
+        spec["serviceAccount"] = name
+        if await lookup.get_object("ServiceAccount", req.namespace, name) is None:
+            raise forbidden(
+                f'pods "{req.name}" is forbidden: error looking up service account '
+                f'{req.namespace}/{name}: serviceaccount "{name}" not found',
+                req.info,
+                req.name,
+            )
+
+
+class PriorityAdmission:
+    async def admit(self, req: AdmissionRequest, lookup: Lookup) -> None:
+        if (
+            req.info.kind != "Pod"
+            or req.operation != "CREATE"
+            or req.subresource
+            or req.obj is None
+        ):
+            return
+        spec = req.obj.setdefault("spec", {})
+        class_name = spec.get("priorityClassName")
+        if class_name:
+            pc = await lookup.get_object("PriorityClass", "", class_name)
+            if pc is None:
+                raise forbidden(
+                    f'pods "{req.name}" is forbidden: no PriorityClass with name {class_name} '
+                    "was found",
+                    req.info,
+                    req.name,
+                )
+            value = int(pc.get("value", 0))
+            policy = pc.get("preemptionPolicy", "PreemptLowerPriority")
+        else:
+            value, policy = 0, "PreemptLowerPriority"
+            for pc in await lookup.list_objects("PriorityClass", ""):
+                if pc.get("globalDefault"):
+                    class_name = pc["metadata"]["name"]
+                    value = int(pc.get("value", 0))
+                    policy = pc.get("preemptionPolicy", policy)
+                    spec["priorityClassName"] = class_name
+                    break
+        if "priority" in spec and spec["priority"] != value:
+            raise forbidden(
+                f'pods "{req.name}" is forbidden: the integer value of priority ({spec["priority"]})'
+                f" must not be provided in pod spec; priority admission controller computed "
+                f"{value} from the given PriorityClass name",
+                req.info,
+                req.name,
+            )
+        spec["priority"] = value
+        spec.setdefault("preemptionPolicy", policy)
+
+
+class DefaultTolerationSeconds:
+    def __init__(self, seconds: int = DEFAULT_TOLERATION_SECONDS) -> None:
+        self.seconds = seconds
+
+    async def admit(self, req: AdmissionRequest, lookup: Lookup) -> None:
+        if (
+            req.info.kind != "Pod"
+            or req.operation != "CREATE"
+            or req.subresource
+            or req.obj is None
+        ):
+            return
+        spec = req.obj.setdefault("spec", {})
+        tolerations: list[dict[str, Any]] = list(spec.get("tolerations") or [])
+        for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
+            if any(
+                (t.get("key") == key or (not t.get("key") and t.get("operator") == "Exists"))
+                and t.get("effect") in (None, "", "NoExecute")
+                for t in tolerations
+            ):
+                continue
+            tolerations.append(
+                {
+                    "key": key,
+                    "operator": "Exists",
+                    "effect": "NoExecute",
+                    "tolerationSeconds": self.seconds,
+                }
+            )
+        spec["tolerations"] = tolerations
+
+
+class AdmissionChain:
+    def __init__(self, mutating: list[Plugin], validating: list[Plugin]) -> None:
+        self.mutating = mutating
+        self.validating = validating
+
+    async def mutate(self, req: AdmissionRequest, lookup: Lookup) -> None:
+        for plugin in self.mutating:
+            await plugin.admit(req, lookup)
+
+    async def validate(self, req: AdmissionRequest, lookup: Lookup) -> None:
+        for plugin in self.validating:
+            await plugin.admit(req, lookup)
+
+
+def default_chain(*, toleration_seconds: int = DEFAULT_TOLERATION_SECONDS) -> AdmissionChain:
+    return AdmissionChain(
+        # NamespaceLifecycle runs first so a missing namespace is reported as such rather than
+        # as a missing service account; it does not mutate.
+        mutating=[
+            NamespaceLifecycle(),
+            ServiceAccountAdmission(),
+            PriorityAdmission(),
+            DefaultTolerationSeconds(toleration_seconds),
+        ],
+        validating=[],
+    )

@@ -1,0 +1,355 @@
+"""The API server process: store -> watch cache -> registry -> HTTP, plus bootstrap and housekeeping.
+
+``ApiServer`` owns everything it starts (structured concurrency): the watch cache feed, the
+namespace lifecycle loop, and uvicorn. It takes an opened ``Store``; which backend that is, is the
+composition root's decision (``skiff.cmd``).
+
+Bootstrap (idempotent, every start): namespaces default, kube-system, kube-public and
+kube-node-lease; a ``default`` ServiceAccount in every namespace; the PriorityClasses
+system-node-critical and system-cluster-critical.
+
+Namespace lifecycle (until the controller-manager takes it over): a namespace being deleted is
+``Terminating``; everything in it is deleted, and once nothing is left its ``kubernetes``
+finalizer is removed and the namespace goes.
+
+Node pod CIDRs are allocated here on Node create, from ``cluster_cidr`` in ``node_cidr_mask``
+blocks, through compare-and-swap on one allocation record in the store, so several API servers
+never hand out the same block.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import ssl
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+import uvicorn
+
+from skiff.api import registry as kinds
+from skiff.apiserver.admission import SYSTEM_PRIORITY_CLASSES, default_chain
+from skiff.apiserver.app import ApiServerApp, build_app
+from skiff.apiserver.auth import TokenAuthenticator, UserInfo
+from skiff.apiserver.errors import ApiError
+from skiff.apiserver.registry import ListOptions, Registry, RequestContext
+from skiff.apiserver.watchcache import WatchCache
+from skiff.store import Revision, Store
+
+__all__ = ["ApiServer", "ApiServerConfig"]
+
+log = logging.getLogger("skiff.apiserver")
+
+SYSTEM_USER = UserInfo("system:apiserver", ("system:masters",))
+BOOTSTRAP_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+CIDR_KEY = "/registry/ranges/podcidrs"
+
+
+@dataclass
+class ApiServerConfig:
+    bind_address: str = "127.0.0.1"
+    port: int = 6443
+    cert_file: str | None = None
+    key_file: str | None = None
+    tokens: dict[str, UserInfo] = field(default_factory=dict)
+    anonymous: bool = False
+    cluster_cidr: str = "10.42.0.0/16"
+    node_cidr_mask_size: int = 24
+    advertise_address: str = "127.0.0.1"
+    watch_window: int = 10_000
+    bookmark_interval: float = 5.0
+    toleration_seconds: int = 5
+    access_log: bool = False
+
+
+class ApiServer:
+    def __init__(self, store: Store, config: ApiServerConfig) -> None:
+        self.store = store
+        self.config = config
+        self.cache = WatchCache(store, window=config.watch_window)
+        self.registry = Registry(
+            self.cache,
+            admission=default_chain(toleration_seconds=config.toleration_seconds),
+            backing=store,
+            wait_fresh=self._wait_fresh,
+        )
+        self.registry.on_node_create = self._allocate_pod_cidr
+        authn = None
+        if not config.anonymous:
+            authn = TokenAuthenticator(dict(config.tokens))
+        self.api = ApiServerApp(
+            self.registry,
+            authenticator=authn,
+            server_address=f"{config.advertise_address}:{config.port}",
+            bookmark_interval=config.bookmark_interval,
+            ready=lambda: self._ready,
+        )
+        self.app = build_app(self.api)
+        self._ready = False
+        self.uvicorn: uvicorn.Server | None = None
+
+    async def _wait_fresh(self, revision: int) -> None:
+        await self.cache.wait_for_revision(Revision(revision), timeout=10)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    async def run(self, *, started: asyncio.Event | None = None) -> None:
+        """Serve until cancelled (or uvicorn is told to exit); release everything on the way out."""
+        await self.cache.start()
+        try:
+            await self.bootstrap()
+            self._ready = True
+            async with asyncio.TaskGroup() as tg:
+                tg.create_task(self._namespace_loop(), name="skiff-namespace-lifecycle")
+                serve = tg.create_task(self._serve(started), name="skiff-uvicorn")
+                await serve
+                raise _Stop
+        except* _Stop:
+            pass
+        finally:
+            self._ready = False
+            await self.cache.close()
+
+    async def _serve(self, started: asyncio.Event | None) -> None:
+        cfg = self.config
+        kwargs: dict[str, Any] = {}
+        if cfg.cert_file and cfg.key_file:
+            kwargs.update(ssl_certfile=cfg.cert_file, ssl_keyfile=cfg.key_file,
+                          ssl_version=ssl.PROTOCOL_TLS_SERVER)
+        uconfig = uvicorn.Config(
+            self.app,
+            host=cfg.bind_address,
+            port=cfg.port,
+            log_level="warning",
+            access_log=cfg.access_log,
+            lifespan="off",
+            timeout_keep_alive=120,
+            backlog=4096,
+            **kwargs,
+        )
+        server = uvicorn.Server(uconfig)
+        self.uvicorn = server
+        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+        waiter = asyncio.create_task(self._signal_started(server, started))
+        try:
+            await server.serve()
+        finally:
+            waiter.cancel()
+            await asyncio.gather(waiter, return_exceptions=True)
+
+    async def _signal_started(self, server: uvicorn.Server, started: asyncio.Event | None) -> None:
+        while not server.started:
+            await asyncio.sleep(0.01)
+        if started is not None:
+            started.set()
+
+    @property
+    def bound_port(self) -> int:
+        """The port uvicorn listens on (useful with port 0)."""
+        assert self.uvicorn is not None
+        for srv in self.uvicorn.servers:
+            for sock in srv.sockets:
+                return int(sock.getsockname()[1])
+        raise RuntimeError("server not listening")
+
+    def stop(self) -> None:
+        if self.uvicorn is not None:
+            self.uvicorn.should_exit = True
+
+    # ------------------------------------------------------------------ bootstrap
+
+    async def bootstrap(self) -> None:
+        ctx = RequestContext(user=SYSTEM_USER, field_manager="skiff-apiserver")
+        ns_info = kinds.by_resource("", "v1", "namespaces")
+        pc_info = kinds.by_resource("scheduling.k8s.io", "v1", "priorityclasses")
+        assert ns_info is not None and pc_info is not None
+        for name in BOOTSTRAP_NAMESPACES:
+            await self._ensure(ns_info, "", {"apiVersion": "v1", "kind": "Namespace",
+                                             "metadata": {"name": name}}, ctx)
+        for name, value in SYSTEM_PRIORITY_CLASSES.items():
+            await self._ensure(pc_info, "", {
+                "apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                "metadata": {"name": name},
+                "value": value,
+                "description": "Used for system critical pods that must run in the cluster, "
+                               "but can be moved to another node if necessary."
+                if name == "system-cluster-critical" else
+                "Used for system critical pods that must not be moved from their current node.",
+            }, ctx)
+        for ns in await self.registry.list_objects("Namespace", ""):
+            if not ns["metadata"].get("deletionTimestamp"):
+                await self._ensure_service_account(ns["metadata"]["name"])
+
+    async def _ensure(self, info: kinds.ResourceInfo, namespace: str, obj: dict[str, Any],
+                      ctx: RequestContext) -> None:
+        try:
+            await self.registry.create(info, namespace, obj, ctx)
+        except ApiError as e:
+            if e.reason != "AlreadyExists":
+                raise
+
+    async def _ensure_service_account(self, namespace: str) -> None:
+        sa_info = kinds.by_resource("", "v1", "serviceaccounts")
+        assert sa_info is not None
+        ctx = RequestContext(user=SYSTEM_USER, field_manager="skiff-serviceaccounts")
+        try:
+            await self.registry.create(sa_info, namespace, {
+                "apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}
+            }, ctx)
+        except ApiError as e:
+            if e.reason not in ("AlreadyExists", "Forbidden", "NotFound"):
+                raise
+
+    # ------------------------------------------------------------------ namespaces
+
+    async def _namespace_loop(self) -> None:
+        """Create default ServiceAccounts and finish terminating namespaces.
+
+        Level-triggered: every namespace is synced on start and on each change; terminating
+        namespaces that still hold objects (pods waiting for their agents) are looked at again
+        every two seconds.
+        """
+        prefix = "/registry/core/namespaces/"
+        while True:
+            try:
+                pending: set[str] = set()
+                result = await self.cache.list(prefix)
+                for kv in result.items:
+                    await self._sync_and_track(self.registry.decode(kv), pending)
+                async with self.cache.watch(prefix, revision=result.revision) as events:
+                    while True:
+                        try:
+                            batch = await asyncio.wait_for(
+                                events.next_batch(), timeout=2.0 if pending else None
+                            )
+                        except TimeoutError:
+                            for name in sorted(pending):
+                                ns = await self.registry.get_object("Namespace", "", name)
+                                if ns is None:
+                                    pending.discard(name)
+                                else:
+                                    await self._sync_and_track(ns, pending)
+                            continue
+                        if not batch:
+                            break
+                        for event in batch:
+                            if event.type.name == "DELETE":
+                                continue
+                            await self._sync_and_track(self.registry.decode(event.kv), pending)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("namespace lifecycle loop failed; restarting")
+                await asyncio.sleep(1)
+
+    async def _sync_and_track(self, ns: dict[str, Any], pending: set[str]) -> None:
+        name = ns.get("metadata", {}).get("name", "")
+        if await self._sync_namespace(ns):
+            pending.add(name)
+        else:
+            pending.discard(name)
+
+    async def _sync_namespace(self, ns: dict[str, Any]) -> bool:
+        """Sync one namespace; True while it is terminating and not yet empty."""
+        meta = ns.get("metadata") or {}
+        name = meta.get("name", "")
+        if not meta.get("deletionTimestamp"):
+            await self._ensure_service_account(name)
+            return False
+        remaining = await self._delete_namespace_content(name)
+        if remaining:
+            return True
+        finalizers = [f for f in (ns.get("spec") or {}).get("finalizers") or [] if f != "kubernetes"]
+        from skiff.apiserver.subresources import finalize_namespace
+
+        ctx = RequestContext(user=SYSTEM_USER, field_manager="skiff-namespace-controller")
+        try:
+            await finalize_namespace(self.registry, name, {"spec": {"finalizers": finalizers}}, ctx)
+        except ApiError as e:
+            if e.code != 404:
+                raise
+        return False
+
+    async def _delete_namespace_content(self, namespace: str) -> int:
+        ctx = RequestContext(user=SYSTEM_USER, field_manager="skiff-namespace-controller")
+        remaining = 0
+        for info in kinds.RESOURCES:
+            if not info.namespaced or info.storage_version:
+                continue
+            items, _, _ = await self.registry.list(info, namespace, ListOptions())
+            for item in items:
+                remaining += 1
+                if item["metadata"].get("deletionTimestamp"):
+                    continue
+                try:
+                    await self.registry.delete(info, namespace, item["metadata"]["name"], ctx)
+                except ApiError as e:
+                    if e.code != 404:
+                        log.warning("namespace %s: deleting %s/%s: %s", namespace, info.plural,
+                                    item["metadata"]["name"], e.message)
+            if items:
+                left, _, _ = await self.registry.list(info, namespace, ListOptions())
+                remaining += len(left) - len(items)
+        return remaining
+
+    # ------------------------------------------------------------------ node CIDRs
+
+    async def _allocate_pod_cidr(self, node: dict[str, Any]) -> None:
+        spec = node.setdefault("spec", {})
+        if spec.get("podCIDR"):
+            spec.setdefault("podCIDRs", [spec["podCIDR"]])
+            return
+        name = node["metadata"]["name"]
+        network = ipaddress.ip_network(self.config.cluster_cidr)
+        for _ in range(32):
+            kv = await self.store.get(CIDR_KEY)
+            record: dict[str, Any] = (
+                orjson.loads(kv.value) if kv is not None
+                else {"clusterCIDR": str(network), "maskSize": self.config.node_cidr_mask_size,
+                      "allocated": {}}
+            )
+            allocated: dict[str, str] = record.setdefault("allocated", {})
+            owners = {v: k for k, v in allocated.items()}
+            if name in owners:
+                block = owners[name]
+            else:
+                used = set(allocated)
+                live = {n["metadata"]["name"] for n in await self.registry.list_objects("Node", "")}
+                for cidr, owner in list(allocated.items()):
+                    if owner not in live and owner != name:
+                        used.discard(cidr)  # the node is gone: its block can be reused
+                        del allocated[cidr]
+                block = ""
+                for subnet in network.subnets(new_prefix=self.config.node_cidr_mask_size):
+                    if str(subnet) not in used:
+                        block = str(subnet)
+                        break
+                if not block:
+                    raise ApiError(
+                        503, "ServiceUnavailable",
+                        f"no pod CIDR left in {network} for node {name}: every "
+                        f"/{self.config.node_cidr_mask_size} block is allocated; start the server "
+                        "with a larger --cluster-cidr or a larger --node-cidr-mask-size",
+                    )
+                allocated[block] = name
+            data = orjson.dumps(record)
+            if kv is None:
+                try:
+                    await self.store.create(CIDR_KEY, data)
+                except Exception:
+                    continue
+            else:
+                result = await self.store.update(CIDR_KEY, data, expected_revision=kv.mod_revision)
+                if not result.succeeded:
+                    continue
+            spec["podCIDR"] = block
+            spec["podCIDRs"] = [block]
+            return
+        raise ApiError(409, "Conflict", "could not allocate a pod CIDR: too many concurrent node "
+                                        "registrations; retry")
+
+
+class _Stop(Exception):
+    pass

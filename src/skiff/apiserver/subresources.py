@@ -1,0 +1,332 @@
+"""Subresources beyond status: scale, pods/binding, pods/eviction and namespaces/finalize.
+
+- ``/scale`` reads and writes ``spec.replicas`` of Deployments, ReplicaSets, StatefulSets and
+  ReplicationControllers through an ``autoscaling/v1`` Scale; a write bumps the parent's
+  resourceVersion and generation like any spec change, and a Scale carrying a stale
+  resourceVersion gets 409.
+- ``pods/binding`` sets ``spec.nodeName`` once (the scheduler's write); a bound pod cannot be
+  re-bound (409).
+- ``pods/eviction`` deletes a pod unless a PodDisruptionBudget forbids it (429).
+- ``namespaces/finalize`` sets the namespace's ``spec.finalizers`` (what the namespace
+  finalizer removes when the namespace is empty).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from skiff.api import registry as kinds
+from skiff.api.registry import ResourceInfo
+from skiff.apiserver import objects
+from skiff.apiserver.errors import STALE, ApiError, bad_request, conflict, invalid, not_found
+from skiff.apiserver.registry import Registry, RequestContext
+
+__all__ = ["bind", "evict", "finalize_namespace", "get_scale", "patch_scale", "update_scale"]
+
+
+def _selector_string(info: ResourceInfo, obj: dict[str, Any]) -> str:
+    from skiff.api.selector import format_label_selector, format_labels
+
+    spec = obj.get("spec") or {}
+    sel = spec.get("selector")
+    if info.kind == "ReplicationController":
+        return format_labels(sel or {})
+    return format_label_selector(sel)
+
+
+def to_scale(info: ResourceInfo, obj: dict[str, Any]) -> dict[str, Any]:
+    meta = obj.get("metadata") or {}
+    status = obj.get("status") or {}
+    return {
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": meta.get("name"),
+            "namespace": meta.get("namespace"),
+            "uid": meta.get("uid"),
+            "resourceVersion": meta.get("resourceVersion"),
+            "creationTimestamp": meta.get("creationTimestamp"),
+        },
+        "spec": {"replicas": int((obj.get("spec") or {}).get("replicas") or 0)},
+        "status": {
+            "replicas": int(status.get("replicas") or 0),
+            "selector": _selector_string(info, obj),
+        },
+    }
+
+
+async def get_scale(registry: Registry, info: ResourceInfo, namespace: str, name: str) -> dict[str, Any]:
+    return to_scale(info, await registry.get(info, namespace, name))
+
+
+def _replicas(scale: Any) -> int:
+    if not isinstance(scale, dict):
+        raise bad_request("the body must be an autoscaling/v1 Scale object")
+    if scale.get("kind") not in (None, "Scale"):
+        raise bad_request(f"the kind in the data ({scale.get('kind')}) does not match the expected kind (Scale)")
+    replicas = (scale.get("spec") or {}).get("replicas", 0)
+    if not isinstance(replicas, int) or isinstance(replicas, bool):
+        raise invalid(None, "Scale", str((scale.get("metadata") or {}).get("name") or ""), [
+            _field_error("spec.replicas", replicas, "must be an integer")])
+    if replicas < 0:
+        raise invalid(None, "Scale", str((scale.get("metadata") or {}).get("name") or ""), [
+            _field_error("spec.replicas", replicas, "must be greater than or equal to 0")])
+    return replicas
+
+
+def _field_error(path: str, value: Any, detail: str) -> Any:
+    from skiff.api.field import FieldError
+
+    return FieldError.invalid(path, value, detail)
+
+
+async def _set_replicas(
+    registry: Registry, info: ResourceInfo, namespace: str, name: str, replicas: int,
+    ctx: RequestContext, precondition_rv: str,
+) -> dict[str, Any]:
+    def mutate(current: dict[str, Any]) -> dict[str, Any]:
+        current.setdefault("spec", {})["replicas"] = replicas
+        return current
+
+    obj, _ = await registry._guaranteed_update(
+        info, namespace, name, mutate, ctx, precondition_rv=precondition_rv
+    )
+    return to_scale(info, obj)
+
+
+async def update_scale(
+    registry: Registry, info: ResourceInfo, namespace: str, name: str, body: Any,
+    ctx: RequestContext,
+) -> dict[str, Any]:
+    replicas = _replicas(body)
+    rv = str(((body or {}).get("metadata") or {}).get("resourceVersion") or "")
+    return await _set_replicas(registry, info, namespace, name, replicas, ctx, rv)
+
+
+async def patch_scale(
+    registry: Registry, info: ResourceInfo, namespace: str, name: str, patch_type: str,
+    patch: Any, ctx: RequestContext,
+) -> dict[str, Any]:
+    from skiff.api import patch as patching
+
+    for _ in range(8):
+        current = await get_scale(registry, info, namespace, name)
+        try:
+            if patch_type == "json":
+                new = patching.json_patch(current, patch)
+            else:
+                if not isinstance(patch, dict):
+                    raise bad_request("a merge patch must be a JSON object")
+                new = patching.merge_patch(current, patch)
+        except patching.PatchError as e:
+            raise ApiError(422, "Invalid", str(e)) from None
+        replicas = _replicas(new)
+        pinned = str(((patch if isinstance(patch, dict) else {}).get("metadata") or {}).get(
+            "resourceVersion") or "")
+        try:
+            return await _set_replicas(registry, info, namespace, name, replicas, ctx,
+                                       pinned or str(current["metadata"]["resourceVersion"]))
+        except ApiError as e:
+            if e.reason == "Conflict" and not pinned:
+                continue
+            raise
+    raise conflict(info, name, STALE)
+
+
+async def bind(registry: Registry, namespace: str, name: str, body: Any, ctx: RequestContext) -> None:
+    pods = kinds.by_resource("", "v1", "pods")
+    assert pods is not None
+    if not isinstance(body, dict) or body.get("kind") not in (None, "Binding"):
+        raise bad_request("the body must be a v1 Binding object")
+    target = body.get("target") or {}
+    node = target.get("name")
+    if not node:
+        raise invalid(None, "Binding", name, [_required("target.name")])
+    if target.get("kind") not in (None, "", "Node"):
+        raise invalid(None, "Binding", name, [_field_error("target.kind", target.get("kind"),
+                                                            "must be empty or Node")])
+
+    def mutate(current: dict[str, Any]) -> dict[str, Any]:
+        spec = current.setdefault("spec", {})
+        meta = current.get("metadata") or {}
+        if meta.get("deletionTimestamp"):
+            raise conflict(pods, name, "pod is being deleted, cannot be assigned to a host")
+        if spec.get("nodeName"):
+            raise conflict(pods, name, f'pod {name} is already assigned to node "{spec["nodeName"]}"')
+        spec["nodeName"] = node
+        status = current.setdefault("status", {})
+        conditions = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
+        conditions.append({"type": "PodScheduled", "status": "True",
+                           "lastTransitionTime": objects.now_rfc3339(), "lastProbeTime": None})
+        status["conditions"] = conditions
+        for k in ("annotations",):
+            extra = (body.get("metadata") or {}).get(k)
+            if extra:
+                current["metadata"].setdefault(k, {}).update(extra)
+        return current
+
+    # binding writes both spec.nodeName and the PodScheduled condition: a raw update
+    await _raw_update(registry, pods, namespace, name, mutate, ctx)
+
+
+def _required(path: str) -> Any:
+    from skiff.api.field import FieldError
+
+    return FieldError.required(path)
+
+
+async def _raw_update(
+    registry: Registry, info: ResourceInfo, namespace: str, name: str, mutate: Any,
+    ctx: RequestContext,
+) -> dict[str, Any]:
+    key = objects.object_key(info, namespace, name)
+    for _ in range(16):
+        kv = await registry.store.get(key)
+        if kv is None:
+            raise not_found(info, name)
+        current = registry.decode(kv)
+        new = mutate(copy.deepcopy(current))
+        if ctx.dry_run:
+            return new
+        new["metadata"].pop("resourceVersion", None)
+        data = registry.transformer.to_storage(key, objects.encode(new))
+        res = await registry.store.update(key, data, expected_revision=kv.mod_revision)
+        if res.succeeded:
+            new["metadata"]["resourceVersion"] = str(res.revision)
+            return new
+    raise conflict(info, name, STALE)
+
+
+def _pod_ready(pod: dict[str, Any]) -> bool:
+    for c in (pod.get("status") or {}).get("conditions") or []:
+        if c.get("type") == "Ready":
+            return bool(c.get("status") == "True")
+    return False
+
+
+def _resolve(value: Any, total: int, *, round_up: bool) -> int:
+    if isinstance(value, str) and value.endswith("%"):
+        pct = int(value[:-1])
+        n = total * pct
+        return -(-n // 100) if round_up else n // 100
+    return int(value)
+
+
+async def evict(registry: Registry, namespace: str, name: str, body: Any, ctx: RequestContext) -> None:
+    """Delete a pod unless a PodDisruptionBudget would be violated (429 TooManyRequests)."""
+    from skiff.api.selector import label_selector_from_object
+
+    pods = kinds.by_resource("", "v1", "pods")
+    pdbs = kinds.by_resource("policy", "v1", "poddisruptionbudgets")
+    assert pods is not None and pdbs is not None
+    if not isinstance(body, dict) or body.get("kind") not in (None, "Eviction"):
+        raise bad_request("the body must be a policy/v1 Eviction object")
+    ename = (body.get("metadata") or {}).get("name")
+    if ename and ename != name:
+        raise bad_request(f"name in URL does not match name in Eviction object ({ename} != {name})")
+    pod = await registry.get(pods, namespace, name)
+    labels = (pod.get("metadata") or {}).get("labels") or {}
+    phase = (pod.get("status") or {}).get("phase")
+    options = body.get("deleteOptions") or {}
+    if phase not in ("Succeeded", "Failed", "Pending") and not (pod.get("metadata") or {}).get(
+        "deletionTimestamp"
+    ):
+        budgets = [
+            p for p in await registry.list_objects("PodDisruptionBudget", namespace)
+            if label_selector_from_object((p.get("spec") or {}).get("selector") or {}).matches(labels)
+            and (p.get("spec") or {}).get("selector")
+        ]
+        if len(budgets) > 1:
+            raise ApiError(500, "InternalError",
+                           "This pod has more than one PodDisruptionBudget, which the eviction "
+                           "subresource does not support.")
+        if budgets:
+            pdb = budgets[0]
+            allowed = await _disruptions_allowed(registry, namespace, pdb)
+            if allowed < 1:
+                pdb_name = pdb["metadata"]["name"]
+                raise ApiError(
+                    429, "TooManyRequests",
+                    "Cannot evict pod as it would violate the pod's disruption budget.",
+                    details={"causes": [{"reason": "DisruptionBudget",
+                                         "message": f"The disruption budget {pdb_name} needs "
+                                                    f"more healthy pods to allow a disruption"}]},
+                    headers={"Retry-After": "5"},
+                )
+            await _consume_disruption(registry, pdbs, namespace, pdb, name, allowed)
+    grace = options.get("gracePeriodSeconds")
+    pre = options.get("preconditions")
+    await registry.delete(pods, namespace, name, ctx,
+                          grace_period=int(grace) if grace is not None else None,
+                          preconditions=pre)
+
+
+async def _disruptions_allowed(registry: Registry, namespace: str, pdb: dict[str, Any]) -> int:
+    """What the disruption controller would write, computed now from the matching pods."""
+    from skiff.api.selector import label_selector_from_object
+
+    spec = pdb.get("spec") or {}
+    status = pdb.get("status") or {}
+    meta = pdb.get("metadata") or {}
+    if status.get("observedGeneration") == meta.get("generation") and "disruptionsAllowed" in status:
+        return int(status.get("disruptionsAllowed") or 0)
+    sel = label_selector_from_object(spec.get("selector") or {})
+    matching = [
+        p for p in await registry.list_objects("Pod", namespace)
+        if sel.matches((p.get("metadata") or {}).get("labels") or {})
+        and not (p.get("metadata") or {}).get("deletionTimestamp")
+    ]
+    healthy = sum(1 for p in matching if _pod_ready(p))
+    expected = len(matching)
+    if spec.get("minAvailable") is not None:
+        desired = _resolve(spec["minAvailable"], expected, round_up=True)
+    elif spec.get("maxUnavailable") is not None:
+        desired = expected - _resolve(spec["maxUnavailable"], expected, round_up=True)
+    else:
+        desired = expected
+    return max(0, healthy - desired)
+
+
+async def _consume_disruption(
+    registry: Registry, pdbs: ResourceInfo, namespace: str, pdb: dict[str, Any], pod: str,
+    allowed: int,
+) -> None:
+    def mutate(current: dict[str, Any]) -> dict[str, Any]:
+        status = current.setdefault("status", {})
+        status["disruptionsAllowed"] = max(0, allowed - 1)
+        disrupted = dict(status.get("disruptedPods") or {})
+        disrupted[pod] = objects.now_rfc3339()
+        status["disruptedPods"] = disrupted
+        return current
+
+    await _raw_update(registry, pdbs, namespace, pdb["metadata"]["name"], mutate,
+                      RequestContext(user=_system_user()))
+
+
+def _system_user() -> Any:
+    from skiff.apiserver.auth import UserInfo
+
+    return UserInfo("system:apiserver", ("system:masters",))
+
+
+async def finalize_namespace(registry: Registry, name: str, body: Any, ctx: RequestContext) -> dict[str, Any]:
+    ns_info = kinds.by_resource("", "v1", "namespaces")
+    assert ns_info is not None
+    if not isinstance(body, dict):
+        raise bad_request("the body must be a v1 Namespace object")
+    finalizers = list((body.get("spec") or {}).get("finalizers") or [])
+
+    def mutate(current: dict[str, Any]) -> dict[str, Any]:
+        current.setdefault("spec", {})["finalizers"] = finalizers
+        return current
+
+    obj = await _raw_update(registry, ns_info, "", name, mutate, ctx)
+    meta = obj.get("metadata") or {}
+    if meta.get("deletionTimestamp") and not finalizers and not meta.get("finalizers"):
+        try:
+            obj, _ = await registry.delete(ns_info, "", name, ctx)
+        except ApiError as e:
+            if e.code != 404:
+                raise
+    return obj

@@ -1,0 +1,262 @@
+"""Cluster TLS material and credentials written on first start and reused afterwards.
+
+Layout under ``<data-dir>/server``:
+
+- ``tls/ca.crt``, ``tls/ca.key``: the cluster CA (EC P-256, 10 years).
+- ``tls/serving.crt``, ``tls/serving.key``: the API server's certificate, signed by the CA, for
+  127.0.0.1, localhost, the hostname, the bind/advertise addresses, 10.43.0.1 and
+  ``kubernetes.default.svc(.cluster.local)``. It is re-issued on start when it expires within 90
+  days or misses a wanted name, so certificates never lapse while the server restarts now and then.
+- ``cred/admin.token``: the admin bearer token (user ``system:admin``, group ``system:masters``).
+- ``token``: the join token for agents, k3s-style ``K10<sha256 of the CA cert>::server:<secret>``.
+- ``admin.kubeconfig``: server URL, CA data and the admin token.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import ipaddress
+import os
+import secrets
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+__all__ = ["ServerCredentials", "ensure_credentials", "write_kubeconfig"]
+
+_RENEW_BEFORE = dt.timedelta(days=90)
+_SERVING_LIFETIME = dt.timedelta(days=365)
+_CA_LIFETIME = dt.timedelta(days=3650)
+
+
+@dataclass(frozen=True)
+class ServerCredentials:
+    ca_cert_path: Path
+    ca_key_path: Path
+    cert_path: Path
+    key_path: Path
+    admin_token: str
+    join_token: str
+    ca_pem: bytes
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def _new_ca() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [x509.NameAttribute(NameOID.COMMON_NAME, f"skiff-ca@{int(_now().timestamp())}")]
+    )
+    now = _now()
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + _CA_LIFETIME)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+    return cert, key
+
+
+def _wanted_names(extra_ips: list[str], extra_dns: list[str]) -> tuple[set[str], set[str]]:
+    dns = {
+        "localhost",
+        "kubernetes",
+        "kubernetes.default",
+        "kubernetes.default.svc",
+        "kubernetes.default.svc.cluster.local",
+        socket.gethostname(),
+        *extra_dns,
+    }
+    ips = {"127.0.0.1", "10.43.0.1", *extra_ips}
+    ips.discard("0.0.0.0")
+    return dns, ips
+
+
+def _serving_ok(path: Path, dns: set[str], ips: set[str], ca: x509.Certificate) -> bool:
+    try:
+        cert = x509.load_pem_x509_certificate(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    if cert.issuer != ca.subject or cert.not_valid_after_utc - _now() < _RENEW_BEFORE:
+        return False
+    try:
+        san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except x509.ExtensionNotFound:
+        return False
+    have_dns = set(san.get_values_for_type(x509.DNSName))
+    have_ips = {str(i) for i in san.get_values_for_type(x509.IPAddress)}
+    return dns <= have_dns and ips <= have_ips
+
+
+def issue_certificate(
+    ca: x509.Certificate,
+    ca_key: ec.EllipticCurvePrivateKey,
+    *,
+    common_name: str,
+    dns: set[str] | None = None,
+    ips: set[str] | None = None,
+    organizations: tuple[str, ...] = (),
+    server: bool = True,
+    client: bool = False,
+    lifetime: dt.timedelta = _SERVING_LIFETIME,
+) -> tuple[bytes, bytes]:
+    """A new key and certificate signed by the cluster CA, as PEM (cert, key)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    attrs = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
+    attrs += [x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in organizations]
+    now = _now()
+    usages = []
+    if server:
+        usages.append(ExtendedKeyUsageOID.SERVER_AUTH)
+    if client:
+        usages.append(ExtendedKeyUsageOID.CLIENT_AUTH)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name(attrs))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + lifetime)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage(usages), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+    )
+    names: list[x509.GeneralName] = [x509.DNSName(d) for d in sorted(dns or ())]
+    names += [x509.IPAddress(ipaddress.ip_address(i)) for i in sorted(ips or ())]
+    if names:
+        builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
+    cert = builder.sign(ca_key, hashes.SHA256())
+    return cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)
+
+
+def ca_hash(ca_pem: bytes) -> str:
+    """sha256 of the CA certificate (DER), hex: what the join token pins."""
+    cert = x509.load_pem_x509_certificate(ca_pem)
+    return hashlib.sha256(cert.public_bytes(serialization.Encoding.DER)).hexdigest()
+
+
+def ensure_credentials(
+    data_dir: Path, *, extra_ips: list[str] | None = None, extra_dns: list[str] | None = None
+) -> ServerCredentials:
+    """Create (first start) or load (restart) the CA, serving certificate and tokens."""
+    server_dir = data_dir / "server"
+    tls_dir = server_dir / "tls"
+    tls_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(server_dir, 0o700)
+    ca_cert_path, ca_key_path = tls_dir / "ca.crt", tls_dir / "ca.key"
+    if ca_cert_path.exists() and ca_key_path.exists():
+        ca = x509.load_pem_x509_certificate(ca_cert_path.read_bytes())
+        loaded = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
+        if not isinstance(loaded, ec.EllipticCurvePrivateKey):
+            raise ValueError(f"{ca_key_path}: expected an EC private key")
+        ca_key = loaded
+    else:
+        ca, ca_key = _new_ca()
+        _write_private(ca_key_path, _key_pem(ca_key))
+        _write_private(ca_cert_path, ca.public_bytes(serialization.Encoding.PEM))
+    dns, ips = _wanted_names(extra_ips or [], extra_dns or [])
+    cert_path, key_path = tls_dir / "serving.crt", tls_dir / "serving.key"
+    if not (key_path.exists() and _serving_ok(cert_path, dns, ips, ca)):
+        cert_pem, key_pem = issue_certificate(
+            ca, ca_key, common_name="skiff-apiserver", dns=dns, ips=ips
+        )
+        _write_private(key_path, key_pem)
+        _write_private(cert_path, cert_pem)
+    admin_path = server_dir / "cred" / "admin.token"
+    if admin_path.exists():
+        admin_token = admin_path.read_text().strip()
+    else:
+        admin_token = secrets.token_hex(24)
+        _write_private(admin_path, admin_token.encode() + b"\n")
+    ca_pem = ca_cert_path.read_bytes()
+    join_path = server_dir / "token"
+    if join_path.exists():
+        join_token = join_path.read_text().strip()
+    else:
+        join_token = f"K10{ca_hash(ca_pem)}::server:{secrets.token_hex(16)}"
+        _write_private(join_path, join_token.encode() + b"\n")
+    return ServerCredentials(
+        ca_cert_path=ca_cert_path,
+        ca_key_path=ca_key_path,
+        cert_path=cert_path,
+        key_path=key_path,
+        admin_token=admin_token,
+        join_token=join_token,
+        ca_pem=ca_pem,
+    )
+
+
+def write_kubeconfig(
+    path: Path, *, server: str, ca_pem: bytes, token: str, user: str = "admin"
+) -> None:
+    """Write a kubeconfig naming one cluster, one user and one current context, all ``skiff``."""
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": "skiff",
+                "cluster": {
+                    "server": server,
+                    "certificate-authority-data": base64.b64encode(ca_pem).decode(),
+                },
+            }
+        ],
+        "users": [{"name": user, "user": {"token": token}}],
+        "contexts": [{"name": "skiff", "context": {"cluster": "skiff", "user": user}}],
+        "current-context": "skiff",
+        "preferences": {},
+    }
+    _write_private(path, yaml.safe_dump(config, sort_keys=False).encode())

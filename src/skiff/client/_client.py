@@ -1,0 +1,741 @@
+"""The async REST client: typed verbs on any served resource, retries, and resumable watches.
+
+`Client` wraps one ``httpx.AsyncClient`` (HTTP/1.1, a bounded connection pool) and speaks the
+Kubernetes REST API with JSON bodies. Objects go in as any ``Mapping`` (frozen cache objects
+included) and come back as fresh ``dict``s the caller owns. Failure responses become the
+``skiff.client.errors`` tree; requests answered with 429/5xx *and* a ``Retry-After`` header are
+retried a bounded number of times, as client-go ``rest.Request`` does (``checkWait``).
+
+`Watch` is an async iterator of `WatchEvent`s. It requests bookmarks, remembers the last
+resourceVersion it saw (events and bookmarks) and, when ``resume`` is on, re-watches from there when
+the server ends the stream; an ``ERROR`` event or HTTP failure is raised (410 as `Expired`, so a
+reflector relists).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Literal, Self
+
+import httpx
+import orjson
+
+from skiff.api.registry import ResourceInfo
+from skiff.client.config import Config
+from skiff.client.errors import ApiError, Expired, TransportError, error_from_status
+from skiff.client.frozen import json_default
+from skiff.client.resource import ResourceRef, resolve, resource_path
+from skiff.util.clock import Clock, SystemClock
+
+__all__ = [
+    "Client",
+    "PatchType",
+    "Preconditions",
+    "Watch",
+    "WatchEvent",
+    "WatchEventType",
+]
+
+log = logging.getLogger(__name__)
+
+PatchType = Literal["json", "merge", "strategic", "apply"]
+
+_PATCH_CONTENT_TYPES: dict[str, str] = {
+    "json": "application/json-patch+json",
+    "merge": "application/merge-patch+json",
+    "strategic": "application/strategic-merge-patch+json",
+    "apply": "application/apply-patch+yaml",
+}
+
+_JSON = "application/json"
+
+
+class WatchEventType(enum.StrEnum):
+    ADDED = "ADDED"
+    MODIFIED = "MODIFIED"
+    DELETED = "DELETED"
+    BOOKMARK = "BOOKMARK"
+    ERROR = "ERROR"
+
+
+@dataclass(frozen=True)
+class WatchEvent:
+    """One watch event; ``object`` is the decoded object (for DELETED: its last state)."""
+
+    type: WatchEventType
+    object: dict[str, Any]
+
+    @property
+    def resource_version(self) -> str | None:
+        meta = self.object.get("metadata") or {}
+        rv = meta.get("resourceVersion")
+        return str(rv) if rv else None
+
+
+@dataclass(frozen=True)
+class Preconditions:
+    """Delete preconditions: the object must still have this uid / resourceVersion."""
+
+    uid: str | None = None
+    resource_version: str | None = None
+
+    def to_json(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        if self.uid is not None:
+            out["uid"] = self.uid
+        if self.resource_version is not None:
+            out["resourceVersion"] = self.resource_version
+        return out
+
+
+def _dumps(body: Any) -> bytes:
+    return orjson.dumps(body, default=json_default)
+
+
+def _meta(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta = body.get("metadata")
+    return meta if isinstance(meta, Mapping) else {}
+
+
+def _params(**kwargs: Any) -> dict[str, str]:
+    """Query parameters with ``None`` dropped and Kubernetes spelling for booleans."""
+    out: dict[str, str] = {}
+    for key, value in kwargs.items():
+        if value is None:
+            continue
+        out[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    return out
+
+
+class Client:
+    """An async Kubernetes API client. Use as ``async with Client(config) as client:``.
+
+    ``transport`` replaces the network (an ``httpx.MockTransport`` in unit tests). ``max_retries``
+    bounds retries of 429/5xx answers carrying ``Retry-After``; each wait is capped at
+    ``max_retry_wait`` seconds of ``clock`` time.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        clock: Clock | None = None,
+        max_retries: int = 5,
+        max_retry_wait: float = 10.0,
+        timeout: float = 30.0,
+        max_connections: int = 100,
+        user_agent: str = "skiff-client/0.1",
+    ) -> None:
+        self.config = config
+        self.clock: Clock = clock or SystemClock()
+        self.max_retries = max_retries
+        self.max_retry_wait = max_retry_wait
+        self._timeout = timeout
+        self._http = httpx.AsyncClient(
+            base_url=config.server,
+            transport=transport,
+            verify=config.ssl_context() if transport is None else True,
+            http1=True,
+            http2=False,
+            timeout=httpx.Timeout(timeout),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            headers={"User-Agent": user_agent, "Accept": _JSON},
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._http.aclose()
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def _headers(self, content_type: str | None = None) -> dict[str, str]:
+        headers: dict[str, str] = {}
+        token = self.config.bearer_token()
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if content_type:
+            headers["Content-Type"] = content_type
+        return headers
+
+    def _extensions(self) -> dict[str, Any]:
+        if self.config.tls_server_name:
+            return {"sni_hostname": self.config.tls_server_name}
+        return {}
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        content_type: str = _JSON,
+    ) -> httpx.Response:
+        """Send one request (with bounded Retry-After retries); raise `ApiError` on failure."""
+        content = None if body is None else _dumps(body)
+        attempt = 0
+        while True:
+            try:
+                resp = await self._http.request(
+                    method,
+                    path,
+                    params=params,
+                    content=content,
+                    headers=self._headers(content_type if content is not None else None),
+                    extensions=self._extensions(),
+                )
+            except httpx.TransportError as exc:
+                raise TransportError(f"{method} {path}: {exc!r}") from exc
+            if resp.status_code < 400:
+                return resp
+            delay = _retry_after(resp)
+            retryable = resp.status_code == 429 or resp.status_code >= 500
+            if retryable and delay is not None and attempt < self.max_retries:
+                attempt += 1
+                log.debug(
+                    "retrying %s %s after %ss (HTTP %s)", method, path, delay, resp.status_code
+                )
+                await self.clock.sleep(min(delay, self.max_retry_wait))
+                continue
+            raise _error(resp)
+
+    async def _json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        content_type: str = _JSON,
+    ) -> dict[str, Any]:
+        resp = await self.request(method, path, params=params, body=body, content_type=content_type)
+        data = orjson.loads(resp.content) if resp.content else {}
+        if not isinstance(data, dict):
+            raise ApiError({"code": resp.status_code, "message": "response is not a JSON object"})
+        return data
+
+    def _namespace(self, info: ResourceInfo, namespace: str | None, body: Any = None) -> str | None:
+        """The namespace an object operation targets: explicit, else the body's, else the config's."""
+        if not info.namespaced:
+            return None
+        if namespace:
+            return namespace
+        if isinstance(body, Mapping):
+            ns = _meta(body).get("namespace")
+            if ns:
+                return str(ns)
+        return self.config.namespace
+
+    # -- verbs ----------------------------------------------------------------------------------
+
+    async def get(
+        self,
+        resource: ResourceRef,
+        name: str,
+        *,
+        namespace: str | None = None,
+        resource_version: str | None = None,
+    ) -> dict[str, Any]:
+        info = resolve(resource)
+        path = resource_path(info, namespace=self._namespace(info, namespace), name=name)
+        return await self._json("GET", path, params=_params(resourceVersion=resource_version))
+
+    async def list(
+        self,
+        resource: ResourceRef,
+        *,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        limit: int | None = None,
+        continue_: str | None = None,
+        resource_version: str | None = None,
+        resource_version_match: str | None = None,
+    ) -> dict[str, Any]:
+        """One page of a list; ``namespace=None`` lists all namespaces. Returns the ``*List``."""
+        info = resolve(resource)
+        params = _params(
+            labelSelector=label_selector,
+            fieldSelector=field_selector,
+            limit=limit,
+            resourceVersion=resource_version,
+            resourceVersionMatch=resource_version_match,
+        )
+        params.update(_params(**{"continue": continue_}))
+        return await self._json("GET", resource_path(info, namespace=namespace), params=params)
+
+    async def list_all(
+        self,
+        resource: ResourceRef,
+        *,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        page_size: int = 500,
+    ) -> dict[str, Any]:
+        """All items, following ``continue`` tokens; one ``*List`` whose resourceVersion is the
+        snapshot's. If a continue token expires mid-way (410), lists again in one request, as the
+        client-go pager falls back to a full list."""
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            try:
+                page = await self.list(
+                    resource,
+                    namespace=namespace,
+                    label_selector=label_selector,
+                    field_selector=field_selector,
+                    limit=page_size,
+                    continue_=token,
+                )
+            except Expired:
+                if token is None:
+                    raise
+                return await self.list(
+                    resource,
+                    namespace=namespace,
+                    label_selector=label_selector,
+                    field_selector=field_selector,
+                )
+            items.extend(page.get("items") or [])
+            token = _meta(page).get("continue") or None
+            if not token:
+                page["items"] = items
+                page.setdefault("metadata", {}).pop("continue", None)
+                return page
+
+    async def create(
+        self,
+        resource: ResourceRef,
+        body: Mapping[str, Any],
+        *,
+        namespace: str | None = None,
+        field_manager: str | None = None,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        info = resolve(resource)
+        path = resource_path(info, namespace=self._namespace(info, namespace, body))
+        params = _params(fieldManager=field_manager, dryRun="All" if dry_run else None)
+        return await self._json("POST", path, params=params, body=body)
+
+    async def update(
+        self,
+        resource: ResourceRef,
+        body: Mapping[str, Any],
+        *,
+        namespace: str | None = None,
+        field_manager: str | None = None,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        """PUT the whole object (named by ``body.metadata.name``); a stale resourceVersion in the
+        body raises `Conflict`."""
+        return await self._put(resource, body, None, namespace, field_manager, dry_run)
+
+    async def update_subresource(
+        self,
+        resource: ResourceRef,
+        body: Mapping[str, Any],
+        subresource: str,
+        *,
+        namespace: str | None = None,
+        field_manager: str | None = None,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        """PUT a subresource (``status``, ``scale``) of the object named by ``body.metadata.name``."""
+        return await self._put(resource, body, subresource, namespace, field_manager, dry_run)
+
+    async def update_status(
+        self,
+        resource: ResourceRef,
+        body: Mapping[str, Any],
+        *,
+        namespace: str | None = None,
+        field_manager: str | None = None,
+    ) -> dict[str, Any]:
+        return await self._put(resource, body, "status", namespace, field_manager, False)
+
+    async def _put(
+        self,
+        resource: ResourceRef,
+        body: Mapping[str, Any],
+        subresource: str | None,
+        namespace: str | None,
+        field_manager: str | None,
+        dry_run: bool,
+    ) -> dict[str, Any]:
+        info = resolve(resource)
+        name = str(_meta(body).get("name") or "")
+        path = resource_path(
+            info,
+            namespace=self._namespace(info, namespace, body),
+            name=name,
+            subresource=subresource,
+        )
+        params = _params(fieldManager=field_manager, dryRun="All" if dry_run else None)
+        return await self._json("PUT", path, params=params, body=body)
+
+    async def patch(
+        self,
+        resource: ResourceRef,
+        name: str,
+        patch: Any,
+        *,
+        namespace: str | None = None,
+        patch_type: PatchType = "merge",
+        field_manager: str | None = None,
+        force: bool | None = None,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        """PATCH an object. ``patch`` is a dict (merge/strategic/apply) or a list of operations
+        (json). ``apply`` is server-side apply and needs ``field_manager``."""
+        return await self._patch(
+            resource, name, None, patch, namespace, patch_type, field_manager, force, dry_run
+        )
+
+    async def patch_subresource(
+        self,
+        resource: ResourceRef,
+        name: str,
+        subresource: str,
+        patch: Any,
+        *,
+        namespace: str | None = None,
+        patch_type: PatchType = "merge",
+        field_manager: str | None = None,
+        force: bool | None = None,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        return await self._patch(
+            resource, name, subresource, patch, namespace, patch_type, field_manager, force, dry_run
+        )
+
+    async def patch_status(
+        self,
+        resource: ResourceRef,
+        name: str,
+        patch: Any,
+        *,
+        namespace: str | None = None,
+        patch_type: PatchType = "merge",
+        field_manager: str | None = None,
+    ) -> dict[str, Any]:
+        return await self._patch(
+            resource, name, "status", patch, namespace, patch_type, field_manager, None, False
+        )
+
+    async def _patch(
+        self,
+        resource: ResourceRef,
+        name: str,
+        subresource: str | None,
+        patch: Any,
+        namespace: str | None,
+        patch_type: PatchType,
+        field_manager: str | None,
+        force: bool | None,
+        dry_run: bool,
+    ) -> dict[str, Any]:
+        if patch_type not in _PATCH_CONTENT_TYPES:
+            raise ValueError(f"unknown patch type {patch_type!r}")
+        if patch_type == "apply" and not field_manager:
+            raise ValueError("server-side apply needs a field_manager")
+        if force is not None and patch_type != "apply":
+            raise ValueError("force is only valid for apply patches")
+        info = resolve(resource)
+        path = resource_path(
+            info,
+            namespace=self._namespace(info, namespace, patch),
+            name=name,
+            subresource=subresource,
+        )
+        params = _params(fieldManager=field_manager, force=force, dryRun="All" if dry_run else None)
+        return await self._json(
+            "PATCH", path, params=params, body=patch, content_type=_PATCH_CONTENT_TYPES[patch_type]
+        )
+
+    async def delete(
+        self,
+        resource: ResourceRef,
+        name: str,
+        *,
+        namespace: str | None = None,
+        grace_period_seconds: int | None = None,
+        propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
+        preconditions: Preconditions | None = None,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        """DELETE an object; returns what the server returns (the object, or a ``Status``)."""
+        info = resolve(resource)
+        path = resource_path(info, namespace=self._namespace(info, namespace), name=name)
+        return await self._json(
+            "DELETE",
+            path,
+            body=_delete_options(grace_period_seconds, propagation_policy, preconditions, dry_run),
+        )
+
+    async def delete_collection(
+        self,
+        resource: ResourceRef,
+        *,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        grace_period_seconds: int | None = None,
+        propagation_policy: Literal["Orphan", "Background", "Foreground"] | None = None,
+        dry_run: bool = False,
+    ) -> dict[str, Any]:
+        info = resolve(resource)
+        path = resource_path(info, namespace=self._namespace(info, namespace))
+        params = _params(labelSelector=label_selector, fieldSelector=field_selector)
+        return await self._json(
+            "DELETE",
+            path,
+            params=params,
+            body=_delete_options(grace_period_seconds, propagation_policy, None, dry_run),
+        )
+
+    async def get_subresource(
+        self, resource: ResourceRef, name: str, subresource: str, *, namespace: str | None = None
+    ) -> dict[str, Any]:
+        info = resolve(resource)
+        path = resource_path(
+            info, namespace=self._namespace(info, namespace), name=name, subresource=subresource
+        )
+        return await self._json("GET", path)
+
+    async def create_subresource(
+        self,
+        resource: ResourceRef,
+        name: str,
+        subresource: str,
+        body: Mapping[str, Any],
+        *,
+        namespace: str | None = None,
+        field_manager: str | None = None,
+    ) -> dict[str, Any]:
+        """POST to a subresource (``binding``, ``eviction``) of object ``name``."""
+        info = resolve(resource)
+        path = resource_path(
+            info,
+            namespace=self._namespace(info, namespace, body),
+            name=name,
+            subresource=subresource,
+        )
+        return await self._json("POST", path, params=_params(fieldManager=field_manager), body=body)
+
+    async def get_raw(self, path: str, *, params: Mapping[str, str] | None = None) -> bytes:
+        """GET any path (``/version``, ``/apis``, ...) and return the raw body."""
+        resp = await self.request("GET", path, params=params)
+        return resp.content
+
+    def watch(
+        self,
+        resource: ResourceRef,
+        *,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        resource_version: str | None = None,
+        timeout_seconds: int | None = None,
+        resume: bool = True,
+        yield_bookmarks: bool = False,
+    ) -> Watch:
+        """A watch of a collection from ``resource_version`` (``None``/``"0"``: synthetic ADDED
+        events for current objects first). Use as ``async with client.watch(...) as w``."""
+        info = resolve(resource)
+        return Watch(
+            self,
+            resource_path(info, namespace=namespace),
+            label_selector=label_selector,
+            field_selector=field_selector,
+            resource_version=resource_version,
+            timeout_seconds=timeout_seconds,
+            resume=resume,
+            yield_bookmarks=yield_bookmarks,
+        )
+
+    def _stream(self, path: str, params: Mapping[str, str], read_timeout: float | None) -> Any:
+        return self._http.stream(
+            "GET",
+            path,
+            params=params,
+            headers=self._headers(),
+            timeout=httpx.Timeout(self._timeout, read=read_timeout),
+            extensions=self._extensions(),
+        )
+
+
+class Watch:
+    """An async iterator of `WatchEvent`s over one or more watch requests.
+
+    ``resource_version`` is the last version seen (from events and bookmarks); after the stream
+    ends normally a resuming watch reconnects from it. Raises `Expired` on 410, another `ApiError`
+    on an ``ERROR`` event or failed request, `TransportError` if the connection fails.
+    """
+
+    def __init__(
+        self,
+        client: Client,
+        path: str,
+        *,
+        label_selector: str | None,
+        field_selector: str | None,
+        resource_version: str | None,
+        timeout_seconds: int | None,
+        resume: bool,
+        yield_bookmarks: bool,
+    ) -> None:
+        self._client = client
+        self._path = path
+        self._label_selector = label_selector
+        self._field_selector = field_selector
+        self.resource_version = resource_version
+        self._timeout_seconds = timeout_seconds
+        self._resume = resume
+        self._yield_bookmarks = yield_bookmarks
+        self._gen: AsyncIterator[WatchEvent] | None = None
+        self._closed = False
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> Self:
+        return self
+
+    async def __anext__(self) -> WatchEvent:
+        if self._closed:
+            raise StopAsyncIteration
+        if self._gen is None:
+            self._gen = self._events()
+        return await anext(self._gen)
+
+    async def aclose(self) -> None:
+        """Close the underlying HTTP stream."""
+        self._closed = True
+        gen, self._gen = self._gen, None
+        if gen is not None:
+            await gen.aclose()  # type: ignore[attr-defined]
+
+    async def _events(self) -> AsyncIterator[WatchEvent]:
+        while True:
+            params = _params(
+                watch=True,
+                allowWatchBookmarks=True,
+                labelSelector=self._label_selector,
+                fieldSelector=self._field_selector,
+                resourceVersion=self.resource_version,
+                timeoutSeconds=self._timeout_seconds,
+            )
+            read_timeout = None if self._timeout_seconds is None else self._timeout_seconds + 30.0
+            async with self._client._stream(self._path, params, read_timeout) as resp:
+                if resp.status_code >= 400:
+                    await resp.aread()
+                    raise _error(resp)
+                try:
+                    async for line in resp.aiter_lines():
+                        if not line.strip():
+                            continue
+                        event = _parse_event(line)
+                        if event.type is WatchEventType.ERROR:
+                            raise error_from_status(event.object)
+                        rv = event.resource_version
+                        if rv:
+                            self.resource_version = rv
+                        if event.type is WatchEventType.BOOKMARK and not self._yield_bookmarks:
+                            continue
+                        yield event
+                except httpx.TransportError as exc:
+                    raise TransportError(f"watch {self._path}: {exc!r}") from exc
+            if not self._resume:
+                return
+
+
+def _parse_event(line: str) -> WatchEvent:
+    try:
+        raw = orjson.loads(line)
+        etype = WatchEventType(raw["type"])
+        obj = raw["object"]
+    except (orjson.JSONDecodeError, KeyError, ValueError, TypeError) as exc:
+        raise ApiError(
+            {"code": 500, "reason": "InternalError", "message": f"bad watch event: {exc}"}
+        ) from exc
+    if not isinstance(obj, dict):
+        raise ApiError(
+            {"code": 500, "reason": "InternalError", "message": "watch object not a map"}
+        )
+    return WatchEvent(etype, obj)
+
+
+def _delete_options(
+    grace_period_seconds: int | None,
+    propagation_policy: str | None,
+    preconditions: Preconditions | None,
+    dry_run: bool,
+) -> dict[str, Any]:
+    opts: dict[str, Any] = {"kind": "DeleteOptions", "apiVersion": "v1"}
+    if grace_period_seconds is not None:
+        opts["gracePeriodSeconds"] = grace_period_seconds
+    if propagation_policy is not None:
+        opts["propagationPolicy"] = propagation_policy
+    if preconditions is not None:
+        opts["preconditions"] = preconditions.to_json()
+    if dry_run:
+        opts["dryRun"] = ["All"]
+    return opts
+
+
+def _retry_after(resp: httpx.Response) -> float | None:
+    value = resp.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _error(resp: httpx.Response) -> ApiError:
+    """Translate a failure response to the error tree (a ``Status`` body if there is one)."""
+    status: dict[str, Any] = {}
+    try:
+        body = orjson.loads(resp.content) if resp.content else None
+    except orjson.JSONDecodeError:
+        body = None
+    if isinstance(body, dict) and body.get("kind") == "Status":
+        status = body
+    else:
+        text = resp.content.decode(errors="replace").strip() if resp.content else ""
+        status = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "status": "Failure",
+            "message": text or resp.reason_phrase,
+            "code": resp.status_code,
+        }
+    return error_from_status(status, resp.status_code)
