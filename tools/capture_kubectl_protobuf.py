@@ -66,7 +66,10 @@ COMMANDS: list[tuple[str, list[str]]] = [
         "service_headless",
         ["create", "service", "clusterip", "hl", "--clusterip=None", "--tcp=53:5353"],
     ),
-    ("service_nodeport", ["create", "service", "nodeport", "np", "--tcp=80:8080", "--node-port=30080"]),
+    (
+        "service_nodeport",
+        ["create", "service", "nodeport", "np", "--tcp=80:8080", "--node-port=30080"],
+    ),
     ("service_loadbalancer", ["create", "service", "loadbalancer", "lb", "--tcp=443:8443"]),
     (
         "service_externalname",
@@ -97,13 +100,23 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ),
     (
         "clusterrole",
-        ["create", "clusterrole", "cr", "--verb=get", "--resource=nodes", "--non-resource-url=/healthz"],
+        [
+            "create",
+            "clusterrole",
+            "cr",
+            "--verb=get",
+            "--resource=nodes",
+            "--non-resource-url=/healthz",
+        ],
     ),
     (
         "clusterrole_aggregate",
         ["create", "clusterrole", "agg", "--aggregation-rule=rbac.example.com/aggregate=true"],
     ),
-    ("clusterrolebinding", ["create", "clusterrolebinding", "crb", "--clusterrole=cr", "--group=devs"]),
+    (
+        "clusterrolebinding",
+        ["create", "clusterrolebinding", "crb", "--clusterrole=cr", "--group=devs"],
+    ),
     (
         "ingress",
         [
@@ -117,12 +130,33 @@ COMMANDS: list[tuple[str, list[str]]] = [
             "--annotation=a=b",
         ],
     ),
+    (
+        "hpa_autoscale",
+        ["autoscale", "deployment", "web", "--min=2", "--max=5", "--cpu-percent=80"],
+    ),
 ]
 
 # Commands whose body cannot be reproduced with --dry-run=client (no expected JSON written).
 NO_DRY_RUN: list[tuple[str, list[str]]] = [
-    ("selfsubjectaccessreview", ["auth", "can-i", "list", "pods", "--subresource=log", "-n", "kube-system"]),
+    (
+        "selfsubjectaccessreview",
+        ["auth", "can-i", "list", "pods", "--subresource=log", "-n", "kube-system"],
+    ),
 ]
+
+_DEPLOYMENT_WEB: dict[str, Any] = {
+    "kind": "Deployment",
+    "apiVersion": "apps/v1",
+    "metadata": {"name": "web", "namespace": "default", "uid": "u1", "resourceVersion": "1"},
+    "spec": {
+        "replicas": 1,
+        "selector": {"matchLabels": {"app": "web"}},
+        "template": {
+            "metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "nginx", "image": "nginx"}]},
+        },
+    },
+}
 
 EXTRA_GROUPS: dict[str, list[dict[str, Any]]] = {
     "authorization.k8s.io/v1": [
@@ -192,7 +226,7 @@ def _make_handler(recorder: _Recorder, lists: dict[str, dict[str, Any]]) -> type
             groups.setdefault(group, []).append(version)
 
     class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
         def _json(self, code: int, obj: Any) -> None:
@@ -221,12 +255,18 @@ def _make_handler(recorder: _Recorder, lists: dict[str, dict[str, Any]]) -> type
                                 "versions": [
                                     {"groupVersion": f"{g}/{v}", "version": v} for v in vs
                                 ],
-                                "preferredVersion": {"groupVersion": f"{g}/{vs[0]}", "version": vs[0]},
+                                "preferredVersion": {
+                                    "groupVersion": f"{g}/{vs[0]}",
+                                    "version": vs[0],
+                                },
                             }
                             for g, vs in groups.items()
                         ],
                     },
                 )
+            elif path == "/apis/apps/v1/namespaces/default/deployments/web":
+                # `kubectl autoscale deployment web` reads the target first.
+                self._json(200, _DEPLOYMENT_WEB)
             elif path == "/api/v1":
                 self._json(200, lists["v1"])
             elif path.startswith("/apis/") and path.count("/") == 3:
@@ -269,7 +309,9 @@ def _kubeconfig(tmp: Path, port: int) -> Path:
                 "kind": "Config",
                 "clusters": [{"name": "c", "cluster": {"server": f"http://127.0.0.1:{port}"}}],
                 "users": [{"name": "u", "user": {"token": "x"}}],
-                "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u", "namespace": "default"}}],
+                "contexts": [
+                    {"name": "c", "context": {"cluster": "c", "user": "u", "namespace": "default"}}
+                ],
                 "current-context": "c",
             }
         )
@@ -332,9 +374,8 @@ def main(selected: list[str]) -> int:
                         [*base, *dry_args], capture_output=True, text=True, check=True
                     )
                     expected = json.loads(out.stdout)
-                    (FIXTURES / f"{name}.json").write_text(
-                        json.dumps(expected, indent=2, sort_keys=True) + "\n"
-                    )
+                    # Keep kubectl's key order: the test checks Go struct order too.
+                    (FIXTURES / f"{name}.json").write_text(json.dumps(expected, indent=2) + "\n")
                 print(f"{name}: POST {path} ({len(body)} bytes)")
     finally:
         server.shutdown()

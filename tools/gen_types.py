@@ -23,7 +23,7 @@ from ``--docs`` files in this format::
 Usage::
 
     python tools/gen_types.py --schema /path/to/_definitions.json [--docs docs.txt ...]
-    ruff format src/skiff/api/types
+    ruff check --fix --select I src/skiff/api/types && ruff format src/skiff/api/types
 """
 
 from __future__ import annotations

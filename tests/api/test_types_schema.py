@@ -187,3 +187,35 @@ def test_scalar_wire_formats_in_schema() -> None:
     assert port["anyOf"][0]["x-kubernetes-int-or-string"] is True
     created = _prop("meta_v1", "ObjectMeta", "creationTimestamp")
     assert created["anyOf"][0]["format"] == "date-time"
+
+
+MODULES = [
+    "meta_v1",
+    "core_v1",
+    "apps_v1",
+    "batch_v1",
+    "autoscaling_v1",
+    "autoscaling_v2",
+    "autoscaling_k8s_io_v1",
+    "coordination_v1",
+    "discovery_v1",
+    "networking_v1",
+    "policy_v1",
+    "scheduling_v1",
+    "rbac_v1",
+]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_every_model_and_field_is_described(module: str) -> None:
+    # These descriptions are what `kubectl explain` prints.
+    mod = importlib.import_module(f"skiff.api.types.{module}")
+    missing = []
+    for name in mod.__all__:
+        cls = getattr(mod, name)
+        if not cls.__doc__:
+            missing.append(name)
+        missing.extend(
+            f"{name}.{field.alias}" for field in cls.model_fields.values() if not field.description
+        )
+    assert missing == []

@@ -72,7 +72,7 @@ def test_api_group_list_lists_every_named_group_once_with_preferred_first() -> N
 
 
 def test_api_group_list_with_extra_read_only_group() -> None:
-    groups = _by_name(api_group_list(METRICS_RESOURCES)["groups"])
+    groups = _by_name(api_group_list(extra=METRICS_RESOURCES)["groups"])
     assert groups["metrics.k8s.io"]["preferredVersion"] == {
         "groupVersion": "metrics.k8s.io/v1beta1",
         "version": "v1beta1",

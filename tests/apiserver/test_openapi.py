@@ -638,6 +638,8 @@ def _app(
     *,
     aggregated: bool = True,
     minor: str = "32",
+    objects: dict[str, dict[str, Any]] | None = None,
+    patches: list[tuple[str, Any]] | None = None,
 ) -> _Recorder:
     """A fake API server serving only /version, discovery and OpenAPI, as the lead's will.
 
@@ -685,7 +687,12 @@ def _app(
         return Response(served[0], media_type="application/json")
 
     async def fallback(request: Request) -> Response:
-        return not_found()
+        obj = (objects or {}).get(request.url.path)
+        if obj is None:
+            return not_found()
+        if request.method == "PATCH" and patches is not None:
+            patches.append((request.headers["content-type"], orjson.loads(await request.body())))
+        return JSONResponse(obj)
 
     app = Starlette(
         routes=[
@@ -911,14 +918,105 @@ def test_kubectl_apply_reaches_the_server(real_server: FakeServer, tmp_path: Pat
 
 @needs_kubectl
 @needs_models
+def test_kubectl_client_side_apply_uses_our_patch_metadata(tmp_path: Path) -> None:
+    """Client-side apply builds a strategic merge patch from our schemas' merge keys."""
+    path = "/apis/apps/v1/namespaces/default/deployments/web"
+
+    def deployment(containers: list[dict[str, str]]) -> dict[str, Any]:
+        return {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "default"},
+            "spec": {
+                "selector": {"matchLabels": {"app": "web"}},
+                "template": {
+                    "metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": containers},
+                },
+            },
+        }
+
+    old = deployment([{"name": "a", "image": "a:1"}, {"name": "b", "image": "b:1"}])
+    live = json.loads(json.dumps(old))
+    live["metadata"]["resourceVersion"] = "7"
+    live["metadata"]["annotations"] = {
+        "kubectl.kubernetes.io/last-applied-configuration": json.dumps(old)
+    }
+    manifest = tmp_path / "web.json"
+    manifest.write_text(json.dumps(deployment([{"name": "a", "image": "a:2"}])))
+    requests: list[str] = []
+    patches: list[tuple[str, Any]] = []
+    app = _app(
+        openapi_v3_document,
+        openapi_v3_index(),
+        requests,
+        objects={path: live},
+        patches=patches,
+    )
+    with FakeServer(app, requests, tmp_path) as server:
+        result = server.kubectl("apply", "-f", str(manifest))
+    assert result.returncode == 0, result.stderr
+    [(content_type, patch)] = patches
+    assert content_type == "application/strategic-merge-patch+json"
+    pod_spec = patch["spec"]["template"]["spec"]
+    # containers merge by name: "a" is updated in place and "b" deleted by key, rather than the
+    # whole list being replaced as it would be for an atomic list.
+    assert pod_spec["$setElementOrder/containers"] == [{"name": "a"}]
+    assert {"name": "a", "image": "a:2"} in pod_spec["containers"]
+    assert {"$patch": "delete", "name": "b"} in pod_spec["containers"]
+    assert any("fieldValidation=Strict" in r for r in requests if r.startswith("PATCH"))
+
+
+@needs_kubectl
+@needs_models
 def test_kubectl_explain_real_models(real_server: FakeServer) -> None:
+    """kubectl explain prints the field and type descriptions our models carry."""
+
+    def schemas(path: str) -> dict[str, Any]:
+        served = openapi_v3_document(path)
+        assert served is not None
+        found: dict[str, Any] = orjson.loads(served[0])["components"]["schemas"]
+        return found
+
+    def flat(text: str) -> str:
+        return " ".join(text.split())  # kubectl wraps descriptions at 76-80 columns
+
+    def check(out: str, field: dict[str, Any], target: dict[str, Any]) -> int:
+        """Assert the field's and its type's descriptions are printed; count those present."""
+        shown = 0
+        for description in (field.get("description"), target.get("description")):
+            if description:
+                assert flat(description) in flat(out)
+                shown += 1
+        for name, prop in target["properties"].items():
+            assert f"  {name}\t<" in out
+            if prop.get("description"):
+                assert flat(prop["description"]) in flat(out)
+            else:
+                assert f"  {name}\t<" in out and "<no description>" in out
+        return shown
+
+    apps = schemas("apis/apps/v1")
     result = real_server.kubectl("explain", "deployment.spec.strategy")
     assert result.returncode == 0, result.stderr
-    assert "KIND:       Deployment" in result.stdout
+    assert "GROUP:      apps\nKIND:       Deployment\nVERSION:    v1\n" in result.stdout
     assert "FIELD: strategy <DeploymentStrategy>" in result.stdout
-    assert "rollingUpdate" in result.stdout
+    check(
+        result.stdout,
+        apps["io.k8s.api.apps.v1.DeploymentSpec"]["properties"]["strategy"],
+        apps["io.k8s.api.apps.v1.DeploymentStrategy"],
+    )
+
+    core = schemas("api/v1")
     result = real_server.kubectl("explain", "pods.spec.containers")
     assert result.returncode == 0, result.stderr
-    assert "KIND:       Pod" in result.stdout
+    assert "KIND:       Pod\nVERSION:    v1\n" in result.stdout
     assert "FIELD: containers <[]Container>" in result.stdout
-    assert "image" in result.stdout
+    shown = check(
+        result.stdout,
+        core["io.k8s.api.core.v1.PodSpec"]["properties"]["containers"],
+        core["io.k8s.api.core.v1.Container"],
+    )
+    # The core models are documented: explain is not just a list of field names.
+    assert shown == 2
+    assert "  name\t<string> -required-" in result.stdout

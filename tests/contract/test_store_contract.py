@@ -146,7 +146,9 @@ async def test_list_limit_and_continue(store: Store) -> None:
     assert [kv.key for kv in second.items] == keys[3:6]
     assert second.more and second.revision == first.revision
     assert [kv.value for kv in second.items] == [b"v", b"v", b"v"]
-    third = await store.list("/l/", revision=first.revision, limit=3, continue_after=second.last_key)
+    third = await store.list(
+        "/l/", revision=first.revision, limit=3, continue_after=second.last_key
+    )
     assert [kv.key for kv in third.items] == keys[6:]
     assert not third.more
     exact = await store.list("/l/", limit=8)
@@ -304,11 +306,11 @@ async def test_watch_from_zero_and_from_current_only_sees_new_changes(store: Sto
 
 
 async def test_watch_iterates_with_async_for(store: Store) -> None:
-    start = store.current_revision()
+    start = await store.create("/it/start", b"v")  # revision 0 would mean "from now on"
     for i in range(3):
         await store.create(f"/it/{i}", b"v")
     keys = []
-    async with store.watch("/it/", revision=start) as events:
+    async with asyncio.timeout(20), store.watch("/it/", revision=start) as events:
         async for event in events:
             keys.append(event.kv.key)
             if len(keys) == 3:

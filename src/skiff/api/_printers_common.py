@@ -13,6 +13,34 @@ from typing import Any
 from skiff.api.duration import age, parse_time
 from skiff.api.quantity import QuantityError, canonical_quantity
 
+__all__ = [
+    "CONTAINERS_DOC",
+    "CREATION_DOC",
+    "IMAGES_DOC",
+    "NAME_DOC",
+    "Cells",
+    "Column",
+    "RowFunc",
+    "age_col",
+    "age_of",
+    "col",
+    "container_cells",
+    "dct",
+    "get",
+    "i",
+    "int_or_string",
+    "join_host_port",
+    "list_with_more",
+    "lst",
+    "name_col",
+    "name_of",
+    "opt_int",
+    "quantity_string",
+    "s",
+    "time_of",
+    "wide_template_cols",
+]
+
 Column = dict[str, Any]
 Cells = list[Any]
 RowFunc = Callable[[Mapping[str, Any], datetime], Cells]

@@ -23,6 +23,7 @@ from skiff.api._printers_common import (
     dct,
     get,
     i,
+    join_host_port,
     lst,
     name_col,
     name_of,
@@ -33,7 +34,7 @@ from skiff.api._printers_common import (
 from skiff.api.duration import age, human_duration
 from skiff.api.selector import format_labels
 
-__all__ = ["COLUMNS", "ROWS", "pod_conditions"]
+__all__ = ["COLUMNS", "ROWS", "node_roles", "pod_conditions"]
 
 
 # --- Pod ----------------------------------------------------------------------------------------
@@ -328,10 +329,7 @@ def _format_endpoints(subsets: list[Any]) -> str:
                 if len(items) == maximum:
                     more = True
                     break
-                host = s(a, "ip")
-                items.append(
-                    f"[{host}]:{i(p, 'port')}" if ":" in host else f"{host}:{i(p, 'port')}"
-                )
+                items.append(join_host_port(s(a, "ip"), i(p, "port")))
     text = ",".join(items)
     return f"{text} + {count - maximum} more..." if more else text
 

@@ -43,7 +43,7 @@ from skiff.api.selector import (
     selector_to_string,
 )
 
-__all__ = ["COLUMNS", "ROWS"]
+__all__ = ["COLUMNS", "ROWS", "format_hpa_metrics"]
 
 
 def _selector_obj(obj: Any, *path: str) -> Mapping[str, Any] | None:

@@ -150,6 +150,10 @@ class Quantity:
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Quantity is immutable")
 
+    def __reduce__(self) -> tuple[type[Quantity], tuple[Fraction, Format]]:
+        # copy/pickle would otherwise restore slots through the blocked __setattr__.
+        return (Quantity, (self._amount, self._format))
+
     @classmethod
     def from_milli(cls, milli: int, fmt: Format = Format.DECIMAL_SI) -> Quantity:
         """``resource.NewMilliQuantity``."""

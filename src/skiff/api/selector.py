@@ -216,12 +216,9 @@ class Requirement:
         if op is Operator.DOES_NOT_EXIST:
             return self.key not in labels
         # Gt / Lt: both sides must be integers; a non-integer label value never matches.
-        if self.key not in labels:
+        if self.key not in labels or not _is_int64(labels[self.key]) or len(self.values) != 1:
             return False
-        try:
-            have = int(labels[self.key], 10)
-        except ValueError:
-            return False
+        have = int(labels[self.key], 10)
         want = int(self.values[0], 10)
         return have > want if op is Operator.GREATER_THAN else have < want
 

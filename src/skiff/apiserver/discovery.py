@@ -123,7 +123,7 @@ def api_versions(server_address: str) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=8)
-def api_group_list(extra: tuple[ResourceInfo, ...] = ()) -> dict[str, Any]:
+def api_group_list(*, extra: tuple[ResourceInfo, ...] = ()) -> dict[str, Any]:
     """``GET /apis``: every named group with its versions (legacy ``APIGroupList``).
 
     The first version listed for a group is its preferred version (``autoscaling``: v2, then v1).

@@ -30,6 +30,7 @@ the models.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import importlib
 import re
@@ -146,7 +147,8 @@ def _call(lookup: Any, group: str, version: str, kind: str) -> type[BaseModel] |
         return None
     try:
         model = lookup(group, version, kind)
-    except (LookupError, ValueError):
+    except (LookupError, ValueError, ImportError, AttributeError):
+        # A kind the models package cannot produce (yet) is documented as an open object.
         return None
     if isinstance(model, type) and issubclass(model, BaseModel):
         return model
@@ -416,13 +418,6 @@ _VERB_TO_METHOD = {
     "update": "put",
     "patch": "patch",
     "create": "post",
-    "delete": "delete",
-}
-_METHOD_TO_ACTION = {
-    "get": "get",
-    "put": "put",
-    "patch": "patch",
-    "post": "post",
     "delete": "delete",
 }
 _METHOD_TO_OP = {
@@ -703,7 +698,7 @@ def _generate_schemas(models: Sequence[type[BaseModel]]) -> dict[str, Any]:
         if _is_object_schema(schema)
     }
     for name in reshaper.used_scalars:
-        out[name] = _SCALAR_SCHEMAS[name]
+        out[name] = copy.deepcopy(_SCALAR_SCHEMAS[name])
     return out
 
 
@@ -717,7 +712,8 @@ def build_openapi_v3_document(
     """The OpenAPI v3 document of one group/version (not cached; see ``openapi_v3_document``).
 
     ``resources`` may contain resources of other group/versions; only ``gv``'s are described.
-    ``served_groups`` (all served group names) keeps operation ids unambiguous.
+    ``served_groups`` (added to the groups of ``resources``) keeps operation ids unambiguous:
+    ``autoscaling.k8s.io`` keeps its suffix in ids when ``autoscaling`` is served too.
     """
     mine = [r for r in resources if r.gv == gv]
     gvks = _kinds_of(mine)
@@ -770,7 +766,7 @@ def build_openapi_v3_document(
         "type": "object",
     }
 
-    builder = _PathBuilder(gv, set(served_groups), schema_of)
+    builder = _PathBuilder(gv, {*served_groups, *(r.group for r in resources)}, schema_of)
     for r in mine:
         builder.add(r)
     return {

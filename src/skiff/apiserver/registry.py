@@ -228,8 +228,16 @@ class Registry:
         *,
         subresource: str = "",
     ) -> dict[str, Any]:
-        from skiff.api.patch import update_managed_fields
+        from skiff.api.patch import FieldSet, update_managed_fields
 
+        kwargs: dict[str, Any] = {}
+        if subresource == "status":
+            # a status write owns status fields only; everything else is reset from the old object
+            kwargs["subresource"] = "status"
+            kwargs["ignored"] = FieldSet.from_paths(
+                [(k,) for k in new if k not in ("status", "metadata", "apiVersion", "kind")]
+                + [("metadata",)]
+            )
         return update_managed_fields(
             old,
             new,
@@ -237,6 +245,7 @@ class Registry:
             schema=patch_schema(info),
             api_version=info.api_version,
             now=objects.now_rfc3339(),
+            **kwargs,
         )
 
     # ---------------------------------------------------------------- create
@@ -275,9 +284,9 @@ class Registry:
                   "resourceVersion", "generation", "selfLink"):
             meta.pop(k, None)
         self._defaults(info, obj)
-        strategy.prepare_for_create(info, obj)
         meta["uid"] = objects.new_uid()
         meta["creationTimestamp"] = objects.now_rfc3339()
+        strategy.prepare_for_create(info, obj)
         name = str(meta.get("name") or "")
         req = AdmissionRequest(info, "CREATE", namespace, name, obj, None, ctx.user, dry_run=ctx.dry_run)
         await self.admission.mutate(req, self)
@@ -298,7 +307,7 @@ class Registry:
             rev = await self.store.create(key, data)
         except KeyExists:
             raise already_exists(info, name) from None
-        meta["resourceVersion"] = str(rev)
+        _meta(obj)["resourceVersion"] = str(rev)
         return obj
 
     # ---------------------------------------------------------------- get / list
@@ -515,6 +524,7 @@ class Registry:
                 new = operation_manager(current, new)
             else:
                 new = self._managed(info, current, new, ctx, subresource=subresource)
+            nmeta = _meta(new)
             current_cmp = {k: v for k, v in current.items()}
             current_cmp["metadata"] = {
                 k: v for k, v in cmeta.items() if k not in ("resourceVersion",)
@@ -586,7 +596,7 @@ class Registry:
                 else:  # pragma: no cover - the HTTP layer checks the media type
                     raise bad_request(f"unknown patch type {patch_type}")
             except patching.PatchError as e:
-                raise ApiError(422, "Invalid", str(e)) from None
+                raise ApiError(e.code, e.reason, e.message) from None
             if not isinstance(result, dict):
                 raise bad_request("the patch must leave an object")
             if patch_type == "json":

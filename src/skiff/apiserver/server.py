@@ -23,6 +23,7 @@ import asyncio
 import ipaddress
 import logging
 import ssl
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -310,20 +311,21 @@ class ApiServer:
                 else {"clusterCIDR": str(network), "maskSize": self.config.node_cidr_mask_size,
                       "allocated": {}}
             )
-            allocated: dict[str, str] = record.setdefault("allocated", {})
-            owners = {v: k for k, v in allocated.items()}
+            allocated: dict[str, dict[str, Any]] = record.setdefault("allocated", {})
+            owners = {v["node"]: k for k, v in allocated.items()}
             if name in owners:
                 block = owners[name]
             else:
-                used = set(allocated)
+                # A block whose node no longer exists is reused once its allocation is older
+                # than a minute (younger ones may belong to a registration still in flight).
                 live = {n["metadata"]["name"] for n in await self.registry.list_objects("Node", "")}
-                for cidr, owner in list(allocated.items()):
-                    if owner not in live and owner != name:
-                        used.discard(cidr)  # the node is gone: its block can be reused
+                now = time.time()
+                for cidr, entry in list(allocated.items()):
+                    if entry["node"] not in live and now - float(entry.get("time", 0)) > 60:
                         del allocated[cidr]
                 block = ""
                 for subnet in network.subnets(new_prefix=self.config.node_cidr_mask_size):
-                    if str(subnet) not in used:
+                    if str(subnet) not in allocated:
                         block = str(subnet)
                         break
                 if not block:
@@ -333,7 +335,7 @@ class ApiServer:
                         f"/{self.config.node_cidr_mask_size} block is allocated; start the server "
                         "with a larger --cluster-cidr or a larger --node-cidr-mask-size",
                     )
-                allocated[block] = name
+                allocated[block] = {"node": name, "time": now}
             data = orjson.dumps(record)
             if kv is None:
                 try:

@@ -7,9 +7,11 @@ without special rules use the defaults derived from ``ResourceInfo.has_status``.
 
 from __future__ import annotations
 
+import base64
 import copy
 from typing import Any
 
+from skiff.api.defaults import generate_job_selector, prepare_namespace_create
 from skiff.api.registry import ResourceInfo
 
 __all__ = [
@@ -64,10 +66,27 @@ def prepare_for_create(info: ResourceInfo, obj: dict[str, Any]) -> None:
             obj["status"] = {"phase": "Pending", "qosClass": _qos_class(obj.get("spec") or {})}
         elif info.kind == "Namespace":
             obj["status"] = {"phase": "Active"}
+            # every namespace carries the finalizer the namespace lifecycle removes when empty
+            prepare_namespace_create(obj)
         else:
             obj.pop("status", None)
     if info.has_status:
         obj["metadata"]["generation"] = 1
+    if info.kind == "Job":
+        generate_job_selector(obj)
+    if info.kind == "Secret":
+        merge_string_data(obj)
+
+
+def merge_string_data(secret: dict[str, Any]) -> None:
+    """Fold a Secret's write-only ``stringData`` into ``data`` (base64), as Kubernetes does."""
+    string_data = secret.pop("stringData", None)
+    if not string_data:
+        return
+    data = dict(secret.get("data") or {})
+    for key, value in string_data.items():
+        data[key] = base64.b64encode(str(value).encode()).decode()
+    secret["data"] = data
 
 
 def spec_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
@@ -83,6 +102,8 @@ def prepare_for_update(info: ResourceInfo, new: dict[str, Any], old: dict[str, A
             new["status"] = copy.deepcopy(old["status"])
         else:
             new.pop("status", None)
+    if info.kind == "Secret":
+        merge_string_data(new)
     if info.kind == "Namespace":
         # a namespace's phase follows its deletion, not the client
         new["status"] = copy.deepcopy(old.get("status") or {"phase": "Active"})

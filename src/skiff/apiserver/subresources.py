@@ -120,7 +120,7 @@ async def patch_scale(
                     raise bad_request("a merge patch must be a JSON object")
                 new = patching.merge_patch(current, patch)
         except patching.PatchError as e:
-            raise ApiError(422, "Invalid", str(e)) from None
+            raise ApiError(e.code, e.reason, e.message) from None
         replicas = _replicas(new)
         pinned = str(((patch if isinstance(patch, dict) else {}).get("metadata") or {}).get(
             "resourceVersion") or "")

@@ -125,9 +125,16 @@ class WatchCache:
         except BaseException:
             self._closed = True
             raise
+        self._watching = asyncio.Event()
         self._task = asyncio.get_running_loop().create_task(
             self._feed(), name="skiff-watchcache-feed"
         )
+        # Wait until the feed's watch is open: a store watch from revision 0 means "from now",
+        # so a write made before the watch opened would otherwise never reach the cache.
+        watching = asyncio.ensure_future(self._watching.wait())
+        await asyncio.wait({watching, self._task}, return_when=asyncio.FIRST_COMPLETED)
+        if not watching.done():
+            watching.cancel()
 
     async def close(self) -> None:
         """Stop following the store and end every watch. Does not close the underlying store."""
@@ -194,6 +201,7 @@ class WatchCache:
                 relist = False
                 try:
                     async with self._store.watch("", revision=self._revision) as events:
+                        self._watching.set()
                         while batch := await events.next_batch():
                             self._apply(batch)
                             delay = 0.05
@@ -385,3 +393,8 @@ class WatchCache:
             relists=self._relists,
             watch=self._broadcaster.statistics(),
         )
+
+
+def _satisfies_store(cache: WatchCache) -> Store:
+    """Static check (mypy): a WatchCache can stand wherever a Store is expected."""
+    return cache

@@ -111,15 +111,17 @@ def list_query(*, bounded: bool, after: bool, limit: bool) -> str:
     """Newest row per key (as of a revision) within a key range, live keys only, sorted by key.
 
     Parameters, in order: lower bound (inclusive prefix, or exclusive continue key), [upper bound],
-    revision, [limit].
+    revision, [limit]. The correlated ``MAX(id)`` walks the key range in index order and stops at
+    ``LIMIT``, so a page costs its own size rather than the whole range (a ``GROUP BY`` join, as
+    kine writes it, aggregates the entire range before the first row comes out).
     """
-    lower = "name > ?" if after else "name >= ?"
-    upper = " AND name < ?" if bounded else ""
+    lower = "kv.name > ?" if after else "kv.name >= ?"
+    upper = " AND kv.name < ?" if bounded else ""
+    columns = ", ".join("kv." + c for c in ROW_COLUMNS.split(", "))
     return (
-        f"SELECT {', '.join('kv.' + c for c in ROW_COLUMNS.split(', '))} FROM kine AS kv"
-        " JOIN (SELECT MAX(id) AS mid FROM kine"
-        f" WHERE {lower}{upper} AND id <= ? GROUP BY name) AS mx ON mx.mid = kv.id"
-        " WHERE kv.deleted = 0 ORDER BY kv.name" + (" LIMIT ?" if limit else "")
+        f"SELECT {columns} FROM kine AS kv WHERE {lower}{upper} AND kv.deleted = 0"
+        " AND kv.id = (SELECT MAX(k2.id) FROM kine AS k2 WHERE k2.name = kv.name AND k2.id <= ?)"
+        " ORDER BY kv.name" + (" LIMIT ?" if limit else "")
     )
 
 

@@ -75,6 +75,18 @@ class Subscription:
         """Events buffered and not yet consumed."""
         return len(self._buffer)
 
+    @property
+    def progress_revision(self) -> Revision:
+        """Every event of this watch up to this revision has been delivered.
+
+        With nothing buffered that is the newest revision published to anyone (events of other
+        prefixes included), so an API server can send it as a ``BOOKMARK`` without running ahead of
+        undelivered events; otherwise the last delivered revision.
+        """
+        if self._buffer:
+            return self.after
+        return max(self.after, self._broadcaster.revision)
+
     # -- producer side (called by the broadcaster / the backend) ------------------------------
 
     def prepend(self, events: Iterable[Event]) -> None:
@@ -160,6 +172,8 @@ class Broadcaster:
         self._closed = False
         self._published = 0
         self._dropped = 0
+        self.revision = Revision(0)
+        """Revision of the newest event published."""
 
     def subscribe(
         self,
@@ -192,6 +206,7 @@ class Broadcaster:
         """Deliver a batch (in revision order) to every matching subscriber; drop the slow ones."""
         if not events or self._closed:
             return
+        self.revision = events[-1].kv.mod_revision
         self._published += len(events)
         dropped: list[Subscription] = []
         for prefix, group in self._by_prefix.items():

@@ -139,6 +139,11 @@ class WatchStream(Protocol):
     list again and watch from the list's revision.
     """
 
+    @property
+    def progress_revision(self) -> Revision:
+        """Revision up to which every event of this watch has been delivered (for bookmarks)."""
+        ...
+
     def __aiter__(self) -> Self: ...
 
     async def __anext__(self) -> Event: ...

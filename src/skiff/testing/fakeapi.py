@@ -111,6 +111,9 @@ class FakeApiState:
         self._expire_epoch = False
         self._bookmark_epoch = 0
         self._time = clock_time
+        # False while the server is shutting down: requests on kept-alive connections are refused
+        # and watches end, as when a real server process goes away.
+        self.serving = True
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -356,7 +359,7 @@ class FakeApiState:
                 elif was_visible:
                     yield {"type": "DELETED", "object": copy.deepcopy(event.object)}
             last = max(last, self.rv)
-            if self._watch_epoch != epoch:
+            if self._watch_epoch != epoch or not self.serving:
                 if self._expire_epoch:
                     yield {
                         "type": "ERROR",
@@ -447,6 +450,14 @@ def fake_api_app(state: FakeApiState) -> Starlette:
 
     async def handle(request: Request) -> Response:
         query = dict(request.query_params)
+        if not state.serving:
+            body = status_body(503, "ServiceUnavailable", "server is shutting down")
+            return Response(
+                orjson.dumps(body),
+                status_code=503,
+                headers={"Connection": "close"},
+                media_type="application/json",
+            )
         state.requests.append((request.method, request.url.path, query))
         failure = state.take_failure()
         if failure is not None:
@@ -636,6 +647,9 @@ class FakeApiServer:
             raise RuntimeError("already running")
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted sockets inherit this; without it uvicorn's separate header/body writes meet
+        # the client's delayed ACK and every request takes ~40 ms.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind(("127.0.0.1", self.port))
         sock.listen(128)
         sock.setblocking(False)
@@ -648,6 +662,7 @@ class FakeApiServer:
             access_log=False,
         )
         self._server = _Server(config)
+        self.state.serving = True
         self._task = asyncio.create_task(self._server.serve(sockets=[sock]))
         while not self._server.started:
             if self._task.done():
@@ -659,6 +674,7 @@ class FakeApiServer:
         """Stop serving: open watches end, connections close; objects and resourceVersion stay."""
         if self._task is None or self._server is None:
             return
+        self.state.serving = False
         self.state.drop_watches()
         self._server.should_exit = True
         try:

@@ -38,10 +38,7 @@ def json_equal(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         if not isinstance(b, dict) or len(a) != len(b):
             return False
-        for key, value in a.items():
-            if key not in b or not json_equal(value, b[key]):
-                return False
-        return True
+        return all(key in b and json_equal(value, b[key]) for key, value in a.items())
     if isinstance(a, list):
         if not isinstance(b, list) or len(a) != len(b):
             return False
@@ -55,4 +52,20 @@ def json_equal(a: Any, b: Any) -> bool:
 
 def canonical_json(value: Any) -> str:
     """Compact JSON with sorted keys, the form used inside ``k:``/``v:`` field-set keys."""
+    # Fast paths: list-map keys and set items are almost always strings or integers, and this
+    # runs for every list item on every write.
+    if isinstance(value, str):
+        return _encode_string(value)
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        inner = ",".join(_encode_string(k) + ":" + canonical_json(value[k]) for k in sorted(value))
+        return "{" + inner + "}"
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+_encode_string = json.encoder.encode_basestring

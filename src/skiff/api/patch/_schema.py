@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["PatchSchema", "SchemaKind", "UNKNOWN", "schema_for_model"]
+__all__ = ["UNKNOWN", "PatchSchema", "SchemaKind", "schema_for_model"]
 
 
 class SchemaKind(enum.StrEnum):

@@ -72,10 +72,8 @@ def _merge_map(
         if key.startswith("$"):
             if key.startswith(_DELETE_PRIMITIVES):
                 _delete_from_primitive_list(original, key[len(_DELETE_PRIMITIVES) :], value)
-            if (
-                key == _DIRECTIVE
-                or key == _RETAIN_KEYS
-                or key.startswith((_SET_ORDER, _DELETE_PRIMITIVES))
+            if key in (_DIRECTIVE, _RETAIN_KEYS) or key.startswith(
+                (_SET_ORDER, _DELETE_PRIMITIVES)
             ):
                 continue
         if key in handled:
@@ -250,20 +248,19 @@ def _set_element_order(
     if not isinstance(order, list):
         raise InvalidPatchError(f"invalid patch format of {_SET_ORDER}{field}: must be a list")
     merge_key = schema.merge_key
-    has_original = isinstance(original.get(field), list)
-    patch_list = patch.get(field)
-    has_patch = isinstance(patch_list, list)
-    if field in patch and not has_patch:
+    current = original.get(field)
+    original_list = current if isinstance(current, list) else None
+    patch_value = patch.get(field)
+    if field in patch and not isinstance(patch_value, list):
         return False  # null or a scalar: the main loop deletes or replaces the field
-    if field in original and not has_original:
-        has_original = False
-    if has_patch:
+    patch_list = patch_value if isinstance(patch_value, list) else None
+    if patch_list is not None:
         _validate_order(patch_list, order, merge_key, field)
-    if has_original and has_patch:
-        merged = _merge_list_field(original[field], patch_list, schema)
-    elif has_original:
-        merged = original[field]
-    elif has_patch:
+    if original_list is not None and patch_list is not None:
+        merged = _merge_list_field(original_list, patch_list, schema)
+    elif original_list is not None:
+        merged = original_list
+    elif patch_list is not None:
         merged = _new_value(patch_list, schema)
     else:
         return False
@@ -274,7 +271,7 @@ def _set_element_order(
     ]
     if to_delete:
         merged = [m for m in merged if _identity(m, merge_key) not in to_delete]
-    server_order = original[field] if has_original else []
+    server_order = original_list if original_list is not None else []
     original[field] = _normalize_order(merged, order, server_order, merge_key)
     return True
 

@@ -8,13 +8,14 @@
     └── ApplyConflict          server-side apply touched fields other managers own (409 Conflict)
 
 The API server turns them into a ``Status`` at its boundary: ``code``, ``reason`` and ``message``
-are ready to use, and :func:`skiff.api.patch.conflict_status_details` gives the ``causes`` of an
-``ApplyConflict`` in Kubernetes' wording (``apimachinery/pkg/util/managedfields/internal/conflict.go``).
+are ready to use, and :func:`conflict_status` (``message``, ``causes``) and :meth:`ApplyConflict.to_status` give the
+conflict Status in Kubernetes' wording (``apimachinery/pkg/util/managedfields/internal/conflict.go``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "ApplyConflict",
@@ -22,6 +23,7 @@ __all__ = [
     "InvalidPatchError",
     "PatchError",
     "PatchTestFailedError",
+    "conflict_status",
 ]
 
 
@@ -82,6 +84,36 @@ class ApplyConflict(PatchError):
     def __init__(self, conflicts: list[FieldConflict]) -> None:
         self.conflicts = list(conflicts)
         super().__init__(_conflict_message(self.conflicts))
+
+    @property
+    def causes(self) -> list[dict[str, str]]:
+        """Status causes, one per conflicting field (``CauseTypeFieldManagerConflict``)."""
+        return [
+            {
+                "reason": "FieldManagerConflict",
+                "message": f"conflict with {c.manager_text}",
+                "field": c.field,
+            }
+            for c in self.conflicts
+        ]
+
+    def to_status(self) -> dict[str, Any]:
+        """The 409 ``Status`` body Kubernetes sends (``errors.NewApplyConflict``)."""
+        return {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "metadata": {},
+            "status": "Failure",
+            "message": self.message,
+            "reason": self.reason,
+            "details": {"causes": self.causes},
+            "code": self.code,
+        }
+
+
+def conflict_status(err: ApplyConflict) -> tuple[str, list[dict[str, str]]]:
+    """The Status ``message`` and ``details.causes`` for a 409 apply conflict."""
+    return err.message, err.causes
 
 
 def _go_quote(text: str) -> str:

@@ -52,6 +52,14 @@ _MAX_DEPTH = 100
 
 _INT_KINDS = frozenset({Kind.INT32, Kind.INT64, Kind.BOOL})
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_ZERO: dict[Kind, Any] = {
+    Kind.STRING: "",
+    Kind.BYTES: "",
+    Kind.INT32: 0,
+    Kind.INT64: 0,
+    Kind.BOOL: False,
+    Kind.DOUBLE: 0.0,
+}
 
 
 @dataclass(frozen=True)
@@ -241,8 +249,7 @@ def _map_entry(
     where = f"{where}[{key!r}]"
     if field.kind.scalar:
         if value_raw is None:
-            zero: dict[Kind, Any] = {Kind.STRING: "", Kind.BYTES: "", Kind.BOOL: False}
-            return key, zero.get(field.kind, 0)
+            return key, _ZERO[field.kind]
         return key, _scalar(field.kind, value_raw[0], value_raw[1], where)
     payload = b""
     if value_raw is not None:
@@ -267,6 +274,9 @@ def decode_message(
     for field in message.fields:
         occurrences = seen.get(field.number)
         if occurrences is None:
+            if field.always:
+                # proto2 absent == Go zero value, which encoding/json prints without omitempty.
+                out[field.name] = None if field.repeated or field.map else _ZERO[field.kind]
             continue
         where = f"{message.name}.{field.name}"
         if field.map:
@@ -293,7 +303,7 @@ def decode_message(
             # proto2: the last occurrence of a singular scalar wins.
             wire_type, value = occurrences[-1]
             decoded = _scalar(field.kind, wire_type, value, where)
-            if field.pointer or decoded not in ("", 0, False):
+            if field.pointer or field.always or decoded not in ("", 0, False):
                 out[field.name] = decoded
         else:
             # Repeated occurrences of a singular message merge, which for the wire format is

@@ -15,7 +15,9 @@ A field is ``jsonName=number[:type]``; the type defaults to ``str``. Types:
   ``meta/v1``;
 * ``[]T`` is a repeated field, ``{}`` a ``map<string,string>``, ``{T}`` a ``map<string,T>``;
 * a leading ``^`` marks an embedded Go struct with ``json:",inline"``: its fields are merged
-  into the parent object (e.g. ``Volume.volumeSource``, ``Probe.handler``).
+  into the parent object (e.g. ``Volume.volumeSource``, ``Probe.handler``);
+* a trailing ``!`` marks a Go field *without* ``omitempty`` (``json:"containerPort"``): a zero
+  scalar is kept and an absent list or map is ``null``, as encoding/json prints them.
 
 Lines starting with ``@group/version`` switch the package (used by modules holding several small
 groups). JSON names equal the proto names in every Kubernetes generated.proto, so one name serves
@@ -78,6 +80,7 @@ class Field:
     map: bool = False  # map<string, kind>
     pointer: bool = False  # Go pointer scalar: a zero value on the wire is still "set"
     inline: bool = False  # embedded struct whose JSON fields are flattened into the parent
+    always: bool = False  # Go field without omitempty: zero scalars stay, absent lists are null
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,7 @@ class Message:
 
 
 _FIELD_RE = re.compile(
-    r"^(?P<name>[A-Za-z][A-Za-z0-9]*)=(?P<number>[1-9][0-9]*)(?::(?P<type>\S+))?$"
+    r"^(?P<name>[A-Za-z][A-Za-z0-9]*)=(?P<number>[1-9][0-9]*)(?::(?P<type>[^\s!]+))?(?P<always>!)?$"
 )
 _TYPE_RE = re.compile(
     r"^(?P<inline>\^)?(?P<rep>\[\])?(?:\{(?P<map>[A-Za-z0-9]*)\}|(?P<base>[A-Za-z0-9]+))(?P<ptr>\*)?$"
@@ -111,6 +114,7 @@ class _RawField:
     map: bool
     pointer: bool
     inline: bool
+    always: bool
 
 
 def _parse_field(token: str, where: str) -> _RawField:
@@ -131,6 +135,7 @@ def _parse_field(token: str, where: str) -> _RawField:
         map=is_map,
         pointer=t.group("ptr") is not None,
         inline=t.group("inline") is not None,
+        always=m.group("always") is not None,
     )
 
 
@@ -175,10 +180,10 @@ def build(tables: list[tuple[str, str]]) -> dict[tuple[str, str], Message]:
     """Parse ``(package, text)`` tables into messages keyed by ``(package, name)``."""
     raw: dict[tuple[str, str], list[_RawField]] = {}
     for package, text in tables:
-        for key, fields in _parse(package, text).items():
+        for key, parsed in _parse(package, text).items():
             if key in raw:
                 raise SchemaError(f"{key[0]}.{key[1]} is defined twice")
-            raw[key] = fields
+            raw[key] = parsed
     known = set(raw)
     messages: dict[tuple[str, str], Message] = {}
     for (package, name), raw_fields in raw.items():
@@ -197,6 +202,8 @@ def build(tables: list[tuple[str, str]]) -> dict[tuple[str, str], Message]:
                 raise SchemaError(f"{where}.{rf.name}: a list or map cannot be a pointer")
             if rf.inline and (kind is not Kind.MESSAGE or rf.repeated or rf.map):
                 raise SchemaError(f"{where}.{rf.name}: only a singular message can be inlined")
+            if rf.always and (rf.pointer or (kind is Kind.MESSAGE and not rf.repeated)):
+                raise SchemaError(f"{where}.{rf.name}: '!' applies to plain scalars and lists")
             if rf.repeated and rf.map:
                 raise SchemaError(f"{where}.{rf.name}: a field cannot be both list and map")
             fields.append(
@@ -209,6 +216,7 @@ def build(tables: list[tuple[str, str]]) -> dict[tuple[str, str], Message]:
                     map=rf.map,
                     pointer=rf.pointer,
                     inline=rf.inline,
+                    always=rf.always,
                 )
             )
         by_number: dict[int, Field] = {}

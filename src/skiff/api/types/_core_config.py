@@ -18,6 +18,8 @@ __all__ = [
 
 
 class ConfigMap(KubeModel):
+    """Non-secret configuration data as key/value pairs, consumed as files, environment variables or command arguments."""
+
     model_config = ConfigDict(json_schema_extra=struct_extensions(gvk=("", "v1", "ConfigMap")))
     api_version: str | None = Field(
         None,
@@ -34,9 +36,21 @@ class ConfigMap(KubeModel):
         alias="metadata",
         description="Standard object metadata: name, namespace, labels, annotations and the fields the server maintains.",
     )
-    binary_data: dict[str, str] | None = Field(None, alias="binaryData")
-    data: dict[str, str] | None = Field(None, alias="data")
-    immutable: bool | None = Field(None, alias="immutable")
+    binary_data: dict[str, str] | None = Field(
+        None,
+        alias="binaryData",
+        description="Binary values, base64-encoded on the wire; keys must not overlap with data.",
+    )
+    data: dict[str, str] | None = Field(
+        None,
+        alias="data",
+        description="UTF-8 string values; keys must be valid file names (alphanumerics, '-', '_', '.').",
+    )
+    immutable: bool | None = Field(
+        None,
+        alias="immutable",
+        description="If true, data cannot change any more; the object can only be deleted. Default false.",
+    )
 
 
 class ConfigMapList(KubeModel):
@@ -62,6 +76,8 @@ class ConfigMapList(KubeModel):
 
 
 class Secret(KubeModel):
+    """Sensitive data such as passwords, tokens or keys, consumed like a ConfigMap."""
+
     model_config = ConfigDict(json_schema_extra=struct_extensions(gvk=("", "v1", "Secret")))
     api_version: str | None = Field(
         None,
@@ -78,10 +94,26 @@ class Secret(KubeModel):
         alias="metadata",
         description="Standard object metadata: name, namespace, labels, annotations and the fields the server maintains.",
     )
-    data: dict[str, str] | None = Field(None, alias="data")
-    immutable: bool | None = Field(None, alias="immutable")
-    string_data: dict[str, str] | None = Field(None, alias="stringData")
-    type: str | None = Field(None, alias="type")
+    data: dict[str, str] | None = Field(
+        None,
+        alias="data",
+        description="Values base64-encoded on the wire; keys must be valid file names.",
+    )
+    immutable: bool | None = Field(
+        None,
+        alias="immutable",
+        description="If true, data cannot change any more; the object can only be deleted. Default false.",
+    )
+    string_data: dict[str, str] | None = Field(
+        None,
+        alias="stringData",
+        description="Write-only convenience: plain-text values merged into data (winning on conflict) on write.",
+    )
+    type: str | None = Field(
+        None,
+        alias="type",
+        description="How the data is used, e.g. Opaque (the default), kubernetes.io/tls or kubernetes.io/dockerconfigjson.",
+    )
 
 
 class SecretList(KubeModel):
@@ -107,6 +139,8 @@ class SecretList(KubeModel):
 
 
 class ServiceAccount(KubeModel):
+    """An identity for processes in pods, with the registry credentials and tokens it grants."""
+
     model_config = ConfigDict(json_schema_extra=struct_extensions(gvk=("", "v1", "ServiceAccount")))
     api_version: str | None = Field(
         None,
@@ -123,12 +157,22 @@ class ServiceAccount(KubeModel):
         alias="metadata",
         description="Standard object metadata: name, namespace, labels, annotations and the fields the server maintains.",
     )
-    automount_service_account_token: bool | None = Field(None, alias="automountServiceAccountToken")
+    automount_service_account_token: bool | None = Field(
+        None,
+        alias="automountServiceAccountToken",
+        description="Whether pods using the account get its token mounted; pods may override.",
+    )
     image_pull_secrets: list[LocalObjectReference] | None = Field(
-        None, alias="imagePullSecrets", json_schema_extra=atomic_list()
+        None,
+        alias="imagePullSecrets",
+        description="Registry credential Secrets added to pods that use the account.",
+        json_schema_extra=atomic_list(),
     )
     secrets: list[ObjectReference] | None = Field(
-        None, alias="secrets", json_schema_extra=merge_list("name")
+        None,
+        alias="secrets",
+        description="Deprecated: Secrets pods using this account may use; tokens are now requested on demand.",
+        json_schema_extra=merge_list("name"),
     )
 
 

@@ -11,9 +11,9 @@ from skiff.api.types._core_common import (
     ConfigMapKeySelector,
     ObjectFieldSelector,
     ResourceFieldSelector,
-    SELinuxOptions,
     SeccompProfile,
     SecretKeySelector,
+    SELinuxOptions,
     WindowsSecurityContextOptions,
 )
 from skiff.api.types._fields import atomic_list, map_list, merge_list

@@ -10,25 +10,47 @@ __all__ = ["Namespace", "NamespaceCondition", "NamespaceList", "NamespaceSpec", 
 
 
 class NamespaceSpec(KubeModel):
-    finalizers: list[str] | None = Field(None, alias="finalizers", json_schema_extra=atomic_list())
+    """Desired state of a namespace."""
+
+    finalizers: list[str] | None = Field(
+        None,
+        alias="finalizers",
+        description="Keys that must be removed (through the finalize subresource) before the namespace is deleted; kubernetes is added by default.",
+        json_schema_extra=atomic_list(),
+    )
 
 
 class NamespaceCondition(KubeModel):
-    last_transition_time: Time | None = Field(None, alias="lastTransitionTime")
-    message: str | None = Field(None, alias="message")
-    reason: str | None = Field(None, alias="reason")
-    status: str = Field(alias="status")
-    type: str = Field(alias="type")
+    """One condition of a namespace, e.g. NamespaceDeletionContentFailure."""
+
+    last_transition_time: Time | None = Field(
+        None, alias="lastTransitionTime", description="When the status last changed."
+    )
+    message: str | None = Field(
+        None, alias="message", description="Human-readable detail of the last transition."
+    )
+    reason: str | None = Field(
+        None, alias="reason", description="CamelCase reason for the last transition."
+    )
+    status: str = Field(alias="status", description="True, False or Unknown.")
+    type: str = Field(alias="type", description="The condition's name.")
 
 
 class NamespaceStatus(KubeModel):
+    """Observed state of a namespace."""
+
     conditions: list[NamespaceCondition] | None = Field(
-        None, alias="conditions", json_schema_extra=merge_list("type")
+        None,
+        alias="conditions",
+        description="Current conditions, mostly about deletion progress.",
+        json_schema_extra=merge_list("type"),
     )
-    phase: str | None = Field(None, alias="phase")
+    phase: str | None = Field(None, alias="phase", description="Active or Terminating.")
 
 
 class Namespace(KubeModel):
+    """A scope for names; most objects live in exactly one namespace."""
+
     model_config = ConfigDict(json_schema_extra=struct_extensions(gvk=("", "v1", "Namespace")))
     api_version: str | None = Field(
         None,
@@ -45,8 +67,12 @@ class Namespace(KubeModel):
         alias="metadata",
         description="Standard object metadata: name, namespace, labels, annotations and the fields the server maintains.",
     )
-    spec: NamespaceSpec | None = Field(None, alias="spec")
-    status: NamespaceStatus | None = Field(None, alias="status")
+    spec: NamespaceSpec | None = Field(
+        None, alias="spec", description="Finalizers of the namespace."
+    )
+    status: NamespaceStatus | None = Field(
+        None, alias="status", description="Phase and conditions of the namespace; read-only."
+    )
 
 
 class NamespaceList(KubeModel):

@@ -9,8 +9,8 @@ from skiff.api.types._core_common import (
     NodeSelector,
     NodeSelectorTerm,
     ObjectReference,
-    SELinuxOptions,
     SeccompProfile,
+    SELinuxOptions,
     Sysctl,
     WindowsSecurityContextOptions,
 )

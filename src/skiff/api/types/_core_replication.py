@@ -17,32 +17,74 @@ __all__ = [
 
 
 class ReplicationControllerSpec(KubeModel):
-    min_ready_seconds: int | None = Field(None, alias="minReadySeconds")
-    replicas: int | None = Field(None, alias="replicas")
-    selector: dict[str, str] | None = Field(None, alias="selector", json_schema_extra=atomic_map())
-    template: PodTemplateSpec | None = Field(None, alias="template")
+    """Desired state of a replication controller."""
+
+    min_ready_seconds: int | None = Field(
+        None,
+        alias="minReadySeconds",
+        description="Seconds a new pod must be ready without crashing to count as available; default 0.",
+    )
+    replicas: int | None = Field(
+        None, alias="replicas", description="Desired number of pods; default 1."
+    )
+    selector: dict[str, str] | None = Field(
+        None,
+        alias="selector",
+        description="Labels of the pods the controller manages; defaults to the template's labels.",
+        json_schema_extra=atomic_map(),
+    )
+    template: PodTemplateSpec | None = Field(
+        None, alias="template", description="Template for the pods the controller creates."
+    )
 
 
 class ReplicationControllerCondition(KubeModel):
-    last_transition_time: Time | None = Field(None, alias="lastTransitionTime")
-    message: str | None = Field(None, alias="message")
-    reason: str | None = Field(None, alias="reason")
-    status: str = Field(alias="status")
-    type: str = Field(alias="type")
+    """One condition of a replication controller, e.g. ReplicaFailure."""
+
+    last_transition_time: Time | None = Field(
+        None, alias="lastTransitionTime", description="When the status last changed."
+    )
+    message: str | None = Field(
+        None, alias="message", description="Human-readable detail of the last transition."
+    )
+    reason: str | None = Field(
+        None, alias="reason", description="CamelCase reason for the last transition."
+    )
+    status: str = Field(alias="status", description="True, False or Unknown.")
+    type: str = Field(alias="type", description="The condition's name.")
 
 
 class ReplicationControllerStatus(KubeModel):
-    available_replicas: int | None = Field(None, alias="availableReplicas")
-    conditions: list[ReplicationControllerCondition] | None = Field(
-        None, alias="conditions", json_schema_extra=merge_list("type")
+    """Observed state of a replication controller."""
+
+    available_replicas: int | None = Field(
+        None,
+        alias="availableReplicas",
+        description="Pods that have been ready for at least minReadySeconds.",
     )
-    fully_labeled_replicas: int | None = Field(None, alias="fullyLabeledReplicas")
-    observed_generation: int | None = Field(None, alias="observedGeneration")
-    ready_replicas: int | None = Field(None, alias="readyReplicas")
-    replicas: int = Field(alias="replicas")
+    conditions: list[ReplicationControllerCondition] | None = Field(
+        None,
+        alias="conditions",
+        description="Current conditions of the controller.",
+        json_schema_extra=merge_list("type"),
+    )
+    fully_labeled_replicas: int | None = Field(
+        None,
+        alias="fullyLabeledReplicas",
+        description="Pods whose labels match the template's labels.",
+    )
+    observed_generation: int | None = Field(
+        None, alias="observedGeneration", description="The generation most recently acted on."
+    )
+    ready_replicas: int | None = Field(
+        None, alias="readyReplicas", description="Pods that are ready."
+    )
+    replicas: int = Field(alias="replicas", description="Pods currently existing.")
 
 
 class ReplicationController(KubeModel):
+    """The original controller keeping a number of pod replicas running; superseded by ReplicaSet and Deployment."""
+
     model_config = ConfigDict(
         json_schema_extra=struct_extensions(gvk=("", "v1", "ReplicationController"))
     )
@@ -61,8 +103,12 @@ class ReplicationController(KubeModel):
         alias="metadata",
         description="Standard object metadata: name, namespace, labels, annotations and the fields the server maintains.",
     )
-    spec: ReplicationControllerSpec | None = Field(None, alias="spec")
-    status: ReplicationControllerStatus | None = Field(None, alias="status")
+    spec: ReplicationControllerSpec | None = Field(
+        None, alias="spec", description="Desired number of replicas, selector and pod template."
+    )
+    status: ReplicationControllerStatus | None = Field(
+        None, alias="status", description="Most recently observed state; read-only."
+    )
 
 
 class ReplicationControllerList(KubeModel):

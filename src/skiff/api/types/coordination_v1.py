@@ -10,16 +10,38 @@ __all__ = ["Lease", "LeaseList", "LeaseSpec"]
 
 
 class LeaseSpec(KubeModel):
-    acquire_time: MicroTime | None = Field(None, alias="acquireTime")
-    holder_identity: str | None = Field(None, alias="holderIdentity")
-    lease_duration_seconds: int | None = Field(None, alias="leaseDurationSeconds")
-    lease_transitions: int | None = Field(None, alias="leaseTransitions")
-    preferred_holder: str | None = Field(None, alias="preferredHolder")
-    renew_time: MicroTime | None = Field(None, alias="renewTime")
-    strategy: str | None = Field(None, alias="strategy")
+    """Holder and timing of a lease."""
+
+    acquire_time: MicroTime | None = Field(
+        None, alias="acquireTime", description="When the current holder acquired the lease."
+    )
+    holder_identity: str | None = Field(
+        None, alias="holderIdentity", description="Identity of the current holder."
+    )
+    lease_duration_seconds: int | None = Field(
+        None,
+        alias="leaseDurationSeconds",
+        description="Seconds candidates wait after renewTime before taking the lease over.",
+    )
+    lease_transitions: int | None = Field(
+        None, alias="leaseTransitions", description="How many times the lease changed holder."
+    )
+    preferred_holder: str | None = Field(
+        None,
+        alias="preferredHolder",
+        description="Holder that should take the lease next (coordinated election).",
+    )
+    renew_time: MicroTime | None = Field(
+        None, alias="renewTime", description="When the holder last renewed the lease."
+    )
+    strategy: str | None = Field(
+        None, alias="strategy", description="Election strategy for coordinated leader election."
+    )
 
 
 class Lease(KubeModel):
+    """A lease record used for leader election and node heartbeats."""
+
     model_config = ConfigDict(
         json_schema_extra=struct_extensions(gvk=("coordination.k8s.io", "v1", "Lease"))
     )
@@ -38,7 +60,9 @@ class Lease(KubeModel):
         alias="metadata",
         description="Standard object metadata: name, namespace, labels, annotations and the fields the server maintains.",
     )
-    spec: LeaseSpec | None = Field(None, alias="spec")
+    spec: LeaseSpec | None = Field(
+        None, alias="spec", description="Holder and timing of the lease."
+    )
 
 
 class LeaseList(KubeModel):

@@ -16,6 +16,8 @@ __all__ = [
 
 
 class Eviction(KubeModel):
+    """Requests the graceful eviction of a pod, honouring PodDisruptionBudgets; the body of POST pods/{name}/eviction."""
+
     model_config = ConfigDict(json_schema_extra=struct_extensions(gvk=("policy", "v1", "Eviction")))
     api_version: str | None = Field(
         None,
@@ -32,31 +34,65 @@ class Eviction(KubeModel):
         alias="metadata",
         description="Standard object metadata: name, namespace, labels, annotations and the fields the server maintains.",
     )
-    delete_options: DeleteOptions | None = Field(None, alias="deleteOptions")
+    delete_options: DeleteOptions | None = Field(
+        None, alias="deleteOptions", description="Options for the deletion of the pod."
+    )
 
 
 class PodDisruptionBudgetSpec(KubeModel):
-    max_unavailable: IntOrString | None = Field(None, alias="maxUnavailable")
-    min_available: IntOrString | None = Field(None, alias="minAvailable")
-    selector: LabelSelector | None = Field(
-        None, alias="selector", json_schema_extra=patch_strategy("replace")
+    """Desired disruption budget."""
+
+    max_unavailable: IntOrString | None = Field(
+        None,
+        alias="maxUnavailable",
+        description="Pods (count or percentage) that may be unavailable after an eviction; exclusive with minAvailable.",
     )
-    unhealthy_pod_eviction_policy: str | None = Field(None, alias="unhealthyPodEvictionPolicy")
+    min_available: IntOrString | None = Field(
+        None,
+        alias="minAvailable",
+        description="Pods (count or percentage) that must stay available after an eviction.",
+    )
+    selector: LabelSelector | None = Field(
+        None,
+        alias="selector",
+        description="Pods covered; empty selects all pods in the namespace.",
+        json_schema_extra=patch_strategy("replace"),
+    )
+    unhealthy_pod_eviction_policy: str | None = Field(
+        None,
+        alias="unhealthyPodEvictionPolicy",
+        description="IfHealthyBudget (the default) or AlwaysAllow: when unhealthy pods may be evicted.",
+    )
 
 
 class PodDisruptionBudgetStatus(KubeModel):
+    """Observed disruption budget."""
+
     conditions: list[Condition] | None = Field(
-        None, alias="conditions", json_schema_extra=merge_list("type")
+        None,
+        alias="conditions",
+        description="Current conditions, e.g. DisruptionAllowed.",
+        json_schema_extra=merge_list("type"),
     )
-    current_healthy: int = Field(alias="currentHealthy")
-    desired_healthy: int = Field(alias="desiredHealthy")
-    disrupted_pods: dict[str, Time] | None = Field(None, alias="disruptedPods")
-    disruptions_allowed: int = Field(alias="disruptionsAllowed")
-    expected_pods: int = Field(alias="expectedPods")
-    observed_generation: int | None = Field(None, alias="observedGeneration")
+    current_healthy: int = Field(alias="currentHealthy", description="Healthy pods now.")
+    desired_healthy: int = Field(alias="desiredHealthy", description="Healthy pods required.")
+    disrupted_pods: dict[str, Time] | None = Field(
+        None,
+        alias="disruptedPods",
+        description="Pods evicted but not yet gone, with the eviction time.",
+    )
+    disruptions_allowed: int = Field(
+        alias="disruptionsAllowed", description="Evictions currently allowed."
+    )
+    expected_pods: int = Field(alias="expectedPods", description="Pods counted by the budget.")
+    observed_generation: int | None = Field(
+        None, alias="observedGeneration", description="The generation most recently acted on."
+    )
 
 
 class PodDisruptionBudget(KubeModel):
+    """Limits how many pods of an application voluntary disruptions (evictions) may take down at once."""
+
     model_config = ConfigDict(
         json_schema_extra=struct_extensions(gvk=("policy", "v1", "PodDisruptionBudget"))
     )
@@ -75,8 +111,12 @@ class PodDisruptionBudget(KubeModel):
         alias="metadata",
         description="Standard object metadata: name, namespace, labels, annotations and the fields the server maintains.",
     )
-    spec: PodDisruptionBudgetSpec | None = Field(None, alias="spec")
-    status: PodDisruptionBudgetStatus | None = Field(None, alias="status")
+    spec: PodDisruptionBudgetSpec | None = Field(
+        None, alias="spec", description="Selected pods and the allowed disruption."
+    )
+    status: PodDisruptionBudgetStatus | None = Field(
+        None, alias="status", description="Current disruption budget; read-only."
+    )
 
 
 class PodDisruptionBudgetList(KubeModel):

@@ -23,24 +23,53 @@ __all__ = [
 
 
 class AggregationRule(KubeModel):
+    """Builds a ClusterRole's rules from other ClusterRoles."""
+
     cluster_role_selectors: list[LabelSelector] | None = Field(
-        None, alias="clusterRoleSelectors", json_schema_extra=atomic_list()
+        None,
+        alias="clusterRoleSelectors",
+        description="Selectors of the ClusterRoles whose rules are merged in.",
+        json_schema_extra=atomic_list(),
     )
 
 
 class PolicyRule(KubeModel):
-    api_groups: list[str] | None = Field(None, alias="apiGroups", json_schema_extra=atomic_list())
+    """One permission: verbs on resources (or non-resource URLs)."""
+
+    api_groups: list[str] | None = Field(
+        None,
+        alias="apiGroups",
+        description="API groups of the resources; empty string is the core group, * all groups.",
+        json_schema_extra=atomic_list(),
+    )
     non_resource_ur_ls: list[str] | None = Field(
-        None, alias="nonResourceURLs", json_schema_extra=atomic_list()
+        None,
+        alias="nonResourceURLs",
+        description="Non-resource paths such as /healthz (ClusterRoles only); * allowed as suffix.",
+        json_schema_extra=atomic_list(),
     )
     resource_names: list[str] | None = Field(
-        None, alias="resourceNames", json_schema_extra=atomic_list()
+        None,
+        alias="resourceNames",
+        description="Restricts the rule to these object names.",
+        json_schema_extra=atomic_list(),
     )
-    resources: list[str] | None = Field(None, alias="resources", json_schema_extra=atomic_list())
-    verbs: list[str] = Field(alias="verbs", json_schema_extra=atomic_list())
+    resources: list[str] | None = Field(
+        None,
+        alias="resources",
+        description="Resources, e.g. pods or pods/log; * for all.",
+        json_schema_extra=atomic_list(),
+    )
+    verbs: list[str] = Field(
+        alias="verbs",
+        description="Verbs allowed, e.g. get, list, watch; * for all.",
+        json_schema_extra=atomic_list(),
+    )
 
 
 class ClusterRole(KubeModel):
+    """A cluster-wide set of permissions, grantable in one namespace (RoleBinding) or everywhere (ClusterRoleBinding)."""
+
     model_config = ConfigDict(
         json_schema_extra=struct_extensions(gvk=("rbac.authorization.k8s.io", "v1", "ClusterRole"))
     )
@@ -59,26 +88,46 @@ class ClusterRole(KubeModel):
         alias="metadata",
         description="Standard object metadata: name, namespace, labels, annotations and the fields the server maintains.",
     )
-    aggregation_rule: AggregationRule | None = Field(None, alias="aggregationRule")
-    rules: list[PolicyRule] | None = Field(None, alias="rules", json_schema_extra=atomic_list())
+    aggregation_rule: AggregationRule | None = Field(
+        None,
+        alias="aggregationRule",
+        description="If set, rules are managed by the controller from matching ClusterRoles.",
+    )
+    rules: list[PolicyRule] | None = Field(
+        None, alias="rules", description="Permissions granted.", json_schema_extra=atomic_list()
+    )
 
 
 class RoleRef(KubeModel):
+    """The role a binding grants."""
+
     model_config = ConfigDict(json_schema_extra=struct_extensions(map_type="atomic"))
-    api_group: str = Field(alias="apiGroup")
-    kind: str = Field(alias="kind")
-    name: str = Field(alias="name")
+    api_group: str = Field(alias="apiGroup", description="rbac.authorization.k8s.io.")
+    kind: str = Field(alias="kind", description="Role or ClusterRole.")
+    name: str = Field(alias="name", description="Name of the role.")
 
 
 class Subject(KubeModel):
+    """Who a binding grants to: a user, group or service account."""
+
     model_config = ConfigDict(json_schema_extra=struct_extensions(map_type="atomic"))
-    api_group: str | None = Field(None, alias="apiGroup")
-    kind: str = Field(alias="kind")
-    name: str = Field(alias="name")
-    namespace: str | None = Field(None, alias="namespace")
+    api_group: str | None = Field(
+        None,
+        alias="apiGroup",
+        description="rbac.authorization.k8s.io for User and Group; empty for ServiceAccount.",
+    )
+    kind: str = Field(alias="kind", description="User, Group or ServiceAccount.")
+    name: str = Field(alias="name", description="Name of the subject.")
+    namespace: str | None = Field(
+        None,
+        alias="namespace",
+        description="Namespace of a ServiceAccount; must be empty for users and groups.",
+    )
 
 
 class ClusterRoleBinding(KubeModel):
+    """Grants a ClusterRole's permissions to subjects across the whole cluster."""
+
     model_config = ConfigDict(
         json_schema_extra=struct_extensions(
             gvk=("rbac.authorization.k8s.io", "v1", "ClusterRoleBinding")
@@ -99,8 +148,13 @@ class ClusterRoleBinding(KubeModel):
         alias="metadata",
         description="Standard object metadata: name, namespace, labels, annotations and the fields the server maintains.",
     )
-    role_ref: RoleRef = Field(alias="roleRef")
-    subjects: list[Subject] | None = Field(None, alias="subjects", json_schema_extra=atomic_list())
+    role_ref: RoleRef = Field(alias="roleRef", description="The ClusterRole; immutable.")
+    subjects: list[Subject] | None = Field(
+        None,
+        alias="subjects",
+        description="Users, groups and service accounts granted the role.",
+        json_schema_extra=atomic_list(),
+    )
 
 
 class ClusterRoleBindingList(KubeModel):
@@ -158,6 +212,8 @@ class ClusterRoleList(KubeModel):
 
 
 class Role(KubeModel):
+    """A set of permissions within one namespace."""
+
     model_config = ConfigDict(
         json_schema_extra=struct_extensions(gvk=("rbac.authorization.k8s.io", "v1", "Role"))
     )
@@ -176,10 +232,14 @@ class Role(KubeModel):
         alias="metadata",
         description="Standard object metadata: name, namespace, labels, annotations and the fields the server maintains.",
     )
-    rules: list[PolicyRule] | None = Field(None, alias="rules", json_schema_extra=atomic_list())
+    rules: list[PolicyRule] | None = Field(
+        None, alias="rules", description="Permissions granted.", json_schema_extra=atomic_list()
+    )
 
 
 class RoleBinding(KubeModel):
+    """Grants a Role's or ClusterRole's permissions to subjects within one namespace."""
+
     model_config = ConfigDict(
         json_schema_extra=struct_extensions(gvk=("rbac.authorization.k8s.io", "v1", "RoleBinding"))
     )
@@ -198,8 +258,13 @@ class RoleBinding(KubeModel):
         alias="metadata",
         description="Standard object metadata: name, namespace, labels, annotations and the fields the server maintains.",
     )
-    role_ref: RoleRef = Field(alias="roleRef")
-    subjects: list[Subject] | None = Field(None, alias="subjects", json_schema_extra=atomic_list())
+    role_ref: RoleRef = Field(alias="roleRef", description="The Role or ClusterRole; immutable.")
+    subjects: list[Subject] | None = Field(
+        None,
+        alias="subjects",
+        description="Users, groups and service accounts granted the role.",
+        json_schema_extra=atomic_list(),
+    )
 
 
 class RoleBindingList(KubeModel):

@@ -10,6 +10,8 @@ __all__ = ["PriorityClass", "PriorityClassList"]
 
 
 class PriorityClass(KubeModel):
+    """Maps a priority class name to an integer priority for pods."""
+
     model_config = ConfigDict(
         json_schema_extra=struct_extensions(gvk=("scheduling.k8s.io", "v1", "PriorityClass"))
     )
@@ -28,10 +30,21 @@ class PriorityClass(KubeModel):
         alias="metadata",
         description="Standard object metadata: name, namespace, labels, annotations and the fields the server maintains.",
     )
-    description: str | None = Field(None, alias="description")
-    global_default: bool | None = Field(None, alias="globalDefault")
-    preemption_policy: str | None = Field(None, alias="preemptionPolicy")
-    value: int = Field(alias="value")
+    description: str | None = Field(
+        None, alias="description", description="Free-form description of when to use the class."
+    )
+    global_default: bool | None = Field(
+        None,
+        alias="globalDefault",
+        description="Use this class for pods without priorityClassName; only one class may set it.",
+    )
+    preemption_policy: str | None = Field(
+        None, alias="preemptionPolicy", description="PreemptLowerPriority (the default) or Never."
+    )
+    value: int = Field(
+        alias="value",
+        description="The priority; larger is more important. User classes may use up to 1,000,000,000.",
+    )
 
 
 class PriorityClassList(KubeModel):

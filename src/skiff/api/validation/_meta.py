@@ -15,8 +15,8 @@ from ._util import ErrorList, as_dict, as_list, nonnegative
 from .names import is_dns1123_label, is_qualified_name, is_valid_label_value
 
 __all__ = [
-    "NameFunc",
     "TOTAL_ANNOTATION_SIZE_LIMIT",
+    "NameFunc",
     "selector_is_empty",
     "selector_matches",
     "validate_annotations",
@@ -200,7 +200,7 @@ def selector_matches(selector: Any, labels: Any) -> bool:
             return False
     for expr in as_list(selector.get("matchExpressions")):
         expr = as_dict(expr)
-        key = expr.get("key")
+        key = str(expr.get("key") or "")
         values = as_list(expr.get("values"))
         op = expr.get("operator")
         present = key in labels

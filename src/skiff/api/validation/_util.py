@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeGuard
 
 from skiff.api.field import FieldError
 
@@ -26,8 +26,8 @@ __all__ = [
     "int_or_percent_value",
     "is_int",
     "nonnegative",
-    "not_more_than_100_percent",
     "not_found",
+    "not_more_than_100_percent",
     "parse_quantity",
     "port_num_or_name",
     "positive_int_or_percent",
@@ -51,7 +51,7 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
-def is_int(value: Any) -> bool:
+def is_int(value: Any) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -139,20 +139,20 @@ def _validate_metric(metric: dict[str, Any], path: str) -> ErrorList:
         ]
     key = _METRIC_SOURCES[mtype]
     errs: ErrorList = []
-    for other_type, other_key in _METRIC_SOURCES.items():
+    for other_key in _METRIC_SOURCES.values():
         if other_key != key and metric.get(other_key) is not None:
             errs.append(
                 FieldError.forbidden(
                     f"{path}.{other_key}", f"must populate the given metric source only: {mtype}"
                 )
             )
-            del other_type
     source = metric.get(key)
     sp = f"{path}.{key}"
     if source is None:
-        return errs + [
-            FieldError.required(sp, f"must populate information for the given metric source")
-        ]
+        errs.append(
+            FieldError.required(sp, "must populate information for the given metric source")
+        )
+        return errs
     source = as_dict(source)
     if mtype in ("Resource", "ContainerResource"):
         if not source.get("name"):

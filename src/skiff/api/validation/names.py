@@ -114,8 +114,10 @@ def regex_error(msg: str, fmt: str, *examples: str) -> str:
     """``msg (e.g. 'a' or 'b', regex used for validation is 'fmt')`` as apimachinery words it."""
     if not examples:
         return f"{msg} (regex used for validation is '{fmt}')"
-    shown = " or ".join(f"'{e}'" for e in examples)
-    return f"{msg} (e.g. {shown}, regex used for validation is '{fmt}')"
+    # Upstream appends "', " after every example and " or " before all but the first, which
+    # yields the double space in "'a',  or 'b'"; clients see exactly that text, so keep it.
+    shown = " or ".join(f"'{e}', " for e in examples)
+    return f"{msg} (e.g. {shown}regex used for validation is '{fmt}')"
 
 
 def is_dns1123_label(value: str) -> list[str]:

@@ -1,0 +1,414 @@
+"""REST semantics of the API server over a real loopback HTTP connection.
+
+Covers: authentication, Status errors for bad input (400/404/409/413/415/422), optimistic
+concurrency, generation, generateName, dryRun, list paging and selectors, watch semantics
+(synthetic ADDED, resume, selectors, bookmarks, timeout, 410), graceful pod deletion, binding,
+eviction with PodDisruptionBudgets, namespace termination, node pod CIDRs, HPA v1/v2 conversion,
+Table responses. Excludes kubectl itself (tests/integration).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from skiff.apiserver.server import ApiServer
+
+CM = "/api/v1/namespaces/default/configmaps"
+PODS = "/api/v1/namespaces/default/pods"
+
+
+def cm(name: str, **data: str) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": data}
+
+
+def pod(name: str, **labels: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": labels},
+        "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]},
+    }
+
+
+async def test_health_needs_no_auth_but_api_does(apiserver: ApiServer) -> None:
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{apiserver.bound_port}") as anon:
+        assert (await anon.get("/readyz")).status_code == 200
+        assert (await anon.get("/livez")).text == "ok"
+        r = await anon.get("/api/v1/namespaces")
+        assert r.status_code == 401
+        assert r.json()["reason"] == "Unauthorized"
+        r = await anon.get("/version", headers={"Authorization": "Bearer wrong"})
+        assert r.status_code == 401
+
+
+async def test_version_and_discovery(api: httpx.AsyncClient) -> None:
+    v = (await api.get("/version")).json()
+    assert (v["major"], v["minor"]) == ("1", "32")
+    assert (await api.get("/version/")).status_code == 200
+    legacy = (await api.get("/apis", headers={"Accept": "application/json"})).json()
+    assert legacy["kind"] == "APIGroupList"
+    agg = await api.get("/apis", headers={
+        "Accept": "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+                  "application/json"})
+    assert "as=APIGroupDiscoveryList" in agg.headers["content-type"]
+    assert agg.json()["apiVersion"] == "apidiscovery.k8s.io/v2"
+    old = await api.get("/apis", headers={
+        "Accept": "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"})
+    assert old.json()["apiVersion"] == "apidiscovery.k8s.io/v2beta1"
+    rl = (await api.get("/api/v1")).json()
+    names = {r["name"] for r in rl["resources"]}
+    assert {"pods", "pods/status", "pods/binding", "pods/eviction", "namespaces/finalize"} <= names
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "code", "reason", "fragment"),
+    [
+        (b"{not json", "application/json", 400, "BadRequest", "error decoding JSON"),
+        (b"a: [unclosed", "application/yaml", 400, "BadRequest", "error decoding YAML"),
+        (b"<xml/>", "application/xml", 415, "UnsupportedMediaType", "unknown format"),
+        (json.dumps({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}}).encode(),
+         "application/json", 400, "BadRequest", "kind in the data (Secret)"),
+        (json.dumps({"apiVersion": "apps/v1", "kind": "ConfigMap", "metadata": {"name": "x"}})
+         .encode(), "application/json", 400, "BadRequest", "API version in the data (apps/v1)"),
+        (json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Bad_Name"}})
+         .encode(), "application/json", 422, "Invalid", "metadata.name"),
+        (json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"},
+                     "data": {"a": 1}}).encode(), "application/json", 422, "Invalid", "data[a]"),
+    ],
+    ids=["malformed-json", "malformed-yaml", "media-type", "wrong-kind", "wrong-apiversion",
+         "bad-name", "wrong-type"],
+)
+async def test_bad_input_gets_status(api: httpx.AsyncClient, body: bytes, content_type: str,
+                                     code: int, reason: str, fragment: str) -> None:
+    r = await api.post(CM, content=body, headers={"Content-Type": content_type})
+    assert r.status_code == code, r.text
+    status = r.json()
+    assert status["kind"] == "Status" and status["reason"] == reason and status["code"] == code
+    assert fragment in status["message"]
+    listed = (await api.get(CM)).json()["items"]
+    assert listed == []  # nothing was written
+
+
+async def test_body_too_large_is_413(api: httpx.AsyncClient) -> None:
+    big = cm("big", blob="x" * (3 * 1024 * 1024 + 10))
+    r = await api.post(CM, json=big)
+    assert r.status_code == 413
+    assert r.json()["reason"] == "RequestEntityTooLarge"
+
+
+async def test_unknown_resource_and_paths_are_404(api: httpx.AsyncClient) -> None:
+    for path in ("/api/v1/namespaces/default/widgets", "/apis/nope.io/v1/things", "/nothing"):
+        r = await api.get(path)
+        assert r.status_code == 404, path
+        assert r.json()["kind"] == "Status"
+
+
+async def test_field_validation_strict_warn_ignore(api: httpx.AsyncClient) -> None:
+    body = cm("fv", a="b")
+    body["extra"] = {"x": 1}
+    r = await api.post(CM + "?fieldValidation=Strict", json=body)
+    assert r.status_code == 422
+    assert r.json()["details"]["causes"][0]["field"] == "extra"
+    r = await api.post(CM + "?fieldValidation=Warn", json=body)
+    assert r.status_code == 201
+    assert 'unknown field \\"extra\\"' in r.headers["warning"]
+    assert "extra" not in r.json()
+    body["metadata"]["name"] = "fv2"
+    r = await api.post(CM + "?fieldValidation=Ignore", json=body)
+    assert r.status_code == 201 and "warning" not in r.headers
+
+
+async def test_create_get_update_conflict_delete(api: httpx.AsyncClient) -> None:
+    r = await api.post(CM, json=cm("a", k="1"))
+    assert r.status_code == 201
+    created = r.json()
+    assert created["metadata"]["uid"] and created["metadata"]["resourceVersion"]
+    r = await api.post(CM, json=cm("a", k="1"))
+    assert r.status_code == 409 and r.json()["reason"] == "AlreadyExists"
+    assert r.json()["message"] == 'configmaps "a" already exists'
+    got = (await api.get(f"{CM}/a")).json()
+    got["data"]["k"] = "2"
+    r = await api.put(f"{CM}/a", json=got)
+    assert r.status_code == 200
+    assert int(r.json()["metadata"]["resourceVersion"]) > int(got["metadata"]["resourceVersion"])
+    r = await api.put(f"{CM}/a", json=got)  # stale resourceVersion
+    assert r.status_code == 409 and r.json()["reason"] == "Conflict"
+    assert "the object has been modified" in r.json()["message"]
+    r = await api.delete(f"{CM}/a")
+    assert r.status_code == 200
+    r = await api.get(f"{CM}/a")
+    assert r.status_code == 404 and r.json()["message"] == 'configmaps "a" not found'
+
+
+async def test_generation_bumps_on_spec_changes_only(api: httpx.AsyncClient) -> None:
+    deploy = {
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "g"},
+        "spec": {"selector": {"matchLabels": {"a": "b"}},
+                 "template": {"metadata": {"labels": {"a": "b"}},
+                              "spec": {"containers": [{"name": "c", "image": "i"}]}}},
+    }
+    path = "/apis/apps/v1/namespaces/default/deployments"
+    r = await api.post(path, json=deploy)
+    assert r.status_code == 201, r.text
+    assert r.json()["metadata"]["generation"] == 1
+    merge = {"Content-Type": "application/merge-patch+json"}
+    r = await api.patch(f"{path}/g", content=b'{"metadata":{"labels":{"x":"y"}}}', headers=merge)
+    assert r.json()["metadata"]["generation"] == 1
+    r = await api.patch(f"{path}/g", content=b'{"spec":{"replicas":3}}', headers=merge)
+    assert r.json()["metadata"]["generation"] == 2
+    r = await api.patch(f"{path}/g/status", content=b'{"status":{"replicas":3}}', headers=merge)
+    assert r.json()["metadata"]["generation"] == 2 and r.json()["status"]["replicas"] == 3
+    # status is ignored on the main resource
+    r = await api.patch(f"{path}/g", content=b'{"status":{"replicas":7}}', headers=merge)
+    assert r.json()["status"]["replicas"] == 3
+    # the selector of an apps/v1 workload is immutable
+    r = await api.patch(f"{path}/g", content=b'{"spec":{"selector":{"matchLabels":{"a":"c"}}}}',
+                        headers=merge)
+    assert r.status_code == 422 and "spec.selector" in r.text
+
+
+async def test_generate_name_and_dry_run(api: httpx.AsyncClient) -> None:
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "gen-"}}
+    r = await api.post(CM, json=body)
+    assert r.status_code == 201
+    name = r.json()["metadata"]["name"]
+    assert name.startswith("gen-") and len(name) == len("gen-") + 5
+    r = await api.post(CM + "?dryRun=All", json=cm("dry"))
+    assert r.status_code == 201
+    assert (await api.get(f"{CM}/dry")).status_code == 404
+    r = await api.delete(f"{CM}/{name}?dryRun=All")
+    assert r.status_code == 200
+    assert (await api.get(f"{CM}/{name}")).status_code == 200
+    r = await api.post(CM + "?dryRun=Nope", json=cm("dry"))
+    assert r.status_code == 400
+
+
+async def test_list_paging_and_selectors(api: httpx.AsyncClient) -> None:
+    for i in range(7):
+        body = cm(f"p{i}")
+        body["metadata"]["labels"] = {"n": str(i), "parity": "even" if i % 2 == 0 else "odd"}
+        assert (await api.post(CM, json=body)).status_code == 201
+    seen: list[str] = []
+    token = ""
+    while True:
+        r = (await api.get(CM, params={"limit": 3, **({"continue": token} if token else {})})).json()
+        seen += [i["metadata"]["name"] for i in r["items"]]
+        token = r["metadata"].get("continue", "")
+        if not token:
+            break
+    assert seen == [f"p{i}" for i in range(7)]
+    r = (await api.get(CM, params={"labelSelector": "parity=even,n notin (0)"})).json()
+    assert [i["metadata"]["name"] for i in r["items"]] == ["p2", "p4", "p6"]
+    r = (await api.get(CM, params={"fieldSelector": "metadata.name!=p1,metadata.name!=p2"})).json()
+    assert len(r["items"]) == 5
+    r = await api.get(CM, params={"labelSelector": "a in (b"})
+    assert r.status_code == 400
+    r = await api.get(CM, params={"fieldSelector": "spec.nodeName=x"})
+    assert r.status_code == 400 and "field label not supported" in r.json()["message"]
+    r = await api.get(CM, params={"continue": "garbage!"})
+    assert r.status_code == 400
+
+
+async def _watch_lines(api: httpx.AsyncClient, params: dict[str, Any], n: int,
+                       timeout: float = 10.0) -> list[dict[str, Any]]:
+    events: list[dict[str, Any]] = []
+
+    async def read() -> None:
+        async with api.stream("GET", CM, params={"watch": "true", **params}) as resp:
+            assert resp.status_code == 200
+            async for line in resp.aiter_lines():
+                if line:
+                    events.append(json.loads(line))
+                if len(events) >= n:
+                    return
+
+    await asyncio.wait_for(read(), timeout)
+    return events
+
+
+async def test_watch_synthetic_added_then_live(api: httpx.AsyncClient) -> None:
+    await api.post(CM, json=cm("w1"))
+
+    async def writer() -> None:
+        await asyncio.sleep(0.3)
+        await api.post(CM, json=cm("w2"))
+        await api.patch(f"{CM}/w2", content=b'{"data":{"x":"y"}}',
+                        headers={"Content-Type": "application/merge-patch+json"})
+        await api.delete(f"{CM}/w2")
+
+    task = asyncio.create_task(writer())
+    events = await _watch_lines(api, {}, 4)
+    await task
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
+        ("ADDED", "w1"), ("ADDED", "w2"), ("MODIFIED", "w2"), ("DELETED", "w2")]
+    assert events[2]["object"]["data"] == {"x": "y"}
+    rvs = [int(e["object"]["metadata"]["resourceVersion"]) for e in events[1:]]
+    assert rvs == sorted(rvs)
+
+
+async def test_watch_resume_from_resource_version(api: httpx.AsyncClient) -> None:
+    r1 = (await api.post(CM, json=cm("r1"))).json()
+    await api.post(CM, json=cm("r2"))
+    await api.post(CM, json=cm("r3"))
+    events = await _watch_lines(api, {"resourceVersion": r1["metadata"]["resourceVersion"]}, 2)
+    assert [e["object"]["metadata"]["name"] for e in events] == ["r2", "r3"]
+    assert all(e["type"] == "ADDED" for e in events)
+
+
+async def test_watch_label_selector_transitions(api: httpx.AsyncClient) -> None:
+    start = (await api.get(CM)).json()["metadata"]["resourceVersion"]
+    body = cm("sel")
+    body["metadata"]["labels"] = {"app": "x"}
+    await api.post(CM, json=body)
+    merge = {"Content-Type": "application/merge-patch+json"}
+    await api.patch(f"{CM}/sel", content=b'{"metadata":{"labels":{"app":"y"}}}', headers=merge)
+    await api.patch(f"{CM}/sel", content=b'{"metadata":{"labels":{"app":"x"}}}', headers=merge)
+    events = await _watch_lines(api, {"resourceVersion": start, "labelSelector": "app=x"}, 3)
+    assert [e["type"] for e in events] == ["ADDED", "DELETED", "ADDED"]
+
+
+async def test_watch_bookmarks_and_timeout(api: httpx.AsyncClient) -> None:
+    rv = (await api.get(CM)).json()["metadata"]["resourceVersion"]
+    lines: list[dict[str, Any]] = []
+    async with api.stream("GET", CM, params={"watch": "1", "resourceVersion": rv,
+                                             "allowWatchBookmarks": "true",
+                                             "timeoutSeconds": "2"}) as resp:
+        async for line in resp.aiter_lines():
+            if line:
+                lines.append(json.loads(line))
+    # the stream ended by itself after timeoutSeconds, carrying at least one bookmark
+    assert lines and all(e["type"] == "BOOKMARK" for e in lines)
+    assert lines[0]["object"]["kind"] == "ConfigMap"
+    assert lines[0]["object"]["metadata"]["resourceVersion"] == rv
+
+
+async def test_watch_too_old_gets_410(api: httpx.AsyncClient, apiserver: ApiServer) -> None:
+    for i in range(260):  # more than the test server's window of 200 events
+        await api.post(CM, json=cm(f"old{i}"))
+    events = await _watch_lines(api, {"resourceVersion": "2"}, 1)
+    assert events[0]["type"] == "ERROR"
+    assert events[0]["object"]["code"] == 410 and events[0]["object"]["reason"] == "Expired"
+
+
+async def test_graceful_pod_deletion_binding_and_force(api: httpx.AsyncClient) -> None:
+    assert (await api.post(PODS, json=pod("unbound"))).status_code == 201
+    r = await api.delete(f"{PODS}/unbound")
+    assert r.status_code == 200
+    assert (await api.get(f"{PODS}/unbound")).status_code == 404  # not bound: gone at once
+    created = (await api.post(PODS, json=pod("bound"))).json()
+    assert created["status"]["phase"] == "Pending"
+    spec = created["spec"]
+    assert spec["serviceAccountName"] == "default"
+    assert {t["key"] for t in spec["tolerations"]} == {
+        "node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}
+    assert all(t["tolerationSeconds"] == 5 for t in spec["tolerations"])
+    binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "bound"},
+               "target": {"apiVersion": "v1", "kind": "Node", "name": "node-a"}}
+    r = await api.post(f"{PODS}/bound/binding", json=binding)
+    assert r.status_code == 201, r.text
+    r = await api.post(f"{PODS}/bound/binding", json=binding)
+    assert r.status_code == 409 and "already assigned" in r.json()["message"]
+    r = await api.delete(f"{PODS}/bound")
+    assert r.status_code == 202
+    held = (await api.get(f"{PODS}/bound")).json()
+    assert held["metadata"]["deletionTimestamp"]
+    assert held["metadata"]["deletionGracePeriodSeconds"] == 30
+    r = await api.request("DELETE", f"{PODS}/bound", json={"gracePeriodSeconds": 0})
+    assert r.status_code == 200
+    assert (await api.get(f"{PODS}/bound")).status_code == 404
+
+
+async def test_eviction_honours_pod_disruption_budget(api: httpx.AsyncClient) -> None:
+    for name in ("e1", "e2"):
+        assert (await api.post(PODS, json=pod(name, app="db"))).status_code == 201
+        ready = {"status": {"phase": "Running",
+                            "conditions": [{"type": "Ready", "status": "True"}]}}
+        r = await api.patch(f"{PODS}/{name}/status", json=ready,
+                            headers={"Content-Type": "application/merge-patch+json"})
+        assert r.status_code == 200, r.text
+    pdb = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "db"},
+           "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "db"}}}}
+    r = await api.post("/apis/policy/v1/namespaces/default/poddisruptionbudgets", json=pdb)
+    assert r.status_code == 201, r.text
+    eviction = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "e1"}}
+    r = await api.post(f"{PODS}/e1/eviction", json=eviction)
+    assert r.status_code == 201, r.text
+    eviction["metadata"]["name"] = "e2"
+    r = await api.post(f"{PODS}/e2/eviction", json=eviction)
+    assert r.status_code == 429
+    assert r.json()["reason"] == "TooManyRequests"
+    assert "disruption budget" in r.json()["message"]
+
+
+async def test_namespace_termination(api: httpx.AsyncClient) -> None:
+    ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "doomed"}}
+    assert (await api.post("/api/v1/namespaces", json=ns)).status_code == 201
+    path = "/api/v1/namespaces/doomed/configmaps"
+    for _ in range(50):  # the default ServiceAccount appears shortly
+        if (await api.get("/api/v1/namespaces/doomed/serviceaccounts/default")).status_code == 200:
+            break
+        await asyncio.sleep(0.05)
+    assert (await api.post(path, json=cm("inside"))).status_code == 201
+    r = await api.delete("/api/v1/namespaces/doomed")
+    assert r.status_code == 202
+    assert r.json()["status"]["phase"] == "Terminating"
+    r = await api.post(path, json=cm("late"))
+    assert r.status_code in (403, 404)
+    for _ in range(100):
+        if (await api.get("/api/v1/namespaces/doomed")).status_code == 404:
+            break
+        await asyncio.sleep(0.1)
+    assert (await api.get("/api/v1/namespaces/doomed")).status_code == 404
+    r = await api.post("/api/v1/namespaces/missing/configmaps", json=cm("x"))
+    assert r.status_code == 404 and r.json()["message"] == 'namespaces "missing" not found'
+    r = await api.delete("/api/v1/namespaces/kube-system")
+    assert r.status_code == 403
+
+
+async def test_node_pod_cidrs_are_allocated_uniquely(api: httpx.AsyncClient) -> None:
+    async def make(name: str) -> dict[str, Any]:
+        body = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}}
+        r = await api.post("/api/v1/nodes", json=body)
+        assert r.status_code == 201, r.text
+        return r.json()
+
+    nodes = await asyncio.gather(*(make(f"n{i}") for i in range(6)))
+    cidrs = [n["spec"]["podCIDR"] for n in nodes]
+    assert len(set(cidrs)) == 6
+    assert all(c.startswith("10.42.") and c.endswith("/24") for c in cidrs)
+    assert all(n["spec"]["podCIDRs"] == [n["spec"]["podCIDR"]] for n in nodes)
+
+
+async def test_hpa_served_as_v1_and_v2(api: httpx.AsyncClient) -> None:
+    hpa = {"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
+           "metadata": {"name": "h"},
+           "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "w"},
+                    "minReplicas": 1, "maxReplicas": 5, "targetCPUUtilizationPercentage": 60}}
+    r = await api.post("/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers",
+                       json=hpa)
+    assert r.status_code == 201, r.text
+    assert r.json()["spec"]["targetCPUUtilizationPercentage"] == 60
+    v2 = (await api.get("/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/h")).json()
+    assert v2["apiVersion"] == "autoscaling/v2"
+    metric = v2["spec"]["metrics"][0]
+    assert metric["resource"]["target"] == {"type": "Utilization", "averageUtilization": 60}
+
+
+async def test_table_response(api: httpx.AsyncClient) -> None:
+    await api.post(CM, json=cm("t1", a="1", b="2"))
+    accept = ("application/json;as=Table;v=v1;g=meta.k8s.io,"
+              "application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json")
+    r = await api.get(CM, headers={"Accept": accept})
+    table = r.json()
+    assert table["kind"] == "Table" and table["apiVersion"] == "meta.k8s.io/v1"
+    assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Data", "Age"]
+    row = table["rows"][0]
+    assert row["cells"][:2] == ["t1", 2]
+    assert row["object"]["kind"] == "PartialObjectMetadata"
+    r = await api.get(CM, params={"includeObject": "Object"}, headers={"Accept": accept})
+    assert r.json()["rows"][0]["object"]["data"] == {"a": "1", "b": "2"}

@@ -1,0 +1,341 @@
+"""Informer, reflector, shared factory and lister against the fake API server over loopback.
+
+Covers: convergence of the cache and of handler-derived state to the server under churn, across a
+server restart, across a forced 410 (compacted history while disconnected, and an ERROR 410 event),
+late handlers, label-selector informers (objects leaving the selector are deletes), resync with a
+fake clock, factory sharing. Excludes the real API server (integration tests).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from skiff.client import (
+    Client,
+    FrozenDict,
+    Informer,
+    SharedInformerFactory,
+    label_index_func,
+    object_key,
+    resolve,
+)
+from skiff.testing.clock import FakeClock
+from skiff.testing.fakeapi import FakeApiServer
+from skiff.util.backoff import Backoff
+
+CONFIGMAPS = resolve("configmaps")
+
+
+def fast_backoff() -> Backoff:
+    return Backoff(initial=0.01, cap=0.05, jitter=0.1)
+
+
+async def eventually(check: Callable[[], bool], *, within: float = 5.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(0.01)
+
+
+def server_view(api: FakeApiServer, namespace: str | None = None) -> dict[str, str]:
+    return {
+        object_key(o): o["metadata"]["resourceVersion"]
+        for o in api.state.list(CONFIGMAPS, namespace)
+    }
+
+
+class Model:
+    """State rebuilt only from handler calls; must equal the server's."""
+
+    def __init__(self) -> None:
+        self.objects: dict[str, str] = {}
+        self.deleted_final: dict[str, FrozenDict] = {}
+        self.calls: list[tuple[str, str]] = []
+
+    def on_add(self, obj: FrozenDict) -> None:
+        key = object_key(obj)
+        assert key not in self.objects, f"add for known object {key}"
+        self.objects[key] = obj["metadata"]["resourceVersion"]
+        self.calls.append(("add", key))
+
+    def on_update(self, old: FrozenDict, new: FrozenDict) -> None:
+        key = object_key(new)
+        assert key in self.objects, f"update for unknown object {key}"
+        assert object_key(old) == key
+        self.objects[key] = new["metadata"]["resourceVersion"]
+        self.calls.append(("update", key))
+
+    def on_delete(self, obj: FrozenDict) -> None:
+        key = object_key(obj)
+        self.objects.pop(key, None)
+        self.deleted_final[key] = obj
+        self.calls.append(("delete", key))
+
+
+def cache_view(informer: Informer) -> dict[str, str]:
+    return {object_key(o): o["metadata"]["resourceVersion"] for o in informer.indexer.list()}
+
+
+async def churn(client: Client, rng: random.Random, steps: int, names: list[str]) -> None:
+    from skiff.client import AlreadyExists, Conflict, NotFound
+
+    for _ in range(steps):
+        name = rng.choice(names)
+        ns = rng.choice(["a", "b"])
+        op = rng.random()
+        try:
+            if op < 0.4:
+                await client.create(
+                    CONFIGMAPS,
+                    {"metadata": {"name": name, "namespace": ns}, "data": {"v": "0"}},
+                )
+            elif op < 0.8:
+                await client.patch(
+                    CONFIGMAPS, name, {"data": {"v": str(rng.random())}}, namespace=ns
+                )
+            else:
+                await client.delete(CONFIGMAPS, name, namespace=ns)
+        except (AlreadyExists, NotFound, Conflict):
+            pass
+
+
+async def test_informer_converges_under_churn(api: FakeApiServer, client: Client) -> None:
+    for i in range(5):
+        await client.create(CONFIGMAPS, {"metadata": {"name": f"pre{i}", "namespace": "a"}})
+    model = Model()
+    async with SharedInformerFactory(client, backoff_factory=fast_backoff) as factory:
+        informer = factory.informer(CONFIGMAPS)
+        informer.add_handler(model)
+        synced_before_start = informer.has_synced
+        factory.start()
+        assert await factory.wait_for_sync(timeout=5)
+        assert (synced_before_start, informer.has_synced) == (False, True)
+        assert cache_view(informer) == server_view(api)
+        rng = random.Random(7)
+        await churn(client, rng, 300, [f"cm{i}" for i in range(12)])
+        await eventually(lambda: cache_view(informer) == server_view(api))
+        await eventually(lambda: model.objects == server_view(api))
+    assert any(kind == "delete" for kind, _ in model.calls)
+    assert any(kind == "update" for kind, _ in model.calls)
+
+
+async def test_delete_handler_gets_final_state(api: FakeApiServer, client: Client) -> None:
+    model = Model()
+    async with SharedInformerFactory(client, backoff_factory=fast_backoff) as factory:
+        informer = factory.informer(CONFIGMAPS, namespace="a")
+        informer.add_handler(model)
+        factory.start()
+        await factory.wait_for_sync(timeout=5)
+        await client.create(CONFIGMAPS, {"metadata": {"name": "x", "namespace": "a"}})
+        await client.patch(CONFIGMAPS, "x", {"data": {"last": "state"}}, namespace="a")
+        await client.delete(CONFIGMAPS, "x", namespace="a")
+        await eventually(lambda: "a/x" in model.deleted_final)
+    assert model.deleted_final["a/x"]["data"] == {"last": "state"}
+    assert [k for k, key in model.calls if key == "a/x"] == ["add", "update", "delete"]
+
+
+async def test_informer_survives_server_restart(api: FakeApiServer, client: Client) -> None:
+    await client.create(CONFIGMAPS, {"metadata": {"name": "keep", "namespace": "a"}})
+    await client.create(CONFIGMAPS, {"metadata": {"name": "gone", "namespace": "a"}})
+    model = Model()
+    async with SharedInformerFactory(client, backoff_factory=fast_backoff) as factory:
+        informer = factory.informer(CONFIGMAPS)
+        informer.add_handler(model)
+        factory.start()
+        await factory.wait_for_sync(timeout=5)
+        relists = informer.reflector.relists
+        await api.stop()
+        # Changes while the server is down (as if other API servers accepted them).
+        api.state.delete(CONFIGMAPS, "a", "gone")
+        api.state.create(CONFIGMAPS, {"metadata": {"name": "new", "namespace": "b"}})
+        keep = api.state.get(CONFIGMAPS, "a", "keep")
+        keep["data"] = {"changed": "yes"}
+        api.state.update(CONFIGMAPS, keep)
+        await asyncio.sleep(0.1)  # the reflector is now failing and backing off
+        await api.start()
+        await eventually(lambda: cache_view(informer) == server_view(api))
+        await eventually(lambda: model.objects == server_view(api))
+        assert informer.reflector.relists > relists
+        keep_cached = informer.lister.get("keep", namespace="a")
+        assert keep_cached is not None and keep_cached["data"] == {"changed": "yes"}
+        assert "a/gone" in model.deleted_final
+
+
+async def test_relist_after_compacted_history(api: FakeApiServer, client: Client) -> None:
+    """Watch resumes from an RV older than the server's window -> 410 -> relist -> converge."""
+    await client.create(CONFIGMAPS, {"metadata": {"name": "one", "namespace": "a"}})
+    model = Model()
+    async with SharedInformerFactory(client, backoff_factory=fast_backoff) as factory:
+        informer = factory.informer(CONFIGMAPS)
+        informer.add_handler(model)
+        factory.start()
+        await factory.wait_for_sync(timeout=5)
+        relists = informer.reflector.relists
+        await api.stop()
+        api.state.create(CONFIGMAPS, {"metadata": {"name": "two", "namespace": "a"}})
+        api.state.delete(CONFIGMAPS, "a", "one")
+        api.state.compact()
+        await api.start()
+        await eventually(lambda: cache_view(informer) == server_view(api))
+        await eventually(lambda: model.objects == server_view(api))
+        assert informer.reflector.relists == relists + 1
+        expired = [
+            q for m, p, q in api.state.requests if q.get("watch") and q.get("resourceVersion")
+        ]
+        assert expired, "the informer should have tried to resume its watch"
+
+
+async def test_relist_on_error_410_event(api: FakeApiServer, client: Client) -> None:
+    model = Model()
+    async with SharedInformerFactory(client, backoff_factory=fast_backoff) as factory:
+        informer = factory.informer(CONFIGMAPS)
+        informer.add_handler(model)
+        factory.start()
+        await factory.wait_for_sync(timeout=5)
+        relists = informer.reflector.relists
+        api.state.drop_watches(expire=True)
+        await eventually(lambda: informer.reflector.relists == relists + 1)
+        await client.create(CONFIGMAPS, {"metadata": {"name": "after", "namespace": "a"}})
+        await eventually(lambda: model.objects == server_view(api))
+
+
+async def test_watch_resumes_without_relist_when_stream_ends(
+    api: FakeApiServer, client: Client
+) -> None:
+    async with SharedInformerFactory(client, backoff_factory=fast_backoff) as factory:
+        informer = factory.informer(CONFIGMAPS)
+        factory.start()
+        await factory.wait_for_sync(timeout=5)
+        await client.create(CONFIGMAPS, {"metadata": {"name": "x", "namespace": "a"}})
+        await eventually(lambda: "a/x" in informer.indexer)
+        api.state.send_bookmarks()
+        await asyncio.sleep(0.05)
+        api.state.drop_watches()  # a normal end of stream, like timeoutSeconds
+        await client.create(CONFIGMAPS, {"metadata": {"name": "y", "namespace": "a"}})
+        await eventually(lambda: "a/y" in informer.indexer)
+        assert informer.reflector.relists == 1
+        watches = [q for m, p, q in api.state.requests if q.get("watch")]
+        assert len(watches) >= 2
+        assert watches[1]["resourceVersion"] == watches[0]["resourceVersion"] or int(
+            watches[1]["resourceVersion"]
+        ) > int(watches[0]["resourceVersion"])
+        assert all(q.get("allowWatchBookmarks") == "true" for q in watches)
+        timeouts = [int(q["timeoutSeconds"]) for q in watches]
+        assert all(300 <= t < 600 for t in timeouts)
+
+
+async def test_label_selector_informer_sees_objects_leave(
+    api: FakeApiServer, client: Client
+) -> None:
+    model = Model()
+    async with SharedInformerFactory(client, backoff_factory=fast_backoff) as factory:
+        informer = factory.informer(CONFIGMAPS, label_selector="app=web")
+        informer.add_handler(model)
+        factory.start()
+        await factory.wait_for_sync(timeout=5)
+        await client.create(
+            CONFIGMAPS,
+            {"metadata": {"name": "w", "namespace": "a", "labels": {"app": "web"}}},
+        )
+        await client.create(
+            CONFIGMAPS, {"metadata": {"name": "o", "namespace": "a", "labels": {"app": "db"}}}
+        )
+        await eventually(lambda: "a/w" in model.objects)
+        await client.patch(CONFIGMAPS, "w", {"metadata": {"labels": {"app": "db"}}}, namespace="a")
+        await eventually(lambda: "a/w" in model.deleted_final)
+        assert "a/o" not in informer.indexer
+        assert len(informer.indexer) == 0
+
+
+async def test_late_handler_gets_adds_and_factory_shares(
+    api: FakeApiServer, client: Client
+) -> None:
+    await client.create(CONFIGMAPS, {"metadata": {"name": "x", "namespace": "a"}})
+    async with SharedInformerFactory(client, backoff_factory=fast_backoff) as factory:
+        informer = factory.informer(CONFIGMAPS)
+        assert factory.informer("configmaps") is informer
+        assert factory.informer(("v1", "ConfigMap")) is informer
+        assert factory.informer(CONFIGMAPS, namespace="a") is not informer
+        factory.start()
+        await informer.wait_for_sync(timeout=5)
+        late = Model()
+        registration = informer.add_handler(late)
+        assert late.objects == {"a/x": server_view(api)["a/x"]}
+        registration.remove()
+        await client.create(CONFIGMAPS, {"metadata": {"name": "y", "namespace": "a"}})
+        await eventually(lambda: "a/y" in informer.indexer)
+        assert "a/y" not in late.objects
+
+
+async def test_failing_handler_does_not_stop_others(api: FakeApiServer, client: Client) -> None:
+    seen: list[str] = []
+
+    def boom(obj: FrozenDict) -> None:
+        raise RuntimeError("handler bug")
+
+    async with SharedInformerFactory(client, backoff_factory=fast_backoff) as factory:
+        informer = factory.informer(CONFIGMAPS)
+        informer.add_handler(on_add=boom)
+        informer.add_handler(on_add=lambda o: seen.append(object_key(o)))
+        factory.start()
+        await factory.wait_for_sync(timeout=5)
+        await client.create(CONFIGMAPS, {"metadata": {"name": "x", "namespace": "a"}})
+        await eventually(lambda: seen == ["a/x"])
+
+
+async def test_cached_objects_are_immutable_and_indexed(api: FakeApiServer, client: Client) -> None:
+    await client.create(
+        CONFIGMAPS,
+        {"metadata": {"name": "x", "namespace": "a", "labels": {"app": "web"}}, "data": {"k": "v"}},
+    )
+    async with SharedInformerFactory(client, backoff_factory=fast_backoff) as factory:
+        lister = factory.lister(CONFIGMAPS)
+        informer = factory.informer(CONFIGMAPS, indexers={"app": label_index_func("app")})
+        factory.start()
+        await factory.wait_for_sync(timeout=5)
+        obj = lister.get("x", namespace="a")
+        assert obj is not None
+        with pytest.raises(TypeError):
+            obj["data"]["k"] = "changed"
+        assert [object_key(o) for o in informer.indexer.by_index("app", "web")] == ["a/x"]
+        assert lister.list(namespace="a", label_selector={"app": "web"}) == [obj]
+        assert lister.list(label_selector="app!=web") == []
+        # Updating through the API with a thawed copy works.
+        from skiff.client import thaw
+
+        mutable: dict[str, Any] = thaw(obj)
+        mutable["data"]["k"] = "changed"
+        await client.update(CONFIGMAPS, mutable)
+
+        def updated() -> bool:
+            cached = lister.get("x", namespace="a")
+            return cached is not None and cached["data"] == {"k": "changed"}
+
+        await eventually(updated)
+
+
+async def test_periodic_resync_with_fake_clock(api: FakeApiServer, client: Client) -> None:
+    await client.create(CONFIGMAPS, {"metadata": {"name": "x", "namespace": "a"}})
+    clock = FakeClock()
+    updates: list[tuple[FrozenDict, FrozenDict]] = []
+    informer = Informer(client, CONFIGMAPS, resync_period=30, clock=clock)
+    informer.add_handler(on_update=lambda old, new: updates.append((old, new)))
+    task = asyncio.create_task(informer.run())
+    try:
+        await eventually(lambda: informer.has_synced)
+        await clock.wait_sleepers(1)
+        assert updates == []
+        clock.advance(30)
+        await eventually(lambda: len(updates) == 1)
+        old, new = updates[0]
+        assert old is new
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
