@@ -82,11 +82,10 @@ class HttpConnection:
             raise HttpError("connection closed mid-body") from exc
         return Response(status, payload)
 
-    async def stream_lines(self, path: str) -> AsyncIterator[bytes]:
-        """GET ``path`` and yield each newline-terminated line of its chunked body (a watch).
+    async def start_stream(self, path: str) -> None:
+        """GET ``path`` (a watch) and return once the response head says 200.
 
-        Raises :class:`HttpError` when the status is not 200. The iteration ends when the server
-        ends the body.
+        Raises :class:`HttpError` for any other status. Read the body with :meth:`lines`.
         """
         self._writer.write(self._head("GET", path, None))
         status, headers = await self._read_head()
@@ -94,13 +93,19 @@ class HttpConnection:
             length = int(headers.get("content-length", "0"))
             detail = await self._reader.read(length) if length else b""
             raise HttpError(f"watch answered {status}: {detail[:300]!r}")
+
+    async def lines(self) -> AsyncIterator[bytes]:
+        """Yield each newline-terminated line of the chunked body started by :meth:`start_stream`.
+
+        The iteration ends when the server ends the body.
+        """
         pending = b""
         async for chunk in self._chunks():
             pending += chunk
             if b"\n" not in pending:
                 continue
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
+            *complete, pending = pending.split(b"\n")
+            for line in complete:
                 if line:
                     yield line
 

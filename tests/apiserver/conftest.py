@@ -18,10 +18,15 @@ TOKEN = "test-admin-token"
 @pytest.fixture
 async def apiserver() -> AsyncIterator[ApiServer]:
     store = MemoryStore()
-    server = ApiServer(store, ApiServerConfig(
-        port=0, tokens={TOKEN: UserInfo("admin", ("system:masters",))}, bookmark_interval=0.5,
-        watch_window=200,
-    ))
+    server = ApiServer(
+        store,
+        ApiServerConfig(
+            port=0,
+            tokens={TOKEN: UserInfo("admin", ("system:masters",))},
+            bookmark_interval=0.5,
+            watch_window=200,
+        ),
+    )
     started = asyncio.Event()
     task = asyncio.create_task(server.run(started=started))
     try:

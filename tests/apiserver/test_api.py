@@ -52,13 +52,21 @@ async def test_version_and_discovery(api: httpx.AsyncClient) -> None:
     assert (await api.get("/version/")).status_code == 200
     legacy = (await api.get("/apis", headers={"Accept": "application/json"})).json()
     assert legacy["kind"] == "APIGroupList"
-    agg = await api.get("/apis", headers={
-        "Accept": "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
-                  "application/json"})
+    agg = await api.get(
+        "/apis",
+        headers={
+            "Accept": "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,"
+            "application/json"
+        },
+    )
     assert "as=APIGroupDiscoveryList" in agg.headers["content-type"]
     assert agg.json()["apiVersion"] == "apidiscovery.k8s.io/v2"
-    old = await api.get("/apis", headers={
-        "Accept": "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"})
+    old = await api.get(
+        "/apis",
+        headers={
+            "Accept": "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
+        },
+    )
     assert old.json()["apiVersion"] == "apidiscovery.k8s.io/v2beta1"
     rl = (await api.get("/api/v1")).json()
     names = {r["name"] for r in rl["resources"]}
@@ -71,20 +79,59 @@ async def test_version_and_discovery(api: httpx.AsyncClient) -> None:
         (b"{not json", "application/json", 400, "BadRequest", "error decoding JSON"),
         (b"a: [unclosed", "application/yaml", 400, "BadRequest", "error decoding YAML"),
         (b"<xml/>", "application/xml", 415, "UnsupportedMediaType", "unknown format"),
-        (json.dumps({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}}).encode(),
-         "application/json", 400, "BadRequest", "kind in the data (Secret)"),
-        (json.dumps({"apiVersion": "apps/v1", "kind": "ConfigMap", "metadata": {"name": "x"}})
-         .encode(), "application/json", 400, "BadRequest", "API version in the data (apps/v1)"),
-        (json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Bad_Name"}})
-         .encode(), "application/json", 422, "Invalid", "metadata.name"),
-        (json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"},
-                     "data": {"a": 1}}).encode(), "application/json", 422, "Invalid", "data[a]"),
+        (
+            json.dumps({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "x"}}).encode(),
+            "application/json",
+            400,
+            "BadRequest",
+            "kind in the data (Secret)",
+        ),
+        (
+            json.dumps(
+                {"apiVersion": "apps/v1", "kind": "ConfigMap", "metadata": {"name": "x"}}
+            ).encode(),
+            "application/json",
+            400,
+            "BadRequest",
+            "API version in the data (apps/v1)",
+        ),
+        (
+            json.dumps(
+                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "Bad_Name"}}
+            ).encode(),
+            "application/json",
+            422,
+            "Invalid",
+            "metadata.name",
+        ),
+        (
+            json.dumps(
+                {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "metadata": {"name": "x"},
+                    "data": {"a": 1},
+                }
+            ).encode(),
+            "application/json",
+            422,
+            "Invalid",
+            "data[a]",
+        ),
     ],
-    ids=["malformed-json", "malformed-yaml", "media-type", "wrong-kind", "wrong-apiversion",
-         "bad-name", "wrong-type"],
+    ids=[
+        "malformed-json",
+        "malformed-yaml",
+        "media-type",
+        "wrong-kind",
+        "wrong-apiversion",
+        "bad-name",
+        "wrong-type",
+    ],
 )
-async def test_bad_input_gets_status(api: httpx.AsyncClient, body: bytes, content_type: str,
-                                     code: int, reason: str, fragment: str) -> None:
+async def test_bad_input_gets_status(
+    api: httpx.AsyncClient, body: bytes, content_type: str, code: int, reason: str, fragment: str
+) -> None:
     r = await api.post(CM, content=body, headers={"Content-Type": content_type})
     assert r.status_code == code, r.text
     status = r.json()
@@ -147,10 +194,16 @@ async def test_create_get_update_conflict_delete(api: httpx.AsyncClient) -> None
 
 async def test_generation_bumps_on_spec_changes_only(api: httpx.AsyncClient) -> None:
     deploy = {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "g"},
-        "spec": {"selector": {"matchLabels": {"a": "b"}},
-                 "template": {"metadata": {"labels": {"a": "b"}},
-                              "spec": {"containers": [{"name": "c", "image": "i"}]}}},
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "g"},
+        "spec": {
+            "selector": {"matchLabels": {"a": "b"}},
+            "template": {
+                "metadata": {"labels": {"a": "b"}},
+                "spec": {"containers": [{"name": "c", "image": "i"}]},
+            },
+        },
     }
     path = "/apis/apps/v1/namespaces/default/deployments"
     r = await api.post(path, json=deploy)
@@ -167,8 +220,9 @@ async def test_generation_bumps_on_spec_changes_only(api: httpx.AsyncClient) -> 
     r = await api.patch(f"{path}/g", content=b'{"status":{"replicas":7}}', headers=merge)
     assert r.json()["status"]["replicas"] == 3
     # the selector of an apps/v1 workload is immutable
-    r = await api.patch(f"{path}/g", content=b'{"spec":{"selector":{"matchLabels":{"a":"c"}}}}',
-                        headers=merge)
+    r = await api.patch(
+        f"{path}/g", content=b'{"spec":{"selector":{"matchLabels":{"a":"c"}}}}', headers=merge
+    )
     assert r.status_code == 422 and "spec.selector" in r.text
 
 
@@ -196,7 +250,9 @@ async def test_list_paging_and_selectors(api: httpx.AsyncClient) -> None:
     seen: list[str] = []
     token = ""
     while True:
-        r = (await api.get(CM, params={"limit": 3, **({"continue": token} if token else {})})).json()
+        r = (
+            await api.get(CM, params={"limit": 3, **({"continue": token} if token else {})})
+        ).json()
         seen += [i["metadata"]["name"] for i in r["items"]]
         token = r["metadata"].get("continue", "")
         if not token:
@@ -214,8 +270,9 @@ async def test_list_paging_and_selectors(api: httpx.AsyncClient) -> None:
     assert r.status_code == 400
 
 
-async def _watch_lines(api: httpx.AsyncClient, params: dict[str, Any], n: int,
-                       timeout: float = 10.0) -> list[dict[str, Any]]:
+async def _watch_lines(
+    api: httpx.AsyncClient, params: dict[str, Any], n: int
+) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
 
     async def read() -> None:
@@ -227,7 +284,7 @@ async def _watch_lines(api: httpx.AsyncClient, params: dict[str, Any], n: int,
                 if len(events) >= n:
                     return
 
-    await asyncio.wait_for(read(), timeout)
+    await asyncio.wait_for(read(), 10.0)
     return events
 
 
@@ -237,15 +294,22 @@ async def test_watch_synthetic_added_then_live(api: httpx.AsyncClient) -> None:
     async def writer() -> None:
         await asyncio.sleep(0.3)
         await api.post(CM, json=cm("w2"))
-        await api.patch(f"{CM}/w2", content=b'{"data":{"x":"y"}}',
-                        headers={"Content-Type": "application/merge-patch+json"})
+        await api.patch(
+            f"{CM}/w2",
+            content=b'{"data":{"x":"y"}}',
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
         await api.delete(f"{CM}/w2")
 
     task = asyncio.create_task(writer())
     events = await _watch_lines(api, {}, 4)
     await task
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
-        ("ADDED", "w1"), ("ADDED", "w2"), ("MODIFIED", "w2"), ("DELETED", "w2")]
+        ("ADDED", "w1"),
+        ("ADDED", "w2"),
+        ("MODIFIED", "w2"),
+        ("DELETED", "w2"),
+    ]
     assert events[2]["object"]["data"] == {"x": "y"}
     rvs = [int(e["object"]["metadata"]["resourceVersion"]) for e in events[1:]]
     assert rvs == sorted(rvs)
@@ -275,9 +339,16 @@ async def test_watch_label_selector_transitions(api: httpx.AsyncClient) -> None:
 async def test_watch_bookmarks_and_timeout(api: httpx.AsyncClient) -> None:
     rv = (await api.get(CM)).json()["metadata"]["resourceVersion"]
     lines: list[dict[str, Any]] = []
-    async with api.stream("GET", CM, params={"watch": "1", "resourceVersion": rv,
-                                             "allowWatchBookmarks": "true",
-                                             "timeoutSeconds": "2"}) as resp:
+    async with api.stream(
+        "GET",
+        CM,
+        params={
+            "watch": "1",
+            "resourceVersion": rv,
+            "allowWatchBookmarks": "true",
+            "timeoutSeconds": "2",
+        },
+    ) as resp:
         async for line in resp.aiter_lines():
             if line:
                 lines.append(json.loads(line))
@@ -305,10 +376,16 @@ async def test_graceful_pod_deletion_binding_and_force(api: httpx.AsyncClient) -
     spec = created["spec"]
     assert spec["serviceAccountName"] == "default"
     assert {t["key"] for t in spec["tolerations"]} == {
-        "node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"}
+        "node.kubernetes.io/not-ready",
+        "node.kubernetes.io/unreachable",
+    }
     assert all(t["tolerationSeconds"] == 5 for t in spec["tolerations"])
-    binding = {"apiVersion": "v1", "kind": "Binding", "metadata": {"name": "bound"},
-               "target": {"apiVersion": "v1", "kind": "Node", "name": "node-a"}}
+    binding = {
+        "apiVersion": "v1",
+        "kind": "Binding",
+        "metadata": {"name": "bound"},
+        "target": {"apiVersion": "v1", "kind": "Node", "name": "node-a"},
+    }
     r = await api.post(f"{PODS}/bound/binding", json=binding)
     assert r.status_code == 201, r.text
     r = await api.post(f"{PODS}/bound/binding", json=binding)
@@ -326,13 +403,21 @@ async def test_graceful_pod_deletion_binding_and_force(api: httpx.AsyncClient) -
 async def test_eviction_honours_pod_disruption_budget(api: httpx.AsyncClient) -> None:
     for name in ("e1", "e2"):
         assert (await api.post(PODS, json=pod(name, app="db"))).status_code == 201
-        ready = {"status": {"phase": "Running",
-                            "conditions": [{"type": "Ready", "status": "True"}]}}
-        r = await api.patch(f"{PODS}/{name}/status", json=ready,
-                            headers={"Content-Type": "application/merge-patch+json"})
+        ready = {
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+        }
+        r = await api.patch(
+            f"{PODS}/{name}/status",
+            json=ready,
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
         assert r.status_code == 200, r.text
-    pdb = {"apiVersion": "policy/v1", "kind": "PodDisruptionBudget", "metadata": {"name": "db"},
-           "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "db"}}}}
+    pdb = {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "db"},
+        "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "db"}}},
+    }
     r = await api.post("/apis/policy/v1/namespaces/default/poddisruptionbudgets", json=pdb)
     assert r.status_code == 201, r.text
     eviction = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "e1"}}
@@ -385,15 +470,23 @@ async def test_node_pod_cidrs_are_allocated_uniquely(api: httpx.AsyncClient) -> 
 
 
 async def test_hpa_served_as_v1_and_v2(api: httpx.AsyncClient) -> None:
-    hpa = {"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler",
-           "metadata": {"name": "h"},
-           "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "w"},
-                    "minReplicas": 1, "maxReplicas": 5, "targetCPUUtilizationPercentage": 60}}
-    r = await api.post("/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers",
-                       json=hpa)
+    hpa = {
+        "apiVersion": "autoscaling/v1",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "h"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "w"},
+            "minReplicas": 1,
+            "maxReplicas": 5,
+            "targetCPUUtilizationPercentage": 60,
+        },
+    }
+    r = await api.post("/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers", json=hpa)
     assert r.status_code == 201, r.text
     assert r.json()["spec"]["targetCPUUtilizationPercentage"] == 60
-    v2 = (await api.get("/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/h")).json()
+    v2 = (
+        await api.get("/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers/h")
+    ).json()
     assert v2["apiVersion"] == "autoscaling/v2"
     metric = v2["spec"]["metrics"][0]
     assert metric["resource"]["target"] == {"type": "Utilization", "averageUtilization": 60}
@@ -401,8 +494,10 @@ async def test_hpa_served_as_v1_and_v2(api: httpx.AsyncClient) -> None:
 
 async def test_table_response(api: httpx.AsyncClient) -> None:
     await api.post(CM, json=cm("t1", a="1", b="2"))
-    accept = ("application/json;as=Table;v=v1;g=meta.k8s.io,"
-              "application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json")
+    accept = (
+        "application/json;as=Table;v=v1;g=meta.k8s.io,"
+        "application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"
+    )
     r = await api.get(CM, headers={"Accept": accept})
     table = r.json()
     assert table["kind"] == "Table" and table["apiVersion"] == "meta.k8s.io/v1"

@@ -72,8 +72,16 @@ def test_version_and_api_resources(kubectl: Kubectl) -> None:
     out = kubectl("version", "-o", "json")
     assert json.loads(out)["serverVersion"]["minor"] == "32"
     resources = kubectl("api-resources")
-    for line in ("deployments", "deploy", "apps/v1", "horizontalpodautoscalers", "hpa",
-                 "poddisruptionbudgets", "leases", "priorityclasses"):
+    for line in (
+        "deployments",
+        "deploy",
+        "apps/v1",
+        "horizontalpodautoscalers",
+        "hpa",
+        "poddisruptionbudgets",
+        "leases",
+        "priorityclasses",
+    ):
         assert line in resources
     wide = kubectl("api-resources", "-o", "name", "--api-group=apps")
     assert "deployments.apps" in wide.split()
@@ -87,7 +95,7 @@ def test_apply_create_configured_unchanged(kubectl: Kubectl, ns: str) -> None:
     out = _apply(kubectl, ns, MANIFEST)
     assert "configmap/settings unchanged" in out
     assert "deployment.apps/web unchanged" in out
-    changed = MANIFEST.replace("replicas: 2", "replicas: 3").replace("level: \"3\"", "other: x")
+    changed = MANIFEST.replace("replicas: 2", "replicas: 3").replace('level: "3"', "other: x")
     out = _apply(kubectl, ns, changed)
     assert "configmap/settings configured" in out
     assert "deployment.apps/web configured" in out
@@ -203,11 +211,26 @@ def test_label_and_annotate(kubectl: Kubectl, ns: str) -> None:
 
 def test_patch_three_types(kubectl: Kubectl, ns: str) -> None:
     _apply(kubectl, ns, MANIFEST)
-    kubectl("patch", "-n", ns, "deploy", "web", "-p",
-            '{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"busybox:1.37"}]}}}}')
+    kubectl(
+        "patch",
+        "-n",
+        ns,
+        "deploy",
+        "web",
+        "-p",
+        '{"spec":{"template":{"spec":{"containers":[{"name":"web","image":"busybox:1.37"}]}}}}',
+    )
     kubectl("patch", "-n", ns, "deploy", "web", "--type=merge", "-p", '{"spec":{"replicas":5}}')
-    kubectl("patch", "-n", ns, "deploy", "web", "--type=json", "-p",
-            '[{"op":"add","path":"/metadata/labels/patched","value":"json"}]')
+    kubectl(
+        "patch",
+        "-n",
+        ns,
+        "deploy",
+        "web",
+        "--type=json",
+        "-p",
+        '[{"op":"add","path":"/metadata/labels/patched","value":"json"}]',
+    )
     obj = json.loads(kubectl("get", "-n", ns, "deploy", "web", "-o", "json"))
     containers = obj["spec"]["template"]["spec"]["containers"]
     assert len(containers) == 1  # strategic merge by name kept one container
@@ -215,8 +238,16 @@ def test_patch_three_types(kubectl: Kubectl, ns: str) -> None:
     assert containers[0]["ports"][0]["containerPort"] == 8080
     assert obj["spec"]["replicas"] == 5
     assert obj["metadata"]["labels"]["patched"] == "json"
-    bad = kubectl.run("patch", "-n", ns, "deploy", "web", "--type=json", "-p",
-                      '[{"op":"remove","path":"/spec/nothere"}]')
+    bad = kubectl.run(
+        "patch",
+        "-n",
+        ns,
+        "deploy",
+        "web",
+        "--type=json",
+        "-p",
+        '[{"op":"remove","path":"/spec/nothere"}]',
+    )
     assert bad.returncode != 0
 
 
@@ -254,12 +285,14 @@ def test_scale(kubectl: Kubectl, ns: str) -> None:
     assert "scaled" in kubectl("scale", "-n", ns, "deploy", "web", "--replicas=4")
     obj = json.loads(kubectl("get", "-n", ns, "deploy", "web", "-o", "json"))
     assert obj["spec"]["replicas"] == 4
-    assert "scaled" in kubectl("scale", "-n", ns, "deploy", "web", "--current-replicas=4",
-                               "--replicas=1")
+    assert "scaled" in kubectl(
+        "scale", "-n", ns, "deploy", "web", "--current-replicas=4", "--replicas=1"
+    )
     wrong = kubectl.run("scale", "-n", ns, "deploy", "web", "--current-replicas=7", "--replicas=2")
     assert wrong.returncode != 0 and "Expected replicas to be 7, was 1" in wrong.stderr
-    scale = json.loads(kubectl("get", "--raw",
-                               f"/apis/apps/v1/namespaces/{ns}/deployments/web/scale"))
+    scale = json.loads(
+        kubectl("get", "--raw", f"/apis/apps/v1/namespaces/{ns}/deployments/web/scale")
+    )
     assert scale["kind"] == "Scale" and scale["spec"]["replicas"] == 1
     assert scale["status"]["selector"] == "app=web"
 
@@ -273,16 +306,32 @@ def test_delete_by_label_and_finalizers(kubectl: Kubectl, ns: str) -> None:
     left = kubectl("get", "-n", ns, "cm", "-o", "name")
     assert "configmap/keep" in left and "configmap/d1" not in left
     # an object with a finalizer stays (deletionTimestamp set) until the finalizer goes
-    kubectl("patch", "-n", ns, "cm", "keep", "--type=merge", "-p",
-            '{"metadata":{"finalizers":["skiff.test/hold"]}}')
+    kubectl(
+        "patch",
+        "-n",
+        ns,
+        "cm",
+        "keep",
+        "--type=merge",
+        "-p",
+        '{"metadata":{"finalizers":["skiff.test/hold"]}}',
+    )
     kubectl("delete", "-n", ns, "cm", "keep", "--wait=false")
     held = json.loads(kubectl("get", "-n", ns, "cm", "keep", "-o", "json"))
     assert held["metadata"]["deletionTimestamp"]
     waiter = kubectl.popen("delete", "-n", ns, "cm", "keep", "--timeout=30s")
     time.sleep(1.0)
     assert waiter.poll() is None  # still waiting for the finalizer
-    kubectl("patch", "-n", ns, "cm", "keep", "--type=json", "-p",
-            '[{"op":"remove","path":"/metadata/finalizers"}]')
+    kubectl(
+        "patch",
+        "-n",
+        ns,
+        "cm",
+        "keep",
+        "--type=json",
+        "-p",
+        '[{"op":"remove","path":"/metadata/finalizers"}]',
+    )
     _out, err = waiter.communicate(timeout=30)
     assert waiter.returncode == 0, err
     gone = kubectl.run("get", "-n", ns, "cm", "keep")
@@ -304,12 +353,22 @@ def test_server_side_apply_conflict_and_force(kubectl: Kubectl, ns: str) -> None
     out = kubectl("apply", "--server-side", "-n", ns, "-f", "-", input=base)
     assert "serverside-applied" in out
     other = base.replace("owner: first", "owner: second")
-    clash = kubectl.run("apply", "--server-side", "--field-manager=other", "-n", ns, "-f", "-",
-                        input=other)
+    clash = kubectl.run(
+        "apply", "--server-side", "--field-manager=other", "-n", ns, "-f", "-", input=other
+    )
     assert clash.returncode != 0
     assert "conflict" in clash.stderr.lower() and ".data.owner" in clash.stderr
-    forced = kubectl("apply", "--server-side", "--field-manager=other", "--force-conflicts",
-                     "-n", ns, "-f", "-", input=other)
+    forced = kubectl(
+        "apply",
+        "--server-side",
+        "--field-manager=other",
+        "--force-conflicts",
+        "-n",
+        ns,
+        "-f",
+        "-",
+        input=other,
+    )
     assert "serverside-applied" in forced
     obj = json.loads(kubectl("get", "-n", ns, "cm", "ssa", "-o", "json", "--show-managed-fields"))
     assert obj["data"]["owner"] == "second"
@@ -337,8 +396,9 @@ def test_diff(kubectl: Kubectl, ns: str) -> None:
     _apply(kubectl, ns, MANIFEST)
     same = kubectl.run("diff", "-n", ns, "-f", "-", input=MANIFEST)
     assert same.returncode == 0, same.stderr
-    changed = kubectl.run("diff", "-n", ns, "-f", "-", input=MANIFEST.replace("replicas: 2",
-                                                                             "replicas: 9"))
+    changed = kubectl.run(
+        "diff", "-n", ns, "-f", "-", input=MANIFEST.replace("replicas: 2", "replicas: 9")
+    )
     assert changed.returncode == 1, changed.stderr
     assert "replicas: 9" in changed.stdout
     # diff is a dry run: nothing changed on the server

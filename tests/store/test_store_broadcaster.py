@@ -118,3 +118,19 @@ async def test_progress_revision_counts_other_prefixes_only_when_caught_up() -> 
     b.publish([put("/b/z", 3)])
     assert sub.progress_revision == 3
     sub.close()
+
+
+async def test_cancelled_next_batch_loses_no_events() -> None:
+    b = Broadcaster()
+    sub = b.subscribe("", after=Revision(0))
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(sub.next_batch(), timeout=0.01)
+    # Resolved and cancelled in the same loop iteration: the events must stay buffered.
+    pending = asyncio.create_task(sub.next_batch())
+    await asyncio.sleep(0)
+    b.publish([put("/k/1", 1)])
+    pending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await pending
+    assert [e.revision for e in await sub.next_batch()] == [1]
+    sub.close()

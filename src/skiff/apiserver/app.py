@@ -52,10 +52,16 @@ def _bool(value: str | None) -> bool:
     return value is not None and value.strip().lower() in _TRUE
 
 
-def _json(body: Any, status: int = 200, *, headers: dict[str, str] | None = None,
-          content_type: str = JSON_CT) -> Response:
-    return Response(orjson.dumps(body), status_code=status, media_type=content_type,
-                    headers=headers)
+def _json(
+    body: Any,
+    status: int = 200,
+    *,
+    headers: dict[str, str] | None = None,
+    content_type: str = JSON_CT,
+) -> Response:
+    return Response(
+        orjson.dumps(body), status_code=status, media_type=content_type, headers=headers
+    )
 
 
 def _error(e: ApiError) -> Response:
@@ -73,9 +79,16 @@ class Target:
 
 
 def _not_found_path(path: str) -> ApiError:
-    return ApiError(404, "NotFound", "the server could not find the requested resource",
-                    details={"causes": [{"reason": "UnexpectedServerResponse",
-                                         "message": f"404 page not found: {path}"}]})
+    return ApiError(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+        details={
+            "causes": [
+                {"reason": "UnexpectedServerResponse", "message": f"404 page not found: {path}"}
+            ]
+        },
+    )
 
 
 def parse_resource_path(path: str) -> tuple[str, str, Target | None]:
@@ -101,9 +114,17 @@ def parse_resource_path(path: str) -> tuple[str, str, Target | None]:
     info = kinds.by_resource(group, version, rest[0])
     if info is None or len(rest) > 3:
         raise ApiError(
-            404, "NotFound", "the server could not find the requested resource",
-            details={"causes": [{"reason": "UnexpectedServerResponse",
-                                 "message": f"no resource {rest[0]!r} in {group or 'core'}/{version}"}]},
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+            details={
+                "causes": [
+                    {
+                        "reason": "UnexpectedServerResponse",
+                        "message": f"no resource {rest[0]!r} in {group or 'core'}/{version}",
+                    }
+                ]
+            },
         )
     name = rest[1] if len(rest) > 1 else ""
     sub = rest[2] if len(rest) > 2 else ""
@@ -147,13 +168,19 @@ class ApiServerApp:
             return _error(e)
         except Exception:
             log.exception("internal error serving %s %s", request.method, path)
-            return _error(ApiError(500, "InternalError",
-                                   "an internal error occurred; the server log has the details"))
+            return _error(
+                ApiError(
+                    500,
+                    "InternalError",
+                    "an internal error occurred; the server log has the details",
+                )
+            )
 
     def _health(self, path: str) -> Response:
         if path.startswith("/readyz") and self._ready is not None and not self._ready():
-            return Response(b"[-]store not ready\nreadyz check failed\n", 500,
-                            media_type="text/plain")
+            return Response(
+                b"[-]store not ready\nreadyz check failed\n", 500, media_type="text/plain"
+            )
         return Response(b"ok", 200, media_type="text/plain")
 
     def _authenticate(self, request: Request) -> UserInfo:
@@ -194,8 +221,10 @@ class ApiServerApp:
     def _discovery(self, request: Request, *, core: bool) -> Response:
         want = discovery.negotiate_discovery(request.headers.get("accept"))
         if want is not None:
-            return _json(discovery.aggregated_discovery(core=core, version=want),
-                         content_type=discovery.discovery_content_type(want))
+            return _json(
+                discovery.aggregated_discovery(core=core, version=want),
+                content_type=discovery.discovery_content_type(want),
+            )
         if core:
             return _json(discovery.api_versions(self.server_address))
         return _json(discovery.api_group_list())
@@ -211,7 +240,7 @@ class ApiServerApp:
         if path in ("/openapi/v3", "/openapi/v3/"):
             return _json(openapi.openapi_v3_index())
         if path.startswith("/openapi/v3/"):
-            doc = openapi.openapi_v3_document(path[len("/openapi/v3/"):])
+            doc = openapi.openapi_v3_document(path[len("/openapi/v3/") :])
             if doc is None:
                 raise _not_found_path(path)
             body, digest = doc
@@ -238,20 +267,29 @@ class ApiServerApp:
         manager = q.get("fieldManager") or _manager_from_agent(request.headers.get("user-agent"))
         if len(manager) > 128:
             raise bad_request("fieldManager may not be longer than 128 characters")
-        return RequestContext(user=user, dry_run=bool(dry), field_manager=manager,
-                              field_validation=fv)
+        return RequestContext(
+            user=user, dry_run=bool(dry), field_manager=manager, field_validation=fv
+        )
 
     def _authorize(self, user: UserInfo, verb: str, t: Target, path: str) -> None:
-        attrs = Attributes(user=user, verb=verb, api_group=t.info.group,
-                           api_version=t.info.version, resource=t.info.plural,
-                           subresource=t.subresource, namespace=t.namespace, name=t.name,
-                           path=path)
+        attrs = Attributes(
+            user=user,
+            verb=verb,
+            api_group=t.info.group,
+            api_version=t.info.version,
+            resource=t.info.plural,
+            subresource=t.subresource,
+            namespace=t.namespace,
+            name=t.name,
+            path=path,
+        )
         allowed, reason = self.authorizer.authorize(attrs)
         if not allowed:
             what = t.info.group_resource + (f"/{t.subresource}" if t.subresource else "")
             scope = f' in the namespace "{t.namespace}"' if t.namespace else " at the cluster scope"
             raise ApiError(
-                403, "Forbidden",
+                403,
+                "Forbidden",
                 f'{what} is forbidden: User "{user.name}" cannot {verb} resource '
                 f'"{t.info.plural}" in API group "{t.info.group}"{scope}'
                 + (f": {reason}" if reason else ""),
@@ -295,8 +333,9 @@ class ApiServerApp:
                         f"{info.gv.path_prefix}/namespaces/<namespace>/{info.plural}"
                     )
                 ctx = self._context(request, user)
-                body = decoding.decode_body(await self._body(request),
-                                            request.headers.get("content-type"))
+                body = decoding.decode_body(
+                    await self._body(request), request.headers.get("content-type")
+                )
                 obj = await self.registry.create(info, t.namespace, body, ctx)
                 return self._object_response(request, info, obj, 201, ctx)
             if method == "DELETE":
@@ -309,19 +348,28 @@ class ApiServerApp:
                 items, rev = await self.registry.delete_collection(
                     info, t.namespace, opts, ctx, grace_period=grace, propagation=propagation
                 )
-                return _json({"kind": info.list_kind, "apiVersion": info.api_version,
-                              "metadata": {"resourceVersion": str(rev)}, "items": items})
+                return _json(
+                    {
+                        "kind": info.list_kind,
+                        "apiVersion": info.api_version,
+                        "metadata": {"resourceVersion": str(rev)},
+                        "items": items,
+                    }
+                )
             raise method_not_allowed(f"{method} is not supported on a collection")
         # a named object
         if method == "GET":
             self._authorize(user, "get", t, request.url.path)
-            obj = await self.registry.get(info, t.namespace, t.name,
-                                          resource_version=q.get("resourceVersion", ""))
+            obj = await self.registry.get(
+                info, t.namespace, t.name, resource_version=q.get("resourceVersion", "")
+            )
             return self._object_response(request, info, obj, 200, None)
         if method == "PUT":
             self._authorize(user, "update", t, request.url.path)
             ctx = self._context(request, user)
-            body = decoding.decode_body(await self._body(request), request.headers.get("content-type"))
+            body = decoding.decode_body(
+                await self._body(request), request.headers.get("content-type")
+            )
             obj, created = await self.registry.update(info, t.namespace, t.name, body, ctx)
             return self._object_response(request, info, obj, 201 if created else 200, ctx)
         if method == "PATCH":
@@ -331,9 +379,15 @@ class ApiServerApp:
             self._authorize(user, "delete", t, request.url.path)
             ctx = self._context(request, user)
             grace, propagation, pre = await self._delete_options(request, ctx)
-            obj, now = await self.registry.delete(info, t.namespace, t.name, ctx,
-                                                  grace_period=grace, propagation=propagation,
-                                                  preconditions=pre)
+            obj, now = await self.registry.delete(
+                info,
+                t.namespace,
+                t.name,
+                ctx,
+                grace_period=grace,
+                propagation=propagation,
+                preconditions=pre,
+            )
             return self._object_response(request, info, obj, 200 if now else 202, ctx)
         raise method_not_allowed(f"{method} is not supported on {info.plural}/{t.name}")
 
@@ -343,17 +397,21 @@ class ApiServerApp:
         patch_type = PATCH_TYPES.get(mt)
         if patch_type is None:
             raise ApiError(
-                415, "UnsupportedMediaType",
+                415,
+                "UnsupportedMediaType",
                 f"the body of the request was in an unknown format - accepted media types "
                 f"include: {', '.join(PATCH_TYPES)}",
             )
         force = _bool(request.query_params.get("force"))
         if force and patch_type != "apply":
-            raise bad_request("force may only be used with server-side apply "
-                              "(Content-Type: application/apply-patch+yaml)")
+            raise bad_request(
+                "force may only be used with server-side apply "
+                "(Content-Type: application/apply-patch+yaml)"
+            )
         body = decoding.decode_body(await self._body(request), mt)
-        obj, created = await self.registry.patch(t.info, t.namespace, t.name, patch_type, body,
-                                                 ctx, subresource=sub, force=force)
+        obj, created = await self.registry.patch(
+            t.info, t.namespace, t.name, patch_type, body, ctx, subresource=sub, force=force
+        )
         return self._object_response(request, t.info, obj, 201 if created else 200, ctx)
 
     async def _delete_options(
@@ -418,8 +476,12 @@ class ApiServerApp:
             except SelectorError as e:
                 raise bad_request(str(e)) from None
         items, rev, token = await self.registry.list(t.info, t.namespace, opts)
-        table = negotiate_as(request.headers.get("accept"), group="meta.k8s.io", kind="Table",
-                             versions=("v1", "v1beta1"))
+        table = negotiate_as(
+            request.headers.get("accept"),
+            group="meta.k8s.io",
+            kind="Table",
+            versions=("v1", "v1beta1"),
+        )
         meta: dict[str, Any] = {"resourceVersion": str(rev)}
         if token:
             meta["continue"] = token
@@ -430,9 +492,16 @@ class ApiServerApp:
             return _json(body, content_type=f"application/json;as=Table;v={table};g=meta.k8s.io")
         # list items carry apiVersion/kind like the real server's typed lists
         return Response(
-            orjson.dumps({"kind": t.info.list_kind, "apiVersion": t.info.api_version,
-                          "metadata": meta, "items": items}),
-            200, media_type=JSON_CT,
+            orjson.dumps(
+                {
+                    "kind": t.info.list_kind,
+                    "apiVersion": t.info.api_version,
+                    "metadata": meta,
+                    "items": items,
+                }
+            ),
+            200,
+            media_type=JSON_CT,
         )
 
     def _watch(self, request: Request, t: Target) -> Response:
@@ -449,11 +518,16 @@ class ApiServerApp:
         timeout = 1800.0
         if q.get("timeoutSeconds"):
             timeout = float(_int(q["timeoutSeconds"], "timeoutSeconds"))
-        table_version = negotiate_as(request.headers.get("accept"), group="meta.k8s.io",
-                                     kind="Table", versions=("v1", "v1beta1"))
+        table_version = negotiate_as(
+            request.headers.get("accept"),
+            group="meta.k8s.io",
+            kind="Table",
+            versions=("v1", "v1beta1"),
+        )
         include = q.get("includeObject", "Metadata")
         table_fn = None
         if table_version:
+
             def table_fn(obj: dict[str, Any]) -> dict[str, Any]:
                 return make_table(t.info, [obj], include, table_version)
 
@@ -466,31 +540,47 @@ class ApiServerApp:
             table=table_fn,
             bookmark_interval=self.bookmark_interval,
         )
-        ct = (f"application/json;as=Table;v={table_version};g=meta.k8s.io"
-              if table_version else JSON_CT)
+        ct = (
+            f"application/json;as=Table;v={table_version};g=meta.k8s.io"
+            if table_version
+            else JSON_CT
+        )
 
         async def body() -> AsyncIterator[bytes]:
             async for chunk in watch_stream(self.registry, t.info, t.namespace, params):
                 yield chunk
 
-        return StreamingResponse(body(), 200, media_type=ct,
-                                 headers={"Cache-Control": "no-cache, private"})
+        return StreamingResponse(
+            body(), 200, media_type=ct, headers={"Cache-Control": "no-cache, private"}
+        )
 
     def _object_response(
-        self, request: Request, info: ResourceInfo, obj: dict[str, Any], status: int,
+        self,
+        request: Request,
+        info: ResourceInfo,
+        obj: dict[str, Any],
+        status: int,
         ctx: RequestContext | None,
     ) -> Response:
         headers: dict[str, str] = {}
         if ctx is not None and ctx.warnings:
             # one Warning header per message; starlette joins duplicates, so use the raw list
             pass
-        table = negotiate_as(request.headers.get("accept"), group="meta.k8s.io", kind="Table",
-                             versions=("v1", "v1beta1"))
+        table = negotiate_as(
+            request.headers.get("accept"),
+            group="meta.k8s.io",
+            kind="Table",
+            versions=("v1", "v1beta1"),
+        )
         if table and obj.get("kind") == info.kind:
             include = request.query_params.get("includeObject", "Metadata")
             body = make_table(info, [obj], include, table)
-            resp = _json(body, status, headers=headers,
-                         content_type=f"application/json;as=Table;v={table};g=meta.k8s.io")
+            resp = _json(
+                body,
+                status,
+                headers=headers,
+                content_type=f"application/json;as=Table;v={table};g=meta.k8s.io",
+            )
         else:
             resp = _json(obj, status, headers=headers)
         if ctx is not None:
@@ -508,13 +598,15 @@ class ApiServerApp:
             if method == "PUT":
                 self._authorize(user, "update", t, request.url.path)
                 ctx = self._context(request, user)
-                body = decoding.decode_body(await self._body(request),
-                                            request.headers.get("content-type"))
+                body = decoding.decode_body(
+                    await self._body(request), request.headers.get("content-type")
+                )
                 if sub == "finalize":
                     obj = await subresources.finalize_namespace(self.registry, t.name, body, ctx)
                     return self._object_response(request, info, obj, 200, ctx)
-                obj, _ = await self.registry.update(info, t.namespace, t.name, body, ctx,
-                                                    subresource="status")
+                obj, _ = await self.registry.update(
+                    info, t.namespace, t.name, body, ctx, subresource="status"
+                )
                 return self._object_response(request, info, obj, 200, ctx)
             if method == "PATCH" and sub == "status":
                 self._authorize(user, "patch", t, request.url.path)
@@ -525,32 +617,40 @@ class ApiServerApp:
                 self._authorize(user, "get", t, request.url.path)
                 return _json(await subresources.get_scale(self.registry, info, t.namespace, t.name))
             if method in ("PUT", "PATCH"):
-                self._authorize(user, "update" if method == "PUT" else "patch", t,
-                                request.url.path)
+                self._authorize(user, "update" if method == "PUT" else "patch", t, request.url.path)
                 raw = await self._body(request)
                 ct = request.headers.get("content-type")
                 body = decoding.decode_body(raw, ct)
                 if method == "PUT":
-                    scale = await subresources.update_scale(self.registry, info, t.namespace,
-                                                            t.name, body, ctx)
+                    scale = await subresources.update_scale(
+                        self.registry, info, t.namespace, t.name, body, ctx
+                    )
                 else:
                     patch_type = PATCH_TYPES.get(decoding.media_type(ct))
                     if patch_type is None or patch_type == "apply":
-                        raise ApiError(415, "UnsupportedMediaType",
-                                       "scale accepts json, merge and strategic merge patches")
-                    scale = await subresources.patch_scale(self.registry, info, t.namespace,
-                                                           t.name, patch_type, body, ctx)
+                        raise ApiError(
+                            415,
+                            "UnsupportedMediaType",
+                            "scale accepts json, merge and strategic merge patches",
+                        )
+                    scale = await subresources.patch_scale(
+                        self.registry, info, t.namespace, t.name, patch_type, body, ctx
+                    )
                 return _json(scale)
         elif sub == "binding" and method == "POST":
             self._authorize(user, "create", t, request.url.path)
             ctx = self._context(request, user)
-            body = decoding.decode_body(await self._body(request), request.headers.get("content-type"))
+            body = decoding.decode_body(
+                await self._body(request), request.headers.get("content-type")
+            )
             await subresources.bind(self.registry, t.namespace, t.name, body, ctx)
             return _json(status_success(), 201)
         elif sub == "eviction" and method == "POST":
             self._authorize(user, "create", t, request.url.path)
             ctx = self._context(request, user)
-            body = decoding.decode_body(await self._body(request), request.headers.get("content-type"))
+            body = decoding.decode_body(
+                await self._body(request), request.headers.get("content-type")
+            )
             await subresources.evict(self.registry, t.namespace, t.name, body, ctx)
             return _json(status_success(), 201)
         raise method_not_allowed(f"{method} is not supported on {info.plural}/{sub}")
@@ -589,8 +689,9 @@ def _version() -> dict[str, Any]:
     }
 
 
-def make_table(info: ResourceInfo, items: list[dict[str, Any]], include: str,
-               version: str = "v1") -> dict[str, Any]:
+def make_table(
+    info: ResourceInfo, items: list[dict[str, Any]], include: str, version: str = "v1"
+) -> dict[str, Any]:
     """A ``meta.k8s.io`` Table of ``items`` with the kind's real columns."""
     from skiff.api.printers import column_definitions, row_cells
 

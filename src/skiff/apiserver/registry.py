@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import builtins
 import copy
 import datetime as dt
 from collections.abc import Callable
@@ -114,7 +115,9 @@ def parse_resource_version(rv: str) -> int:
     try:
         value = int(rv)
     except ValueError:
-        raise bad_request(f'invalid resource version "{rv}": must be a non-negative integer') from None
+        raise bad_request(
+            f'invalid resource version "{rv}": must be a non-negative integer'
+        ) from None
     if value < 0:
         raise bad_request(f'invalid resource version "{rv}": must be a non-negative integer')
     return value
@@ -174,9 +177,9 @@ class Registry:
         api_version = body.get("apiVersion")
         kind = body.get("kind")
         if api_version is None and kind is None:
-            body = dict(body)
-            body["apiVersion"], body["kind"] = info.api_version, info.kind
-            return body
+            filled: dict[str, Any] = dict(body)
+            filled["apiVersion"], filled["kind"] = info.api_version, info.kind
+            return filled
         if api_version != info.api_version:
             raise bad_request(
                 f"the API version in the data ({api_version}) does not match the expected API "
@@ -187,9 +190,12 @@ class Registry:
                 f"the kind in the data ({kind}) does not match the expected kind ({info.kind}) "
                 f"for {info.group_resource}"
             )
-        return body
+        checked: dict[str, Any] = body
+        return checked
 
-    def _structural(self, info: ResourceInfo, body: dict[str, Any], ctx: RequestContext) -> dict[str, Any]:
+    def _structural(
+        self, info: ResourceInfo, body: dict[str, Any], ctx: RequestContext
+    ) -> dict[str, Any]:
         result = structural_decode(info, body, field_validation=ctx.field_validation)
         ctx.warnings.extend(result.warnings)
         if result.errors:
@@ -262,7 +268,12 @@ class Registry:
         body = self._check_type(info, body)
         meta = body.get("metadata")
         if meta is not None and not isinstance(meta, dict):
-            raise invalid(info, info.kind, "", [FieldError.type_invalid("metadata", meta, "must be an object")])
+            raise invalid(
+                info,
+                info.kind,
+                "",
+                [FieldError.type_invalid("metadata", meta, "must be an object")],
+            )
         if info.namespaced:
             body_ns = (meta or {}).get("namespace")
             if body_ns and namespace and body_ns != namespace:
@@ -280,15 +291,24 @@ class Registry:
             meta.pop("namespace", None)
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = objects.generate_name(str(meta["generateName"]))
-        for k in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
-                  "resourceVersion", "generation", "selfLink"):
+        for k in (
+            "uid",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "resourceVersion",
+            "generation",
+            "selfLink",
+        ):
             meta.pop(k, None)
         self._defaults(info, obj)
         meta["uid"] = objects.new_uid()
         meta["creationTimestamp"] = objects.now_rfc3339()
         strategy.prepare_for_create(info, obj)
         name = str(meta.get("name") or "")
-        req = AdmissionRequest(info, "CREATE", namespace, name, obj, None, ctx.user, dry_run=ctx.dry_run)
+        req = AdmissionRequest(
+            info, "CREATE", namespace, name, obj, None, ctx.user, dry_run=ctx.dry_run
+        )
         await self.admission.mutate(req, self)
         self._validate(info, obj, None)
         await self.admission.validate(req, self)
@@ -343,9 +363,15 @@ class Registry:
                     504,
                     "Timeout",
                     f"Too large resource version: {rv}, current: {self.backing.current_revision()}",
-                    details={"causes": [{"reason": "ResourceVersionTooLarge",
-                                         "message": "Too large resource version"}],
-                             "retryAfterSeconds": 1},
+                    details={
+                        "causes": [
+                            {
+                                "reason": "ResourceVersionTooLarge",
+                                "message": "Too large resource version",
+                            }
+                        ],
+                        "retryAfterSeconds": 1,
+                    },
                 )
             await asyncio.sleep(0.05)
         await self.fresh()
@@ -454,7 +480,13 @@ class Registry:
             return new
 
         return await self._guaranteed_update(
-            info, namespace, name, mutate, ctx, subresource=subresource, precondition_rv=want_rv,
+            info,
+            namespace,
+            name,
+            mutate,
+            ctx,
+            subresource=subresource,
+            precondition_rv=want_rv,
             create_body=obj if _allow_create_on_update(info) and not subresource else None,
         )
 
@@ -498,7 +530,12 @@ class Registry:
             nmeta = _meta(new)
             cmeta = current.get("metadata") or {}
             # system fields always come from the stored object
-            for k in ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds"):
+            for k in (
+                "uid",
+                "creationTimestamp",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+            ):
                 if k in cmeta:
                     nmeta[k] = cmeta[k]
                 else:
@@ -535,9 +572,14 @@ class Registry:
             if ctx.dry_run:
                 nmeta["resourceVersion"] = str(kv.mod_revision)
                 return new, False
-            if nmeta.get("deletionTimestamp") and not nmeta.get("finalizers") and not (
-                info.kind == "Pod" and int(nmeta.get("deletionGracePeriodSeconds") or 0) > 0
-            ) and not (info.kind == "Namespace" and (new.get("spec") or {}).get("finalizers")):
+            if (
+                nmeta.get("deletionTimestamp")
+                and not nmeta.get("finalizers")
+                and not (
+                    info.kind == "Pod" and int(nmeta.get("deletionGracePeriodSeconds") or 0) > 0
+                )
+                and not (info.kind == "Namespace" and (new.get("spec") or {}).get("finalizers"))
+            ):
                 # the last finalizer is gone from an object being deleted: remove it now
                 result = await self.store.delete(key, expected_revision=kv.mod_revision)
                 if not result.succeeded:
@@ -571,8 +613,9 @@ class Registry:
         from skiff.api import patch as patching
 
         if patch_type == "apply":
-            return await self._apply(info, namespace, name, patch, ctx, subresource=subresource,
-                                     force=force)
+            return await self._apply(
+                info, namespace, name, patch, ctx, subresource=subresource, force=force
+            )
         precondition = ""
         if isinstance(patch, dict):
             pm = patch.get("metadata")
@@ -590,9 +633,7 @@ class Registry:
                 elif patch_type == "strategic":
                     if not isinstance(patch, dict):
                         raise bad_request("a strategic merge patch must be a JSON object")
-                    result = patching.strategic_merge_patch(
-                        current, patch, patch_schema(info)
-                    )
+                    result = patching.strategic_merge_patch(current, patch, patch_schema(info))
                 else:  # pragma: no cover - the HTTP layer checks the media type
                     raise bad_request(f"unknown patch type {patch_type}")
             except patching.PatchError as e:
@@ -607,8 +648,14 @@ class Registry:
             return result
 
         return await self._guaranteed_update(
-            info, namespace, name, mutate, ctx, subresource=subresource,
-            precondition_rv=precondition, structural=True,
+            info,
+            namespace,
+            name,
+            mutate,
+            ctx,
+            subresource=subresource,
+            precondition_rv=precondition,
+            structural=True,
         )
 
     async def _apply(
@@ -648,8 +695,13 @@ class Registry:
         kv = await self.store.get(key)
         if kv is None:
             obj = patching.apply(
-                None, applied, manager=ctx.field_manager, schema=schema, force=force,
-                api_version=info.api_version, now=now,
+                None,
+                applied,
+                manager=ctx.field_manager,
+                schema=schema,
+                force=force,
+                api_version=info.api_version,
+                now=now,
             )
             obj.setdefault("metadata", {})["name"] = name
             try:
@@ -661,8 +713,13 @@ class Registry:
         def mutate(current: dict[str, Any]) -> dict[str, Any]:
             try:
                 return patching.apply(
-                    current, applied, manager=ctx.field_manager, schema=schema, force=force,
-                    api_version=info.api_version, now=now,
+                    current,
+                    applied,
+                    manager=ctx.field_manager,
+                    schema=schema,
+                    force=force,
+                    api_version=info.api_version,
+                    now=now,
                 )
             except patching.ApplyConflict as e:
                 message, causes = patching.conflict_status(e)
@@ -672,7 +729,13 @@ class Registry:
             return new
 
         return await self._guaranteed_update(
-            info, namespace, name, mutate, ctx, subresource=subresource, structural=True,
+            info,
+            namespace,
+            name,
+            mutate,
+            ctx,
+            subresource=subresource,
+            structural=True,
             operation_manager=keep,
         )
 
@@ -707,19 +770,22 @@ class Registry:
                 uid = preconditions.get("uid")
                 if uid and uid != meta.get("uid"):
                     raise conflict(
-                        info, name,
+                        info,
+                        name,
                         f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
                         f"{meta.get('uid')}",
                     )
                 prv = preconditions.get("resourceVersion")
                 if prv and str(prv) != str(kv.mod_revision):
                     raise conflict(
-                        info, name,
+                        info,
+                        name,
                         f"Precondition failed: ResourceVersion in precondition: {prv}, "
                         f"ResourceVersion in object meta: {kv.mod_revision}",
                     )
-            req = AdmissionRequest(info, "DELETE", namespace, name, None, obj, ctx.user,
-                                   dry_run=ctx.dry_run)
+            req = AdmissionRequest(
+                info, "DELETE", namespace, name, None, obj, ctx.user, dry_run=ctx.dry_run
+            )
             await self.admission.validate(req, self)
             await self.admission.mutate(req, self)
             finalizers = list(meta.get("finalizers") or [])
@@ -784,15 +850,19 @@ class Registry:
         *,
         grace_period: int | None = None,
         propagation: str = "",
-    ) -> tuple[list[dict[str, Any]], int]:
+    ) -> tuple[builtins.list[dict[str, Any]], int]:
         items, rev, _ = await self.list(info, namespace, opts)
-        deleted: list[dict[str, Any]] = []
+        deleted: builtins.list[dict[str, Any]] = []
         for item in items:
             meta = item.get("metadata") or {}
             try:
                 obj, _now = await self.delete(
-                    info, str(meta.get("namespace") or ""), str(meta.get("name")), ctx,
-                    grace_period=grace_period, propagation=propagation,
+                    info,
+                    str(meta.get("namespace") or ""),
+                    str(meta.get("name")),
+                    ctx,
+                    grace_period=grace_period,
+                    propagation=propagation,
                 )
             except ApiError as e:
                 if e.code == 404:
@@ -822,7 +892,9 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
 def _fields_only(entries: Any) -> Any:
     if not isinstance(entries, list):
         return entries
-    return [{k: v for k, v in e.items() if k != "time"} if isinstance(e, dict) else e for e in entries]
+    return [
+        {k: v for k, v in e.items() if k != "time"} if isinstance(e, dict) else e for e in entries
+    ]
 
 
 def _same_meta(a: dict[str, Any], b: dict[str, Any]) -> bool:

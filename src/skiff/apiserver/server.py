@@ -77,6 +77,7 @@ class ApiServer:
             wait_fresh=self._wait_fresh,
         )
         self.registry.on_node_create = self._allocate_pod_cidr
+        self._ready = False
         authn = None
         if not config.anonymous:
             authn = TokenAuthenticator(dict(config.tokens))
@@ -88,7 +89,6 @@ class ApiServer:
             ready=lambda: self._ready,
         )
         self.app = build_app(self.api)
-        self._ready = False
         self.uvicorn: uvicorn.Server | None = None
 
     async def _wait_fresh(self, revision: int) -> None:
@@ -117,8 +117,11 @@ class ApiServer:
         cfg = self.config
         kwargs: dict[str, Any] = {}
         if cfg.cert_file and cfg.key_file:
-            kwargs.update(ssl_certfile=cfg.cert_file, ssl_keyfile=cfg.key_file,
-                          ssl_version=ssl.PROTOCOL_TLS_SERVER)
+            kwargs.update(
+                ssl_certfile=cfg.cert_file,
+                ssl_keyfile=cfg.key_file,
+                ssl_version=ssl.PROTOCOL_TLS_SERVER,
+            )
         uconfig = uvicorn.Config(
             self.app,
             host=cfg.bind_address,
@@ -132,7 +135,6 @@ class ApiServer:
         )
         server = uvicorn.Server(uconfig)
         self.uvicorn = server
-        server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
         waiter = asyncio.create_task(self._signal_started(server, started))
         try:
             await server.serve()
@@ -141,7 +143,8 @@ class ApiServer:
             await asyncio.gather(waiter, return_exceptions=True)
 
     async def _signal_started(self, server: uvicorn.Server, started: asyncio.Event | None) -> None:
-        while not server.started:
+        # uvicorn exposes readiness only as a flag
+        while not server.started:  # noqa: ASYNC110
             await asyncio.sleep(0.01)
         if started is not None:
             started.set()
@@ -167,24 +170,35 @@ class ApiServer:
         pc_info = kinds.by_resource("scheduling.k8s.io", "v1", "priorityclasses")
         assert ns_info is not None and pc_info is not None
         for name in BOOTSTRAP_NAMESPACES:
-            await self._ensure(ns_info, "", {"apiVersion": "v1", "kind": "Namespace",
-                                             "metadata": {"name": name}}, ctx)
+            await self._ensure(
+                ns_info,
+                "",
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+                ctx,
+            )
         for name, value in SYSTEM_PRIORITY_CLASSES.items():
-            await self._ensure(pc_info, "", {
-                "apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
-                "metadata": {"name": name},
-                "value": value,
-                "description": "Used for system critical pods that must run in the cluster, "
-                               "but can be moved to another node if necessary."
-                if name == "system-cluster-critical" else
-                "Used for system critical pods that must not be moved from their current node.",
-            }, ctx)
+            await self._ensure(
+                pc_info,
+                "",
+                {
+                    "apiVersion": "scheduling.k8s.io/v1",
+                    "kind": "PriorityClass",
+                    "metadata": {"name": name},
+                    "value": value,
+                    "description": "Used for system critical pods that must run in the cluster, "
+                    "but can be moved to another node if necessary."
+                    if name == "system-cluster-critical"
+                    else "Used for system critical pods that must not be moved from their current node.",
+                },
+                ctx,
+            )
         for ns in await self.registry.list_objects("Namespace", ""):
             if not ns["metadata"].get("deletionTimestamp"):
                 await self._ensure_service_account(ns["metadata"]["name"])
 
-    async def _ensure(self, info: kinds.ResourceInfo, namespace: str, obj: dict[str, Any],
-                      ctx: RequestContext) -> None:
+    async def _ensure(
+        self, info: kinds.ResourceInfo, namespace: str, obj: dict[str, Any], ctx: RequestContext
+    ) -> None:
         try:
             await self.registry.create(info, namespace, obj, ctx)
         except ApiError as e:
@@ -196,9 +210,12 @@ class ApiServer:
         assert sa_info is not None
         ctx = RequestContext(user=SYSTEM_USER, field_manager="skiff-serviceaccounts")
         try:
-            await self.registry.create(sa_info, namespace, {
-                "apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}
-            }, ctx)
+            await self.registry.create(
+                sa_info,
+                namespace,
+                {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}},
+                ctx,
+            )
         except ApiError as e:
             if e.reason not in ("AlreadyExists", "Forbidden", "NotFound"):
                 raise
@@ -262,7 +279,9 @@ class ApiServer:
         remaining = await self._delete_namespace_content(name)
         if remaining:
             return True
-        finalizers = [f for f in (ns.get("spec") or {}).get("finalizers") or [] if f != "kubernetes"]
+        finalizers = [
+            f for f in (ns.get("spec") or {}).get("finalizers") or [] if f != "kubernetes"
+        ]
         from skiff.apiserver.subresources import finalize_namespace
 
         ctx = RequestContext(user=SYSTEM_USER, field_manager="skiff-namespace-controller")
@@ -288,8 +307,13 @@ class ApiServer:
                     await self.registry.delete(info, namespace, item["metadata"]["name"], ctx)
                 except ApiError as e:
                     if e.code != 404:
-                        log.warning("namespace %s: deleting %s/%s: %s", namespace, info.plural,
-                                    item["metadata"]["name"], e.message)
+                        log.warning(
+                            "namespace %s: deleting %s/%s: %s",
+                            namespace,
+                            info.plural,
+                            item["metadata"]["name"],
+                            e.message,
+                        )
             if items:
                 left, _, _ = await self.registry.list(info, namespace, ListOptions())
                 remaining += len(left) - len(items)
@@ -307,9 +331,13 @@ class ApiServer:
         for _ in range(32):
             kv = await self.store.get(CIDR_KEY)
             record: dict[str, Any] = (
-                orjson.loads(kv.value) if kv is not None
-                else {"clusterCIDR": str(network), "maskSize": self.config.node_cidr_mask_size,
-                      "allocated": {}}
+                orjson.loads(kv.value)
+                if kv is not None
+                else {
+                    "clusterCIDR": str(network),
+                    "maskSize": self.config.node_cidr_mask_size,
+                    "allocated": {},
+                }
             )
             allocated: dict[str, dict[str, Any]] = record.setdefault("allocated", {})
             owners = {v["node"]: k for k, v in allocated.items()}
@@ -330,7 +358,8 @@ class ApiServer:
                         break
                 if not block:
                     raise ApiError(
-                        503, "ServiceUnavailable",
+                        503,
+                        "ServiceUnavailable",
                         f"no pod CIDR left in {network} for node {name}: every "
                         f"/{self.config.node_cidr_mask_size} block is allocated; start the server "
                         "with a larger --cluster-cidr or a larger --node-cidr-mask-size",
@@ -349,8 +378,11 @@ class ApiServer:
             spec["podCIDR"] = block
             spec["podCIDRs"] = [block]
             return
-        raise ApiError(409, "Conflict", "could not allocate a pod CIDR: too many concurrent node "
-                                        "registrations; retry")
+        raise ApiError(
+            409,
+            "Conflict",
+            "could not allocate a pod CIDR: too many concurrent node registrations; retry",
+        )
 
 
 class _Stop(Exception):

@@ -48,9 +48,7 @@ def _qos_class(spec: dict[str, Any]) -> str:
             requests_seen = requests_seen or bool(req)
             limits_seen = limits_seen or bool(lim)
         for name in ("cpu", "memory"):
-            if name not in lim:
-                guaranteed = False
-            elif name in req and str(req[name]) != str(lim[name]):
+            if name not in lim or (name in req and str(req[name]) != str(lim[name])):
                 guaranteed = False
     if not requests_seen and not limits_seen:
         return "BestEffort"

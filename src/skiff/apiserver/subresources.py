@@ -56,7 +56,9 @@ def to_scale(info: ResourceInfo, obj: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def get_scale(registry: Registry, info: ResourceInfo, namespace: str, name: str) -> dict[str, Any]:
+async def get_scale(
+    registry: Registry, info: ResourceInfo, namespace: str, name: str
+) -> dict[str, Any]:
     return to_scale(info, await registry.get(info, namespace, name))
 
 
@@ -64,14 +66,24 @@ def _replicas(scale: Any) -> int:
     if not isinstance(scale, dict):
         raise bad_request("the body must be an autoscaling/v1 Scale object")
     if scale.get("kind") not in (None, "Scale"):
-        raise bad_request(f"the kind in the data ({scale.get('kind')}) does not match the expected kind (Scale)")
+        raise bad_request(
+            f"the kind in the data ({scale.get('kind')}) does not match the expected kind (Scale)"
+        )
     replicas = (scale.get("spec") or {}).get("replicas", 0)
     if not isinstance(replicas, int) or isinstance(replicas, bool):
-        raise invalid(None, "Scale", str((scale.get("metadata") or {}).get("name") or ""), [
-            _field_error("spec.replicas", replicas, "must be an integer")])
+        raise invalid(
+            None,
+            "Scale",
+            str((scale.get("metadata") or {}).get("name") or ""),
+            [_field_error("spec.replicas", replicas, "must be an integer")],
+        )
     if replicas < 0:
-        raise invalid(None, "Scale", str((scale.get("metadata") or {}).get("name") or ""), [
-            _field_error("spec.replicas", replicas, "must be greater than or equal to 0")])
+        raise invalid(
+            None,
+            "Scale",
+            str((scale.get("metadata") or {}).get("name") or ""),
+            [_field_error("spec.replicas", replicas, "must be greater than or equal to 0")],
+        )
     return replicas
 
 
@@ -82,8 +94,13 @@ def _field_error(path: str, value: Any, detail: str) -> Any:
 
 
 async def _set_replicas(
-    registry: Registry, info: ResourceInfo, namespace: str, name: str, replicas: int,
-    ctx: RequestContext, precondition_rv: str,
+    registry: Registry,
+    info: ResourceInfo,
+    namespace: str,
+    name: str,
+    replicas: int,
+    ctx: RequestContext,
+    precondition_rv: str,
 ) -> dict[str, Any]:
     def mutate(current: dict[str, Any]) -> dict[str, Any]:
         current.setdefault("spec", {})["replicas"] = replicas
@@ -96,7 +113,11 @@ async def _set_replicas(
 
 
 async def update_scale(
-    registry: Registry, info: ResourceInfo, namespace: str, name: str, body: Any,
+    registry: Registry,
+    info: ResourceInfo,
+    namespace: str,
+    name: str,
+    body: Any,
     ctx: RequestContext,
 ) -> dict[str, Any]:
     replicas = _replicas(body)
@@ -105,8 +126,13 @@ async def update_scale(
 
 
 async def patch_scale(
-    registry: Registry, info: ResourceInfo, namespace: str, name: str, patch_type: str,
-    patch: Any, ctx: RequestContext,
+    registry: Registry,
+    info: ResourceInfo,
+    namespace: str,
+    name: str,
+    patch_type: str,
+    patch: Any,
+    ctx: RequestContext,
 ) -> dict[str, Any]:
     from skiff.api import patch as patching
 
@@ -122,11 +148,22 @@ async def patch_scale(
         except patching.PatchError as e:
             raise ApiError(e.code, e.reason, e.message) from None
         replicas = _replicas(new)
-        pinned = str(((patch if isinstance(patch, dict) else {}).get("metadata") or {}).get(
-            "resourceVersion") or "")
+        pinned = str(
+            ((patch if isinstance(patch, dict) else {}).get("metadata") or {}).get(
+                "resourceVersion"
+            )
+            or ""
+        )
         try:
-            return await _set_replicas(registry, info, namespace, name, replicas, ctx,
-                                       pinned or str(current["metadata"]["resourceVersion"]))
+            return await _set_replicas(
+                registry,
+                info,
+                namespace,
+                name,
+                replicas,
+                ctx,
+                pinned or str(current["metadata"]["resourceVersion"]),
+            )
         except ApiError as e:
             if e.reason == "Conflict" and not pinned:
                 continue
@@ -134,7 +171,9 @@ async def patch_scale(
     raise conflict(info, name, STALE)
 
 
-async def bind(registry: Registry, namespace: str, name: str, body: Any, ctx: RequestContext) -> None:
+async def bind(
+    registry: Registry, namespace: str, name: str, body: Any, ctx: RequestContext
+) -> None:
     pods = kinds.by_resource("", "v1", "pods")
     assert pods is not None
     if not isinstance(body, dict) or body.get("kind") not in (None, "Binding"):
@@ -144,8 +183,12 @@ async def bind(registry: Registry, namespace: str, name: str, body: Any, ctx: Re
     if not node:
         raise invalid(None, "Binding", name, [_required("target.name")])
     if target.get("kind") not in (None, "", "Node"):
-        raise invalid(None, "Binding", name, [_field_error("target.kind", target.get("kind"),
-                                                            "must be empty or Node")])
+        raise invalid(
+            None,
+            "Binding",
+            name,
+            [_field_error("target.kind", target.get("kind"), "must be empty or Node")],
+        )
 
     def mutate(current: dict[str, Any]) -> dict[str, Any]:
         spec = current.setdefault("spec", {})
@@ -153,12 +196,20 @@ async def bind(registry: Registry, namespace: str, name: str, body: Any, ctx: Re
         if meta.get("deletionTimestamp"):
             raise conflict(pods, name, "pod is being deleted, cannot be assigned to a host")
         if spec.get("nodeName"):
-            raise conflict(pods, name, f'pod {name} is already assigned to node "{spec["nodeName"]}"')
+            raise conflict(
+                pods, name, f'pod {name} is already assigned to node "{spec["nodeName"]}"'
+            )
         spec["nodeName"] = node
         status = current.setdefault("status", {})
         conditions = [c for c in status.get("conditions") or [] if c.get("type") != "PodScheduled"]
-        conditions.append({"type": "PodScheduled", "status": "True",
-                           "lastTransitionTime": objects.now_rfc3339(), "lastProbeTime": None})
+        conditions.append(
+            {
+                "type": "PodScheduled",
+                "status": "True",
+                "lastTransitionTime": objects.now_rfc3339(),
+                "lastProbeTime": None,
+            }
+        )
         status["conditions"] = conditions
         for k in ("annotations",):
             extra = (body.get("metadata") or {}).get(k)
@@ -177,7 +228,11 @@ def _required(path: str) -> Any:
 
 
 async def _raw_update(
-    registry: Registry, info: ResourceInfo, namespace: str, name: str, mutate: Any,
+    registry: Registry,
+    info: ResourceInfo,
+    namespace: str,
+    name: str,
+    mutate: Any,
     ctx: RequestContext,
 ) -> dict[str, Any]:
     key = objects.object_key(info, namespace, name)
@@ -186,7 +241,7 @@ async def _raw_update(
         if kv is None:
             raise not_found(info, name)
         current = registry.decode(kv)
-        new = mutate(copy.deepcopy(current))
+        new: dict[str, Any] = mutate(copy.deepcopy(current))
         if ctx.dry_run:
             return new
         new["metadata"].pop("resourceVersion", None)
@@ -213,7 +268,9 @@ def _resolve(value: Any, total: int, *, round_up: bool) -> int:
     return int(value)
 
 
-async def evict(registry: Registry, namespace: str, name: str, body: Any, ctx: RequestContext) -> None:
+async def evict(
+    registry: Registry, namespace: str, name: str, body: Any, ctx: RequestContext
+) -> None:
     """Delete a pod unless a PodDisruptionBudget would be violated (429 TooManyRequests)."""
     from skiff.api.selector import label_selector_from_object
 
@@ -233,33 +290,51 @@ async def evict(registry: Registry, namespace: str, name: str, body: Any, ctx: R
         "deletionTimestamp"
     ):
         budgets = [
-            p for p in await registry.list_objects("PodDisruptionBudget", namespace)
-            if label_selector_from_object((p.get("spec") or {}).get("selector") or {}).matches(labels)
+            p
+            for p in await registry.list_objects("PodDisruptionBudget", namespace)
+            if label_selector_from_object((p.get("spec") or {}).get("selector") or {}).matches(
+                labels
+            )
             and (p.get("spec") or {}).get("selector")
         ]
         if len(budgets) > 1:
-            raise ApiError(500, "InternalError",
-                           "This pod has more than one PodDisruptionBudget, which the eviction "
-                           "subresource does not support.")
+            raise ApiError(
+                500,
+                "InternalError",
+                "This pod has more than one PodDisruptionBudget, which the eviction "
+                "subresource does not support.",
+            )
         if budgets:
             pdb = budgets[0]
             allowed = await _disruptions_allowed(registry, namespace, pdb)
             if allowed < 1:
                 pdb_name = pdb["metadata"]["name"]
                 raise ApiError(
-                    429, "TooManyRequests",
+                    429,
+                    "TooManyRequests",
                     "Cannot evict pod as it would violate the pod's disruption budget.",
-                    details={"causes": [{"reason": "DisruptionBudget",
-                                         "message": f"The disruption budget {pdb_name} needs "
-                                                    f"more healthy pods to allow a disruption"}]},
+                    details={
+                        "causes": [
+                            {
+                                "reason": "DisruptionBudget",
+                                "message": f"The disruption budget {pdb_name} needs "
+                                f"more healthy pods to allow a disruption",
+                            }
+                        ]
+                    },
                     headers={"Retry-After": "5"},
                 )
             await _consume_disruption(registry, pdbs, namespace, pdb, name, allowed)
     grace = options.get("gracePeriodSeconds")
     pre = options.get("preconditions")
-    await registry.delete(pods, namespace, name, ctx,
-                          grace_period=int(grace) if grace is not None else None,
-                          preconditions=pre)
+    await registry.delete(
+        pods,
+        namespace,
+        name,
+        ctx,
+        grace_period=int(grace) if grace is not None else None,
+        preconditions=pre,
+    )
 
 
 async def _disruptions_allowed(registry: Registry, namespace: str, pdb: dict[str, Any]) -> int:
@@ -269,11 +344,15 @@ async def _disruptions_allowed(registry: Registry, namespace: str, pdb: dict[str
     spec = pdb.get("spec") or {}
     status = pdb.get("status") or {}
     meta = pdb.get("metadata") or {}
-    if status.get("observedGeneration") == meta.get("generation") and "disruptionsAllowed" in status:
+    if (
+        status.get("observedGeneration") == meta.get("generation")
+        and "disruptionsAllowed" in status
+    ):
         return int(status.get("disruptionsAllowed") or 0)
     sel = label_selector_from_object(spec.get("selector") or {})
     matching = [
-        p for p in await registry.list_objects("Pod", namespace)
+        p
+        for p in await registry.list_objects("Pod", namespace)
         if sel.matches((p.get("metadata") or {}).get("labels") or {})
         and not (p.get("metadata") or {}).get("deletionTimestamp")
     ]
@@ -289,7 +368,11 @@ async def _disruptions_allowed(registry: Registry, namespace: str, pdb: dict[str
 
 
 async def _consume_disruption(
-    registry: Registry, pdbs: ResourceInfo, namespace: str, pdb: dict[str, Any], pod: str,
+    registry: Registry,
+    pdbs: ResourceInfo,
+    namespace: str,
+    pdb: dict[str, Any],
+    pod: str,
     allowed: int,
 ) -> None:
     def mutate(current: dict[str, Any]) -> dict[str, Any]:
@@ -300,8 +383,14 @@ async def _consume_disruption(
         status["disruptedPods"] = disrupted
         return current
 
-    await _raw_update(registry, pdbs, namespace, pdb["metadata"]["name"], mutate,
-                      RequestContext(user=_system_user()))
+    await _raw_update(
+        registry,
+        pdbs,
+        namespace,
+        pdb["metadata"]["name"],
+        mutate,
+        RequestContext(user=_system_user()),
+    )
 
 
 def _system_user() -> Any:
@@ -310,7 +399,9 @@ def _system_user() -> Any:
     return UserInfo("system:apiserver", ("system:masters",))
 
 
-async def finalize_namespace(registry: Registry, name: str, body: Any, ctx: RequestContext) -> dict[str, Any]:
+async def finalize_namespace(
+    registry: Registry, name: str, body: Any, ctx: RequestContext
+) -> dict[str, Any]:
     ns_info = kinds.by_resource("", "v1", "namespaces")
     assert ns_info is not None
     if not isinstance(body, dict):

@@ -178,7 +178,11 @@ def _event_line(
 ) -> bytes | None:
     kv = event.kv
     if fast:
-        etype = "DELETED" if event.type is EventType.DELETE else ("ADDED" if event.create else "MODIFIED")
+        etype = (
+            "DELETED"
+            if event.type is EventType.DELETE
+            else ("ADDED" if event.create else "MODIFIED")
+        )
         return _line(etype, objects.wire_bytes(kv.value, kv.mod_revision))
     obj = registry.decode(kv)
     if event.type is EventType.DELETE:

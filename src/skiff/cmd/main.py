@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -34,41 +35,72 @@ def default_data_dir() -> Path:
 
 
 def _add_server_flags(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data-dir", type=Path, default=None,
-                   help="state directory (default /var/lib/skiff as root, "
-                        "~/.local/share/skiff otherwise)")
+    p.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="state directory (default /var/lib/skiff as root, ~/.local/share/skiff otherwise)",
+    )
     p.add_argument("--https-port", type=int, default=6443, help="HTTPS port (default 6443)")
-    p.add_argument("--bind-address", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
-    p.add_argument("--advertise-address", default="",
-                   help="address clients use to reach the server (default: 127.0.0.1 when bound "
-                        "to 0.0.0.0, else the bind address)")
-    p.add_argument("--datastore-endpoint", default="",
-                   help="store URL: sqlite:///path/state.db (default, under the data dir) or "
-                        "memory://")
-    p.add_argument("--cluster-cidr", default="10.42.0.0/16", help="pod network (default 10.42.0.0/16)")
-    p.add_argument("--node-cidr-mask-size", type=int, default=24,
-                   help="size of each node's pod CIDR block (default 24)")
-    p.add_argument("--default-toleration-seconds", type=int, default=5,
-                   help="how long pods tolerate not-ready/unreachable nodes (default 5)")
-    p.add_argument("--watch-cache-window", type=int, default=10_000,
-                   help="events kept for watches to resume from (default 10000)")
-    p.add_argument("--tls-san", action="append", default=[],
-                   help="extra IP or DNS name for the serving certificate (repeatable)")
+    p.add_argument(
+        "--bind-address", default="0.0.0.0", help="address to listen on (default 0.0.0.0)"
+    )
+    p.add_argument(
+        "--advertise-address",
+        default="",
+        help="address clients use to reach the server (default: 127.0.0.1 when bound "
+        "to 0.0.0.0, else the bind address)",
+    )
+    p.add_argument(
+        "--datastore-endpoint",
+        default="",
+        help="store URL: sqlite:///path/state.db (default, under the data dir) or memory://",
+    )
+    p.add_argument(
+        "--cluster-cidr", default="10.42.0.0/16", help="pod network (default 10.42.0.0/16)"
+    )
+    p.add_argument(
+        "--node-cidr-mask-size",
+        type=int,
+        default=24,
+        help="size of each node's pod CIDR block (default 24)",
+    )
+    p.add_argument(
+        "--default-toleration-seconds",
+        type=int,
+        default=5,
+        help="how long pods tolerate not-ready/unreachable nodes (default 5)",
+    )
+    p.add_argument(
+        "--watch-cache-window",
+        type=int,
+        default=10_000,
+        help="events kept for watches to resume from (default 10000)",
+    )
+    p.add_argument(
+        "--tls-san",
+        action="append",
+        default=[],
+        help="extra IP or DNS name for the serving certificate (repeatable)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log requests and debug output")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="skiff", description="A container orchestrator that "
-                                     "speaks the Kubernetes API.")
+    parser = argparse.ArgumentParser(
+        prog="skiff", description="A container orchestrator that speaks the Kubernetes API."
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     server = sub.add_parser("server", help="run a whole control plane (supervisor)")
     _add_server_flags(server)
-    server.add_argument("--no-agent", action="store_true",
-                        help="do not run a node agent on this machine")
+    server.add_argument(
+        "--no-agent", action="store_true", help="do not run a node agent on this machine"
+    )
     apiserver = sub.add_parser("apiserver", help="run the API server alone")
     _add_server_flags(apiserver)
-    kubectl = sub.add_parser("kubectl", help="run kubectl with the admin kubeconfig",
-                             add_help=False)
+    kubectl = sub.add_parser(
+        "kubectl", help="run kubectl with the admin kubeconfig", add_help=False
+    )
     kubectl.add_argument("args", nargs=argparse.REMAINDER)
     return parser
 
@@ -108,8 +140,12 @@ def _prepare(args: argparse.Namespace) -> tuple[object, str]:
     extra_dns = [a for a in args.tls_san if not _is_ip(a)]
     creds = ensure_credentials(data_dir, extra_ips=extra_ips, extra_dns=extra_dns)
     url = f"https://{advertise}:{args.https_port}"
-    write_kubeconfig(data_dir / "server" / "admin.kubeconfig", server=url, ca_pem=creds.ca_pem,
-                     token=creds.admin_token)
+    write_kubeconfig(
+        data_dir / "server" / "admin.kubeconfig",
+        server=url,
+        ca_pem=creds.ca_pem,
+        token=creds.admin_token,
+    )
     return creds, url
 
 
@@ -124,33 +160,42 @@ def _is_ip(text: str) -> bool:
 def _server(args: argparse.Namespace, argv: list[str]) -> int:
     """Supervise the API server child process; restart it with back-off if it dies."""
     _creds, url = _prepare(args)
-    child_args = [sys.executable, "-m", "skiff", "apiserver", *[a for a in argv[1:] if a != "--no-agent"]]
+    child_args = [
+        sys.executable,
+        "-m",
+        "skiff",
+        "apiserver",
+        *[a for a in argv[1:] if a != "--no-agent"],
+    ]
     if "--data-dir" not in " ".join(argv):
         child_args += ["--data-dir", str(args.data_dir)]
-    log.info("skiff server: data in %s, API at %s, kubeconfig %s", args.data_dir, url,
-             args.data_dir / "server" / "admin.kubeconfig")
-    stopping = False
+    log.info(
+        "skiff server: data in %s, API at %s, kubeconfig %s",
+        args.data_dir,
+        url,
+        args.data_dir / "server" / "admin.kubeconfig",
+    )
+    stop = threading.Event()
     child: subprocess.Popen[bytes] | None = None
 
     def on_signal(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
+        stop.set()
         if child is not None and child.poll() is None:
             child.send_signal(signal.SIGTERM)
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     delay = 1.0
-    while not stopping:
+    while not stop.is_set():
         started = time.monotonic()
         child = subprocess.Popen(child_args)
         code = child.wait()
-        if stopping:
+        if stop.is_set():
             break
         if time.monotonic() - started > 30:
             delay = 1.0
         log.error("apiserver exited with code %s; restarting in %.0f s", code, delay)
-        time.sleep(delay)
+        stop.wait(delay)
         delay = min(delay * 2, 30.0)
     if child is not None and child.poll() is None:
         try:
@@ -171,14 +216,15 @@ def _apiserver(args: argparse.Namespace) -> int:
     assert isinstance(creds, ServerCredentials)
     endpoint = args.datastore_endpoint or f"sqlite://{args.data_dir / 'server' / 'db' / 'state.db'}"
     if endpoint.startswith("sqlite://"):
-        Path(endpoint[len("sqlite://"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(endpoint[len("sqlite://") :]).parent.mkdir(parents=True, exist_ok=True)
     config = ApiServerConfig(
         bind_address=args.bind_address,
         port=args.https_port,
         cert_file=str(creds.cert_path),
         key_file=str(creds.key_path),
-        tokens={creds.admin_token: UserInfo("system:admin", ("system:masters",
-                                                             "system:authenticated"))},
+        tokens={
+            creds.admin_token: UserInfo("system:admin", ("system:masters", "system:authenticated"))
+        },
         cluster_cidr=args.cluster_cidr,
         node_cidr_mask_size=args.node_cidr_mask_size,
         advertise_address=_advertise(args),
@@ -215,4 +261,3 @@ def _kubectl(args: list[str]) -> int:
     if "KUBECONFIG" not in env:
         env["KUBECONFIG"] = str(default_data_dir() / "server" / "admin.kubeconfig")
     os.execve(kubectl, [kubectl, *args], env)
-    return 0  # pragma: no cover

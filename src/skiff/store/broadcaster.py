@@ -134,7 +134,12 @@ class Subscription:
         return batch[0]
 
     async def next_batch(self, *, limit: int = 0) -> list[Event]:
-        """Wait for events and return all ready ones (at most ``limit`` if > 0); [] at the end."""
+        """Wait for events and return all ready ones (at most ``limit`` if > 0); [] at the end.
+
+        Cancellation-safe: events are taken from the buffer only after the wait, so cancelling a
+        pending call (e.g. ``asyncio.wait_for(stream.next_batch(), timeout)`` for bookmarks or
+        keep-alives) loses nothing.
+        """
         while True:
             out: list[Event] = []
             buffer = self._buffer

@@ -152,6 +152,7 @@ class WatchStream(Protocol):
         """Wait for at least one event and return every event ready now (at most ``limit`` if > 0).
 
         Returns ``[]`` once the stream has ended. Lets a consumer pay one wake-up per burst.
+        Cancelling a pending call loses no events (safe under ``asyncio.wait_for``).
         """
         ...
 

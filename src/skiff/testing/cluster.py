@@ -65,14 +65,21 @@ class ServerProcess:
         self.log_path = self.data_dir / "apiserver.log"
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         cmd = [
-            sys.executable, "-m", "skiff", "apiserver",
-            "--data-dir", str(self.data_dir),
-            "--https-port", str(self.port),
-            "--bind-address", "127.0.0.1",
+            sys.executable,
+            "-m",
+            "skiff",
+            "apiserver",
+            "--data-dir",
+            str(self.data_dir),
+            "--https-port",
+            str(self.port),
+            "--bind-address",
+            "127.0.0.1",
             *self.extra_args,
         ]
-        self.process = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            cmd, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.wait_ready(timeout=timeout)
 
     def wait_ready(self, *, timeout: float = 30.0) -> None:
@@ -80,7 +87,9 @@ class ServerProcess:
         last = ""
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"apiserver exited with {self.process.returncode}:\n{self.logs()}")
+                raise RuntimeError(
+                    f"apiserver exited with {self.process.returncode}:\n{self.logs()}"
+                )
             if self.ca_file.exists():
                 try:
                     ctx = ssl.create_default_context(cafile=str(self.ca_file))
@@ -146,27 +155,54 @@ class Kubectl:
     cache_dir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="skiff-kubectl-")))
 
     def argv(self, *args: str) -> list[str]:
-        return ["kubectl", f"--kubeconfig={self.kubeconfig}", f"--cache-dir={self.cache_dir}", *args]
+        return [
+            "kubectl",
+            f"--kubeconfig={self.kubeconfig}",
+            f"--cache-dir={self.cache_dir}",
+            *args,
+        ]
 
-    def run(self, *args: str, input: str | None = None, timeout: float = 60.0,
-            env: dict[str, str] | None = None) -> KubectlResult:
+    def run(
+        self,
+        *args: str,
+        input: str | None = None,
+        timeout: float = 60.0,
+        env: dict[str, str] | None = None,
+    ) -> KubectlResult:
         full_env = dict(os.environ)
         full_env.pop("KUBECONFIG", None)
         if env:
             full_env.update(env)
-        proc = subprocess.run(self.argv(*args), input=input, capture_output=True, text=True,
-                              timeout=timeout, env=full_env)
+        proc = subprocess.run(
+            self.argv(*args),
+            input=input,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            env=full_env,
+        )
         return KubectlResult(proc.returncode, proc.stdout, proc.stderr)
 
-    def __call__(self, *args: str, input: str | None = None, timeout: float = 60.0,
-                 env: dict[str, str] | None = None) -> str:
+    def __call__(
+        self,
+        *args: str,
+        input: str | None = None,
+        timeout: float = 60.0,
+        env: dict[str, str] | None = None,
+    ) -> str:
         return self.run(*args, input=input, timeout=timeout, env=env).check().stdout
 
     def popen(self, *args: str) -> subprocess.Popen[str]:
         env = dict(os.environ)
         env.pop("KUBECONFIG", None)
-        return subprocess.Popen(self.argv(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                text=True, env=env, start_new_session=True)
+        return subprocess.Popen(
+            self.argv(*args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            start_new_session=True,
+        )
 
     def cleanup(self) -> None:
         with contextlib.suppress(OSError):
