@@ -13,6 +13,7 @@ import contextlib
 import math
 import os
 import resource
+import selectors
 import shutil
 import signal
 import subprocess
@@ -43,6 +44,7 @@ __all__ = [
     "print_table",
     "raise_fd_limit",
     "read_ready_line",
+    "read_result_line",
     "summarize",
 ]
 
@@ -144,6 +146,9 @@ class Resources:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             start_new_session=True,
+            # Unbuffered: readline() on a raw pipe reads no further than the line, so nothing of a
+            # later line hides in a buffer that read_result_line's os.read() would not see.
+            bufsize=0,
         )
         self.processes.append(proc)
         return proc
@@ -196,8 +201,6 @@ def _end_process(proc: subprocess.Popen[bytes]) -> None:
 def read_ready_line(proc: subprocess.Popen[bytes], *, timeout: float) -> dict[str, Any]:
     """Wait (at most ``timeout`` s) for the child's first stdout line, a JSON object; return it."""
     assert proc.stdout is not None
-    import selectors
-
     with selectors.DefaultSelector() as sel:
         sel.register(proc.stdout, selectors.EVENT_READ)
         if not sel.select(timeout):
@@ -206,6 +209,34 @@ def read_ready_line(proc: subprocess.Popen[bytes], *, timeout: float) -> dict[st
     if not line:
         raise RuntimeError(f"child {proc.pid} exited with {proc.wait()} before it was ready")
     result: dict[str, Any] = orjson.loads(line)
+    return result
+
+
+def read_result_line(proc: subprocess.Popen[bytes], *, timeout: float) -> dict[str, Any]:
+    """Read the child's remaining stdout up to EOF (its result line is the last one)."""
+    assert proc.stdout is not None
+    chunks: list[bytes] = []
+    end = time.monotonic() + timeout
+    fd = proc.stdout.fileno()
+    with selectors.DefaultSelector() as sel:
+        sel.register(fd, selectors.EVENT_READ)
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise TimeoutError(f"child {proc.pid} gave no result in {timeout:.0f}s")
+            if not sel.select(left):
+                continue
+            data = os.read(fd, 1 << 20)
+            if not data:
+                break
+            chunks.append(data)
+    lines = [ln for ln in b"".join(chunks).splitlines() if ln.strip()]
+    if not lines:
+        raise RuntimeError(f"child {proc.pid} exited with {proc.wait()} and no result")
+    result: dict[str, Any] = orjson.loads(lines[-1])
+    if "fatal" in result:
+        raise RuntimeError(f"child {proc.pid} failed: {result['fatal']}")
+    proc.wait(timeout=10)
     return result
 
 

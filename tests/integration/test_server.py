@@ -137,3 +137,24 @@ def _children(pid: int) -> list[int]:
     except OSError:
         return []
     return [int(p) for p in text.split()]
+
+
+def test_secrets_are_encrypted_at_rest() -> None:
+    data = Path(tempfile.mkdtemp(prefix="skiff-it-enc-"))
+    proc = ServerProcess(data_dir=data)
+    try:
+        proc.start()
+        kubectl = Kubectl(proc.kubeconfig)
+        kubectl("create", "secret", "generic", "vault", "--from-literal=pw=plaintext-canary-42")
+        kubectl("create", "configmap", "open", "--from-literal=note=visible-canary-42")
+        obj = json.loads(kubectl("get", "secret", "vault", "-o", "json"))
+        assert obj["data"]["pw"] == "cGxhaW50ZXh0LWNhbmFyeS00Mg=="
+        kubectl.cleanup()
+        proc.stop()  # flush the WAL into the database file
+        raw = b"".join(p.read_bytes() for p in (data / "server" / "db").iterdir() if p.is_file())
+        assert b"visible-canary-42" in raw  # configmaps are stored as they are
+        assert b"cGxhaW50ZXh0LWNhbmFyeS00Mg" not in raw and b"plaintext-canary-42" not in raw
+        assert b"k8s:enc:aesgcm:v1:key1:" in raw
+    finally:
+        proc.stop()
+        shutil.rmtree(data, ignore_errors=True)

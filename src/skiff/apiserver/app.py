@@ -26,6 +26,7 @@ from skiff.api.registry import ResourceInfo
 from skiff.apiserver import decode as decoding
 from skiff.apiserver import discovery, openapi, subresources
 from skiff.apiserver.auth import AlwaysAllow, Attributes, Authorizer, TokenAuthenticator, UserInfo
+from skiff.apiserver.encryption import DecryptError
 from skiff.apiserver.errors import ApiError, bad_request, method_not_allowed, status_success
 from skiff.apiserver.negotiation import negotiate_as
 from skiff.apiserver.registry import ListOptions, Registry, RequestContext
@@ -166,6 +167,9 @@ class ApiServerApp:
             return await self._route(request, path, user)
         except ApiError as e:
             return _error(e)
+        except DecryptError as e:
+            log.error("cannot decrypt a stored value: %s", e)
+            return _error(ApiError(500, "InternalError", f"Internal error occurred: {e}"))
         except Exception:
             log.exception("internal error serving %s %s", request.method, path)
             return _error(
@@ -453,17 +457,13 @@ class ApiServerApp:
             resource_version=q.get("resourceVersion", ""),
             resource_version_match=q.get("resourceVersionMatch", ""),
         )
-        from skiff.api.selector import SelectorError, parse_label_selector, validate_field_selector
+        from skiff.api.selector import SelectorError, parse_label_selector
 
-        try:
-            if opts.label_selector:
+        if opts.label_selector:
+            try:
                 parse_label_selector(opts.label_selector)
-            if opts.field_selector:
-                # validated against the requested kind by the caller
-                pass
-        except SelectorError as e:
-            raise bad_request(str(e)) from None
-        _ = validate_field_selector
+            except SelectorError as e:
+                raise bad_request(str(e)) from None
         return opts
 
     async def _list(self, request: Request, t: Target) -> Response:
@@ -563,9 +563,6 @@ class ApiServerApp:
         ctx: RequestContext | None,
     ) -> Response:
         headers: dict[str, str] = {}
-        if ctx is not None and ctx.warnings:
-            # one Warning header per message; starlette joins duplicates, so use the raw list
-            pass
         table = negotiate_as(
             request.headers.get("accept"),
             group="meta.k8s.io",
@@ -693,12 +690,15 @@ def make_table(
     info: ResourceInfo, items: list[dict[str, Any]], include: str, version: str = "v1"
 ) -> dict[str, Any]:
     """A ``meta.k8s.io`` Table of ``items`` with the kind's real columns."""
-    from skiff.api.printers import column_definitions, row_cells
+    from skiff.api.printers import column_definitions, row_cells, row_conditions
 
     now = dt.datetime.now(dt.UTC)
     rows = []
     for obj in items:
         row: dict[str, Any] = {"cells": row_cells(info.kind, obj, now=now)}
+        conditions = row_conditions(info.kind, obj)
+        if conditions:
+            row["conditions"] = conditions
         if include == "Object":
             row["object"] = obj
         elif include != "None":

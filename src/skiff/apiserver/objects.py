@@ -46,8 +46,15 @@ class ValueTransformer(Protocol):
 
     def from_storage(self, key: str, data: bytes) -> bytes: ...
 
+    def passthrough(self, prefix: str) -> bool:
+        """True when no value under ``prefix`` is transformed."""
+        ...
+
 
 class IdentityTransformer:
+    def passthrough(self, prefix: str) -> bool:
+        return True
+
     def to_storage(self, key: str, data: bytes) -> bytes:
         return data
 

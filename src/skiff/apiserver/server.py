@@ -35,9 +35,10 @@ from skiff.apiserver.admission import SYSTEM_PRIORITY_CLASSES, default_chain
 from skiff.apiserver.app import ApiServerApp, build_app
 from skiff.apiserver.auth import TokenAuthenticator, UserInfo
 from skiff.apiserver.errors import ApiError
+from skiff.apiserver.objects import ValueTransformer
 from skiff.apiserver.registry import ListOptions, Registry, RequestContext
 from skiff.apiserver.watchcache import WatchCache
-from skiff.store import Revision, Store
+from skiff.store import Compactor, Revision, Store
 
 __all__ = ["ApiServer", "ApiServerConfig"]
 
@@ -63,6 +64,9 @@ class ApiServerConfig:
     bookmark_interval: float = 5.0
     toleration_seconds: int = 5
     access_log: bool = False
+    compact_keep: int = 10_000
+    compact_interval: float = 60.0
+    transformer: ValueTransformer | None = None
 
 
 class ApiServer:
@@ -70,11 +74,16 @@ class ApiServer:
         self.store = store
         self.config = config
         self.cache = WatchCache(store, window=config.watch_window)
+        # history is kept for a while so watches can resume and paged lists stay consistent
+        self.compactor = Compactor(
+            store, keep=config.compact_keep, interval=config.compact_interval
+        )
         self.registry = Registry(
             self.cache,
             admission=default_chain(toleration_seconds=config.toleration_seconds),
             backing=store,
             wait_fresh=self._wait_fresh,
+            transformer=config.transformer,
         )
         self.registry.on_node_create = self._allocate_pod_cidr
         self._ready = False
@@ -104,6 +113,7 @@ class ApiServer:
             self._ready = True
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self._namespace_loop(), name="skiff-namespace-lifecycle")
+                tg.create_task(self.compactor.run(), name="skiff-compactor")
                 serve = tg.create_task(self._serve(started), name="skiff-uvicorn")
                 await serve
                 raise _Stop

@@ -7,6 +7,7 @@ Layout under ``<data-dir>/server``:
   127.0.0.1, localhost, the hostname, the bind/advertise addresses, 10.43.0.1 and
   ``kubernetes.default.svc(.cluster.local)``. It is re-issued on start when it expires within 90
   days or misses a wanted name, so certificates never lapse while the server restarts now and then.
+- ``cred/encryption.key``: the AES-256 key Secrets are encrypted with at rest.
 - ``cred/admin.token``: the admin bearer token (user ``system:admin``, group ``system:masters``).
 - ``token``: the join token for agents, k3s-style ``K10<sha256 of the CA cert>::server:<secret>``.
 - ``admin.kubeconfig``: server URL, CA data and the admin token.
@@ -46,6 +47,7 @@ class ServerCredentials:
     admin_token: str
     join_token: str
     ca_pem: bytes
+    encryption_key: bytes
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -227,7 +229,14 @@ def ensure_credentials(
     else:
         join_token = f"K10{ca_hash(ca_pem)}::server:{secrets.token_hex(16)}"
         _write_private(join_path, join_token.encode() + b"\n")
+    enc_path = server_dir / "cred" / "encryption.key"
+    if enc_path.exists():
+        encryption_key = base64.b64decode(enc_path.read_text().strip())
+    else:
+        encryption_key = secrets.token_bytes(32)
+        _write_private(enc_path, base64.b64encode(encryption_key) + b"\n")
     return ServerCredentials(
+        encryption_key=encryption_key,
         ca_cert_path=ca_cert_path,
         ca_key_path=ca_key_path,
         cert_path=cert_path,

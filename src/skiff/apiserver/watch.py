@@ -72,14 +72,14 @@ async def watch_stream(
     field_sel = parse_field_selector(params.field_selector) if params.field_selector else None
     _, converted = _conversion(info)
     transformer = registry.transformer
+    prefix = objects.collection_prefix(info, namespace)
     fast = (
         label_sel is None
         and field_sel is None
         and not converted
         and params.table is None
-        and isinstance(transformer, objects.IdentityTransformer)
+        and transformer.passthrough(prefix)
     )
-    prefix = objects.collection_prefix(info, namespace)
     cluster_list = not info.namespaced
 
     def matches(obj: dict[str, Any]) -> bool:
@@ -138,6 +138,8 @@ async def watch_stream(
                 except TimeoutError:
                     if params.bookmarks and loop.time() >= next_bookmark:
                         next_bookmark = loop.time() + params.bookmark_interval
+                        # everything up to progress_revision has been delivered to us
+                        last_rev = max(last_rev, int(events.progress_revision))
                         yield _line("BOOKMARK", _bookmark(info, last_rev))
                     continue
                 if not batch:

@@ -143,7 +143,14 @@ class LeaderElector:
                         "%s failed to renew lease %s/%s", self.identity, self.namespace, self.name
                     )
                     return
-                if await self._try_acquire_or_renew():
+                remaining = self.renew_deadline - (self.clock.monotonic() - self._last_renew)
+                try:
+                    # A hung request must not keep us leading past the deadline.
+                    async with asyncio.timeout(max(remaining, 0.001)):
+                        renewed = await self._try_acquire_or_renew()
+                except TimeoutError:
+                    renewed = False
+                if renewed:
                     break
                 if not self._observed_holder_is_self():
                     return  # someone else holds it now

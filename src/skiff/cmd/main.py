@@ -208,6 +208,7 @@ def _server(args: argparse.Namespace, argv: list[str]) -> int:
 
 def _apiserver(args: argparse.Namespace) -> int:
     from skiff.apiserver.auth import UserInfo
+    from skiff.apiserver.encryption import AesGcmTransformer
     from skiff.apiserver.server import ApiServer, ApiServerConfig
     from skiff.apiserver.tls import ServerCredentials
     from skiff.store import open_store
@@ -231,6 +232,7 @@ def _apiserver(args: argparse.Namespace) -> int:
         watch_window=args.watch_cache_window,
         toleration_seconds=args.default_toleration_seconds,
         access_log=args.verbose,
+        transformer=AesGcmTransformer(creds.encryption_key),
     )
 
     async def run() -> None:
