@@ -37,11 +37,17 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="name", required=True)
     for name, module in BENCHMARKS.items():
         doc = (module.__doc__ or "").strip().splitlines()[0]
-        p = sub.add_parser(name, help=doc, description=module.__doc__,
-                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        p = sub.add_parser(
+            name,
+            help=doc,
+            description=module.__doc__,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         module.add_arguments(p)
         p.set_defaults(func=module.run)
-    p = sub.add_parser("profile_summary", help="summarize a py-spy raw profile written by --profile")
+    p = sub.add_parser(
+        "profile_summary", help="summarize a py-spy raw profile written by --profile"
+    )
     p.add_argument("file", type=Path)
     p.add_argument("--top", type=int, default=15)
     p.set_defaults(func=_profile_summary)
@@ -54,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return func(args)
     except (BenchInterrupted, KeyboardInterrupt) as exc:
-        print(f"benchmark stopped: {exc or 'interrupted'}", file=sys.stderr)
+        print(f"benchmark stopped: {str(exc) or 'interrupted'}", file=sys.stderr)
         return 130
 
 

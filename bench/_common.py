@@ -129,7 +129,7 @@ class Resources:
     dirs: list[Path] = field(default_factory=list)
 
     def tempdir(self, prefix: str) -> Path:
-        path = Path(tempfile.mkdtemp(prefix=prefix, dir=self.base_dir))
+        path = Path(os.path.abspath(tempfile.mkdtemp(prefix=prefix, dir=self.base_dir)))
         self.dirs.append(path)
         return path
 
@@ -261,8 +261,8 @@ def guarded(*, timeout: float, base_dir: Path | None = None) -> Iterator[Resourc
     finally:
         signal.alarm(0)
         # A second Ctrl-C or SIGTERM during cleanup must not leave children behind.
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_IGN)
+        for ignored in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(ignored, signal.SIG_IGN)
         try:
             resources.close()
         finally:

@@ -27,14 +27,16 @@ from typing import Any
 
 import orjson
 
-from bench._http import HttpConnection, HttpError, client_ssl_context
+from bench._http import HttpConnection, HttpError, WatchProtocol, client_ssl_context, open_watch
 
 __all__ = ["configmap_body", "main"]
 
 _CONNECT_ERRORS = (HttpError, OSError, ssl.SSLError, asyncio.TimeoutError)
 
 
-def configmap_body(name: str, *, size: int, labels: dict[str, str], t: float | None = None) -> bytes:
+def configmap_body(
+    name: str, *, size: int, labels: dict[str, str], t: float | None = None
+) -> bytes:
     """A ConfigMap manifest of about ``size`` bytes of JSON, padded in ``data.payload``.
 
     ``t`` (wall-clock seconds), when given, goes in ``data.t`` for watchers to measure delivery.
@@ -155,17 +157,44 @@ async def _run_watch(cfg: dict[str, Any]) -> dict[str, Any]:
     latencies: list[float] = []
     delivered: list[int] = []
     errors: list[str] = []
-    conns: list[HttpConnection] = []
+    streams: list[WatchProtocol] = []
     ready = 0
     all_ready = asyncio.Event()
+    ctx = client_ssl_context(cfg["ca"]) if cfg["tls"] else None
 
     async def watcher() -> None:
         nonlocal ready
         got = 0
+
+        def on_line(line: bytes, now: float) -> bool:
+            nonlocal got
+            event = orjson.loads(line)
+            kind = event.get("type")
+            if kind == "ERROR":
+                errors.append(f"watch ERROR event: {line[:300]!r}")
+                return True
+            if kind != "ADDED":
+                return False
+            obj = event["object"]
+            if not obj["metadata"]["name"].startswith(prefix):
+                return False
+            latencies.append((now - float(obj["data"]["t"])) * 1000.0)
+            got += 1
+            return got >= expected
+
         try:
-            conn = await _connect(cfg)
-            conns.append(conn)
-            await conn.start_stream(cfg["path"])
+            stream = await asyncio.wait_for(
+                open_watch(
+                    cfg["host"],
+                    cfg["port"],
+                    cfg["path"],
+                    ssl_context=ctx,
+                    token=cfg["token"],
+                    on_line=on_line,
+                ),
+                timeout=30.0,
+            )
+            streams.append(stream)
         except _CONNECT_ERRORS as exc:
             errors.append(f"{type(exc).__name__}: {exc}")
             delivered.append(0)
@@ -175,22 +204,7 @@ async def _run_watch(cfg: dict[str, Any]) -> dict[str, Any]:
             if ready == cfg["watchers"]:
                 all_ready.set()
         try:
-            async for line in conn.lines():
-                now = time.time()
-                event = orjson.loads(line)
-                kind = event.get("type")
-                if kind == "ERROR":
-                    errors.append(f"watch ERROR event: {line[:300]!r}")
-                    break
-                if kind != "ADDED":
-                    continue
-                obj = event["object"]
-                if not obj["metadata"]["name"].startswith(prefix):
-                    continue
-                latencies.append((now - float(obj["data"]["t"])) * 1000.0)
-                got += 1
-                if got >= expected:
-                    break
+            await stream.done
         except _CONNECT_ERRORS as exc:
             errors.append(f"{type(exc).__name__}: {exc}")
         finally:
@@ -210,7 +224,8 @@ async def _run_watch(cfg: dict[str, Any]) -> dict[str, Any]:
     if pending:
         errors.append(f"{len(pending)} watcher(s) still waiting for events at the deadline")
     cpu = time.process_time() - cpu0
-    await asyncio.gather(*(c.close() for c in conns))
+    for stream in streams:
+        stream.close()
     stdin_task.cancel()
     return {
         "latencies_ms": [round(x, 3) for x in latencies],

@@ -4,7 +4,7 @@
 to use ``--profile``. It attaches to the running server by pid and writes "raw" (collapsed-stack)
 output: one line per distinct stack, ``frame;frame;...;leaf count``, each frame
 ``function (path:line)``. :func:`summarize_profile` reads that and ranks leaf functions (self time)
-and packages (self time grouped by where the code lives).
+and packages (self time grouped by where the code lives), and skiff's own functions by\ninclusive time (how much of the server's time runs under each).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ class ProfileSummary:
     top_packages: list[tuple[str, float]]
     """(package, percent of samples whose leaf frame lives in it)."""
     top_inclusive: list[tuple[str, float]]
-    """(``function (module)``, percent of samples with it anywhere on the stack)."""
+    """(skiff ``function (module)``, percent of samples with it anywhere on the stack)."""
 
 
 def find_py_spy() -> str | None:
@@ -43,15 +43,30 @@ def find_py_spy() -> str | None:
 
 
 def start_py_spy(exe: str, pid: int, output: Path, *, rate: int = 200) -> subprocess.Popen[bytes]:
-    """Start recording ``pid`` (all its threads, idle time excluded) into ``output``."""
-    return subprocess.Popen(
-        [exe, "record", "--pid", str(pid), "--rate", str(rate), "--format", "raw",
-         "--output", str(output), "--nonblocking"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    """Start recording ``pid`` (all its threads, idle time excluded) into ``output``.
+
+    py-spy's own messages go to ``output`` + ``.log``.
+    """
+    with open(f"{output}.log", "wb") as log:
+        return subprocess.Popen(
+            [
+                exe,
+                "record",
+                "--pid",
+                str(pid),
+                "--rate",
+                str(rate),
+                "--format",
+                "raw",
+                "--output",
+                str(output),
+                "--nonblocking",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 def stop_py_spy(proc: subprocess.Popen[bytes], *, timeout: float = 30.0) -> None:
@@ -66,26 +81,29 @@ def stop_py_spy(proc: subprocess.Popen[bytes], *, timeout: float = 30.0) -> None
 
 
 def _package(path: str) -> str:
-    if "site-packages/" in path:
-        rest = path.split("site-packages/", 1)[1]
-        return rest.split("/", 1)[0].removesuffix(".py")
-    if "/src/skiff/" in path:
-        parts = path.split("/src/skiff/", 1)[1].split("/")
-        return "skiff." + parts[0].removesuffix(".py")
-    if "/lib/python3" in path:
-        rest = path.split("/lib/python3", 1)[1].split("/", 1)
-        name = rest[1] if len(rest) > 1 else path
-        return "stdlib:" + name.split("/", 1)[0].removesuffix(".py")
-    return path or "?"
+    # py-spy names files relative to the sys.path entry they came from ("skiff/store/_sqlite.py",
+    # "asyncio/sslproto.py", "uuid.py"); absolute paths appear for files outside sys.path.
+    for marker in ("site-packages/", "/src/", "/lib/python3.11/"):
+        if marker in path:
+            path = path.split(marker, 1)[1]
+    parts = path.split("/")
+    if parts[0] == "skiff" and len(parts) > 1:
+        return "skiff." + parts[1].removesuffix(".py")
+    return parts[0].removesuffix(".py") or "?"
 
 
 def _label(frame: str) -> tuple[str, str]:
+    """(``function (module)``, package) of one py-spy frame."""
     match = _FRAME.match(frame.strip())
     if match is None:
         return frame.strip(), "?"
     path = match.group("path")
     module = Path(path).name.removesuffix(".py") if path else "?"
     return f"{match.group('func')} ({module})", _package(path)
+
+
+# Entry frames every server sample passes through; ranking them "inclusive" says nothing.
+_ENTRY_MODULES = frozenset({"skiff.__main__", "skiff.cmd"})
 
 
 def summarize_profile(raw: Path, *, top: int = 15) -> ProfileSummary:
@@ -106,7 +124,10 @@ def summarize_profile(raw: Path, *, top: int = 15) -> ProfileSummary:
         name, package = _label(frames[-1])
         leaf[name] += count
         packages[package] += count
-        for seen in {_label(f)[0] for f in frames}:
+        labels = {_label(f) for f in frames}
+        for seen in {
+            name for name, pkg in labels if pkg.startswith("skiff.") and pkg not in _ENTRY_MODULES
+        }:
             inclusive[seen] += count
 
     def pct(counter: Counter[str]) -> list[tuple[str, float]]:

@@ -42,7 +42,6 @@ from bench._common import (
     read_result_line,
     summarize,
 )
-from bench._loadgen import configmap_body
 from bench._profile import find_py_spy, start_py_spy, stop_py_spy, summarize_profile
 from skiff.store import open_store
 
@@ -53,28 +52,66 @@ GOAL_P99_MS = 50.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--duration", type=float, default=10.0,
-                        help="stop creating after this many seconds (default 10)")
-    parser.add_argument("--count", type=int, default=20_000,
-                        help="stop after this many creates (default 20000)")
-    parser.add_argument("--clients", type=int, default=50,
-                        help="concurrent keep-alive HTTPS connections (default 50)")
-    parser.add_argument("--load-procs", type=int, default=1,
-                        help="load-generator processes sharing the clients (default 1)")
-    parser.add_argument("--payload-size", type=int, default=1024,
-                        help="bytes of JSON per ConfigMap (default 1024)")
-    parser.add_argument("--ref-seconds", type=float, default=3.0,
-                        help="seconds for each reference measurement (default 3)")
-    parser.add_argument("--ref-count", type=int, default=20_000,
-                        help="most writes per reference measurement (default 20000)")
-    parser.add_argument("--datastore", choices=("sqlite", "memory"), default="sqlite",
-                        help="the server's store (default sqlite)")
-    parser.add_argument("--tmp-dir", type=Path, default=None,
-                        help="where the temporary data directory goes (default: system temp)")
-    parser.add_argument("--profile", type=Path, default=None,
-                        help="record the server with py-spy into this raw profile file")
-    parser.add_argument("--timeout", type=float, default=300.0,
-                        help="hard limit for the whole benchmark in seconds (default 300)")
+    parser.add_argument(
+        "--duration",
+        type=float,
+        default=10.0,
+        help="stop creating after this many seconds (default 10)",
+    )
+    parser.add_argument(
+        "--count", type=int, default=20_000, help="stop after this many creates (default 20000)"
+    )
+    parser.add_argument(
+        "--clients",
+        type=int,
+        default=50,
+        help="concurrent keep-alive HTTPS connections (default 50)",
+    )
+    parser.add_argument(
+        "--load-procs",
+        type=int,
+        default=1,
+        help="load-generator processes sharing the clients (default 1)",
+    )
+    parser.add_argument(
+        "--payload-size", type=int, default=1024, help="bytes of JSON per ConfigMap (default 1024)"
+    )
+    parser.add_argument(
+        "--ref-seconds",
+        type=float,
+        default=3.0,
+        help="seconds for each reference measurement (default 3)",
+    )
+    parser.add_argument(
+        "--ref-count",
+        type=int,
+        default=20_000,
+        help="most writes per reference measurement (default 20000)",
+    )
+    parser.add_argument(
+        "--datastore",
+        choices=("sqlite", "memory"),
+        default="sqlite",
+        help="the server's store (default sqlite)",
+    )
+    parser.add_argument(
+        "--tmp-dir",
+        type=Path,
+        default=None,
+        help="where the temporary data directory goes (default: system temp)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="record the server with py-spy into this raw profile file",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=300.0,
+        help="hard limit for the whole benchmark in seconds (default 300)",
+    )
 
 
 def sqlite_commit_rate(
@@ -107,8 +144,11 @@ def sqlite_commit_rate(
 async def store_create_rate(
     path: Path, *, writers: int, seconds: float, max_count: int, payload_size: int
 ) -> tuple[float, Summary]:
-    """``SQLiteStore.create`` from ``writers`` concurrent tasks: creates/s and latencies."""
-    store = await open_store(f"sqlite://{path.resolve()}")
+    """``SQLiteStore.create`` from ``writers`` concurrent tasks: creates/s and latencies.
+
+    ``path`` must be absolute (the store URL is ``sqlite://`` followed by it).
+    """
+    store = await open_store(f"sqlite://{path}")
     try:
         value = b"x" * payload_size
         latencies: list[float] = []
@@ -134,8 +174,15 @@ async def store_create_rate(
 
 
 def _load_config(
-    args: argparse.Namespace, *, host: str, port: int, ca: str, token: str, index: int,
-    run_id: str, deadline: float,
+    args: argparse.Namespace,
+    *,
+    host: str,
+    port: int,
+    ca: str,
+    token: str,
+    index: int,
+    run_id: str,
+    deadline: float,
 ) -> dict[str, Any]:
     procs = args.load_procs
     return {
@@ -156,9 +203,7 @@ def _load_config(
     }
 
 
-def _measure_api(
-    args: argparse.Namespace, res: Resources, data_dir: Path
-) -> dict[str, Any]:
+def _measure_api(args: argparse.Namespace, res: Resources, data_dir: Path) -> dict[str, Any]:
     extra = ["--datastore-endpoint", "memory://"] if args.datastore == "memory" else []
     server = res.start_server(data_dir / "apiserver", *extra)
     assert server.process is not None
@@ -168,10 +213,18 @@ def _measure_api(
     procs = [
         res.spawn_module(
             "bench._loadgen",
-            orjson.dumps(_load_config(
-                args, host="127.0.0.1", port=server.port, ca=str(server.ca_file),
-                token=server.token, index=k, run_id=run_id, deadline=deadline,
-            )).decode(),
+            orjson.dumps(
+                _load_config(
+                    args,
+                    host="127.0.0.1",
+                    port=server.port,
+                    ca=str(server.ca_file),
+                    token=server.token,
+                    index=k,
+                    run_id=run_id,
+                    deadline=deadline,
+                )
+            ).decode(),
         )
         for k in range(args.load_procs)
     ]
@@ -218,13 +271,20 @@ def run(args: argparse.Namespace) -> int:
     with guarded(timeout=args.timeout, base_dir=args.tmp_dir) as res:
         work = res.tempdir("skiff-bench-create-")
         raw_rate, raw_lat = sqlite_commit_rate(
-            work / "raw.db", seconds=args.ref_seconds, max_count=args.ref_count,
+            work / "raw.db",
+            seconds=args.ref_seconds,
+            max_count=args.ref_count,
             payload_size=args.payload_size,
         )
-        store_rate, store_lat = asyncio.run(store_create_rate(
-            work / "store.db", writers=args.clients, seconds=args.ref_seconds,
-            max_count=args.ref_count, payload_size=args.payload_size,
-        ))
+        store_rate, store_lat = asyncio.run(
+            store_create_rate(
+                work / "store.db",
+                writers=args.clients,
+                seconds=args.ref_seconds,
+                max_count=args.ref_count,
+                payload_size=args.payload_size,
+            )
+        )
         api = _measure_api(args, res, work)
         profile = summarize_profile(args.profile) if args.profile is not None else None
 
@@ -239,15 +299,38 @@ def run(args: argparse.Namespace) -> int:
         f"{args.datastore} store, {os.cpu_count()} CPUs",
         ["measurement", "ops/s", "p50 ms", "p95 ms", "p99 ms", "API/this"],
         [
-            ["API creates over HTTPS", f"{rate:,.0f}", f"{lat.p50:.1f}", f"{lat.p95:.1f}",
-             f"{lat.p99:.1f}", "1.00x"],
-            [f"SQLiteStore.create, {args.clients} writers", f"{store_rate:,.0f}",
-             f"{store_lat.p50:.1f}", f"{store_lat.p95:.1f}", f"{store_lat.p99:.1f}",
-             ratio(rate, store_rate)],
-            ["raw SQLite INSERT+COMMIT (WAL, FULL)", f"{raw_rate:,.0f}", f"{raw_lat.p50:.2f}",
-             f"{raw_lat.p95:.2f}", f"{raw_lat.p99:.2f}", ratio(rate, raw_rate)],
-            ["goal", f"{GOAL_CREATES_PER_S:,.0f}", "", "", f"< {GOAL_P99_MS:.0f}",
-             ratio(rate, GOAL_CREATES_PER_S)],
+            [
+                "API creates over HTTPS",
+                f"{rate:,.0f}",
+                f"{lat.p50:.1f}",
+                f"{lat.p95:.1f}",
+                f"{lat.p99:.1f}",
+                "1.00x",
+            ],
+            [
+                f"SQLiteStore.create, {args.clients} writers",
+                f"{store_rate:,.0f}",
+                f"{store_lat.p50:.1f}",
+                f"{store_lat.p95:.1f}",
+                f"{store_lat.p99:.1f}",
+                ratio(rate, store_rate),
+            ],
+            [
+                "raw SQLite INSERT+COMMIT (WAL, FULL)",
+                f"{raw_rate:,.0f}",
+                f"{raw_lat.p50:.2f}",
+                f"{raw_lat.p95:.2f}",
+                f"{raw_lat.p99:.2f}",
+                ratio(rate, raw_rate),
+            ],
+            [
+                "goal",
+                f"{GOAL_CREATES_PER_S:,.0f}",
+                "",
+                "",
+                f"< {GOAL_P99_MS:.0f}",
+                ratio(rate, GOAL_CREATES_PER_S),
+            ],
         ],
     )
     print(
@@ -269,7 +352,7 @@ def run(args: argparse.Namespace) -> int:
             [[name, f"{p:.1f}"] for name, p in profile.top_packages],
         )
         print_table(
-            "server profile: on the stack (inclusive)",
+            "server profile: skiff functions on the stack (inclusive)",
             ["function", "% samples"],
             [[name, f"{p:.1f}"] for name, p in profile.top_inclusive],
         )

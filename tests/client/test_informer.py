@@ -215,17 +215,19 @@ async def test_watch_resumes_without_relist_when_stream_ends(
         await factory.wait_for_sync(timeout=5)
         await client.create(CONFIGMAPS, {"metadata": {"name": "x", "namespace": "a"}})
         await eventually(lambda: "a/x" in informer.indexer)
+        # Another resource moves the global resourceVersion; only a bookmark tells the
+        # configmap watch about it.
+        secret = await client.create(resolve("secrets"), {"metadata": {"name": "s"}})
+        secret_rv = secret["metadata"]["resourceVersion"]
         api.state.send_bookmarks()
-        await asyncio.sleep(0.05)
+        await eventually(lambda: informer.reflector.last_sync_resource_version == secret_rv)
         api.state.drop_watches()  # a normal end of stream, like timeoutSeconds
         await client.create(CONFIGMAPS, {"metadata": {"name": "y", "namespace": "a"}})
         await eventually(lambda: "a/y" in informer.indexer)
         assert informer.reflector.relists == 1
         watches = [q for m, p, q in api.state.requests if q.get("watch")]
-        assert len(watches) >= 2
-        assert watches[1]["resourceVersion"] == watches[0]["resourceVersion"] or int(
-            watches[1]["resourceVersion"]
-        ) > int(watches[0]["resourceVersion"])
+        assert len(watches) == 2
+        assert watches[1]["resourceVersion"] == secret_rv
         assert all(q.get("allowWatchBookmarks") == "true" for q in watches)
         timeouts = [int(q["timeoutSeconds"]) for q in watches]
         assert all(300 <= t < 600 for t in timeouts)
@@ -336,6 +338,40 @@ async def test_periodic_resync_with_fake_clock(api: FakeApiServer, client: Clien
         await eventually(lambda: len(updates) == 1)
         old, new = updates[0]
         assert old is new
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_very_short_watches_back_off(api: FakeApiServer, client: Client) -> None:
+    """A server that ends every watch at once must not be hammered in a hot loop."""
+    clock = FakeClock()
+    informer = Informer(
+        client,
+        CONFIGMAPS,
+        clock=clock,
+        backoff=Backoff(initial=1, cap=10, jitter=0, clock=clock),
+    )
+    task = asyncio.create_task(informer.run())
+    try:
+        await eventually(lambda: informer.has_synced)
+        for _ in range(3):
+            await eventually(lambda: api.state.active_watches == 1)
+            api.state.drop_watches()
+            await clock.wait_sleepers(1)  # backing off, not reconnecting
+            watches = len([q for _, _, q in api.state.requests if q.get("watch")])
+            await asyncio.sleep(0.05)
+            assert len([q for _, _, q in api.state.requests if q.get("watch")]) == watches
+            deadline = clock.next_deadline()
+            assert deadline is not None
+            clock.set(deadline)
+
+            def rewatched(before: int = watches) -> bool:
+                return len([q for _, _, q in api.state.requests if q.get("watch")]) > before
+
+            await eventually(rewatched)
+        assert informer.reflector.relists == 1
+        assert informer.reflector.backoff.attempts == 3
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -34,12 +34,43 @@ def api(server: ServerProcess) -> Iterator[ApiClient]:
     try:
         yield api_client
     finally:
-        api_client.close()
+        close_api_client(api_client)
+
+
+def close_api_client(api_client: ApiClient) -> None:
+    """Stop the client's thread pool and close its pooled keep-alive connections.
+
+    ``ApiClient.close()`` only stops the thread pool, and urllib3's ``PoolManager.clear()`` only
+    forgets its pools; idle TLS connections left open would hold up the server's shutdown.
+    """
+    api_client.close()
+    pools = api_client.rest_client.pool_manager.pools
+    for key in list(pools.keys()):
+        pools[key].close()
+    pools.clear()
 
 
 @pytest.fixture
 def core(api: ApiClient) -> client.CoreV1Api:
     return client.CoreV1Api(api)
+
+
+@pytest.fixture
+def default_service_account(core: client.CoreV1Api, ns: str) -> None:
+    """Wait until ``ns`` has its ``default`` ServiceAccount.
+
+    As in Kubernetes, the account is created asynchronously after the namespace, and the
+    ServiceAccount admission plugin refuses pods (403) until it exists.
+    """
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            core.read_namespaced_service_account("default", ns)
+            return
+        except ApiException as e:
+            if e.status != 404 or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def status_of(exc: ApiException, code: int, reason: str) -> dict[str, Any]:
@@ -55,7 +86,10 @@ def status_of(exc: ApiException, code: int, reason: str) -> dict[str, Any]:
 
 
 def config_map(name: str, *, labels: dict[str, str] | None = None, **data: str) -> dict[str, Any]:
-    return {"metadata": {"name": name, "labels": labels or {}}, "data": data}
+    metadata: dict[str, Any] = {"name": name}
+    if labels:
+        metadata["labels"] = labels
+    return {"metadata": metadata, "data": data}
 
 
 def pod_body(name: str, **spec: Any) -> dict[str, Any]:
@@ -155,6 +189,7 @@ def test_errors_are_api_exceptions_with_status(core: client.CoreV1Api, ns: str) 
     assert core.read_namespaced_config_map("dup", ns).data == {"a": "3"}
 
 
+@pytest.mark.usefixtures("default_service_account")
 def test_invalid_objects_get_422_with_causes(core: client.CoreV1Api, ns: str) -> None:
     with pytest.raises(ApiException) as exc:
         core.create_namespaced_config_map(ns, config_map("Not_Valid"))
@@ -366,6 +401,7 @@ def test_service_gets_immutable_cluster_ip(core: client.CoreV1Api, ns: str) -> N
 # --- Pods ----------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("default_service_account")
 def test_pod_create_applies_defaults(core: client.CoreV1Api, ns: str) -> None:
     pod = core.create_namespaced_pod(ns, pod_body("web"))
     spec = pod.spec
@@ -387,6 +423,7 @@ def test_pod_create_applies_defaults(core: client.CoreV1Api, ns: str) -> None:
     assert pod.status.qos_class == "BestEffort"
 
 
+@pytest.mark.usefixtures("default_service_account")
 def test_pod_patch_replace_list_delete(core: client.CoreV1Api, ns: str) -> None:
     core.create_namespaced_pod(ns, pod_body("a"))
     core.create_namespaced_pod(ns, pod_body("b"))
@@ -424,6 +461,7 @@ def test_pod_patch_replace_list_delete(core: client.CoreV1Api, ns: str) -> None:
     assert "a" in remaining
 
 
+@pytest.mark.usefixtures("default_service_account")
 def test_pod_status_subresource(core: client.CoreV1Api, ns: str) -> None:
     core.create_namespaced_pod(ns, pod_body("s"))
     updated = core.patch_namespaced_pod_status(
@@ -444,33 +482,42 @@ def test_pod_status_subresource(core: client.CoreV1Api, ns: str) -> None:
 def test_namespace_crud(core: client.CoreV1Api, ns: str) -> None:
     name = ns + "-extra"
     created = core.create_namespace({"metadata": {"name": name, "labels": {"team": "a"}}})
-    try:
-        assert created.status.phase == "Active"
-        assert created.spec.finalizers == ["kubernetes"]
-        assert created.metadata.labels["kubernetes.io/metadata.name"] == name
-        assert created.metadata.labels["team"] == "a"
+    assert created.status.phase == "Active"
+    assert created.spec.finalizers == ["kubernetes"]
+    assert created.metadata.labels == {"kubernetes.io/metadata.name": name, "team": "a"}
 
-        listed = core.list_namespace(label_selector="team=a").items
-        assert name in [n.metadata.name for n in listed]
-        patched = core.patch_namespace(name, {"metadata": {"annotations": {"owner": "py"}}})
-        assert patched.metadata.annotations == {"owner": "py"}
+    listed = core.list_namespace(label_selector="team=a").items
+    assert name in [n.metadata.name for n in listed]
+    patched = core.patch_namespace(name, {"metadata": {"annotations": {"owner": "py"}}})
+    assert patched.metadata.annotations == {"owner": "py"}
 
-        with pytest.raises(ApiException) as exc:
-            core.create_namespaced_config_map("no-such-namespace-here", config_map("x"))
-        status_of(exc.value, 404, "NotFound")
-    finally:
-        core.delete_namespace(name)
-    # Deleting a namespace is graceful: it turns Terminating, then disappears.
-    try:
-        after = core.read_namespace(name)
-    except ApiException as e:
-        status_of(e, 404, "NotFound")
-    else:
-        assert after.status.phase == "Terminating"
-        assert after.metadata.deletion_timestamp is not None
-        with pytest.raises(ApiException) as exc:
-            core.create_namespaced_config_map(name, config_map("late"))
-        status_of(exc.value, 403, "Forbidden")
+    with pytest.raises(ApiException) as exc:
+        core.create_namespaced_config_map(name + "-missing", config_map("x"))
+    status_of(exc.value, 404, "NotFound")
+
+    # An object with a finalizer keeps the namespace Terminating until the finalizer goes.
+    held = config_map("held")
+    held["metadata"]["finalizers"] = ["example.com/hold"]
+    core.create_namespaced_config_map(name, held)
+    core.delete_namespace(name)
+    terminating = core.read_namespace(name)
+    assert terminating.status.phase == "Terminating"
+    assert terminating.metadata.deletion_timestamp is not None
+    with pytest.raises(ApiException) as exc:
+        core.create_namespaced_config_map(name, config_map("late"))
+    body = status_of(exc.value, 403, "Forbidden")
+    assert "being terminated" in body["message"]
+
+    core.patch_namespaced_config_map("held", name, {"metadata": {"finalizers": None}})
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            core.read_namespace(name)
+        except ApiException as e:
+            status_of(e, 404, "NotFound")
+            break
+        assert time.monotonic() < deadline, "namespace was not removed after its content went"
+        time.sleep(0.1)
 
 
 # --- watch ---------------------------------------------------------------------------------------

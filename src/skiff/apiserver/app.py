@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
-from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from skiff import KUBERNETES_VERSION
 from skiff.api import registry as kinds
@@ -157,7 +156,7 @@ class ApiServerApp:
     # ------------------------------------------------------------- entry
 
     async def handle(self, request: Request) -> Response:
-        path = request.url.path
+        path = request.scope["path"]
         try:
             if path in ("/healthz", "/livez", "/readyz") or path.startswith(
                 ("/healthz/", "/livez/", "/readyz/")
@@ -316,21 +315,21 @@ class ApiServerApp:
         method = request.method
         info = t.info
         if info.namespaced and t.name and not t.namespace:
-            raise _not_found_path(request.url.path)
+            raise _not_found_path(request.scope["path"])
         if not info.namespaced and t.namespace:
-            raise _not_found_path(request.url.path)
+            raise _not_found_path(request.scope["path"])
         if t.subresource:
             return await self._subresource(request, t, user)
         q = request.query_params
         if not t.name:
             if method == "GET":
                 watch = _bool(q.get("watch"))
-                self._authorize(user, "watch" if watch else "list", t, request.url.path)
+                self._authorize(user, "watch" if watch else "list", t, request.scope["path"])
                 if watch:
                     return self._watch(request, t)
                 return await self._list(request, t)
             if method == "POST":
-                self._authorize(user, "create", t, request.url.path)
+                self._authorize(user, "create", t, request.scope["path"])
                 if info.namespaced and not t.namespace:
                     raise method_not_allowed(
                         f"create {info.plural} needs a namespace: POST to "
@@ -343,7 +342,7 @@ class ApiServerApp:
                 obj = await self.registry.create(info, t.namespace, body, ctx)
                 return self._object_response(request, info, obj, 201, ctx)
             if method == "DELETE":
-                self._authorize(user, "deletecollection", t, request.url.path)
+                self._authorize(user, "deletecollection", t, request.scope["path"])
                 if "deletecollection" not in info.verbs:
                     raise method_not_allowed(f"deletecollection is not supported on {info.plural}")
                 ctx = self._context(request, user)
@@ -363,13 +362,13 @@ class ApiServerApp:
             raise method_not_allowed(f"{method} is not supported on a collection")
         # a named object
         if method == "GET":
-            self._authorize(user, "get", t, request.url.path)
+            self._authorize(user, "get", t, request.scope["path"])
             obj = await self.registry.get(
                 info, t.namespace, t.name, resource_version=q.get("resourceVersion", "")
             )
             return self._object_response(request, info, obj, 200, None)
         if method == "PUT":
-            self._authorize(user, "update", t, request.url.path)
+            self._authorize(user, "update", t, request.scope["path"])
             ctx = self._context(request, user)
             body = decoding.decode_body(
                 await self._body(request), request.headers.get("content-type")
@@ -377,10 +376,10 @@ class ApiServerApp:
             obj, created = await self.registry.update(info, t.namespace, t.name, body, ctx)
             return self._object_response(request, info, obj, 201 if created else 200, ctx)
         if method == "PATCH":
-            self._authorize(user, "patch", t, request.url.path)
+            self._authorize(user, "patch", t, request.scope["path"])
             return await self._patch(request, t, user, "")
         if method == "DELETE":
-            self._authorize(user, "delete", t, request.url.path)
+            self._authorize(user, "delete", t, request.scope["path"])
             ctx = self._context(request, user)
             grace, propagation, pre = await self._delete_options(request, ctx)
             obj, now = await self.registry.delete(
@@ -589,11 +588,11 @@ class ApiServerApp:
         info, sub, method = t.info, t.subresource, request.method
         if sub in ("status", "finalize"):
             if method == "GET" and sub == "status":
-                self._authorize(user, "get", t, request.url.path)
+                self._authorize(user, "get", t, request.scope["path"])
                 obj = await self.registry.get(info, t.namespace, t.name)
                 return self._object_response(request, info, obj, 200, None)
             if method == "PUT":
-                self._authorize(user, "update", t, request.url.path)
+                self._authorize(user, "update", t, request.scope["path"])
                 ctx = self._context(request, user)
                 body = decoding.decode_body(
                     await self._body(request), request.headers.get("content-type")
@@ -606,15 +605,17 @@ class ApiServerApp:
                 )
                 return self._object_response(request, info, obj, 200, ctx)
             if method == "PATCH" and sub == "status":
-                self._authorize(user, "patch", t, request.url.path)
+                self._authorize(user, "patch", t, request.scope["path"])
                 return await self._patch(request, t, user, "status")
         elif sub == "scale":
             ctx = self._context(request, user)
             if method == "GET":
-                self._authorize(user, "get", t, request.url.path)
+                self._authorize(user, "get", t, request.scope["path"])
                 return _json(await subresources.get_scale(self.registry, info, t.namespace, t.name))
             if method in ("PUT", "PATCH"):
-                self._authorize(user, "update" if method == "PUT" else "patch", t, request.url.path)
+                self._authorize(
+                    user, "update" if method == "PUT" else "patch", t, request.scope["path"]
+                )
                 raw = await self._body(request)
                 ct = request.headers.get("content-type")
                 body = decoding.decode_body(raw, ct)
@@ -635,7 +636,7 @@ class ApiServerApp:
                     )
                 return _json(scale)
         elif sub == "binding" and method == "POST":
-            self._authorize(user, "create", t, request.url.path)
+            self._authorize(user, "create", t, request.scope["path"])
             ctx = self._context(request, user)
             body = decoding.decode_body(
                 await self._body(request), request.headers.get("content-type")
@@ -643,7 +644,7 @@ class ApiServerApp:
             await subresources.bind(self.registry, t.namespace, t.name, body, ctx)
             return _json(status_success(), 201)
         elif sub == "eviction" and method == "POST":
-            self._authorize(user, "create", t, request.url.path)
+            self._authorize(user, "create", t, request.scope["path"])
             ctx = self._context(request, user)
             body = decoding.decode_body(
                 await self._body(request), request.headers.get("content-type")
@@ -717,9 +718,27 @@ def make_table(
     }
 
 
-def build_app(api: ApiServerApp) -> Starlette:
-    async def endpoint(request: Request) -> Response:
-        return await api.handle(request)
+class _App:
+    """The ASGI callable: every HTTP request goes to ``ApiServerApp.handle``.
 
-    methods = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-    return Starlette(routes=[Route("/{path:path}", endpoint, methods=methods)])
+    Starlette's router and middleware stack would only add work here: the API server parses
+    its own paths and turns every error into a Status itself, so requests and responses are
+    starlette objects without the routing layers around them.
+    """
+
+    def __init__(self, api: ApiServerApp) -> None:
+        self.api = api
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            if scope["type"] == "lifespan":
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    await send({"type": "lifespan.startup.complete"})
+            return
+        response = await self.api.handle(Request(scope, receive))
+        await response(scope, receive, send)
+
+
+def build_app(api: ApiServerApp) -> ASGIApp:
+    return _App(api)

@@ -13,8 +13,10 @@ can be encrypted at rest without either side knowing.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
 import string
+import time
 import uuid
 from typing import Any, Protocol
 
@@ -121,8 +123,16 @@ def decode_kv(kv: KeyValue, transformer: ValueTransformer) -> dict[str, Any]:
     return decode(transformer.from_storage(kv.key, kv.value), kv.mod_revision)
 
 
+_now_cache: tuple[int, str] = (0, "")
+
+
 def now_rfc3339() -> str:
-    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The current time as RFC 3339 with second precision (formatted once per second)."""
+    global _now_cache
+    second = int(time.time())
+    if _now_cache[0] != second:
+        _now_cache = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
+    return _now_cache[1]
 
 
 def rfc3339(when: dt.datetime) -> str:
@@ -133,8 +143,15 @@ def parse_rfc3339(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+_uid_pool: list[bytes] = []
+
+
 def new_uid() -> str:
-    return str(uuid.uuid4())
+    """A random (version 4) UUID; randomness is drawn from the OS in batches of 256."""
+    if not _uid_pool:
+        raw = os.urandom(16 * 256)
+        _uid_pool.extend(raw[i : i + 16] for i in range(0, len(raw), 16))
+    return str(uuid.UUID(bytes=_uid_pool.pop(), version=4))
 
 
 # Kubernetes' name generator: 5 characters from an alphabet without vowels or look-alikes

@@ -7,7 +7,8 @@ The loop mirrors client-go ``tools/cache/reflector.go`` ``ListAndWatch``:
    drawn from ``[min_watch_timeout, 2*min_watch_timeout)`` so many clients do not reconnect in step;
    each event goes to ``sink.apply(event)``;
 3. when the server ends the watch normally, watch again from the last resourceVersion seen
-   (events or bookmarks) without relisting;
+   (events or bookmarks) without relisting — after a back-off if the watch ended at once with
+   nothing in it (a "very short watch");
 4. on 410 Expired relist at once; on any other failure (connection refused or dropped, 5xx) wait
    a jittered exponential back-off (`skiff.util.backoff.Backoff`) and relist.
 
@@ -21,7 +22,7 @@ import random
 from typing import Any, Protocol
 
 from skiff.api.registry import ResourceInfo
-from skiff.client._client import Client, WatchEvent
+from skiff.client._client import Client, WatchEvent, WatchEventType
 from skiff.client.errors import ApiError, Expired, TransportError
 from skiff.util.backoff import Backoff
 from skiff.util.clock import Clock, SystemClock
@@ -109,6 +110,8 @@ class Reflector:
         self.sink.replace(list(listing.get("items") or []), rv)
         self.last_sync_resource_version = rv
         while True:
+            started = self.clock.monotonic()
+            received = 0
             async with self.client.watch(
                 self.resource,
                 namespace=self.namespace,
@@ -117,12 +120,26 @@ class Reflector:
                 resource_version=self.last_sync_resource_version or None,
                 timeout_seconds=self._watch_timeout(),
                 resume=False,
+                yield_bookmarks=True,
             ) as watch:
                 async for event in watch:
-                    self.sink.apply(event)
+                    received += 1
+                    if event.type is not WatchEventType.BOOKMARK:
+                        self.sink.apply(event)
                     if watch.resource_version:
                         self.last_sync_resource_version = watch.resource_version
                 if watch.resource_version:
                     self.last_sync_resource_version = watch.resource_version
-            # A watch that ran to its timeout is healthy: forget earlier failures.
-            self.backoff.reset()
+            if received == 0 and self.clock.monotonic() - started < 1.0:
+                # A watch closed at once with nothing in it is a sick server, not a timeout
+                # (client-go "very short watch"): back off instead of reconnecting in a hot loop.
+                delay = self.backoff.next_delay()
+                log.warning(
+                    "%s: very short watch; re-watching in %.2fs",
+                    self.resource.group_resource,
+                    delay,
+                )
+                await self.clock.sleep(delay)
+            else:
+                # A watch that ran its course is healthy: forget earlier failures.
+                self.backoff.reset()

@@ -24,9 +24,10 @@ import base64
 import contextlib
 import copy
 import socket
+import ssl
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,6 +115,10 @@ class FakeApiState:
         # False while the server is shutting down: requests on kept-alive connections are refused
         # and watches end, as when a real server process goes away.
         self.serving = True
+        self.active_watches = 0
+        self.required_token: str | None = None
+        """When set, requests without ``Authorization: Bearer <token>`` get 401."""
+        """Watch streams currently open (tests wait on it before dropping watches)."""
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -313,6 +318,34 @@ class FakeApiState:
         bookmarks: bool,
         timeout_seconds: float | None,
     ) -> AsyncIterator[Obj]:
+        self.active_watches += 1
+        events = self._watch_events(
+            resource,
+            namespace,
+            resource_version=resource_version,
+            label_selector=label_selector,
+            field_selector=field_selector,
+            bookmarks=bookmarks,
+            timeout_seconds=timeout_seconds,
+        )
+        try:
+            async with contextlib.aclosing(events):
+                async for event in events:
+                    yield event
+        finally:
+            self.active_watches -= 1
+
+    async def _watch_events(
+        self,
+        resource: ResourceInfo,
+        namespace: str | None,
+        *,
+        resource_version: str | None,
+        label_selector: str | None,
+        field_selector: str | None,
+        bookmarks: bool,
+        timeout_seconds: float | None,
+    ) -> AsyncGenerator[Obj, None]:
         labels = parse_label_selector(label_selector)
         fields = parse_field_selector(field_selector)
 
@@ -458,6 +491,10 @@ def fake_api_app(state: FakeApiState) -> Starlette:
                 headers={"Connection": "close"},
                 media_type="application/json",
             )
+        if state.required_token is not None and (
+            request.headers.get("authorization") != f"Bearer {state.required_token}"
+        ):
+            return _json(status_body(401, "Unauthorized", "Unauthorized"), 401)
         state.requests.append((request.method, request.url.path, query))
         failure = state.take_failure()
         if failure is not None:
@@ -625,15 +662,26 @@ class FakeApiServer:
     Use ``async with FakeApiServer() as server:``; ``server.url`` is the base URL.
     """
 
-    def __init__(self, state: FakeApiState | None = None) -> None:
+    def __init__(
+        self,
+        state: FakeApiState | None = None,
+        *,
+        certfile: str | None = None,
+        keyfile: str | None = None,
+        client_ca_file: str | None = None,
+    ) -> None:
+        """``certfile``/``keyfile`` serve HTTPS; ``client_ca_file`` also requires a client
+        certificate signed by that CA (mutual TLS)."""
         self.state = state or FakeApiState()
         self.port = 0
+        self._tls = (certfile, keyfile, client_ca_file)
         self._server: _Server | None = None
         self._task: asyncio.Task[None] | None = None
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        scheme = "https" if self._tls[0] else "http"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     async def __aenter__(self) -> FakeApiServer:
         await self.start()
@@ -660,6 +708,10 @@ class FakeApiServer:
             lifespan="off",
             timeout_graceful_shutdown=1,
             access_log=False,
+            ssl_certfile=self._tls[0],
+            ssl_keyfile=self._tls[1],
+            ssl_ca_certs=self._tls[2],
+            ssl_cert_reqs=ssl.CERT_REQUIRED if self._tls[2] else ssl.CERT_NONE,
         )
         self._server = _Server(config)
         self.state.serving = True

@@ -75,6 +75,7 @@ _KNOWN_VIOLATIONS: dict[str, tuple[str, ...]] = {
     "skiff.apiserver.decode": ("too_large", "unsupported"),
     "skiff.apiserver.objects": ("decode_kv", "parse_rfc3339", "rfc3339"),
     "skiff.apiserver.registry": ("convert", "parse_resource_version", "patch_schema"),
+    "skiff.apiserver.strategy": ("merge_string_data",),
     "skiff.apiserver.subresources": ("to_scale",),
     "skiff.apiserver.tls": ("ca_hash", "issue_certificate"),
     "skiff.cmd.main": ("default_data_dir",),

@@ -1,5 +1,5 @@
 """skiff.client's public surface: ``__all__`` names exactly the public re-exports, and every
-module of the package imports on its own."""
+module of the package is importable by its own name."""
 
 from __future__ import annotations
 
@@ -24,5 +24,5 @@ def test_all_matches_public_names() -> None:
 @pytest.mark.parametrize(
     "module", [m.name for m in pkgutil.iter_modules(skiff.client.__path__, "skiff.client.")]
 )
-def test_module_imports_alone(module: str) -> None:
+def test_module_is_importable(module: str) -> None:
     importlib.import_module(module)
