@@ -63,22 +63,6 @@ def _discover() -> list[str]:
 # with a leading underscore).
 _KNOWN_VIOLATIONS: dict[str, tuple[str, ...]] = {
     "skiff.api.patch._fieldset": ("insert",),
-    "skiff.api.registry": ("Subresource",),
-    "skiff.apiserver.admission": (
-        "DefaultTolerationSeconds",
-        "NamespaceLifecycle",
-        "Plugin",
-        "PriorityAdmission",
-        "ServiceAccountAdmission",
-    ),
-    "skiff.apiserver.app": ("Target", "make_table", "parse_resource_path"),
-    "skiff.apiserver.decode": ("too_large", "unsupported"),
-    "skiff.apiserver.objects": ("decode_kv", "parse_rfc3339", "rfc3339"),
-    "skiff.apiserver.registry": ("convert", "parse_resource_version", "patch_schema"),
-    "skiff.apiserver.strategy": ("merge_string_data",),
-    "skiff.apiserver.subresources": ("to_scale",),
-    "skiff.apiserver.tls": ("ca_hash", "issue_certificate"),
-    "skiff.cmd.main": ("default_data_dir",),
     "skiff.testing.fakeapi": ("status_body",),
 }
 

@@ -13,6 +13,7 @@ __all__ = [
     "RESOURCES",
     "GroupVersion",
     "ResourceInfo",
+    "Subresource",
     "by_gvk",
     "by_resource",
     "group_versions",

@@ -26,7 +26,12 @@ from skiff.apiserver.errors import ApiError, forbidden
 __all__ = [
     "AdmissionChain",
     "AdmissionRequest",
+    "DefaultTolerationSeconds",
     "Lookup",
+    "NamespaceLifecycle",
+    "Plugin",
+    "PriorityAdmission",
+    "ServiceAccountAdmission",
     "default_chain",
 ]
 

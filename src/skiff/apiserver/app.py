@@ -31,7 +31,13 @@ from skiff.apiserver.negotiation import negotiate_as
 from skiff.apiserver.registry import ListOptions, Registry, RequestContext
 from skiff.apiserver.watch import WatchParams, watch_stream
 
-__all__ = ["ApiServerApp", "build_app"]
+__all__ = [
+    "ApiServerApp",
+    "Target",
+    "build_app",
+    "make_table",
+    "parse_resource_path",
+]
 
 log = logging.getLogger("skiff.apiserver")
 

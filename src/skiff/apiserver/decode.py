@@ -14,7 +14,13 @@ import yaml
 
 from skiff.apiserver.errors import ApiError, bad_request
 
-__all__ = ["MAX_BODY", "decode_body", "media_type"]
+__all__ = [
+    "MAX_BODY",
+    "decode_body",
+    "media_type",
+    "too_large",
+    "unsupported",
+]
 
 MAX_BODY = 3 * 1024 * 1024
 

@@ -30,11 +30,14 @@ __all__ = [
     "ValueTransformer",
     "collection_prefix",
     "decode",
+    "decode_kv",
     "encode",
     "generate_name",
     "new_uid",
     "now_rfc3339",
     "object_key",
+    "parse_rfc3339",
+    "rfc3339",
     "wire_bytes",
 ]
 

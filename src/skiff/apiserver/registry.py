@@ -43,7 +43,14 @@ from skiff.apiserver.errors import (
 from skiff.apiserver.schema import structural_decode
 from skiff.store import Compacted, FutureRevision, KeyExists, KeyValue, Revision, Store
 
-__all__ = ["ListOptions", "Registry", "RequestContext"]
+__all__ = [
+    "ListOptions",
+    "Registry",
+    "RequestContext",
+    "convert",
+    "parse_resource_version",
+    "patch_schema",
+]
 
 _MAX_RETRIES = 16
 

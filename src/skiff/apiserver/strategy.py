@@ -16,6 +16,7 @@ from skiff.api.registry import ResourceInfo
 
 __all__ = [
     "delete_grace_seconds",
+    "merge_string_data",
     "prepare_for_create",
     "prepare_for_update",
     "prepare_status_update",

@@ -22,7 +22,15 @@ from skiff.apiserver import objects
 from skiff.apiserver.errors import STALE, ApiError, bad_request, conflict, invalid, not_found
 from skiff.apiserver.registry import Registry, RequestContext
 
-__all__ = ["bind", "evict", "finalize_namespace", "get_scale", "patch_scale", "update_scale"]
+__all__ = [
+    "bind",
+    "evict",
+    "finalize_namespace",
+    "get_scale",
+    "patch_scale",
+    "to_scale",
+    "update_scale",
+]
 
 
 def _selector_string(info: ResourceInfo, obj: dict[str, Any]) -> str:

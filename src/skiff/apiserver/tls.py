@@ -31,7 +31,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-__all__ = ["ServerCredentials", "ensure_credentials", "write_kubeconfig"]
+__all__ = [
+    "ServerCredentials",
+    "ca_hash",
+    "ensure_credentials",
+    "issue_certificate",
+    "write_kubeconfig",
+]
 
 _RENEW_BEFORE = dt.timedelta(days=90)
 _SERVING_LIFETIME = dt.timedelta(days=365)

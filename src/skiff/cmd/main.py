@@ -22,7 +22,10 @@ import threading
 import time
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = [
+    "default_data_dir",
+    "main",
+]
 
 log = logging.getLogger("skiff")
 
