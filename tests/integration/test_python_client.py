@@ -225,7 +225,10 @@ def test_list_with_label_and_field_selectors(core: client.CoreV1Api, ns: str) ->
     assert names(label_selector="!extra,parity=even") == ["cm0", "cm2"]
     assert names(field_selector="metadata.name=cm3") == ["cm3"]
     assert names(field_selector="metadata.name!=cm3,metadata.namespace=" + ns) == [
-        "cm0", "cm1", "cm2", "cm4",
+        "cm0",
+        "cm1",
+        "cm2",
+        "cm4",
     ]
     assert names(field_selector="metadata.name!=cm1", label_selector="parity=odd") == ["cm3"]
 

@@ -211,7 +211,11 @@ def test_deployment_status_subresource(apps: client.AppsV1Api, ns: str) -> None:
     apps.create_namespaced_deployment(ns, deployment("web", replicas=3))
     current = apps.read_namespaced_deployment_status("web", ns)
     current.status = client.V1DeploymentStatus(
-        replicas=3, ready_replicas=2, available_replicas=2, updated_replicas=3, observed_generation=1
+        replicas=3,
+        ready_replicas=2,
+        available_replicas=2,
+        updated_replicas=3,
+        observed_generation=1,
     )
     # A status write ignores spec changes in the same body.
     current.spec.replicas = 9
@@ -343,7 +347,9 @@ def test_server_side_apply_conflicts_and_force(dyn: DynamicClient, ns: str) -> N
     status = status_of(exc.value, 409, "Conflict")
     assert status["message"].startswith("Apply failed with")
     causes = status["details"]["causes"]
-    assert {(c["reason"], c["field"]) for c in causes} == {("FieldManagerConflict", ".spec.replicas")}
+    assert {(c["reason"], c["field"]) for c in causes} == {
+        ("FieldManagerConflict", ".spec.replicas")
+    }
     assert all(c["message"].startswith('conflict with "py"') for c in causes)
     assert deployments.get(name="ssa", namespace=ns).spec.replicas == 3
 

@@ -81,6 +81,12 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
         help="events kept for watches to resume from (default 10000)",
     )
     p.add_argument(
+        "--watch-bookmark-interval",
+        type=float,
+        default=5.0,
+        help="seconds between BOOKMARK events on watches that ask for them (default 5)",
+    )
+    p.add_argument(
         "--tls-san",
         action="append",
         default=[],
@@ -235,6 +241,7 @@ def _apiserver(args: argparse.Namespace) -> int:
         node_cidr_mask_size=args.node_cidr_mask_size,
         advertise_address=_advertise(args),
         watch_window=args.watch_cache_window,
+        bookmark_interval=args.watch_bookmark_interval,
         toleration_seconds=args.default_toleration_seconds,
         access_log=args.verbose,
         transformer=AesGcmTransformer(creds.encryption_key),
