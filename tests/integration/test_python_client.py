@@ -164,6 +164,46 @@ def test_config_map_delete_returns_success_status(core: client.CoreV1Api, ns: st
     assert body["details"]["uid"] == created.metadata.uid
 
 
+def test_config_map_json_patch_generate_name_dry_run_immutable(
+    core: client.CoreV1Api, ns: str
+) -> None:
+    generated = core.create_namespaced_config_map(ns, {"metadata": {"generateName": "gen-"}})
+    name = generated.metadata.name
+    assert name.startswith("gen-")
+    assert len(name) == len("gen-") + 5
+
+    # A list body is sent as a JSON patch (RFC 6902).
+    patched = core.patch_namespaced_config_map(
+        name, ns, [{"op": "add", "path": "/data", "value": {"k": "v"}}]
+    )
+    assert patched.data == {"k": "v"}
+    with pytest.raises(ApiException) as exc:
+        core.patch_namespaced_config_map(
+            name, ns, [{"op": "test", "path": "/data/k", "value": "x"}]
+        )
+    status_of(exc.value, 422, "Invalid")
+    assert core.read_namespaced_config_map(name, ns).data == {"k": "v"}
+
+    # dryRun=All runs the whole request but persists nothing.
+    dry = core.create_namespaced_config_map(ns, config_map("dry", a="1"), dry_run="All")
+    assert dry.metadata.name == "dry"
+    assert dry.data == {"a": "1"}
+    with pytest.raises(ApiException) as exc:
+        core.read_namespaced_config_map("dry", ns)
+    status_of(exc.value, 404, "NotFound")
+
+    frozen = config_map("frozen", a="1")
+    frozen["immutable"] = True
+    core.create_namespaced_config_map(ns, frozen)
+    with pytest.raises(ApiException) as exc:
+        core.patch_namespaced_config_map("frozen", ns, {"data": {"a": "2"}})
+    body = status_of(exc.value, 422, "Invalid")
+    assert "data" in {c["field"] for c in body["details"]["causes"]}
+
+    everywhere = core.list_config_map_for_all_namespaces(field_selector=f"metadata.namespace={ns}")
+    assert sorted(c.metadata.name for c in everywhere.items) == sorted([name, "frozen"])
+
+
 def test_errors_are_api_exceptions_with_status(core: client.CoreV1Api, ns: str) -> None:
     with pytest.raises(ApiException) as exc:
         core.read_namespaced_config_map("missing", ns)
@@ -187,6 +227,14 @@ def test_errors_are_api_exceptions_with_status(core: client.CoreV1Api, ns: str) 
     body = status_of(exc.value, 409, "Conflict")
     assert "the object has been modified" in body["message"]
     assert core.read_namespaced_config_map("dup", ns).data == {"a": "3"}
+
+    # A delete whose uid precondition does not match is a conflict too.
+    options = client.V1DeleteOptions(preconditions=client.V1Preconditions(uid="not-the-uid"))
+    with pytest.raises(ApiException) as exc:
+        core.delete_namespaced_config_map("dup", ns, body=options)
+    body = status_of(exc.value, 409, "Conflict")
+    assert "Precondition failed" in body["message"]
+    assert core.read_namespaced_config_map("dup", ns).metadata.uid == first.metadata.uid
 
 
 @pytest.mark.usefixtures("default_service_account")
@@ -477,6 +525,22 @@ def test_pod_status_subresource(core: client.CoreV1Api, ns: str) -> None:
     again = core.patch_namespaced_pod("s", ns, {"status": {"phase": "Failed"}})
     assert again.status.phase == "Running"
     assert core.read_namespaced_pod_status("s", ns).status.pod_ip == "10.244.0.7"
+
+
+@pytest.mark.usefixtures("default_service_account")
+def test_pod_on_a_node_is_deleted_gracefully(core: client.CoreV1Api, ns: str) -> None:
+    core.create_namespaced_pod(ns, pod_body("bound", nodeName="node-a"))
+    # A pod bound to a node waits for its agent: deletion only sets the timestamp and grace.
+    deleted = core.delete_namespaced_pod("bound", ns)
+    assert deleted.metadata.deletion_timestamp is not None
+    assert deleted.metadata.deletion_grace_period_seconds == 30
+    still = core.read_namespaced_pod("bound", ns)
+    assert still.metadata.deletion_timestamp is not None
+    # Grace period zero removes it at once.
+    core.delete_namespaced_pod("bound", ns, grace_period_seconds=0)
+    with pytest.raises(ApiException) as exc:
+        core.read_namespaced_pod("bound", ns)
+    status_of(exc.value, 404, "NotFound")
 
 
 # --- Namespaces ----------------------------------------------------------------------------------

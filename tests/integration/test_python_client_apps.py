@@ -132,14 +132,27 @@ def test_deployment_crud_and_generation(apps: client.AppsV1Api, ns: str) -> None
     assert patched.metadata.generation == 2
     assert [c.image for c in patched.spec.template.spec.containers] == ["nginx:1.28"]
 
+    # Strategic merge adds a sidecar next to the existing container, and $patch: delete drops it.
+    sidecar = {"name": "log", "image": "busybox:1.36"}
+    patched = apps.patch_namespaced_deployment(
+        "web", ns, {"spec": {"template": {"spec": {"containers": [sidecar]}}}}
+    )
+    assert [c.name for c in patched.spec.template.spec.containers] == ["log", "web"]
+    delete_sidecar = {"name": "log", "$patch": "delete"}
+    patched = apps.patch_namespaced_deployment(
+        "web", ns, {"spec": {"template": {"spec": {"containers": [delete_sidecar]}}}}
+    )
+    assert [c.name for c in patched.spec.template.spec.containers] == ["web"]
+    assert patched.metadata.generation == 4
+
     patched.spec.replicas = 4
     replaced = apps.replace_namespaced_deployment("web", ns, patched)
     assert replaced.spec.replicas == 4
-    assert replaced.metadata.generation == 3
+    assert replaced.metadata.generation == 5
 
     # The same spec again is no change, so no new generation.
     again = apps.replace_namespaced_deployment("web", ns, replaced)
-    assert again.metadata.generation == 3
+    assert again.metadata.generation == 5
 
     with pytest.raises(ApiException) as exc:
         apps.replace_namespaced_deployment("web", ns, patched)  # stale resourceVersion
