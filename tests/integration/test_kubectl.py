@@ -468,3 +468,23 @@ def test_namespace_lifecycle(kubectl: Kubectl) -> None:
     assert missing.returncode != 0 and 'namespaces "skiff-t-nope" not found' in missing.stderr
     protected = kubectl.run("delete", "namespace", "default")
     assert protected.returncode != 0 and "may not be deleted" in protected.stderr
+
+
+def test_auth_can_i_and_whoami(kubectl: Kubectl) -> None:
+    assert kubectl("auth", "can-i", "create", "pods").strip() == "yes"
+    who = kubectl("auth", "whoami")
+    assert "system:admin" in who and "system:masters" in who
+
+
+def test_run_and_expose(kubectl: Kubectl, ns: str) -> None:
+    assert "created" in kubectl(
+        "run", "-n", ns, "web", "--image=busybox:1.36", "--port=8080", "--labels=app=run"
+    )
+    assert "exposed" in kubectl(
+        "expose", "-n", ns, "pod", "web", "--port=80", "--target-port=8080", "--name=websvc"
+    )
+    svc = json.loads(kubectl("get", "-n", ns, "svc", "websvc", "-o", "json"))
+    assert svc["spec"]["selector"] == {"app": "run"}
+    assert svc["spec"]["ports"][0]["targetPort"] == 8080
+    out = kubectl("describe", "-n", ns, "pod", "web")
+    assert "node.kubernetes.io/not-ready:NoExecute op=Exists for 5s" in out

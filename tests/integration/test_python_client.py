@@ -237,6 +237,55 @@ def test_errors_are_api_exceptions_with_status(core: client.CoreV1Api, ns: str) 
     assert core.read_namespaced_config_map("dup", ns).metadata.uid == first.metadata.uid
 
 
+def test_bad_requests_get_400(core: client.CoreV1Api, ns: str) -> None:
+    with pytest.raises(ApiException) as exc:
+        core.create_namespaced_config_map(ns, {"metadata": {"name": "a", "namespace": "other"}})
+    body = status_of(exc.value, 400, "BadRequest")
+    assert "does not match the namespace sent on the request" in body["message"]
+
+    created = core.create_namespaced_config_map(ns, config_map("b"))
+    with pytest.raises(ApiException) as exc:
+        core.replace_namespaced_config_map("c", ns, created)
+    body = status_of(exc.value, 400, "BadRequest")
+    assert body["message"] == "the name of the object (b) does not match the name on the URL (c)"
+
+    with pytest.raises(ApiException) as exc:
+        core.create_namespaced_config_map(
+            ns, {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "k"}}
+        )
+    status_of(exc.value, 400, "BadRequest")
+
+    # Without a resourceVersion a replace is unconditional (ConfigMaps allow that).
+    created.metadata.resource_version = None
+    created.data = {"x": "y"}
+    assert core.replace_namespaced_config_map("b", ns, created).data == {"x": "y"}
+
+
+def test_unknown_fields_are_warned_about_by_default(api: ApiClient, ns: str) -> None:
+    core = client.CoreV1Api(api)
+    core.create_namespaced_config_map(ns, {"metadata": {"name": "w"}, "bogus": 1})
+    assert api.last_response is not None
+    assert api.last_response.getheader("Warning") == '299 - "unknown field \\"bogus\\""'
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="server bug: fieldValidation=Strict with an unknown field answers 422 Invalid "
+    "(cause field 'bogus'); Kubernetes answers 400 BadRequest 'ConfigMap in version \"v1\" "
+    'cannot be handled as a ConfigMap: strict decoding error: unknown field "bogus"\'',
+)
+def test_strict_field_validation_is_a_bad_request(core: client.CoreV1Api, ns: str) -> None:
+    with pytest.raises(ApiException) as exc:
+        core.create_namespaced_config_map(
+            ns, {"metadata": {"name": "s"}, "bogus": 1}, field_validation="Strict"
+        )
+    body = status_of(exc.value, 400, "BadRequest")
+    assert body["message"] == (
+        'ConfigMap in version "v1" cannot be handled as a ConfigMap: '
+        'strict decoding error: unknown field "bogus"'
+    )
+
+
 @pytest.mark.usefixtures("default_service_account")
 def test_invalid_objects_get_422_with_causes(core: client.CoreV1Api, ns: str) -> None:
     with pytest.raises(ApiException) as exc:
@@ -521,7 +570,11 @@ def test_pod_status_subresource(core: client.CoreV1Api, ns: str) -> None:
     assert updated.status.phase == "Running"
     assert updated.status.pod_ip == "10.244.0.7"
     # A status write cannot change the spec, and a main-resource write cannot change the status.
-    core.patch_namespaced_pod_status("s", ns, {"metadata": {"labels": {"via": "status"}}})
+    ignored = core.patch_namespaced_pod_status(
+        "s", ns, {"spec": {"activeDeadlineSeconds": 5}, "status": {"hostIP": "192.0.2.1"}}
+    )
+    assert ignored.spec.active_deadline_seconds is None
+    assert ignored.status.host_ip == "192.0.2.1"
     again = core.patch_namespaced_pod("s", ns, {"status": {"phase": "Failed"}})
     assert again.status.phase == "Running"
     assert core.read_namespaced_pod_status("s", ns).status.pod_ip == "10.244.0.7"
@@ -605,25 +658,40 @@ def _collect(
 
 def test_watch_synthetic_added_then_live_events(core: client.CoreV1Api, ns: str) -> None:
     core.create_namespaced_config_map(ns, config_map("before", v="0"))
+    established = threading.Event()
+    failures: list[BaseException] = []
 
     def mutate() -> None:
-        # Let the watch get established first; events would be missed otherwise since the
-        # stream starts at "now".
-        time.sleep(0.5)
-        core.create_namespaced_config_map(ns, config_map("live", v="1"))
-        core.patch_namespaced_config_map("live", ns, {"data": {"v": "2"}})
-        core.delete_namespaced_config_map("live", ns)
+        # Change things only once the stream has delivered its first (synthetic) event, so the
+        # watch is certainly established and the changes come as live events.
+        try:
+            if not established.wait(10):
+                return
+            core.create_namespaced_config_map(ns, config_map("live", v="1"))
+            core.patch_namespaced_config_map("live", ns, {"data": {"v": "2"}})
+            core.delete_namespaced_config_map("live", ns)
+        except BaseException as e:  # surfaced in the test thread below
+            failures.append(e)
 
     w = watch.Watch()
     worker = threading.Thread(target=mutate)
     worker.start()
+    events: list[tuple[str, str, dict[str, str] | None]] = []
     try:
-        stream = w.stream(
+        deadline = time.monotonic() + 10
+        for event in w.stream(
             core.list_namespaced_config_map, ns, timeout_seconds=10, _request_timeout=15
-        )
-        events = _collect(stream, w, "live", time.monotonic() + 10)
+        ):
+            obj = event["object"]
+            assert isinstance(obj, client.V1ConfigMap)
+            events.append((event["type"], obj.metadata.name, obj.data))
+            established.set()
+            if event["type"] == "DELETED" or time.monotonic() > deadline:
+                w.stop()
     finally:
+        established.set()
         worker.join()
+    assert not failures, failures
     assert events == [
         ("ADDED", "before", {"v": "0"}),
         ("ADDED", "live", {"v": "1"}),

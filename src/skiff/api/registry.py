@@ -69,6 +69,11 @@ class ResourceInfo:
     singular: str = field(default="")
 
     @property
+    def stored(self) -> bool:
+        """Whether objects of this resource are persisted (reviews are answered, not stored)."""
+        return "get" in self.verbs
+
+    @property
     def gv(self) -> GroupVersion:
         return GroupVersion(self.group, self.version)
 
@@ -252,6 +257,34 @@ RESOURCES: tuple[ResourceInfo, ...] = (
         "ClusterRoleBinding",
         "clusterrolebindings",
         namespaced=False,
+    ),
+    # reviews: create-only questions answered by the API server, never stored
+    _r(
+        "authorization.k8s.io/v1",
+        "SelfSubjectAccessReview",
+        "selfsubjectaccessreviews",
+        namespaced=False,
+        verbs=("create",),
+    ),
+    _r(
+        "authorization.k8s.io/v1",
+        "SubjectAccessReview",
+        "subjectaccessreviews",
+        namespaced=False,
+        verbs=("create",),
+    ),
+    _r(
+        "authorization.k8s.io/v1",
+        "LocalSubjectAccessReview",
+        "localsubjectaccessreviews",
+        verbs=("create",),
+    ),
+    _r(
+        "authentication.k8s.io/v1",
+        "SelfSubjectReview",
+        "selfsubjectreviews",
+        namespaced=False,
+        verbs=("create",),
     ),
 )
 

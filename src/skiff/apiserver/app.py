@@ -29,6 +29,7 @@ from skiff.apiserver.encryption import DecryptError
 from skiff.apiserver.errors import ApiError, bad_request, method_not_allowed, status_success
 from skiff.apiserver.negotiation import negotiate_as
 from skiff.apiserver.registry import ListOptions, Registry, RequestContext
+from skiff.apiserver.reviews import answer_review
 from skiff.apiserver.watch import WatchParams, watch_stream
 
 __all__ = [
@@ -327,6 +328,17 @@ class ApiServerApp:
         if t.subresource:
             return await self._subresource(request, t, user)
         q = request.query_params
+        if not info.stored:
+            if method != "POST" or t.name:
+                raise method_not_allowed(
+                    f"{info.plural} only supports create: POST a {info.kind} to ask the question"
+                )
+            self._authorize(user, "create", t, request.scope["path"])
+            body = decoding.decode_body(
+                await self._body(request), request.headers.get("content-type")
+            )
+            review = answer_review(info, t.namespace, body, user, self.authorizer)
+            return _json(review, 201)
         if not t.name:
             if method == "GET":
                 watch = _bool(q.get("watch"))

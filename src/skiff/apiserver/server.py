@@ -308,7 +308,7 @@ class ApiServer:
         ctx = RequestContext(user=SYSTEM_USER, field_manager="skiff-namespace-controller")
         remaining = 0
         for info in kinds.RESOURCES:
-            if not info.namespaced or info.storage_version:
+            if not info.namespaced or info.storage_version or not info.stored:
                 continue
             items, _, _ = await self.registry.list(info, namespace, ListOptions())
             for item in items:

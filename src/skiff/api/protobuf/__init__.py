@@ -45,6 +45,7 @@ _EXTRA_KINDS = (
     ("authorization.k8s.io/v1", "SelfSubjectRulesReview"),
     ("authorization.k8s.io/v1", "SubjectAccessReview"),
     ("authorization.k8s.io/v1", "LocalSubjectAccessReview"),
+    ("authentication.k8s.io/v1", "SelfSubjectReview"),
 )
 
 

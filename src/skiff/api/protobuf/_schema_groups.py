@@ -136,5 +136,9 @@ SubjectAccessReviewSpec: resourceAttributes=1:ResourceAttributes nonResourceAttr
 SubjectAccessReviewStatus: allowed=1:bool! denied=4:bool reason=2 evaluationError=3
 SubjectRulesReviewStatus: resourceRules=1:[]ResourceRule! nonResourceRules=2:[]NonResourceRule!
   incomplete=3:bool! evaluationError=4
+@authentication.k8s.io/v1
+SelfSubjectReview: metadata=1:ObjectMeta status=2:SelfSubjectReviewStatus
+SelfSubjectReviewStatus: userInfo=1:UserInfo
+UserInfo: username=1 uid=2 groups=3:[]str extra=4:{StringList}
 """,
 )
