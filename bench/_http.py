@@ -20,17 +20,47 @@ import asyncio
 import contextlib
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, TypeVar, cast
+
+_T = TypeVar("_T")
 
 __all__ = [
+    "LOOP_NAME",
     "HttpConnection",
     "HttpError",
     "Response",
     "WatchProtocol",
     "client_ssl_context",
     "open_watch",
+    "run_async",
 ]
+
+
+_uvloop: ModuleType | None
+try:
+    import uvloop as _uvloop_module
+
+    _uvloop = _uvloop_module
+except ImportError:  # pragma: no cover - uvloop is expected, but the benchmarks run without it
+    _uvloop = None
+
+LOOP_NAME = "uvloop" if _uvloop is not None else "asyncio"
+"""The event loop the load generators and the relay run on: the server's (uvloop) when present."""
+
+
+def run_async(main: Coroutine[Any, Any, _T]) -> _T:
+    """Run ``main`` on uvloop when it is installed (as the API server does), else on asyncio.
+
+    The clients and the reference relay use the same loop as the server, so the relay is the floor
+    for the server's own machinery and the clients take as little CPU from it as they can.
+    """
+    if _uvloop is not None:
+        result: _T = _uvloop.run(main)
+        return result
+    return asyncio.run(main)
 
 
 class HttpError(Exception):
@@ -156,9 +186,9 @@ class WatchProtocol(asyncio.Protocol):
         )
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
-        transport.write(self._request)
+        # uvloop's transports implement asyncio.Transport without subclassing it.
+        self._transport = cast(asyncio.Transport, transport)
+        self._transport.write(self._request)
 
     def data_received(self, data: bytes) -> None:
         now = time.time()
@@ -214,9 +244,12 @@ class WatchProtocol(asyncio.Protocol):
             self._transport.close()
 
     def _fail(self, exc: Exception) -> None:
-        for fut in (self.ready, self.done):
-            if not fut.done():
-                fut.set_exception(exc)
+        if not self.ready.done():
+            # The watch never started: ``ready`` carries the error and nobody awaits ``done``.
+            self.ready.set_exception(exc)
+            self.done.cancel()
+        elif not self.done.done():
+            self.done.set_exception(exc)
         if self._transport is not None:
             self._transport.close()
 

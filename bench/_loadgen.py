@@ -27,7 +27,14 @@ from typing import Any
 
 import orjson
 
-from bench._http import HttpConnection, HttpError, WatchProtocol, client_ssl_context, open_watch
+from bench._http import (
+    HttpConnection,
+    HttpError,
+    WatchProtocol,
+    client_ssl_context,
+    open_watch,
+    run_async,
+)
 
 __all__ = ["configmap_body", "main"]
 
@@ -56,8 +63,14 @@ def configmap_body(
 
 
 def _emit(obj: dict[str, Any]) -> None:
-    sys.stdout.buffer.write(orjson.dumps(obj) + b"\n")
-    sys.stdout.buffer.flush()
+    """Write one JSON line to stdout, whole (results of 1,000 watchers run to megabytes)."""
+    sys.stdout.flush()
+    fd = sys.stdout.fileno()
+    # uvloop leaves the standard streams non-blocking; a partial write would cut the line short.
+    os.set_blocking(fd, True)
+    data = memoryview(orjson.dumps(obj) + b"\n")
+    while data:
+        data = data[os.write(fd, data) :]
 
 
 async def _watch_stdin(go: asyncio.Event) -> None:
@@ -223,6 +236,9 @@ async def _run_watch(cfg: dict[str, Any]) -> dict[str, Any]:
         await asyncio.gather(*tasks, return_exceptions=True)
     if pending:
         errors.append(f"{len(pending)} watcher(s) still waiting for events at the deadline")
+    short = sum(1 for got in delivered if got < expected)
+    if short and not errors:
+        errors.append(f"{short} watcher(s) ended early: the server closed the stream")
     cpu = time.process_time() - cpu0
     for stream in streams:
         stream.close()
@@ -238,7 +254,8 @@ async def _run_watch(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _main_async(cfg: dict[str, Any]) -> dict[str, Any]:
-    budget = max(1.0, cfg["deadline"] - time.time())
+    # A little beyond the deadline: the modes stop themselves at it and still report.
+    budget = max(1.0, cfg["deadline"] - time.time()) + 10.0
     runner = _run_create(cfg) if cfg["mode"] == "create" else _run_watch(cfg)
     return await asyncio.wait_for(runner, timeout=budget)
 
@@ -246,7 +263,7 @@ async def _main_async(cfg: dict[str, Any]) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     cfg: dict[str, Any] = orjson.loads(argv[0])
     try:
-        result = asyncio.run(_main_async(cfg))
+        result = run_async(_main_async(cfg))
     except Exception as exc:  # reported to the parent, which prints it and fails the benchmark
         _emit({"fatal": f"{type(exc).__name__}: {exc}"})
         return 1

@@ -22,6 +22,8 @@ import sys
 
 import orjson
 
+from bench._http import run_async
+
 __all__ = ["main"]
 
 _STREAM_HEAD = (
@@ -87,7 +89,7 @@ async def _serve(cert: str, key: str) -> None:
 
 
 def main(argv: list[str]) -> int:
-    asyncio.run(_serve(argv[0], argv[1]))
+    run_async(_serve(argv[0], argv[1]))
     return 0
 
 

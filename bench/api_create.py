@@ -42,6 +42,7 @@ from bench._common import (
     read_result_line,
     summarize,
 )
+from bench._http import LOOP_NAME, run_async
 from bench._profile import find_py_spy, start_py_spy, stop_py_spy, summarize_profile
 from skiff.store import open_store
 
@@ -276,7 +277,7 @@ def run(args: argparse.Namespace) -> int:
             max_count=args.ref_count,
             payload_size=args.payload_size,
         )
-        store_rate, store_lat = asyncio.run(
+        store_rate, store_lat = run_async(
             store_create_rate(
                 work / "store.db",
                 writers=args.clients,
@@ -296,7 +297,7 @@ def run(args: argparse.Namespace) -> int:
 
     print_table(
         f"api_create: {args.clients} clients, {args.payload_size} B ConfigMaps, "
-        f"{args.datastore} store, {os.cpu_count()} CPUs",
+        f"{args.datastore} store, {os.cpu_count()} CPUs, clients on {LOOP_NAME}",
         ["measurement", "ops/s", "p50 ms", "p95 ms", "p99 ms", "API/this"],
         [
             [
@@ -363,6 +364,7 @@ def run(args: argparse.Namespace) -> int:
         "load_procs": args.load_procs,
         "datastore": args.datastore,
         "payload_size": args.payload_size,
+        "client_loop": LOOP_NAME,
         "creates_per_s": round(rate, 1),
         **lat.as_dict(),
         "errors": api["errors"],

@@ -41,7 +41,7 @@ from bench._common import (
     read_result_line,
     summarize,
 )
-from bench._http import HttpConnection, HttpError, client_ssl_context
+from bench._http import LOOP_NAME, HttpConnection, HttpError, client_ssl_context, run_async
 from bench._loadgen import configmap_body
 from bench._profile import find_py_spy, start_py_spy, stop_py_spy, summarize_profile
 
@@ -192,7 +192,7 @@ def _measure(
         spy = start_py_spy(exe, profile_pid, args.profile.resolve())
         res.processes.append(spy)
         time.sleep(0.5)  # let py-spy attach before the events start
-    create_lat, create_errors = asyncio.run(
+    create_lat, create_errors = run_async(
         _create_events(
             target,
             events=args.events,
@@ -225,7 +225,7 @@ def run(args: argparse.Namespace) -> int:
         work = res.tempdir("skiff-bench-watch-")
         server = res.start_server(work / "apiserver")
         rv_target = _Target("127.0.0.1", server.port, str(server.ca_file), server.token, "")
-        rv = asyncio.run(_list_revision(rv_target))
+        rv = run_async(_list_revision(rv_target))
         query = urllib.parse.urlencode(
             {
                 "watch": "true",
@@ -268,7 +268,7 @@ def run(args: argparse.Namespace) -> int:
 
     rows = [row("skiff API server", skiff)]
     if reference is not None:
-        rows.append(row("bare asyncio TLS relay", reference))
+        rows.append(row(f"bare {LOOP_NAME} TLS relay", reference))
         r = reference.latency
         rows.append(
             [
@@ -311,6 +311,7 @@ def run(args: argparse.Namespace) -> int:
         "watch_procs": args.watch_procs,
         "events": args.events,
         "rate": args.rate,
+        "client_loop": LOOP_NAME,
         "delivered": skiff.delivered,
         "expected": skiff.expected,
         **skiff.latency.as_dict(),

@@ -251,7 +251,8 @@ def _messages(group: str, version: str, kind: str, obj: Obj, old: Obj | None = N
 
 
 def test_every_served_kind_has_a_valid_example() -> None:
-    served = {(r.group, r.version, r.kind) for r in RESOURCES}
+    # reviews are validated where they are answered (skiff.apiserver.reviews), not here
+    served = {(r.group, r.version, r.kind) for r in RESOURCES if r.stored}
     assert served == set(VALID)
 
 

@@ -371,12 +371,6 @@ def test_pdb_and_eviction(api: ApiClient, core: client.CoreV1Api, ns: str) -> No
     status_of(exc.value, 422, "Invalid")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: the 429 eviction refusal's DisruptionBudget cause says 'The disruption "
-    "budget db needs more healthy pods to allow a disruption'; Kubernetes says 'The disruption "
-    "budget db needs 2 healthy pods and has 2 currently' (desiredHealthy, currentHealthy)",
-)
 @pytest.mark.usefixtures("default_service_account")
 def test_eviction_refusal_names_the_pod_counts(
     api: ApiClient, core: client.CoreV1Api, ns: str
@@ -439,12 +433,6 @@ def test_lease_micro_time_round_trip(api: ApiClient, ns: str) -> None:
     status_of(exc.value, 409, "Conflict")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: MicroTime/Time fields are stored and returned as sent "
-    "('2025-01-02T03:04:05.123456+00:00' from the Python client) instead of being normalized "
-    "to RFC 3339 UTC with a Z suffix ('2025-01-02T03:04:05.123456Z'), as Kubernetes does",
-)
 def test_lease_times_are_normalized_to_utc_z(api: ApiClient, ns: str) -> None:
     coordination = client.CoordinationV1Api(api)
     acquired = dt.datetime(2025, 1, 2, 3, 4, 5, 123456, tzinfo=dt.UTC)

@@ -53,6 +53,8 @@ PATCH_TYPES = {
 }
 
 _TRUE = {"true", "1", "yes"}
+# kinds whose immediate delete answers with the deleted object (ReturnDeletedObject upstream)
+_RETURN_DELETED_OBJECT = frozenset({"Pod", "Service", "Namespace", "Node"})
 
 
 def _bool(value: str | None) -> bool:
@@ -278,7 +280,11 @@ class ApiServerApp:
         if len(manager) > 128:
             raise bad_request("fieldManager may not be longer than 128 characters")
         return RequestContext(
-            user=user, dry_run=bool(dry), field_manager=manager, field_validation=fv
+            field_manager_given=bool(q.get("fieldManager")),
+            user=user,
+            dry_run=bool(dry),
+            field_manager=manager,
+            field_validation=fv,
         )
 
     def _authorize(self, user: UserInfo, verb: str, t: Target, path: str) -> None:
@@ -409,6 +415,10 @@ class ApiServerApp:
                 propagation=propagation,
                 preconditions=pre,
             )
+            if now and info.kind not in _RETURN_DELETED_OBJECT:
+                # Kubernetes' generic store answers an immediate delete with a Success Status
+                uid = str((obj.get("metadata") or {}).get("uid") or "")
+                return _json(status_success(info, t.name, uid))
             return self._object_response(request, info, obj, 200 if now else 202, ctx)
         raise method_not_allowed(f"{method} is not supported on {info.plural}/{t.name}")
 

@@ -64,6 +64,8 @@ class RequestContext:
     field_manager: str = ""
     field_validation: str = "Strict"
     warnings: list[str] = field(default_factory=list)
+    # whether the client named its field manager (server-side apply requires it)
+    field_manager_given: bool = False
 
 
 @dataclass
@@ -271,7 +273,10 @@ class Registry:
         ctx: RequestContext,
         *,
         skip_structural: bool = False,
+        track_update: bool = True,
     ) -> dict[str, Any]:
+        """Create an object. ``track_update=False`` keeps the managedFields the caller computed
+        (server-side apply creating the object owns only what it applied)."""
         body = self._check_type(info, body)
         meta = body.get("metadata")
         if meta is not None and not isinstance(meta, dict):
@@ -321,7 +326,8 @@ class Registry:
         await self.admission.validate(req, self)
         if info.kind == "Node" and self.on_node_create is not None:
             await self.on_node_create(obj)
-        obj = self._managed(info, None, obj, ctx)
+        if track_update:
+            obj = self._managed(info, None, obj, ctx)
         stored_info, converted = _conversion(info)
         stored = convert(obj, stored_info.api_version) if converted else obj
         key = objects.object_key(info, namespace, name)
@@ -678,10 +684,23 @@ class Registry:
     ) -> tuple[dict[str, Any], bool]:
         from skiff.api import patch as patching
 
-        if not ctx.field_manager:
-            raise bad_request(
-                "PATCH with application/apply-patch+yaml requires the fieldManager parameter "
-                "(e.g. ?fieldManager=my-tool)"
+        if not ctx.field_manager_given:
+            raise ApiError(
+                422,
+                "Invalid",
+                'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is '
+                "required for apply patch (add ?fieldManager=<your tool's name>)",
+                details={
+                    "group": "meta.k8s.io",
+                    "kind": "PatchOptions",
+                    "causes": [
+                        {
+                            "reason": "FieldValueRequired",
+                            "message": "Required value: is required for apply patch",
+                            "field": "fieldManager",
+                        }
+                    ],
+                },
             )
         applied = self._check_type(info, patch)
         ameta = applied.get("metadata") or {}
@@ -712,7 +731,7 @@ class Registry:
             )
             obj.setdefault("metadata", {})["name"] = name
             try:
-                return await self.create(info, namespace, obj, ctx), True
+                return await self.create(info, namespace, obj, ctx, track_update=False), True
             except ApiError as e:
                 if e.reason != "AlreadyExists":
                     raise

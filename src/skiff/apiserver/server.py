@@ -142,6 +142,8 @@ class ApiServer:
             # httptools parses HTTP/1.1 in C; h11 costs several times more per request
             http="httptools",
             timeout_keep_alive=120,
+            # watches are long-lived: give them a moment to end, then close them on shutdown
+            timeout_graceful_shutdown=3,
             backlog=4096,
             **kwargs,
         )

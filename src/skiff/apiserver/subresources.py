@@ -314,7 +314,7 @@ async def evict(
             )
         if budgets:
             pdb = budgets[0]
-            allowed = await _disruptions_allowed(registry, namespace, pdb)
+            allowed, desired, healthy = await _disruptions_allowed(registry, namespace, pdb)
             if allowed < 1:
                 pdb_name = pdb["metadata"]["name"]
                 raise ApiError(
@@ -326,7 +326,7 @@ async def evict(
                             {
                                 "reason": "DisruptionBudget",
                                 "message": f"The disruption budget {pdb_name} needs "
-                                f"more healthy pods to allow a disruption",
+                                f"{desired} healthy pods and has {healthy} currently",
                             }
                         ]
                     },
@@ -345,8 +345,11 @@ async def evict(
     )
 
 
-async def _disruptions_allowed(registry: Registry, namespace: str, pdb: dict[str, Any]) -> int:
-    """What the disruption controller would write, computed now from the matching pods."""
+async def _disruptions_allowed(
+    registry: Registry, namespace: str, pdb: dict[str, Any]
+) -> tuple[int, int, int]:
+    """(disruptionsAllowed, desiredHealthy, currentHealthy): the disruption controller's status
+    when it is current, else computed now from the matching pods."""
     from skiff.api.selector import label_selector_from_object
 
     spec = pdb.get("spec") or {}
@@ -356,7 +359,11 @@ async def _disruptions_allowed(registry: Registry, namespace: str, pdb: dict[str
         status.get("observedGeneration") == meta.get("generation")
         and "disruptionsAllowed" in status
     ):
-        return int(status.get("disruptionsAllowed") or 0)
+        return (
+            int(status.get("disruptionsAllowed") or 0),
+            int(status.get("desiredHealthy") or 0),
+            int(status.get("currentHealthy") or 0),
+        )
     sel = label_selector_from_object(spec.get("selector") or {})
     matching = [
         p
@@ -372,7 +379,7 @@ async def _disruptions_allowed(registry: Registry, namespace: str, pdb: dict[str
         desired = expected - _resolve(spec["maxUnavailable"], expected, round_up=True)
     else:
         desired = expected
-    return max(0, healthy - desired)
+    return max(0, healthy - desired), desired, healthy
 
 
 async def _consume_disruption(

@@ -19,6 +19,7 @@ the model-parity test rely on them):
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
@@ -74,11 +75,41 @@ IntOrString = Annotated[
 ]
 """An integer or a string (ports by number or name, ``maxSurge: 25%``)."""
 
-Time = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
-"""An RFC 3339 timestamp with second precision, e.g. ``2025-01-01T00:00:00Z``."""
 
-MicroTime = Annotated[str, WithJsonSchema({"type": "string", "format": "date-time"})]
-"""An RFC 3339 timestamp with microsecond precision."""
+def _parse_time(value: object) -> dt.datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not an RFC 3339 time such as 2025-01-01T00:00:00Z"
+        ) from None
+    if parsed.tzinfo is None or "T" not in value.upper():
+        raise ValueError(f"{value!r} is not an RFC 3339 time: it needs a date, a time and a zone")
+    return parsed.astimezone(dt.UTC)
+
+
+def _time(value: object) -> object:
+    # Kubernetes keeps Time in UTC with second precision, whatever offset the client sent
+    parsed = _parse_time(value)
+    return value if parsed is None else parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _micro_time(value: object) -> object:
+    parsed = _parse_time(value)
+    return value if parsed is None else parsed.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+Time = Annotated[
+    str, BeforeValidator(_time), WithJsonSchema({"type": "string", "format": "date-time"})
+]
+"""An RFC 3339 timestamp, kept in UTC with second precision, e.g. ``2025-01-01T00:00:00Z``."""
+
+MicroTime = Annotated[
+    str, BeforeValidator(_micro_time), WithJsonSchema({"type": "string", "format": "date-time"})
+]
+"""An RFC 3339 timestamp, kept in UTC with microsecond precision."""
 
 RawExtension = Annotated[
     dict[str, Any],
