@@ -357,11 +357,6 @@ def test_list_paging_with_limit_and_continue(core: client.CoreV1Api, ns: str) ->
     status_of(exc.value, 400, "BadRequest")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: a limited list without selectors omits metadata.remainingItemCount "
-    "(Kubernetes' etcd3 store sets it to the number of items after the page)",
-)
 def test_list_paging_reports_remaining_item_count(core: client.CoreV1Api, ns: str) -> None:
     for i in range(5):
         core.create_namespaced_config_map(ns, config_map(f"r{i}"))

@@ -502,7 +502,7 @@ class ApiServerApp:
                 validate_field_selector(t.info.kind, opts.field_selector)
             except SelectorError as e:
                 raise bad_request(str(e)) from None
-        items, rev, token = await self.registry.list(t.info, t.namespace, opts)
+        items, rev, token, remaining = await self.registry.list_page(t.info, t.namespace, opts)
         table = negotiate_as(
             request.headers.get("accept"),
             group="meta.k8s.io",
@@ -512,6 +512,8 @@ class ApiServerApp:
         meta: dict[str, Any] = {"resourceVersion": str(rev)}
         if token:
             meta["continue"] = token
+        if remaining is not None:
+            meta["remainingItemCount"] = remaining
         if table:
             include = request.query_params.get("includeObject", "Metadata")
             body = make_table(t.info, items, include, table)

@@ -393,6 +393,14 @@ class Registry:
         self, info: ResourceInfo, namespace: str, opts: ListOptions
     ) -> tuple[list[dict[str, Any]], int, str]:
         """Objects matching ``opts``: (items, list resourceVersion, continue token)."""
+        items, rev, token, _remaining = await self.list_page(info, namespace, opts)
+        return items, rev, token
+
+    async def list_page(
+        self, info: ResourceInfo, namespace: str, opts: ListOptions
+    ) -> tuple[builtins.list[dict[str, Any]], int, str, int | None]:
+        """Like ``list``, plus ``remainingItemCount`` when it is known (a limited list without
+        selectors served from the watch cache), else None."""
         from skiff.api.selector import object_fields, parse_field_selector, parse_label_selector
 
         label_sel = parse_label_selector(opts.label_selector) if opts.label_selector else None
@@ -458,7 +466,16 @@ class Registry:
             if not result.more:
                 break
             start = result.last_key
-        return items, list_rev, token
+        remaining: int | None = None
+        count_after = getattr(source, "count_after", None)
+        if token and count_after is not None and not (label_sel or field_sel) and items:
+            last = objects.object_key(
+                info,
+                str(items[-1]["metadata"].get("namespace") or ""),
+                str(items[-1]["metadata"]["name"]),
+            )
+            remaining = int(count_after(prefix, last))
+        return items, list_rev, token, remaining
 
     # ---------------------------------------------------------------- update
 

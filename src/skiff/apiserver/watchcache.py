@@ -57,6 +57,7 @@ from skiff.store import (
     UpdateResult,
     WatchDropped,
     WatchStream,
+    prefix_end,
 )
 
 __all__ = ["WatchCache", "WatchCacheStatistics"]
@@ -355,6 +356,19 @@ class WatchCache:
                 break
             items.append(objects[key])
         return ListResult(tuple(items), self._revision, more)
+
+    def count_after(self, prefix: str, after: str) -> int:
+        """How many current keys under ``prefix`` sort after ``after`` (a list's
+        ``remainingItemCount``), from memory."""
+        keys = self._keys
+        start = (
+            bisect.bisect_right(keys, after)
+            if after >= prefix
+            else bisect.bisect_left(keys, prefix)
+        )
+        upper = prefix_end(prefix)
+        end = bisect.bisect_left(keys, upper) if upper is not None else len(keys)
+        return max(0, end - start)
 
     @asynccontextmanager
     async def watch(
