@@ -18,6 +18,7 @@ import binascii
 import builtins
 import copy
 import datetime as dt
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -150,6 +151,8 @@ class Registry:
         self.transformer = transformer or objects.IdentityTransformer()
         self._wait_fresh = wait_fresh
         self.on_node_create: Callable[[dict[str, Any]], Any] | None = None
+        # framed watch lines of recent events by revision, shared by fast-path watchers
+        self.watch_lines: OrderedDict[int, bytes] = OrderedDict()
 
     # ---------------------------------------------------------------- helpers
 

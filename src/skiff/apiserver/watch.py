@@ -134,7 +134,9 @@ async def watch_stream(
                 if params.bookmarks:
                     wait = min(wait, max(0.0, next_bookmark - now))
                 try:
-                    batch = await asyncio.wait_for(events.next_batch(), timeout=wait)
+                    # asyncio.timeout arms one timer; wait_for would also create a task per wake-up
+                    async with asyncio.timeout(wait):
+                        batch = await events.next_batch()
                 except TimeoutError:
                     if params.bookmarks and loop.time() >= next_bookmark:
                         next_bookmark = loop.time() + params.bookmark_interval
@@ -161,6 +163,10 @@ async def watch_stream(
         return
 
 
+# How many framed event lines a registry keeps for its fast-path watchers to share.
+_FAST_LINES_MAX = 4096
+
+
 def _bookmark(info: ResourceInfo, revision: int) -> bytes:
     return orjson.dumps(
         {
@@ -180,12 +186,19 @@ def _event_line(
 ) -> bytes | None:
     kv = event.kv
     if fast:
-        etype = (
-            "DELETED"
-            if event.type is EventType.DELETE
-            else ("ADDED" if event.create else "MODIFIED")
-        )
-        return _line(etype, objects.wire_bytes(kv.value, kv.mod_revision))
+        # every watcher of the fast path sends the same bytes for an event: frame it once
+        cache = registry.watch_lines
+        line = cache.get(kv.mod_revision)
+        if line is None:
+            if event.type is EventType.DELETE:
+                etype = "DELETED"
+            else:
+                etype = "ADDED" if event.create else "MODIFIED"
+            line = _line(etype, objects.wire_bytes(kv.value, kv.mod_revision))
+            cache[kv.mod_revision] = line
+            if len(cache) > _FAST_LINES_MAX:
+                cache.popitem(last=False)
+        return line
     obj = registry.decode(kv)
     if event.type is EventType.DELETE:
         return _line("DELETED", render(obj)) if matches(obj) else None
