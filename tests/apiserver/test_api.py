@@ -507,3 +507,61 @@ async def test_table_response(api: httpx.AsyncClient) -> None:
     assert row["object"]["kind"] == "PartialObjectMetadata"
     r = await api.get(CM, params={"includeObject": "Object"}, headers={"Accept": accept})
     assert r.json()["rows"][0]["object"]["data"] == {"a": "1", "b": "2"}
+
+
+async def test_services_get_cluster_ips_and_node_ports(api: httpx.AsyncClient) -> None:
+    path = "/api/v1/namespaces/default/services"
+    kube = (await api.get(f"{path}/kubernetes")).json()
+    assert kube["spec"]["clusterIP"] == "10.43.0.1"
+
+    def svc(name: str, **spec: Any) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": name},
+            "spec": {"ports": [{"port": 80}], **spec},
+        }
+
+    a = (await api.post(path, json=svc("a"))).json()
+    b = (await api.post(path, json=svc("b", type="NodePort"))).json()
+    ips = {a["spec"]["clusterIP"], b["spec"]["clusterIP"]}
+    assert len(ips) == 2 and all(ip.startswith("10.43.") and ip != "10.43.0.1" for ip in ips)
+    assert a["spec"]["clusterIPs"] == [a["spec"]["clusterIP"]]
+    node_port = b["spec"]["ports"][0]["nodePort"]
+    assert 30000 <= node_port <= 32767
+    # an update without the allocated values keeps them; changing the ClusterIP is refused
+    r = await api.put(f"{path}/b", json={**svc("b", type="NodePort"), "metadata": {"name": "b"}})
+    assert r.status_code == 200, r.text
+    assert r.json()["spec"]["clusterIP"] == b["spec"]["clusterIP"]
+    assert r.json()["spec"]["ports"][0]["nodePort"] == node_port
+    r = await api.patch(
+        f"{path}/b",
+        json={"spec": {"clusterIP": "10.43.9.9"}},
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert r.status_code == 422
+    # a taken ClusterIP or NodePort is refused; headless and ExternalName get none
+    r = await api.post(path, json=svc("c", clusterIP=a["spec"]["clusterIP"]))
+    assert r.status_code == 422 and "already allocated" in r.json()["message"]
+    r = await api.post(
+        path, json=svc("d", type="NodePort", ports=[{"port": 80, "nodePort": node_port}])
+    )
+    assert r.status_code == 422
+    r = await api.post(path, json=svc("e", clusterIP="192.168.1.1"))
+    assert r.status_code == 422 and "valid range" in r.json()["message"]
+    headless = (await api.post(path, json=svc("h", clusterIP="None"))).json()
+    assert headless["spec"]["clusterIP"] == "None"
+    ext = await api.post(
+        path,
+        json={
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "x"},
+            "spec": {"type": "ExternalName", "externalName": "db.example"},
+        },
+    )
+    assert ext.status_code == 201, ext.text
+    assert "clusterIP" not in ext.json()["spec"] or not ext.json()["spec"]["clusterIP"]
+    # dry runs allocate nothing
+    dry = (await api.post(path + "?dryRun=All", json=svc("dry"))).json()
+    assert not dry["spec"].get("clusterIP")

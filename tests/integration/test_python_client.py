@@ -453,11 +453,6 @@ def test_service_defaults_patch_replace_delete(core: client.CoreV1Api, ns: str) 
     status_of(exc.value, 404, "NotFound")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="server bug: POST of a ClusterIP Service leaves spec.clusterIP/clusterIPs empty; "
-    "Kubernetes allocates an address from the service CIDR and keeps it immutable",
-)
 def test_service_gets_immutable_cluster_ip(core: client.CoreV1Api, ns: str) -> None:
     created = core.create_namespaced_service(
         ns, {"metadata": {"name": "ip"}, "spec": {"ports": [{"port": 80}]}}

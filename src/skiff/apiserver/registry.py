@@ -19,7 +19,7 @@ import builtins
 import copy
 import datetime as dt
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,7 +150,11 @@ class Registry:
         self.admission = admission
         self.transformer = transformer or objects.IdentityTransformer()
         self._wait_fresh = wait_fresh
-        self.on_node_create: Callable[[dict[str, Any]], Any] | None = None
+        # per-kind hooks run after validation, before the write (allocation of pod CIDRs,
+        # ClusterIPs, NodePorts); skipped for dry runs, which must not persist anything
+        self.before_write: dict[
+            str, Callable[[dict[str, Any], dict[str, Any] | None], Awaitable[None]]
+        ] = {}
         # framed watch lines of recent events by revision, shared by fast-path watchers
         self.watch_lines: OrderedDict[int, bytes] = OrderedDict()
 
@@ -327,8 +331,9 @@ class Registry:
         await self.admission.mutate(req, self)
         self._validate(info, obj, None)
         await self.admission.validate(req, self)
-        if info.kind == "Node" and self.on_node_create is not None:
-            await self.on_node_create(obj)
+        hook = self.before_write.get(info.kind)
+        if hook is not None and not ctx.dry_run:
+            await hook(obj, None)
         if track_update:
             obj = self._managed(info, None, obj, ctx)
         stored_info, converted = _conversion(info)
@@ -590,6 +595,9 @@ class Registry:
             await self.admission.mutate(req, self)
             self._validate(info, new, current)
             await self.admission.validate(req, self)
+            hook = self.before_write.get(info.kind)
+            if hook is not None and not subresource and not ctx.dry_run:
+                await hook(new, current)
             if operation_manager is not None:
                 new = operation_manager(current, new)
             else:

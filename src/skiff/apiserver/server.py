@@ -23,15 +23,14 @@ import asyncio
 import ipaddress
 import logging
 import ssl
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 import uvicorn
 
 from skiff.api import registry as kinds
 from skiff.apiserver.admission import SYSTEM_PRIORITY_CLASSES, default_chain
+from skiff.apiserver.allocator import RangeAllocator, cidr_blocks, ip_range, port_range
 from skiff.apiserver.app import ApiServerApp, build_app
 from skiff.apiserver.auth import TokenAuthenticator, UserInfo
 from skiff.apiserver.errors import ApiError
@@ -46,7 +45,6 @@ log = logging.getLogger("skiff.apiserver")
 
 SYSTEM_USER = UserInfo("system:apiserver", ("system:masters",))
 BOOTSTRAP_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
-CIDR_KEY = "/registry/ranges/podcidrs"
 
 
 @dataclass
@@ -58,6 +56,8 @@ class ApiServerConfig:
     tokens: dict[str, UserInfo] = field(default_factory=dict)
     anonymous: bool = False
     cluster_cidr: str = "10.42.0.0/16"
+    service_cidr: str = "10.43.0.0/16"
+    node_port_range: tuple[int, int] = (30000, 32767)
     node_cidr_mask_size: int = 24
     advertise_address: str = "127.0.0.1"
     watch_window: int = 10_000
@@ -85,7 +85,32 @@ class ApiServer:
             wait_fresh=self._wait_fresh,
             transformer=config.transformer,
         )
-        self.registry.on_node_create = self._allocate_pod_cidr
+        self.service_network = ipaddress.ip_network(config.service_cidr)
+        # the first service address belongs to the "kubernetes" Service (the API itself)
+        self.kubernetes_service_ip = str(next(self.service_network.hosts()))
+        self.pod_cidrs = RangeAllocator(
+            store,
+            "podcidrs",
+            cidr_blocks(config.cluster_cidr, config.node_cidr_mask_size),
+            live_owners=self._live_nodes,
+            what="pod CIDR",
+        )
+        self.service_ips = RangeAllocator(
+            store,
+            "serviceips",
+            ip_range(config.service_cidr, reserved=[self.kubernetes_service_ip]),
+            live_owners=self._live_services,
+            what="ClusterIP",
+        )
+        self.node_ports = RangeAllocator(
+            store,
+            "nodeports",
+            port_range(*config.node_port_range),
+            live_owners=self._live_services,
+            what="NodePort",
+        )
+        self.registry.before_write["Node"] = self._allocate_pod_cidr
+        self.registry.before_write["Service"] = self._allocate_service
         self._ready = False
         authn = None
         if not config.anonymous:
@@ -209,6 +234,58 @@ class ApiServer:
         for ns in await self.registry.list_objects("Namespace", ""):
             if not ns["metadata"].get("deletionTimestamp"):
                 await self._ensure_service_account(ns["metadata"]["name"])
+        await self._ensure_kubernetes_service(ctx)
+
+    async def _ensure_kubernetes_service(self, ctx: RequestContext) -> None:
+        """The ``default/kubernetes`` Service and its Endpoints: how pods reach the API."""
+        svc_info = kinds.by_resource("", "v1", "services")
+        ep_info = kinds.by_resource("", "v1", "endpoints")
+        assert svc_info is not None and ep_info is not None
+        labels = {"component": "apiserver", "provider": "kubernetes"}
+        await self._ensure(
+            svc_info,
+            "default",
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": "kubernetes", "labels": labels},
+                "spec": {
+                    "clusterIP": self.kubernetes_service_ip,
+                    "ports": [
+                        {
+                            "name": "https",
+                            "port": 443,
+                            "protocol": "TCP",
+                            "targetPort": self.config.port or 6443,
+                        }
+                    ],
+                    "sessionAffinity": "None",
+                    "type": "ClusterIP",
+                },
+            },
+            ctx,
+        )
+        endpoints = {
+            "apiVersion": "v1",
+            "kind": "Endpoints",
+            "metadata": {
+                "name": "kubernetes",
+                "labels": {"endpointslice.kubernetes.io/skip-mirror": "true"},
+            },
+            "subsets": [
+                {
+                    "addresses": [{"ip": self.config.advertise_address}],
+                    "ports": [
+                        {"name": "https", "port": self.config.port or 6443, "protocol": "TCP"}
+                    ],
+                }
+            ],
+        }
+        try:
+            await self.registry.update(ep_info, "default", "kubernetes", endpoints, ctx)
+        except ApiError as e:
+            if e.code != 404:
+                raise
 
     async def _ensure(
         self, info: kinds.ResourceInfo, namespace: str, obj: dict[str, Any], ctx: RequestContext
@@ -333,70 +410,67 @@ class ApiServer:
                 remaining += len(left) - len(items)
         return remaining
 
-    # ------------------------------------------------------------------ node CIDRs
+    # ------------------------------------------------------------------ allocation
 
-    async def _allocate_pod_cidr(self, node: dict[str, Any]) -> None:
+    async def _live(self, kind: str, owners: set[str]) -> set[str]:
+        alive: set[str] = set()
+        for owner in owners:
+            namespace, _, name = owner.rpartition("/")
+            if await self.registry.get_object(kind, namespace, name) is not None:
+                alive.add(owner)
+        return alive
+
+    async def _live_nodes(self, owners: set[str]) -> set[str]:
+        return await self._live("Node", owners)
+
+    async def _live_services(self, owners: set[str]) -> set[str]:
+        return await self._live("Service", owners)
+
+    async def _allocate_pod_cidr(self, node: dict[str, Any], old: dict[str, Any] | None) -> None:
         spec = node.setdefault("spec", {})
         if spec.get("podCIDR"):
             spec.setdefault("podCIDRs", [spec["podCIDR"]])
             return
-        name = node["metadata"]["name"]
-        network = ipaddress.ip_network(self.config.cluster_cidr)
-        for _ in range(32):
-            kv = await self.store.get(CIDR_KEY)
-            record: dict[str, Any] = (
-                orjson.loads(kv.value)
-                if kv is not None
-                else {
-                    "clusterCIDR": str(network),
-                    "maskSize": self.config.node_cidr_mask_size,
-                    "allocated": {},
-                }
-            )
-            allocated: dict[str, dict[str, Any]] = record.setdefault("allocated", {})
-            owners = {v["node"]: k for k, v in allocated.items()}
-            if name in owners:
-                block = owners[name]
-            else:
-                # A block whose node no longer exists is reused once its allocation is older
-                # than a minute (younger ones may belong to a registration still in flight).
-                live = {n["metadata"]["name"] for n in await self.registry.list_objects("Node", "")}
-                now = time.time()
-                for cidr, entry in list(allocated.items()):
-                    if entry["node"] not in live and now - float(entry.get("time", 0)) > 60:
-                        del allocated[cidr]
-                block = ""
-                for subnet in network.subnets(new_prefix=self.config.node_cidr_mask_size):
-                    if str(subnet) not in allocated:
-                        block = str(subnet)
-                        break
-                if not block:
-                    raise ApiError(
-                        503,
-                        "ServiceUnavailable",
-                        f"no pod CIDR left in {network} for node {name}: every "
-                        f"/{self.config.node_cidr_mask_size} block is allocated; start the server "
-                        "with a larger --cluster-cidr or a larger --node-cidr-mask-size",
-                    )
-                allocated[block] = {"node": name, "time": now}
-            data = orjson.dumps(record)
-            if kv is None:
-                try:
-                    await self.store.create(CIDR_KEY, data)
-                except Exception:
-                    continue
-            else:
-                result = await self.store.update(CIDR_KEY, data, expected_revision=kv.mod_revision)
-                if not result.succeeded:
-                    continue
-            spec["podCIDR"] = block
-            spec["podCIDRs"] = [block]
+        if old is not None and (old.get("spec") or {}).get("podCIDR"):
+            spec["podCIDR"] = old["spec"]["podCIDR"]
+            spec["podCIDRs"] = list(old["spec"].get("podCIDRs") or [spec["podCIDR"]])
             return
-        raise ApiError(
-            409,
-            "Conflict",
-            "could not allocate a pod CIDR: too many concurrent node registrations; retry",
-        )
+        (block,) = await self.pod_cidrs.allocate(node["metadata"]["name"])
+        spec["podCIDR"] = block
+        spec["podCIDRs"] = [block]
+
+    async def _allocate_service(self, svc: dict[str, Any], old: dict[str, Any] | None) -> None:
+        """Give a Service its ClusterIP and NodePorts (or take them back when it stops needing
+        them)."""
+        meta = svc.get("metadata") or {}
+        owner = f"{meta.get('namespace', '')}/{meta.get('name', '')}"
+        spec = svc.setdefault("spec", {})
+        kind = spec.get("type") or "ClusterIP"
+        ip = spec.get("clusterIP") or ""
+        if kind == "ExternalName" or ip == "None":
+            await self.service_ips.release(owner)
+        else:
+            if ip and ipaddress.ip_address(ip) not in self.service_network:
+                raise ApiError(
+                    422,
+                    "Invalid",
+                    f'Service "{meta.get("name")}" is invalid: spec.clusterIP: Invalid value: '
+                    f'"{ip}": provided IP is not in the valid range. The range of valid IPs is '
+                    f"{self.service_network}",
+                )
+            (ip,) = await self.service_ips.allocate(owner, want=[ip] if ip else [])
+            spec["clusterIP"] = ip
+            spec["clusterIPs"] = [ip]
+        ports = [p for p in spec.get("ports") or [] if isinstance(p, dict)]
+        if kind in ("NodePort", "LoadBalancer"):
+            wanted = [str(p["nodePort"]) for p in ports if p.get("nodePort")]
+            got = await self.node_ports.allocate(owner, count=len(ports), want=wanted)
+            free = iter(v for v in got if v not in wanted)
+            for port in ports:
+                if not port.get("nodePort"):
+                    port["nodePort"] = int(next(free))
+        else:
+            await self.node_ports.release(owner)
 
 
 class _Stop(Exception):

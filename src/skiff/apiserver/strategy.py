@@ -16,6 +16,7 @@ from skiff.api.registry import ResourceInfo
 
 __all__ = [
     "delete_grace_seconds",
+    "keep_allocated_values",
     "merge_string_data",
     "prepare_for_create",
     "prepare_for_update",
@@ -77,6 +78,30 @@ def prepare_for_create(info: ResourceInfo, obj: dict[str, Any]) -> None:
         merge_string_data(obj)
 
 
+def keep_allocated_values(new: dict[str, Any], old: dict[str, Any]) -> None:
+    """An update that leaves a Service's ClusterIP or NodePorts empty keeps the allocated ones
+    (Kubernetes' patchAllocatedValues), so ``kubectl apply``/``replace`` of a manifest without
+    them does not try to change immutable fields."""
+    spec, old_spec = new.get("spec"), old.get("spec") or {}
+    if not isinstance(spec, dict):
+        return
+    if not spec.get("clusterIP") and old_spec.get("clusterIP"):
+        spec["clusterIP"] = old_spec["clusterIP"]
+        if old_spec.get("clusterIPs"):
+            spec["clusterIPs"] = list(old_spec["clusterIPs"])
+    if spec.get("type") in ("NodePort", "LoadBalancer"):
+        old_ports = {
+            (p.get("port"), p.get("protocol", "TCP")): p.get("nodePort")
+            for p in old_spec.get("ports") or []
+            if isinstance(p, dict) and p.get("nodePort")
+        }
+        for port in spec.get("ports") or []:
+            if isinstance(port, dict) and not port.get("nodePort"):
+                held = old_ports.get((port.get("port"), port.get("protocol", "TCP")))
+                if held:
+                    port["nodePort"] = held
+
+
 def merge_string_data(secret: dict[str, Any]) -> None:
     """Fold a Secret's write-only ``stringData`` into ``data`` (base64), as Kubernetes does."""
     string_data = secret.pop("stringData", None)
@@ -103,6 +128,8 @@ def prepare_for_update(info: ResourceInfo, new: dict[str, Any], old: dict[str, A
             new.pop("status", None)
     if info.kind == "Secret":
         merge_string_data(new)
+    if info.kind == "Service":
+        keep_allocated_values(new, old)
     if info.kind == "Namespace":
         # a namespace's phase follows its deletion, not the client
         new["status"] = copy.deepcopy(old.get("status") or {"phase": "Active"})
