@@ -31,6 +31,7 @@ from skiff.apiserver.negotiation import negotiate_as
 from skiff.apiserver.registry import ListOptions, Registry, RequestContext
 from skiff.apiserver.reviews import answer_review
 from skiff.apiserver.watch import WatchParams, watch_stream
+from skiff.store import StoreError
 
 __all__ = [
     "ApiServerApp",
@@ -175,6 +176,17 @@ class ApiServerApp:
             return await self._route(request, path, user)
         except ApiError as e:
             return _error(e)
+        except StoreError as e:
+            # the store is closing or unreachable: a server-side condition the client may retry
+            log.warning("store unavailable serving %s %s: %s", request.method, path, e)
+            return _error(
+                ApiError(
+                    503,
+                    "ServiceUnavailable",
+                    f"the storage is not available: {e}",
+                    headers={"Retry-After": "1"},
+                )
+            )
         except DecryptError as e:
             log.error("cannot decrypt a stored value: %s", e)
             return _error(ApiError(500, "InternalError", f"Internal error occurred: {e}"))

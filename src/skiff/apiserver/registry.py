@@ -42,7 +42,7 @@ from skiff.apiserver.errors import (
     not_found,
 )
 from skiff.apiserver.schema import structural_decode
-from skiff.store import Compacted, FutureRevision, KeyExists, KeyValue, Revision, Store
+from skiff.store import Compacted, KeyExists, KeyValue, Revision, Store
 
 __all__ = [
     "ListOptions",
@@ -364,13 +364,11 @@ class Registry:
         elif rv == 0:
             kv = await self.store.get(key)
         else:
-            try:
-                kv = await self.backing.get(key, revision=Revision(rv))
-            except Compacted as e:
-                raise expired(f"too old resource version: {rv} ({e.current})") from None
-            except FutureRevision:
+            # "not older than rv" (Kubernetes' semantics for a get with a resourceVersion): the
+            # cache answers once it has caught up to rv
+            if rv > int(self.store.current_revision()):
                 await self._wait_revision(rv)
-                kv = await self.store.get(key)
+            kv = await self.store.get(key)
         if kv is None:
             raise not_found(info, name)
         _, converted = _conversion(info)

@@ -4,7 +4,8 @@
 certificate, admin and join tokens, admin kubeconfig) and runs the API server as a child process,
 restarting it if it dies. The controller-manager and the local agent join it in later issues.
 ``skiff apiserver`` runs the API server alone in this process. ``skiff kubectl`` runs the real
-kubectl against the admin kubeconfig.
+kubectl against the admin kubeconfig (``$KUBECONFIG`` if set, else the one under
+``$SKIFF_DATA_DIR`` or the default data directory).
 """
 
 from __future__ import annotations
@@ -274,5 +275,6 @@ def _kubectl(args: list[str]) -> int:
         return 127
     env = dict(os.environ)
     if "KUBECONFIG" not in env:
-        env["KUBECONFIG"] = str(default_data_dir() / "server" / "admin.kubeconfig")
+        data_dir = Path(env["SKIFF_DATA_DIR"]) if env.get("SKIFF_DATA_DIR") else default_data_dir()
+        env["KUBECONFIG"] = str(data_dir / "server" / "admin.kubeconfig")
     os.execve(kubectl, [kubectl, *args], env)
