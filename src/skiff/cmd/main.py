@@ -1,4 +1,4 @@
-"""The ``skiff`` command line: ``server``, ``apiserver`` and ``kubectl``.
+"""The ``skiff`` command line: ``server``, ``apiserver``, ``apply`` and ``kubectl``.
 
 ``skiff server`` is the supervisor k3s users know: it prepares the data directory (CA, serving
 certificate, admin and join tokens, admin kubeconfig) and runs the API server as a child process,
@@ -108,6 +108,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     apiserver = sub.add_parser("apiserver", help="run the API server alone")
     _add_server_flags(apiserver)
+    apply = sub.add_parser("apply", help="server-side apply YAML manifests (no kubectl needed)")
+    apply.add_argument(
+        "-f",
+        "--filename",
+        action="append",
+        type=Path,
+        required=True,
+        help="a manifest file or a directory of them (repeatable)",
+    )
+    apply.add_argument(
+        "-n",
+        "--namespace",
+        default="default",
+        help="namespace for namespaced objects without one (default: default)",
+    )
+    apply.add_argument(
+        "--force-conflicts", action="store_true", help="take over fields other managers own"
+    )
+    apply.add_argument(
+        "--kubeconfig",
+        type=Path,
+        default=None,
+        help="kubeconfig (default: $KUBECONFIG, else the admin kubeconfig of "
+        "$SKIFF_DATA_DIR or the default data directory)",
+    )
     kubectl = sub.add_parser(
         "kubectl", help="run kubectl with the admin kubeconfig", add_help=False
     )
@@ -124,6 +149,8 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.command == "apply":
+        return _apply(args)
     if args.data_dir is None:
         args.data_dir = default_data_dir()
     if args.command == "server":
@@ -268,6 +295,35 @@ def _apiserver(args: argparse.Namespace) -> int:
     return 0
 
 
+def _admin_kubeconfig() -> Path:
+    if os.environ.get("KUBECONFIG"):
+        return Path(os.environ["KUBECONFIG"].split(os.pathsep)[0])
+    data_dir = Path(os.environ["SKIFF_DATA_DIR"]) if os.environ.get("SKIFF_DATA_DIR") else None
+    return (data_dir or default_data_dir()) / "server" / "admin.kubeconfig"
+
+
+def _apply(args: argparse.Namespace) -> int:
+    from skiff.cli.apply import ApplyError, apply_paths
+    from skiff.client import Client, ClientError, load_kubeconfig
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+    async def run() -> list[str]:
+        config = load_kubeconfig(args.kubeconfig or _admin_kubeconfig())
+        async with Client(config) as client:
+            return await apply_paths(
+                client, args.filename, namespace=args.namespace, force=args.force_conflicts
+            )
+
+    try:
+        for line in asyncio.run(run()):
+            print(line)
+    except (ApplyError, ClientError, ValueError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _kubectl(args: list[str]) -> int:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
@@ -275,6 +331,5 @@ def _kubectl(args: list[str]) -> int:
         return 127
     env = dict(os.environ)
     if "KUBECONFIG" not in env:
-        data_dir = Path(env["SKIFF_DATA_DIR"]) if env.get("SKIFF_DATA_DIR") else default_data_dir()
-        env["KUBECONFIG"] = str(data_dir / "server" / "admin.kubeconfig")
+        env["KUBECONFIG"] = str(_admin_kubeconfig())
     os.execve(kubectl, [kubectl, *args], env)
