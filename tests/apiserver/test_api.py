@@ -565,3 +565,122 @@ async def test_services_get_cluster_ips_and_node_ports(api: httpx.AsyncClient) -
     # dry runs allocate nothing
     dry = (await api.post(path + "?dryRun=All", json=svc("dry"))).json()
     assert not dry["spec"].get("clusterIP")
+
+
+async def test_delete_collection_with_selector(api: httpx.AsyncClient) -> None:
+    for i in range(4):
+        body = cm(f"dc{i}")
+        body["metadata"]["labels"] = {"batch": "a" if i < 3 else "b"}
+        await api.post(CM, json=body)
+    r = await api.delete(CM, params={"labelSelector": "batch=a"})
+    assert r.status_code == 200, r.text
+    assert sorted(i["metadata"]["name"] for i in r.json()["items"]) == ["dc0", "dc1", "dc2"]
+    left = (await api.get(CM)).json()["items"]
+    assert [i["metadata"]["name"] for i in left] == ["dc3"]
+
+
+async def test_list_at_exact_revision_and_after_compaction(
+    api: httpx.AsyncClient, apiserver: ApiServer
+) -> None:
+    first = (await api.post(CM, json=cm("v1", n="1"))).json()
+    rv1 = first["metadata"]["resourceVersion"]
+    await api.patch(
+        f"{CM}/v1",
+        content=b'{"data":{"n":"2"}}',
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    await api.post(CM, json=cm("v2"))
+    old = (
+        await api.get(CM, params={"resourceVersion": rv1, "resourceVersionMatch": "Exact"})
+    ).json()
+    assert [i["metadata"]["name"] for i in old["items"]] == ["v1"]
+    assert old["items"][0]["data"] == {"n": "1"}
+    assert old["metadata"]["resourceVersion"] == rv1
+    # "not older than" reads the newest state
+    newer = (await api.get(CM, params={"resourceVersion": rv1})).json()
+    assert len(newer["items"]) == 2
+    # once history is compacted, an exact read of it is 410 Expired
+    await apiserver.store.compact(apiserver.store.current_revision())
+    r = await api.get(CM, params={"resourceVersion": rv1, "resourceVersionMatch": "Exact"})
+    assert r.status_code == 410 and r.json()["reason"] == "Expired"
+
+
+async def test_continue_token_expires_with_compaction(
+    api: httpx.AsyncClient, apiserver: ApiServer
+) -> None:
+    for i in range(5):
+        await api.post(CM, json=cm(f"c{i}"))
+    page = (await api.get(CM, params={"limit": 2})).json()
+    token = page["metadata"]["continue"]
+    assert page["metadata"]["remainingItemCount"] == 3
+    await api.post(CM, json=cm("c9"))
+    await apiserver.store.compact(apiserver.store.current_revision())
+    r = await api.get(CM, params={"limit": 2, "continue": token})
+    assert r.status_code == 410 and r.json()["reason"] == "Expired"
+
+
+async def test_namespace_finalize_subresource(api: httpx.AsyncClient) -> None:
+    ns = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": "fin"},
+        "spec": {"finalizers": ["kubernetes", "example.com/hold"]},
+    }
+    assert (await api.post("/api/v1/namespaces", json=ns)).status_code == 201
+    await api.delete("/api/v1/namespaces/fin")
+    await asyncio.sleep(0.5)
+    held = (await api.get("/api/v1/namespaces/fin")).json()
+    assert held["status"]["phase"] == "Terminating"
+    assert held["spec"]["finalizers"] == ["example.com/hold"]  # kubernetes' one is done
+    held["spec"]["finalizers"] = []
+    r = await api.put("/api/v1/namespaces/fin/finalize", json=held)
+    assert r.status_code == 200, r.text
+    for _ in range(50):
+        if (await api.get("/api/v1/namespaces/fin")).status_code == 404:
+            break
+        await asyncio.sleep(0.05)
+    assert (await api.get("/api/v1/namespaces/fin")).status_code == 404
+
+
+async def test_hpa_v1_list_and_watch_convert(api: httpx.AsyncClient) -> None:
+    v2 = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "h2"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "w"},
+            "maxReplicas": 4,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": 70},
+                    },
+                },
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "memory",
+                        "target": {"type": "AverageValue", "averageValue": "100Mi"},
+                    },
+                },
+            ],
+        },
+    }
+    path2 = "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers"
+    path1 = "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers"
+    assert (await api.post(path2, json=v2)).status_code == 201
+    listed = (await api.get(path1)).json()
+    item = listed["items"][0]
+    assert item["apiVersion"] == "autoscaling/v1"
+    assert item["spec"]["targetCPUUtilizationPercentage"] == 70
+    # what v1 cannot express travels in an annotation and comes back intact through v1 writes
+    assert "autoscaling.alpha.kubernetes.io/metrics" in item["metadata"]["annotations"]
+    item["spec"]["maxReplicas"] = 6
+    r = await api.put(f"{path1}/h2", json=item)
+    assert r.status_code == 200, r.text
+    back = (await api.get(f"{path2}/h2")).json()
+    assert back["spec"]["maxReplicas"] == 6
+    assert len(back["spec"]["metrics"]) == 2
+    assert "annotations" not in back["metadata"] or not back["metadata"]["annotations"]
