@@ -20,6 +20,8 @@ the model-parity test rely on them):
 from __future__ import annotations
 
 import datetime as dt
+import types
+import typing
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
@@ -46,8 +48,74 @@ class KubeModel(BaseModel):
     )
 
     def to_wire(self) -> dict[str, Any]:
-        """The object as Kubernetes JSON: camelCase keys, unset fields left out."""
-        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+        """The object as Kubernetes JSON: camelCase keys, unset fields left out.
+
+        Like Go's ``omitempty``, empty maps and lists of optional fields are left out too
+        (``labels: {}`` reads back as no labels); empty structs such as ``emptyDir: {}`` stay.
+        """
+        data = self.model_dump(by_alias=True, exclude_none=True, mode="json")
+        _drop_empty(type(self), data)
+        return data
+
+
+# per model: (alias, drop-when-empty, nested model, container kind) for fields worth visiting
+_Plan = tuple[tuple[str, bool, "type[KubeModel] | None", str], ...]
+_PLANS: dict[type[BaseModel], _Plan] = {}
+
+
+def _nested(annotation: Any) -> tuple[str, type[KubeModel] | None]:
+    """("list" | "map" | "model" | "", the KubeModel inside) for a field annotation."""
+    args = [a for a in typing.get_args(annotation) if a is not type(None)]
+    origin = typing.get_origin(annotation)
+    if origin in (types.UnionType, typing.Union) and len(args) == 1:
+        return _nested(args[0])
+    if origin is typing.Annotated:
+        return _nested(args[0])
+    if origin is list:
+        inner = _nested(args[0])[1] if args else None
+        return "list", inner if isinstance(inner, type) else None
+    if origin is dict:
+        inner = _nested(args[1])[1] if len(args) == 2 else None
+        return "map", inner if isinstance(inner, type) else None
+    if isinstance(annotation, type) and issubclass(annotation, KubeModel):
+        return "model", annotation
+    return "", None
+
+
+def _plan(model: type[BaseModel]) -> _Plan:
+    plan = _PLANS.get(model)
+    if plan is None:
+        entries = []
+        for name, info in model.model_fields.items():
+            container, inner = _nested(info.annotation)
+            if not container:
+                continue
+            drop = container in ("list", "map") and not info.is_required()
+            if drop or inner is not None:
+                entries.append((info.alias or name, drop, inner, container))
+        plan = tuple(entries)
+        _PLANS[model] = plan
+    return plan
+
+
+def _drop_empty(model: type[BaseModel], data: dict[str, Any]) -> None:
+    for alias, drop, inner, container in _plan(model):
+        value = data.get(alias)
+        if value is None:
+            continue
+        if inner is not None:
+            if container == "model" and isinstance(value, dict):
+                _drop_empty(inner, value)
+            elif container == "list" and isinstance(value, list):
+                for item in value:
+                    if isinstance(item, dict):
+                        _drop_empty(inner, item)
+            elif container == "map" and isinstance(value, dict):
+                for item in value.values():
+                    if isinstance(item, dict):
+                        _drop_empty(inner, item)
+        if drop and not value:
+            del data[alias]
 
 
 def _quantity(value: object) -> object:
