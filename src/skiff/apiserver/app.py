@@ -1,7 +1,8 @@
-"""The HTTP face of the API server: a starlette app speaking the Kubernetes REST API.
+"""The HTTP face of the API server: an ASGI app speaking the Kubernetes REST API.
 
-One catch-all route parses ``/api/v1/...`` and ``/apis/<group>/<version>/...`` paths itself
-(resources, namespaces, names and subresources), authenticates the bearer token, authorizes, and
+A plain ASGI entry (``_App``: starlette requests and responses, without its router) parses
+``/api/v1/...`` and ``/apis/<group>/<version>/...`` paths itself (resources, namespaces, names
+and subresources), authenticates the bearer token, authorizes, and
 dispatches to the generic registry. Every failure leaves as a ``Status`` body with the right code;
 an unexpected exception is logged and becomes a 500 Status without a traceback on the wire.
 """
