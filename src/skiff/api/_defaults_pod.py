@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from skiff.api._volume_sources import VOLUME_SOURCES
+
 __all__ = [
     "DEFAULT_FILE_MODE",
     "DEFAULT_SCHEDULER_NAME",
@@ -131,38 +133,6 @@ def _default_container(ctr: dict[str, Any]) -> None:
 
 
 # A volume naming none of these gets an emptyDir (SetDefaults_Volume).
-_VOLUME_SOURCES = (
-    "hostPath",
-    "emptyDir",
-    "gcePersistentDisk",
-    "awsElasticBlockStore",
-    "gitRepo",
-    "secret",
-    "nfs",
-    "iscsi",
-    "glusterfs",
-    "persistentVolumeClaim",
-    "rbd",
-    "flexVolume",
-    "cinder",
-    "cephfs",
-    "flocker",
-    "downwardAPI",
-    "fc",
-    "azureFile",
-    "configMap",
-    "vsphereVolume",
-    "quobyte",
-    "azureDisk",
-    "photonPersistentDisk",
-    "projected",
-    "portworxVolume",
-    "scaleIO",
-    "storageos",
-    "csi",
-    "ephemeral",
-    "image",
-)
 
 
 def default_pvc(claim: dict[str, Any], *, with_status: bool) -> None:
@@ -177,7 +147,7 @@ def default_pvc(claim: dict[str, Any], *, with_status: bool) -> None:
 
 
 def _default_volume(vol: dict[str, Any]) -> None:
-    if all(vol.get(k) is None for k in _VOLUME_SOURCES):
+    if all(vol.get(k) is None for k in VOLUME_SOURCES):
         vol["emptyDir"] = {}
     for kind in ("secret", "configMap", "downwardAPI", "projected"):
         source = subdict(vol, kind)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from skiff.api._volume_sources import VOLUME_SOURCES
 from skiff.api.field import FieldError
 
 from ._util import (
@@ -36,39 +37,6 @@ __all__ = ["SUPPORTED_PORT_PROTOCOLS", "enum", "validate_container", "validate_v
 SUPPORTED_PORT_PROTOCOLS = ["SCTP", "TCP", "UDP"]
 _FILE_MODE_MSG = "must be a number between 0 and 0777 (octal), both inclusive"
 
-# Every VolumeSource member: a volume must name exactly one of them.
-_VOLUME_SOURCES = (
-    "hostPath",
-    "emptyDir",
-    "gcePersistentDisk",
-    "awsElasticBlockStore",
-    "gitRepo",
-    "secret",
-    "nfs",
-    "iscsi",
-    "glusterfs",
-    "persistentVolumeClaim",
-    "rbd",
-    "flexVolume",
-    "cinder",
-    "cephfs",
-    "flocker",
-    "downwardAPI",
-    "fc",
-    "azureFile",
-    "configMap",
-    "vsphereVolume",
-    "quobyte",
-    "azureDisk",
-    "photonPersistentDisk",
-    "projected",
-    "portworxVolume",
-    "scaleIO",
-    "storageos",
-    "csi",
-    "ephemeral",
-    "image",
-)
 _PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
 _LIFECYCLE_HANDLERS = ("exec", "httpGet", "tcpSocket", "sleep")
 _STANDARD_CONTAINER_RESOURCES = ("cpu", "memory", "ephemeral-storage")
@@ -558,7 +526,7 @@ def validate_volumes(volumes: Any, path: str) -> tuple[ErrorList, set[str]]:
             if name in names:
                 errs.append(FieldError.duplicate(f"{p}.name", name))
             names.add(name)
-        sources = [k for k in _VOLUME_SOURCES if vol.get(k) is not None]
+        sources = [k for k in VOLUME_SOURCES if vol.get(k) is not None]
         if not sources:
             errs.append(FieldError.required(p, "must specify a volume type"))
             continue
