@@ -8,4 +8,8 @@ echo "== ruff";          ruff check src tests bench
 echo "== ruff format";   ruff format --check src tests bench
 echo "== mypy";          mypy
 echo "== import-linter"; lint-imports
-echo "== pytest";        pytest -q "$@"
+echo "== pytest (with coverage)"
+rm -f .coverage .coverage.*
+coverage run -m pytest -q "$@"
+coverage combine -q
+coverage report | tail -n 1
