@@ -684,3 +684,131 @@ async def test_hpa_v1_list_and_watch_convert(api: httpx.AsyncClient) -> None:
     assert back["spec"]["maxReplicas"] == 6
     assert len(back["spec"]["metrics"]) == 2
     assert "annotations" not in back["metadata"] or not back["metadata"]["annotations"]
+
+
+async def test_scale_and_binding_reject_bad_input(api: httpx.AsyncClient) -> None:
+    rc = {
+        "apiVersion": "v1",
+        "kind": "ReplicationController",
+        "metadata": {"name": "rc"},
+        "spec": {
+            "replicas": 1,
+            "selector": {"app": "rc"},
+            "template": {
+                "metadata": {"labels": {"app": "rc"}},
+                "spec": {"containers": [{"name": "c", "image": "i"}]},
+            },
+        },
+    }
+    path = "/api/v1/namespaces/default/replicationcontrollers/rc/scale"
+    assert (
+        await api.post("/api/v1/namespaces/default/replicationcontrollers", json=rc)
+    ).status_code == 201
+    scale = (await api.get(path)).json()
+    assert scale["status"]["selector"] == "app=rc"
+    for bad, code in (
+        ({"spec": {"replicas": -1}}, 422),
+        ({"spec": {"replicas": "2"}}, 422),
+        ({"kind": "Pod", "spec": {"replicas": 2}}, 400),
+    ):
+        r = await api.put(path, json=bad)
+        assert r.status_code == code, (bad, r.text)
+    r = await api.patch(
+        path,
+        json=[{"op": "replace", "path": "/spec/replicas", "value": 4}],
+        headers={"Content-Type": "application/json-patch+json"},
+    )
+    assert r.status_code == 200 and r.json()["spec"]["replicas"] == 4
+    r = await api.patch(
+        path, content=b"{}", headers={"Content-Type": "application/apply-patch+yaml"}
+    )
+    assert r.status_code == 415
+
+    await api.post(PODS, json=pod("b1"))
+    for bad, code in (
+        ({"target": {}}, 422),
+        ({"target": {"name": "n", "kind": "Pod"}}, 422),
+        ({"kind": "Eviction"}, 400),
+    ):
+        r = await api.post(f"{PODS}/b1/binding", json=bad)
+        assert r.status_code == code, (bad, r.text)
+
+
+async def test_eviction_with_percent_budget_and_unready_pods(api: httpx.AsyncClient) -> None:
+    for name in ("q1", "q2", "q3", "q4"):
+        await api.post(PODS, json=pod(name, app="q"))
+        ready = {
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+        }
+        await api.patch(
+            f"{PODS}/{name}/status",
+            json=ready,
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
+    pdb = {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "q"},
+        "spec": {"maxUnavailable": "50%", "selector": {"matchLabels": {"app": "q"}}},
+    }
+    await api.post("/apis/policy/v1/namespaces/default/poddisruptionbudgets", json=pdb)
+
+    async def evict(name: str) -> int:
+        body = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": name}}
+        return (await api.post(f"{PODS}/{name}/eviction", json=body)).status_code
+
+    assert await evict("q1") == 201
+    assert await evict("q2") == 201
+    assert await evict("q3") == 429  # 2 of the (now 2) remaining may not go below 50% of 2
+    # a pending pod can always be evicted, and names must match
+    await api.post(PODS, json=pod("pending", app="q"))
+    assert await evict("pending") == 201
+    body = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "other"}}
+    assert (await api.post(f"{PODS}/q3/eviction", json=body)).status_code == 400
+
+
+async def test_eviction_counts_the_controllers_replicas(api: httpx.AsyncClient) -> None:
+    rs = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {"name": "rs"},
+        "spec": {
+            "replicas": 4,
+            "selector": {"matchLabels": {"app": "rs"}},
+            "template": {
+                "metadata": {"labels": {"app": "rs"}},
+                "spec": {"containers": [{"name": "c", "image": "i"}]},
+            },
+        },
+    }
+    created = (await api.post("/apis/apps/v1/namespaces/default/replicasets", json=rs)).json()
+    owner = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "name": "rs",
+        "uid": created["metadata"]["uid"],
+        "controller": True,
+    }
+    for name in ("r1", "r2"):  # only two of the four replicas exist so far
+        body = pod(name, app="rs")
+        body["metadata"]["ownerReferences"] = [owner]
+        await api.post(PODS, json=body)
+        await api.patch(
+            f"{PODS}/{name}/status",
+            json={
+                "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+            },
+            headers={"Content-Type": "application/merge-patch+json"},
+        )
+    pdb = {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": {"name": "rs"},
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "rs"}}},
+    }
+    await api.post("/apis/policy/v1/namespaces/default/poddisruptionbudgets", json=pdb)
+    body = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "r1"}}
+    r = await api.post(f"{PODS}/r1/eviction", json=body)
+    # 4 expected, at most 1 unavailable: 3 must be healthy and only 2 are
+    assert r.status_code == 429, r.text
+    assert "needs 3 healthy pods and has 2 currently" in r.text

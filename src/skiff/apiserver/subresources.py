@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from typing import Any
 
 from skiff.api import registry as kinds
@@ -371,8 +372,16 @@ async def _disruptions_allowed(
         if sel.matches((p.get("metadata") or {}).get("labels") or {})
         and not (p.get("metadata") or {}).get("deletionTimestamp")
     ]
-    healthy = sum(1 for p in matching if _pod_ready(p))
-    expected = len(matching)
+    # evictions of the last two minutes still count against the budget (the disruption
+    # controller's disruptedPods), so draining one pod at a time cannot walk below it
+    now = dt.datetime.now(dt.UTC)
+    disrupted = {
+        name
+        for name, when in (status.get("disruptedPods") or {}).items()
+        if isinstance(when, str) and now - objects.parse_rfc3339(when) < _DISRUPTION_MEMORY
+    }
+    healthy = sum(1 for p in matching if _pod_ready(p) and p["metadata"]["name"] not in disrupted)
+    expected = await _expected_pods(registry, namespace, matching, disrupted)
     if spec.get("minAvailable") is not None:
         desired = _resolve(spec["minAvailable"], expected, round_up=True)
     elif spec.get("maxUnavailable") is not None:
@@ -380,6 +389,55 @@ async def _disruptions_allowed(
     else:
         desired = expected
     return max(0, healthy - desired), desired, healthy
+
+
+_DISRUPTION_MEMORY = dt.timedelta(minutes=2)
+_SCALED = ("ReplicaSet", "StatefulSet", "ReplicationController")
+
+
+async def _expected_pods(
+    registry: Registry, namespace: str, matching: list[dict[str, Any]], disrupted: set[str]
+) -> int:
+    """How many pods the budget is about: the replicas of the pods' controllers (a ReplicaSet
+    owned by a Deployment counts the Deployment's), plus every pod without one and every
+    recently evicted pod that is gone (as Kubernetes' disruption controller counts)."""
+    controllers: set[tuple[str, str]] = set()
+    expected = 0
+    names = {p["metadata"]["name"] for p in matching}
+    for pod in matching:
+        ref = next(
+            (r for r in (pod["metadata"].get("ownerReferences") or []) if r.get("controller")),
+            None,
+        )
+        if ref is None or ref.get("kind") not in _SCALED:
+            expected += 1
+            continue
+        controllers.add((str(ref["kind"]), str(ref["name"])))
+    for kind, name in sorted(controllers):
+        owner = await registry.get_object(kind, namespace, name)
+        if owner is None:
+            expected += sum(
+                1
+                for p in matching
+                if any(r.get("name") == name for r in p["metadata"].get("ownerReferences") or [])
+            )
+            continue
+        top = next(
+            (
+                r
+                for r in (owner["metadata"].get("ownerReferences") or [])
+                if r.get("controller") and r.get("kind") == "Deployment"
+            ),
+            None,
+        )
+        if top is not None:
+            deployment = await registry.get_object("Deployment", namespace, str(top["name"]))
+            if deployment is not None:
+                owner = deployment
+        expected += int((owner.get("spec") or {}).get("replicas") or 0)
+    if not controllers:
+        expected += len(disrupted - names)
+    return expected
 
 
 async def _consume_disruption(
