@@ -224,3 +224,51 @@ async def test_two_candidates_never_both_lead(client: Client) -> None:
     tb.cancel()
     await asyncio.gather(tb, return_exceptions=True)
     assert overlaps == []
+
+
+async def test_typed_client_round_trips_models(client: Client) -> None:
+    from skiff.api.types.apps_v1 import Deployment
+    from skiff.api.types.core_v1 import ConfigMap
+    from skiff.client import Conflict, TypedClient
+
+    typed = TypedClient(client)
+    deploy = Deployment.model_validate(
+        {
+            "metadata": {"name": "typed", "namespace": NS},
+            "spec": {
+                "replicas": 1,
+                "selector": {"matchLabels": {"app": "typed"}},
+                "template": {
+                    "metadata": {"labels": {"app": "typed"}},
+                    "spec": {"containers": [{"name": "c", "image": "busybox"}]},
+                },
+            },
+        }
+    )
+    created = await typed.create(deploy)
+    assert isinstance(created, Deployment)
+    assert created.spec is not None and created.spec.strategy is not None
+    assert created.spec.strategy.type == "RollingUpdate"  # defaulted by the server
+    created.spec.replicas = 3
+    updated = await typed.update(created)
+    assert updated.spec is not None and updated.spec.replicas == 3
+    assert updated.metadata is not None and updated.metadata.generation == 2
+    with pytest.raises(Conflict):
+        await typed.update(created)  # created carries the old resourceVersion
+    got = await typed.get(Deployment, "typed", namespace=NS)
+    assert got.metadata is not None and got.metadata.uid == created.metadata.uid  # type: ignore[union-attr]
+    listed = await typed.list(Deployment, namespace=NS, label_selector=None)
+    assert "typed" in [d.metadata.name for d in listed if d.metadata is not None]
+    applied = await typed.apply(
+        ConfigMap.model_validate(
+            {"metadata": {"name": "typed-cm", "namespace": NS}, "data": {"k": "v"}}
+        ),
+        field_manager="typed-test",
+    )
+    assert applied.data == {"k": "v"}
+    patched = await typed.patch(ConfigMap, "typed-cm", {"data": {"k": "w"}}, namespace=NS)
+    assert patched.data == {"k": "w"}
+    await typed.delete(ConfigMap, "typed-cm", namespace=NS)
+    await typed.delete(Deployment, "typed", namespace=NS)
+    with pytest.raises(NotFound):
+        await typed.get(Deployment, "typed", namespace=NS)

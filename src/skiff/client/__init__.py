@@ -84,6 +84,7 @@ from skiff.client.selector import (
     parse_field_selector,
     parse_label_selector,
 )
+from skiff.client.typed import TypedClient, resource_of
 from skiff.client.workqueue import QueueStatistics, WorkQueue
 
 __all__ = [
@@ -133,6 +134,7 @@ __all__ = [
     "ShutDown",
     "TooManyRequests",
     "TransportError",
+    "TypedClient",
     "Unauthorized",
     "UnsupportedMediaType",
     "Watch",
@@ -153,6 +155,7 @@ __all__ = [
     "parse_label_selector",
     "resolve",
     "resource_for",
+    "resource_of",
     "resource_path",
     "thaw",
 ]
