@@ -12,4 +12,4 @@ echo "== pytest (with coverage)"
 rm -f .coverage .coverage.*
 coverage run -m pytest -q "$@"
 coverage combine -q
-coverage report | tail -n 1
+coverage report | grep -E "^TOTAL|failure"

@@ -38,6 +38,8 @@ MODULES = {
     "policy_v1": ("Policy", "V1"),
     "scheduling_v1": ("Scheduling", "V1"),
     "rbac_v1": ("Rbac", "V1"),
+    "authorization_v1": ("Authorization", "V1"),
+    "authentication_v1": ("Authentication", "V1"),
 }
 NO_CLIENT_MODULES = ("autoscaling_k8s_io_v1",)
 
