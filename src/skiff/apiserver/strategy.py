@@ -121,7 +121,7 @@ def spec_changed(old: dict[str, Any], new: dict[str, Any]) -> bool:
 
 def prepare_for_update(info: ResourceInfo, new: dict[str, Any], old: dict[str, Any]) -> None:
     """A write to the main resource: status is kept from the stored object; generation bumps."""
-    if info.has_status and info.kind not in ("Node",):
+    if info.has_status:
         if "status" in old:
             new["status"] = copy.deepcopy(old["status"])
         else:
