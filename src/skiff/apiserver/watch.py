@@ -125,37 +125,43 @@ async def watch_stream(
                 yield _line("ADDED", render(obj))
     try:
         async with registry.store.watch(prefix, revision=Revision(last_rev)) as events:
+            # One timer per stream pokes it when a bookmark or the deadline is due; a timeout
+            # around every wait would cost a timer per event per watcher.
             next_bookmark = loop.time() + params.bookmark_interval
-            while True:
-                now = loop.time()
-                if now >= deadline:
-                    return
-                wait = deadline - now
-                if params.bookmarks:
-                    wait = min(wait, max(0.0, next_bookmark - now))
-                try:
-                    # asyncio.timeout arms one timer; wait_for would also create a task per wake-up
-                    async with asyncio.timeout(wait):
-                        batch = await events.next_batch()
-                except TimeoutError:
-                    if params.bookmarks and loop.time() >= next_bookmark:
-                        next_bookmark = loop.time() + params.bookmark_interval
+            timer: asyncio.TimerHandle | None = None
+            try:
+                while True:
+                    now = loop.time()
+                    if now >= deadline:
+                        return
+                    if params.bookmarks and now >= next_bookmark:
+                        next_bookmark = now + params.bookmark_interval
                         # everything up to progress_revision has been delivered to us
                         last_rev = max(last_rev, int(events.progress_revision))
                         yield _line("BOOKMARK", _bookmark(info, last_rev))
-                    continue
-                if not batch:
-                    return
-                out: list[bytes] = []
-                for event in batch:
-                    last_rev = int(event.revision)
-                    if cluster_list and event.kv.key.count("/") > 4:
-                        continue
-                    line = _event_line(event, fast, registry, matches, render)
-                    if line is not None:
-                        out.append(line)
-                if out:
-                    yield b"".join(out)
+                    wake = min(deadline, next_bookmark) if params.bookmarks else deadline
+                    if timer is None or timer.when() != wake:
+                        if timer is not None:
+                            timer.cancel()
+                        timer = loop.call_at(wake, events.poke)
+                    batch = await events.next_batch()
+                    if not batch:
+                        if events.closed:
+                            return
+                        continue  # poked: a bookmark or the deadline is due
+                    out: list[bytes] = []
+                    for event in batch:
+                        last_rev = int(event.revision)
+                        if cluster_list and event.kv.key.count("/") > 4:
+                            continue
+                        line = _event_line(event, fast, registry, matches, render)
+                        if line is not None:
+                            out.append(line)
+                    if out:
+                        yield b"".join(out)
+            finally:
+                if timer is not None:
+                    timer.cancel()
     except Compacted as e:
         yield _expired_line(f"too old resource version: {start} ({e.current})")
     except WatchDropped:

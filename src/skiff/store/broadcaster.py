@@ -52,6 +52,7 @@ class Subscription:
         "_closed",
         "_error",
         "_limit",
+        "_poked",
         "_waiter",
         "after",
         "prefix",
@@ -69,6 +70,17 @@ class Subscription:
         self._waiter: asyncio.Future[None] | None = None
         self._closed = False
         self._error: StoreError | None = None
+        self._poked = False
+
+    @property
+    def closed(self) -> bool:
+        """Whether the stream has ended (closed, dropped or the store closed)."""
+        return self._closed
+
+    def poke(self) -> None:
+        """Make a pending (or the next) ``next_batch`` return even without events."""
+        self._poked = True
+        self._wake()
 
     @property
     def pending(self) -> int:
@@ -152,10 +164,14 @@ class Subscription:
                     after = revision
             self.after = after
             if out:
+                self._poked = False
                 return out
             if self._closed:
                 if self._error is not None:
                     raise self._error
+                return []
+            if self._poked:
+                self._poked = False
                 return []
             loop = asyncio.get_running_loop()
             self._waiter = loop.create_future()

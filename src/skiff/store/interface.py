@@ -151,9 +151,23 @@ class WatchStream(Protocol):
     async def next_batch(self, *, limit: int = 0) -> list[Event]:
         """Wait for at least one event and return every event ready now (at most ``limit`` if > 0).
 
-        Returns ``[]`` once the stream has ended. Lets a consumer pay one wake-up per burst.
+        Returns ``[]`` once the stream has ended, or early after :meth:`poke` (check
+        :attr:`closed` to tell the two apart). Lets a consumer pay one wake-up per burst.
         Cancelling a pending call loses no events (safe under ``asyncio.wait_for``).
         """
+        ...
+
+    def poke(self) -> None:
+        """Make a pending (or the next) ``next_batch`` return, with ``[]`` if nothing is ready.
+
+        Cheaper than a timeout around every wait: a consumer with periodic work (bookmarks, a
+        deadline) arms one timer that pokes the stream. Must be called on the event loop.
+        """
+        ...
+
+    @property
+    def closed(self) -> bool:
+        """Whether the stream has ended (no more events will come)."""
         ...
 
 
