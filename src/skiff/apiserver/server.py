@@ -23,6 +23,7 @@ import asyncio
 import ipaddress
 import logging
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -67,6 +68,10 @@ class ApiServerConfig:
     compact_keep: int = 10_000
     compact_interval: float = 60.0
     transformer: ValueTransformer | None = None
+    # called every cert_check_interval seconds (in a thread); returns True when it wrote a new
+    # serving certificate, which is then loaded for new connections without a restart
+    cert_renewer: Callable[[], bool] | None = None
+    cert_check_interval: float = 3600.0
 
 
 class ApiServer:
@@ -139,6 +144,8 @@ class ApiServer:
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self._namespace_loop(), name="skiff-namespace-lifecycle")
                 tg.create_task(self.compactor.run(), name="skiff-compactor")
+                if self.config.cert_renewer is not None:
+                    tg.create_task(self._cert_loop(self.config.cert_renewer), name="skiff-certs")
                 serve = tg.create_task(self._serve(started), name="skiff-uvicorn")
                 await serve
                 raise _Stop
@@ -187,6 +194,22 @@ class ApiServer:
             await asyncio.sleep(0.01)
         if started is not None:
             started.set()
+
+    async def _cert_loop(self, renew: Callable[[], bool]) -> None:
+        """Renew the serving certificate before it expires, without dropping a connection."""
+        cfg = self.config
+        while True:
+            await asyncio.sleep(cfg.cert_check_interval)
+            try:
+                changed = await asyncio.to_thread(renew)
+            except Exception:
+                log.exception("serving certificate renewal failed; retrying later")
+                continue
+            ssl_context = self.uvicorn.config.ssl if self.uvicorn is not None else None
+            if changed and ssl_context is not None and cfg.cert_file and cfg.key_file:
+                # new handshakes use the new certificate; open connections keep theirs
+                ssl_context.load_cert_chain(cfg.cert_file, cfg.key_file)
+                log.info("serving certificate renewed")
 
     @property
     def bound_port(self) -> int:

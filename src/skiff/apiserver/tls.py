@@ -129,12 +129,18 @@ def _wanted_names(extra_ips: list[str], extra_dns: list[str]) -> tuple[set[str],
     return dns, ips
 
 
-def _serving_ok(path: Path, dns: set[str], ips: set[str], ca: x509.Certificate) -> bool:
+def _serving_ok(
+    path: Path,
+    dns: set[str],
+    ips: set[str],
+    ca: x509.Certificate,
+    renew_before: dt.timedelta = _RENEW_BEFORE,
+) -> bool:
     try:
         cert = x509.load_pem_x509_certificate(path.read_bytes())
     except (OSError, ValueError):
         return False
-    if cert.issuer != ca.subject or cert.not_valid_after_utc - _now() < _RENEW_BEFORE:
+    if cert.issuer != ca.subject or cert.not_valid_after_utc - _now() < renew_before:
         return False
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -196,9 +202,19 @@ def ca_hash(ca_pem: bytes) -> str:
 
 
 def ensure_credentials(
-    data_dir: Path, *, extra_ips: list[str] | None = None, extra_dns: list[str] | None = None
+    data_dir: Path,
+    *,
+    extra_ips: list[str] | None = None,
+    extra_dns: list[str] | None = None,
+    serving_lifetime: dt.timedelta = _SERVING_LIFETIME,
+    renew_before: dt.timedelta = _RENEW_BEFORE,
 ) -> ServerCredentials:
-    """Create (first start) or load (restart) the CA, serving certificate and tokens."""
+    """Create (first start) or load (restart) the CA, serving certificate and tokens.
+
+    The serving certificate is re-issued when it expires within ``renew_before`` or misses a
+    wanted name; a running server calls this periodically (``ApiServerConfig.cert_renewer``)
+    and loads the new certificate without restarting.
+    """
     server_dir = data_dir / "server"
     tls_dir = server_dir / "tls"
     tls_dir.mkdir(parents=True, exist_ok=True)
@@ -216,9 +232,14 @@ def ensure_credentials(
         _write_private(ca_cert_path, ca.public_bytes(serialization.Encoding.PEM))
     dns, ips = _wanted_names(extra_ips or [], extra_dns or [])
     cert_path, key_path = tls_dir / "serving.crt", tls_dir / "serving.key"
-    if not (key_path.exists() and _serving_ok(cert_path, dns, ips, ca)):
+    if not (key_path.exists() and _serving_ok(cert_path, dns, ips, ca, renew_before)):
         cert_pem, key_pem = issue_certificate(
-            ca, ca_key, common_name="skiff-apiserver", dns=dns, ips=ips
+            ca,
+            ca_key,
+            common_name="skiff-apiserver",
+            dns=dns,
+            ips=ips,
+            lifetime=serving_lifetime,
         )
         _write_private(key_path, key_pem)
         _write_private(cert_path, cert_pem)

@@ -243,6 +243,14 @@ def _server(args: argparse.Namespace, argv: list[str]) -> int:
     return 0
 
 
+def _renew_serving_certificate(args: argparse.Namespace) -> bool:
+    """Re-run the credential check; True when it wrote a new serving certificate."""
+    cert: Path = args.data_dir / "server" / "tls" / "serving.crt"
+    before = cert.read_bytes() if cert.exists() else b""
+    _prepare(args)
+    return cert.read_bytes() != before
+
+
 def _apiserver(args: argparse.Namespace) -> int:
     import uvloop
 
@@ -273,6 +281,7 @@ def _apiserver(args: argparse.Namespace) -> int:
         toleration_seconds=args.default_toleration_seconds,
         access_log=args.verbose,
         transformer=AesGcmTransformer(creds.encryption_key),
+        cert_renewer=lambda: _renew_serving_certificate(args),
     )
 
     async def run() -> None:
