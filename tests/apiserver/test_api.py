@@ -812,3 +812,19 @@ async def test_eviction_counts_the_controllers_replicas(api: httpx.AsyncClient) 
     # 4 expected, at most 1 unavailable: 3 must be healthy and only 2 are
     assert r.status_code == 429, r.text
     assert "needs 3 healthy pods and has 2 currently" in r.text
+
+
+async def test_metrics_endpoint(api: httpx.AsyncClient, apiserver: ApiServer) -> None:
+    await api.post(CM, json=cm("m1"))
+    await api.get(f"{CM}/m1")
+    await api.get(f"{CM}/nope")
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{apiserver.bound_port}") as anon:
+        assert (await anon.get("/metrics")).status_code == 401
+    text = (await api.get("/metrics")).text
+    assert (
+        'apiserver_request_total{code="201",group="",resource="configmaps",'
+        'subresource="",verb="CREATE"} 1.0'
+    ) in text
+    assert 'code="404"' in text and 'verb="GET"' in text
+    assert "apiserver_request_duration_seconds_bucket" in text
+    assert "skiff_store_revision" in text and "skiff_watch_cache_objects" in text

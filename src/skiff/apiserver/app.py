@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,8 @@ from skiff.apiserver import discovery, openapi, subresources
 from skiff.apiserver.auth import AlwaysAllow, Attributes, Authorizer, TokenAuthenticator, UserInfo
 from skiff.apiserver.encryption import DecryptError
 from skiff.apiserver.errors import ApiError, bad_request, method_not_allowed, status_success
+from skiff.apiserver.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from skiff.apiserver.metrics import ApiMetrics
 from skiff.apiserver.negotiation import negotiate_as
 from skiff.apiserver.registry import ListOptions, Registry, RequestContext
 from skiff.apiserver.reviews import answer_review
@@ -156,6 +159,7 @@ class ApiServerApp:
         server_address: str = "127.0.0.1:6443",
         bookmark_interval: float = 5.0,
         ready: Any = None,
+        metrics: ApiMetrics | None = None,
     ) -> None:
         self.registry = registry
         self.authenticator = authenticator
@@ -163,10 +167,18 @@ class ApiServerApp:
         self.server_address = server_address
         self.bookmark_interval = bookmark_interval
         self._ready = ready
+        self.metrics: ApiMetrics | None = metrics
 
     # ------------------------------------------------------------- entry
 
     async def handle(self, request: Request) -> Response:
+        started = time.perf_counter()
+        response = await self._handle(request)
+        if self.metrics is not None:
+            self.metrics.observe(request.scope, response.status_code, time.perf_counter() - started)
+        return response
+
+    async def _handle(self, request: Request) -> Response:
         path = request.scope["path"]
         try:
             if path in ("/healthz", "/livez", "/readyz") or path.startswith(
@@ -220,6 +232,8 @@ class ApiServerApp:
         method = request.method
         if path in ("/version", "/version/"):
             return _json(_version())
+        if path == "/metrics" and self.metrics is not None:
+            return Response(self.metrics.render(), 200, media_type=METRICS_CONTENT_TYPE)
         if path in ("/api", "/api/"):
             return self._discovery(request, core=True)
         if path in ("/apis", "/apis/"):
@@ -300,7 +314,9 @@ class ApiServerApp:
             field_validation=fv,
         )
 
-    def _authorize(self, user: UserInfo, verb: str, t: Target, path: str) -> None:
+    def _authorize(self, request: Request, user: UserInfo, verb: str, t: Target) -> None:
+        path = request.scope["path"]
+        self._label(request.scope, verb, t)
         attrs = Attributes(
             user=user,
             verb=verb,
@@ -337,6 +353,14 @@ class ApiServerApp:
             chunks.append(chunk)
         return b"".join(chunks)
 
+    @staticmethod
+    def _label(scope: Scope, verb: str, t: Target) -> None:
+        """Remember what the request is, for the metrics (read after the response)."""
+        scope["skiff.verb"] = verb.upper()
+        scope["skiff.group"] = t.info.group
+        scope["skiff.resource"] = t.info.plural
+        scope["skiff.subresource"] = t.subresource
+
     async def _resource(self, request: Request, t: Target, user: UserInfo) -> Response:
         method = request.method
         info = t.info
@@ -352,7 +376,7 @@ class ApiServerApp:
                 raise method_not_allowed(
                     f"{info.plural} only supports create: POST a {info.kind} to ask the question"
                 )
-            self._authorize(user, "create", t, request.scope["path"])
+            self._authorize(request, user, "create", t)
             body = decoding.decode_body(
                 await self._body(request), request.headers.get("content-type")
             )
@@ -361,12 +385,12 @@ class ApiServerApp:
         if not t.name:
             if method == "GET":
                 watch = _bool(q.get("watch"))
-                self._authorize(user, "watch" if watch else "list", t, request.scope["path"])
+                self._authorize(request, user, "watch" if watch else "list", t)
                 if watch:
                     return self._watch(request, t)
                 return await self._list(request, t)
             if method == "POST":
-                self._authorize(user, "create", t, request.scope["path"])
+                self._authorize(request, user, "create", t)
                 if info.namespaced and not t.namespace:
                     raise method_not_allowed(
                         f"create {info.plural} needs a namespace: POST to "
@@ -379,7 +403,7 @@ class ApiServerApp:
                 obj = await self.registry.create(info, t.namespace, body, ctx)
                 return self._object_response(request, info, obj, 201, ctx)
             if method == "DELETE":
-                self._authorize(user, "deletecollection", t, request.scope["path"])
+                self._authorize(request, user, "deletecollection", t)
                 if "deletecollection" not in info.verbs:
                     raise method_not_allowed(f"deletecollection is not supported on {info.plural}")
                 ctx = self._context(request, user)
@@ -399,13 +423,13 @@ class ApiServerApp:
             raise method_not_allowed(f"{method} is not supported on a collection")
         # a named object
         if method == "GET":
-            self._authorize(user, "get", t, request.scope["path"])
+            self._authorize(request, user, "get", t)
             obj = await self.registry.get(
                 info, t.namespace, t.name, resource_version=q.get("resourceVersion", "")
             )
             return self._object_response(request, info, obj, 200, None)
         if method == "PUT":
-            self._authorize(user, "update", t, request.scope["path"])
+            self._authorize(request, user, "update", t)
             ctx = self._context(request, user)
             body = decoding.decode_body(
                 await self._body(request), request.headers.get("content-type")
@@ -413,10 +437,10 @@ class ApiServerApp:
             obj, created = await self.registry.update(info, t.namespace, t.name, body, ctx)
             return self._object_response(request, info, obj, 201 if created else 200, ctx)
         if method == "PATCH":
-            self._authorize(user, "patch", t, request.scope["path"])
+            self._authorize(request, user, "patch", t)
             return await self._patch(request, t, user, "")
         if method == "DELETE":
-            self._authorize(user, "delete", t, request.scope["path"])
+            self._authorize(request, user, "delete", t)
             ctx = self._context(request, user)
             grace, propagation, pre = await self._delete_options(request, ctx)
             obj, now = await self.registry.delete(
@@ -588,9 +612,17 @@ class ApiServerApp:
             else JSON_CT
         )
 
+        gauge = self.metrics.longrunning.labels("WATCH") if self.metrics is not None else None
+
         async def body() -> AsyncIterator[bytes]:
-            async for chunk in watch_stream(self.registry, t.info, t.namespace, params):
-                yield chunk
+            if gauge is not None:
+                gauge.inc()
+            try:
+                async for chunk in watch_stream(self.registry, t.info, t.namespace, params):
+                    yield chunk
+            finally:
+                if gauge is not None:
+                    gauge.dec()
 
         return StreamingResponse(
             body(), 200, media_type=ct, headers={"Cache-Control": "no-cache, private"}
@@ -631,11 +663,11 @@ class ApiServerApp:
         info, sub, method = t.info, t.subresource, request.method
         if sub in ("status", "finalize"):
             if method == "GET" and sub == "status":
-                self._authorize(user, "get", t, request.scope["path"])
+                self._authorize(request, user, "get", t)
                 obj = await self.registry.get(info, t.namespace, t.name)
                 return self._object_response(request, info, obj, 200, None)
             if method == "PUT":
-                self._authorize(user, "update", t, request.scope["path"])
+                self._authorize(request, user, "update", t)
                 ctx = self._context(request, user)
                 body = decoding.decode_body(
                     await self._body(request), request.headers.get("content-type")
@@ -648,17 +680,15 @@ class ApiServerApp:
                 )
                 return self._object_response(request, info, obj, 200, ctx)
             if method == "PATCH" and sub == "status":
-                self._authorize(user, "patch", t, request.scope["path"])
+                self._authorize(request, user, "patch", t)
                 return await self._patch(request, t, user, "status")
         elif sub == "scale":
             ctx = self._context(request, user)
             if method == "GET":
-                self._authorize(user, "get", t, request.scope["path"])
+                self._authorize(request, user, "get", t)
                 return _json(await subresources.get_scale(self.registry, info, t.namespace, t.name))
             if method in ("PUT", "PATCH"):
-                self._authorize(
-                    user, "update" if method == "PUT" else "patch", t, request.scope["path"]
-                )
+                self._authorize(request, user, "update" if method == "PUT" else "patch", t)
                 raw = await self._body(request)
                 ct = request.headers.get("content-type")
                 body = decoding.decode_body(raw, ct)
@@ -679,7 +709,7 @@ class ApiServerApp:
                     )
                 return _json(scale)
         elif sub == "binding" and method == "POST":
-            self._authorize(user, "create", t, request.scope["path"])
+            self._authorize(request, user, "create", t)
             ctx = self._context(request, user)
             body = decoding.decode_body(
                 await self._body(request), request.headers.get("content-type")
@@ -687,7 +717,7 @@ class ApiServerApp:
             await subresources.bind(self.registry, t.namespace, t.name, body, ctx)
             return _json(status_success(), 201)
         elif sub == "eviction" and method == "POST":
-            self._authorize(user, "create", t, request.scope["path"])
+            self._authorize(request, user, "create", t)
             ctx = self._context(request, user)
             body = decoding.decode_body(
                 await self._body(request), request.headers.get("content-type")

@@ -32,10 +32,8 @@ class StructuralResult:
 
 
 def _model(group: str, version: str, kind: str) -> Any:
-    try:
-        from skiff.api.types import model_for
-    except ImportError:  # pragma: no cover - models always ship with the package
-        return None
+    from skiff.api.types import model_for
+
     return model_for(group, version, kind)
 
 

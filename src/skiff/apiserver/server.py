@@ -35,6 +35,7 @@ from skiff.apiserver.allocator import RangeAllocator, cidr_blocks, ip_range, por
 from skiff.apiserver.app import ApiServerApp, build_app
 from skiff.apiserver.auth import TokenAuthenticator, UserInfo
 from skiff.apiserver.errors import ApiError
+from skiff.apiserver.metrics import ApiMetrics
 from skiff.apiserver.objects import ValueTransformer
 from skiff.apiserver.registry import ListOptions, Registry, RequestContext
 from skiff.apiserver.watchcache import WatchCache
@@ -126,9 +127,22 @@ class ApiServer:
             server_address=f"{config.advertise_address}:{config.port}",
             bookmark_interval=config.bookmark_interval,
             ready=lambda: self._ready,
+            metrics=ApiMetrics(self._storage_stats),
         )
         self.app = build_app(self.api)
         self.uvicorn: uvicorn.Server | None = None
+
+    def _storage_stats(self) -> dict[str, float]:
+        stats = self.cache.statistics()
+        return {
+            "skiff_store_revision": float(self.store.current_revision()),
+            "skiff_watch_cache_revision": float(stats.revision),
+            "skiff_watch_cache_oldest_revision": float(stats.oldest_revision),
+            "skiff_watch_cache_objects": float(stats.objects),
+            "skiff_watch_cache_watchers": float(stats.watch.subscribers),
+            "skiff_watch_cache_dropped_watchers": float(stats.watch.dropped_subscribers),
+            "skiff_watch_cache_relists": float(stats.relists),
+        }
 
     async def _wait_fresh(self, revision: int) -> None:
         await self.cache.wait_for_revision(Revision(revision), timeout=10)
