@@ -4,18 +4,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(python3-venv runc iproute2 nftables busybox-static)
-missing=()
-for p in "${APT_PACKAGES[@]}"; do
-    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
-done
-if ((${#missing[@]})); then
-    if [[ $(id -u) -eq 0 ]]; then
+# Needed now: a venv. Installed for the node agent and networking (later issues), and used by
+# nothing yet, so a mirror hiccup there must not stop the control plane from installing.
+REQUIRED=(python3-venv)
+LATER=(runc iproute2 nftables busybox-static)
+missing() { for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done; }
+need=($(missing "${REQUIRED[@]}"))
+want=($(missing "${LATER[@]}"))
+if ((${#need[@]} + ${#want[@]})); then
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq || true
-        apt-get install -y -qq --no-install-recommends "${missing[@]}"
+        if ((${#need[@]})); then
+            apt-get install -y -qq --no-install-recommends "${need[@]}"
+        fi
+        if ((${#want[@]})); then
+            apt-get install -y -qq --no-install-recommends "${want[@]}" ||
+                echo "skiff: could not install ${want[*]} (not needed yet)" >&2
+        fi
     else
-        echo "skiff: not root; skipping system packages: ${missing[*]}" >&2
+        echo "skiff: not root (or no apt); skipping system packages: ${need[*]} ${want[*]}" >&2
     fi
 fi
 
