@@ -14,6 +14,7 @@ package stays cheap for processes that need only a few kinds.
 
 from __future__ import annotations
 
+import functools
 import importlib
 
 from skiff.api.registry import by_gvk, group_versions
@@ -59,6 +60,7 @@ def _load(module: str, name: str) -> type[KubeModel] | None:
     return None
 
 
+@functools.cache
 def model_for(group: str, version: str, kind: str) -> type[KubeModel] | None:
     """The model of a top-level kind at ``group``/``version`` (``""`` is the core group).
 
@@ -79,6 +81,7 @@ def model_for(group: str, version: str, kind: str) -> type[KubeModel] | None:
     return _load(module, kind)
 
 
+@functools.cache
 def list_model_for(group: str, version: str, kind: str) -> type[KubeModel] | None:
     """The ``<kind>List`` model of a served resource kind (``kind`` without the ``List`` suffix)."""
     module = _MODULES.get((group, version))
