@@ -828,3 +828,12 @@ async def test_metrics_endpoint(api: httpx.AsyncClient, apiserver: ApiServer) ->
     assert 'code="404"' in text and 'verb="GET"' in text
     assert "apiserver_request_duration_seconds_bucket" in text
     assert "skiff_store_revision" in text and "skiff_watch_cache_objects" in text
+
+
+async def test_pretty_output(api: httpx.AsyncClient) -> None:
+    await api.post(CM, json=cm("pretty", a="1"))
+    r = await api.get(f"{CM}/pretty", params={"pretty": "true"})
+    assert r.status_code == 200 and r.text.startswith('{\n  "apiVersion": "v1"')
+    assert r.json()["data"] == {"a": "1"}
+    plain = await api.get(f"{CM}/pretty")
+    assert "\n" not in plain.text

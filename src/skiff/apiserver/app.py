@@ -174,6 +174,10 @@ class ApiServerApp:
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
         response = await self._handle(request)
+        if b"pretty" in request.scope.get("query_string", b"") and _bool(
+            request.query_params.get("pretty")
+        ):
+            response = _pretty(response)
         if self.metrics is not None:
             self.metrics.observe(request.scope, response.status_code, time.perf_counter() - started)
         return response
@@ -725,6 +729,20 @@ class ApiServerApp:
             await subresources.evict(self.registry, t.namespace, t.name, body, ctx)
             return _json(status_success(), 201)
         raise method_not_allowed(f"{method} is not supported on {info.plural}/{sub}")
+
+
+def _pretty(response: Response) -> Response:
+    """``?pretty=true``: the same JSON, indented (not for streams)."""
+    if isinstance(response, StreamingResponse) or not (response.media_type or "").startswith(
+        "application/json"
+    ):
+        return response
+    body = orjson.dumps(orjson.loads(response.body), option=orjson.OPT_INDENT_2) + b"\n"
+    pretty = Response(body, response.status_code, media_type=response.media_type)
+    for name, value in response.raw_headers:
+        if name.lower() not in (b"content-length", b"content-type"):
+            pretty.raw_headers.append((name, value))
+    return pretty
 
 
 def _int(value: Any, name: str) -> int:
