@@ -43,7 +43,14 @@ from skiff.api.registry import ResourceInfo
 from skiff.client.selector import parse_field_selector, parse_label_selector
 from skiff.util.clock import format_time
 
-__all__ = ["ApiFailure", "FakeApiServer", "FakeApiState", "fake_api_app", "merge_patch"]
+__all__ = [
+    "ApiFailure",
+    "FakeApiServer",
+    "FakeApiState",
+    "fake_api_app",
+    "merge_patch",
+    "status_body",
+]
 
 Obj = dict[str, Any]
 

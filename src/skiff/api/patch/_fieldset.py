@@ -24,7 +24,7 @@ from typing import Any
 from skiff.api.patch._json import canonical_json
 from skiff.api.patch.errors import InvalidPatchError
 
-__all__ = ["FieldPath", "FieldSet", "path_string"]
+__all__ = ["FieldPath", "FieldSet", "insert", "path_string"]
 
 FieldPath = tuple[str, ...]
 """A path of field-set elements, e.g. ``("f:spec", "f:replicas")``."""
