@@ -837,3 +837,27 @@ async def test_pretty_output(api: httpx.AsyncClient) -> None:
     assert r.json()["data"] == {"a": "1"}
     plain = await api.get(f"{CM}/pretty")
     assert "\n" not in plain.text
+
+
+async def test_finalizer_rules_while_deleting(api: httpx.AsyncClient) -> None:
+    held = cm("held")
+    held["metadata"]["finalizers"] = ["example.com/a"]
+    await api.post(CM, json=held)
+    await api.delete(f"{CM}/held")
+    merge = {"Content-Type": "application/merge-patch+json"}
+    r = await api.patch(
+        f"{CM}/held",
+        headers=merge,
+        content=b'{"metadata":{"finalizers":["example.com/a","example.com/b"]}}',
+    )
+    assert r.status_code == 422 and "no new finalizers" in r.text
+    r = await api.patch(f"{CM}/held", headers=merge, content=b'{"metadata":{"finalizers":null}}')
+    assert r.status_code == 200
+    assert (await api.get(f"{CM}/held")).status_code == 404
+    # a namespace's own finalizers change only through /finalize
+    ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "edited"}}
+    await api.post("/api/v1/namespaces", json=ns)
+    r = await api.patch(
+        "/api/v1/namespaces/edited", headers=merge, content=b'{"spec":{"finalizers":[]}}'
+    )
+    assert r.status_code == 200 and r.json()["spec"]["finalizers"] == ["kubernetes"]

@@ -228,6 +228,16 @@ class Registry:
         meta = obj.get("metadata") or {}
         if old is not None:
             old_meta = old.get("metadata") or {}
+            if old_meta.get("deletionTimestamp"):
+                added = set(meta.get("finalizers") or []) - set(old_meta.get("finalizers") or [])
+                if added:
+                    errors.append(
+                        FieldError.forbidden(
+                            "metadata.finalizers",
+                            "no new finalizers can be added if the object is being deleted, "
+                            f"found new finalizers {sorted(added)!r}",
+                        )
+                    )
             for k in ("name", "namespace", "uid", "creationTimestamp"):
                 if meta.get(k) != old_meta.get(k):
                     errors.append(

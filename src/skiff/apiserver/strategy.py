@@ -131,6 +131,14 @@ def prepare_for_update(info: ResourceInfo, new: dict[str, Any], old: dict[str, A
     if info.kind == "Service":
         keep_allocated_values(new, old)
     if info.kind == "Namespace":
+        # spec.finalizers change only through /finalize (what the namespace lifecycle uses), so
+        # an edit cannot skip emptying the namespace
+        old_finalizers = (old.get("spec") or {}).get("finalizers")
+        spec = new.setdefault("spec", {})
+        if old_finalizers:
+            spec["finalizers"] = list(old_finalizers)
+        else:
+            spec.pop("finalizers", None)
         # a namespace's phase follows its deletion, not the client
         new["status"] = copy.deepcopy(old.get("status") or {"phase": "Active"})
     if info.has_status:
