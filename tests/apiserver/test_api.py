@@ -16,6 +16,10 @@ from typing import Any
 import httpx
 import pytest
 
+from skiff.api import registry as kinds
+from skiff.apiserver import objects
+from skiff.apiserver.auth import UserInfo
+from skiff.apiserver.registry import RequestContext
 from skiff.apiserver.server import ApiServer
 
 CM = "/api/v1/namespaces/default/configmaps"
@@ -861,3 +865,29 @@ async def test_finalizer_rules_while_deleting(api: httpx.AsyncClient) -> None:
         "/api/v1/namespaces/edited", headers=merge, content=b'{"spec":{"finalizers":[]}}'
     )
     assert r.status_code == 200 and r.json()["spec"]["finalizers"] == ["kubernetes"]
+
+
+async def test_old_events_expire(api: httpx.AsyncClient, apiserver: ApiServer) -> None:
+    def event(name: str, last: str) -> dict[str, Any]:
+        return {
+            "apiVersion": "v1",
+            "kind": "Event",
+            "metadata": {"name": name, "namespace": "default"},
+            "involvedObject": {"kind": "Pod", "name": "p", "namespace": "default"},
+            "reason": "Test",
+            "message": "m",
+            "type": "Normal",
+            "firstTimestamp": last,
+            "lastTimestamp": last,
+            "count": 1,
+        }
+
+    path = "/api/v1/namespaces/default/events"
+    assert (await api.post(path, json=event("old", "2020-01-01T00:00:00Z"))).status_code == 201
+    assert (await api.post(path, json=event("fresh", objects.now_rfc3339()))).status_code == 201
+    info = kinds.by_resource("", "v1", "events")
+    assert info is not None
+    ctx = RequestContext(user=UserInfo("t"), field_manager="t")
+    assert await apiserver.sweep_events(info, ctx) == 1
+    names = [e["metadata"]["name"] for e in (await api.get(path)).json()["items"]]
+    assert names == ["fresh"]

@@ -23,6 +23,7 @@ import asyncio
 import ipaddress
 import logging
 import ssl
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,7 +37,7 @@ from skiff.apiserver.app import ApiServerApp, build_app
 from skiff.apiserver.auth import TokenAuthenticator, UserInfo
 from skiff.apiserver.errors import ApiError
 from skiff.apiserver.metrics import ApiMetrics
-from skiff.apiserver.objects import ValueTransformer
+from skiff.apiserver.objects import ValueTransformer, parse_rfc3339
 from skiff.apiserver.registry import ListOptions, Registry, RequestContext
 from skiff.apiserver.watchcache import WatchCache
 from skiff.store import Compactor, Revision, Store
@@ -73,6 +74,9 @@ class ApiServerConfig:
     # serving certificate, which is then loaded for new connections without a restart
     cert_renewer: Callable[[], bool] | None = None
     cert_check_interval: float = 3600.0
+    # Events live this long after their last occurrence (Kubernetes' --event-ttl, 1 h)
+    event_ttl: float = 3600.0
+    event_sweep_interval: float = 60.0
 
 
 class ApiServer:
@@ -158,6 +162,7 @@ class ApiServer:
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(self._namespace_loop(), name="skiff-namespace-lifecycle")
                 tg.create_task(self.compactor.run(), name="skiff-compactor")
+                tg.create_task(self._event_sweeper(), name="skiff-event-ttl")
                 if self.config.cert_renewer is not None:
                     tg.create_task(self._cert_loop(self.config.cert_renewer), name="skiff-certs")
                 serve = tg.create_task(self._serve(started), name="skiff-uvicorn")
@@ -208,6 +213,46 @@ class ApiServer:
             await asyncio.sleep(0.01)
         if started is not None:
             started.set()
+
+    async def _event_sweeper(self) -> None:
+        """Delete Events whose last occurrence is older than ``event_ttl``, as the etcd lease
+        on each Event does in Kubernetes, so a chatty cluster's store does not grow forever."""
+        info = kinds.by_resource("", "v1", "events")
+        assert info is not None
+        ctx = RequestContext(user=SYSTEM_USER, field_manager="skiff-event-ttl")
+        while True:
+            await asyncio.sleep(self.config.event_sweep_interval)
+            try:
+                await self.sweep_events(info, ctx)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("expiring events failed; trying again later")
+
+    async def sweep_events(self, info: kinds.ResourceInfo, ctx: RequestContext) -> int:
+        cutoff = time.time() - self.config.event_ttl
+        expired = 0
+        for event in await self.registry.list_objects("Event", ""):
+            meta = event.get("metadata") or {}
+            last = (
+                event.get("lastTimestamp")
+                or (event.get("series") or {}).get("lastObservedTime")
+                or event.get("eventTime")
+                or meta.get("creationTimestamp")
+            )
+            try:
+                when = parse_rfc3339(str(last)).timestamp()
+            except ValueError:
+                continue
+            if when >= cutoff:
+                continue
+            try:
+                await self.registry.delete(info, meta.get("namespace", ""), meta["name"], ctx)
+                expired += 1
+            except ApiError as e:
+                if e.code != 404:
+                    raise
+        return expired
 
     async def _cert_loop(self, renew: Callable[[], bool]) -> None:
         """Renew the serving certificate before it expires, without dropping a connection."""

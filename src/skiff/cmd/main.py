@@ -82,6 +82,12 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
         help="events kept for watches to resume from (default 10000)",
     )
     p.add_argument(
+        "--event-ttl",
+        type=float,
+        default=3600.0,
+        help="seconds an Event is kept after it last happened (default 3600)",
+    )
+    p.add_argument(
         "--watch-bookmark-interval",
         type=float,
         default=5.0,
@@ -278,6 +284,7 @@ def _apiserver(args: argparse.Namespace) -> int:
         advertise_address=_advertise(args),
         watch_window=args.watch_cache_window,
         bookmark_interval=args.watch_bookmark_interval,
+        event_ttl=args.event_ttl,
         toleration_seconds=args.default_toleration_seconds,
         access_log=args.verbose,
         transformer=AesGcmTransformer(creds.encryption_key),
