@@ -26,6 +26,7 @@ from skiff.api import registry as kinds
 from skiff.api.registry import ResourceInfo
 from skiff.apiserver import decode as decoding
 from skiff.apiserver import discovery, openapi, subresources
+from skiff.apiserver.audit import AuditLog
 from skiff.apiserver.auth import AlwaysAllow, Attributes, Authorizer, TokenAuthenticator, UserInfo
 from skiff.apiserver.encryption import DecryptError
 from skiff.apiserver.errors import ApiError, bad_request, method_not_allowed, status_success
@@ -160,6 +161,7 @@ class ApiServerApp:
         bookmark_interval: float = 5.0,
         ready: Any = None,
         metrics: ApiMetrics | None = None,
+        audit: AuditLog | None = None,
     ) -> None:
         self.registry = registry
         self.authenticator = authenticator
@@ -168,12 +170,24 @@ class ApiServerApp:
         self.bookmark_interval = bookmark_interval
         self._ready = ready
         self.metrics: ApiMetrics | None = metrics
+        self.audit: AuditLog | None = audit
 
     # ------------------------------------------------------------- entry
 
     async def handle(self, request: Request) -> Response:
         started = time.perf_counter()
+        received = time.time()
         response = await self._handle(request)
+        if self.audit is not None:
+            user = request.scope.get("skiff.user")
+            self.audit.record(
+                request.scope,
+                user=user.name if isinstance(user, UserInfo) else "system:anonymous",
+                groups=user.groups if isinstance(user, UserInfo) else (),
+                code=response.status_code,
+                received=received,
+                finished=time.time(),
+            )
         if b"pretty" in request.scope.get("query_string", b"") and _bool(
             request.query_params.get("pretty")
         ):
@@ -190,6 +204,7 @@ class ApiServerApp:
             ):
                 return self._health(path)
             user = self._authenticate(request)
+            request.scope["skiff.user"] = user
             return await self._route(request, path, user)
         except ApiError as e:
             return _error(e)
@@ -364,6 +379,8 @@ class ApiServerApp:
         scope["skiff.group"] = t.info.group
         scope["skiff.resource"] = t.info.plural
         scope["skiff.subresource"] = t.subresource
+        scope["skiff.namespace"] = t.namespace
+        scope["skiff.name"] = t.name
 
     async def _resource(self, request: Request, t: Target, user: UserInfo) -> Response:
         method = request.method

@@ -26,6 +26,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -34,6 +35,7 @@ from skiff.api import registry as kinds
 from skiff.apiserver.admission import SYSTEM_PRIORITY_CLASSES, default_chain
 from skiff.apiserver.allocator import RangeAllocator, cidr_blocks, ip_range, port_range
 from skiff.apiserver.app import ApiServerApp, build_app
+from skiff.apiserver.audit import AuditLog
 from skiff.apiserver.auth import TokenAuthenticator, UserInfo
 from skiff.apiserver.errors import ApiError
 from skiff.apiserver.metrics import ApiMetrics
@@ -77,6 +79,8 @@ class ApiServerConfig:
     # Events live this long after their last occurrence (Kubernetes' --event-ttl, 1 h)
     event_ttl: float = 3600.0
     event_sweep_interval: float = 60.0
+    audit_log_path: str | None = None
+    audit_log_max_bytes: int = 100 * 1024 * 1024
 
 
 class ApiServer:
@@ -132,6 +136,11 @@ class ApiServer:
             bookmark_interval=config.bookmark_interval,
             ready=lambda: self._ready,
             metrics=ApiMetrics(self._storage_stats),
+            audit=(
+                AuditLog(Path(config.audit_log_path), max_bytes=config.audit_log_max_bytes)
+                if config.audit_log_path
+                else None
+            ),
         )
         self.app = build_app(self.api)
         self.uvicorn: uvicorn.Server | None = None
@@ -172,6 +181,8 @@ class ApiServer:
             pass
         finally:
             self._ready = False
+            if self.api.audit is not None:
+                self.api.audit.close()
             await self.cache.close()
 
     async def _serve(self, started: asyncio.Event | None) -> None:

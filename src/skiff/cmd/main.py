@@ -82,6 +82,11 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
         help="events kept for watches to resume from (default 10000)",
     )
     p.add_argument(
+        "--audit-log-path",
+        default="",
+        help="write an audit log (JSON lines, audit.k8s.io/v1 Events at level Metadata) here",
+    )
+    p.add_argument(
         "--event-ttl",
         type=float,
         default=3600.0,
@@ -285,6 +290,7 @@ def _apiserver(args: argparse.Namespace) -> int:
         watch_window=args.watch_cache_window,
         bookmark_interval=args.watch_bookmark_interval,
         event_ttl=args.event_ttl,
+        audit_log_path=args.audit_log_path or None,
         toleration_seconds=args.default_toleration_seconds,
         access_log=args.verbose,
         transformer=AesGcmTransformer(creds.encryption_key),
