@@ -489,3 +489,45 @@ def test_run_and_expose(kubectl: Kubectl, ns: str) -> None:
     assert svc["spec"]["ports"][0]["targetPort"] == 8080
     out = kubectl("describe", "-n", ns, "pod", "web")
     assert "node.kubernetes.io/not-ready:NoExecute op=Exists for 5s" in out
+
+
+def test_delete_cascades(kubectl: Kubectl, ns: str) -> None:
+    def make(name: str, owner: dict[str, str] | None = None) -> dict[str, str]:
+        meta: dict[str, object] = {"name": name, "namespace": ns}
+        if owner:
+            meta["ownerReferences"] = [
+                {
+                    "apiVersion": "v1",
+                    "kind": "ConfigMap",
+                    "name": owner["name"],
+                    "uid": owner["uid"],
+                }
+            ]
+        kubectl(
+            "apply",
+            "-f",
+            "-",
+            input=json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta}),
+        )
+        got = json.loads(kubectl("get", "-n", ns, "cm", name, "-o", "json"))
+        return {"name": name, "uid": got["metadata"]["uid"]}
+
+    owner = make("fg-owner")
+    make("fg-dep", owner)
+    kubectl("delete", "-n", ns, "cm", "fg-owner", "--cascade=foreground", "--timeout=30s")
+    assert kubectl.run("get", "-n", ns, "cm", "fg-dep").returncode != 0  # deleted first
+
+    owner = make("or-owner")
+    make("or-dep", owner)
+    kubectl("delete", "-n", ns, "cm", "or-owner", "--cascade=orphan", "--timeout=30s")
+    dep = json.loads(kubectl("get", "-n", ns, "cm", "or-dep", "-o", "json"))
+    assert "ownerReferences" not in dep["metadata"]
+
+    owner = make("bg-owner")
+    make("bg-dep", owner)
+    kubectl("delete", "-n", ns, "cm", "bg-owner")
+    for _ in range(100):
+        if kubectl.run("get", "-n", ns, "cm", "bg-dep").returncode != 0:
+            break
+        time.sleep(0.1)
+    assert kubectl.run("get", "-n", ns, "cm", "bg-dep").returncode != 0

@@ -38,6 +38,7 @@ from skiff.apiserver.app import ApiServerApp, build_app
 from skiff.apiserver.audit import AuditLog
 from skiff.apiserver.auth import TokenAuthenticator, UserInfo
 from skiff.apiserver.errors import ApiError
+from skiff.apiserver.gc import GarbageCollector
 from skiff.apiserver.metrics import ApiMetrics
 from skiff.apiserver.objects import ValueTransformer, parse_rfc3339
 from skiff.apiserver.registry import ListOptions, Registry, RequestContext
@@ -79,6 +80,7 @@ class ApiServerConfig:
     # Events live this long after their last occurrence (Kubernetes' --event-ttl, 1 h)
     event_ttl: float = 3600.0
     event_sweep_interval: float = 60.0
+    gc_resync: float = 30.0
     audit_log_path: str | None = None
     audit_log_max_bytes: int = 100 * 1024 * 1024
 
@@ -123,6 +125,7 @@ class ApiServer:
             live_owners=self._live_services,
             what="NodePort",
         )
+        self.gc = GarbageCollector(self.registry, resync=config.gc_resync)
         self.registry.before_write["Node"] = self._allocate_pod_cidr
         self.registry.before_write["Service"] = self._allocate_service
         self._ready = False
@@ -172,6 +175,7 @@ class ApiServer:
                 tg.create_task(self._namespace_loop(), name="skiff-namespace-lifecycle")
                 tg.create_task(self.compactor.run(), name="skiff-compactor")
                 tg.create_task(self._event_sweeper(), name="skiff-event-ttl")
+                tg.create_task(self.gc.run(), name="skiff-garbage-collector")
                 if self.config.cert_renewer is not None:
                     tg.create_task(self._cert_loop(self.config.cert_renewer), name="skiff-certs")
                 serve = tg.create_task(self._serve(started), name="skiff-uvicorn")
