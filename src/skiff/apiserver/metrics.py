@@ -31,7 +31,7 @@ __all__ = ["CONTENT_TYPE", "ApiMetrics"]
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 # Kubernetes exposes no ``*_created`` series; neither do we (keeps scrapes small)
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 _LABELS = ("verb", "group", "resource", "subresource")
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 
