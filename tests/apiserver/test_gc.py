@@ -112,3 +112,18 @@ async def test_missing_and_unknown_owners(api: httpx.AsyncClient) -> None:
     assert (await api.post(CM, json=body)).status_code == 201
     await asyncio.sleep(0.5)
     assert (await api.get(f"{CM}/custom-owned")).status_code == 200  # unknown kinds are not judged
+
+
+async def test_label_named_uid_does_not_confuse_the_index(api: httpx.AsyncClient) -> None:
+    body = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "tricky", "labels": {"uid": "not-the-uid"}},
+        "data": {"uid": "also-not"},
+    }
+    owner = (await api.post(CM, json=body)).json()
+    await _make(api, "tricky-dep", owner)
+    await asyncio.sleep(0.3)
+    assert (await api.get(f"{CM}/tricky-dep")).status_code == 200  # its owner is known
+    await api.delete(f"{CM}/tricky")
+    assert await _gone(api, "tricky-dep")

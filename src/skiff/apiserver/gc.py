@@ -160,16 +160,16 @@ class GarbageCollector:
             and self.registry.transformer.passthrough(key)
             and b'"ownerReferences"' not in value
             and b'"deletionTimestamp"' not in value
+            and value.count(b'"uid":"') == 1
         ):
-            # the common case (no owners, not being deleted): only the uid matters, and without
-            # ownerReferences the first "uid" in the stored JSON is the object's own
-            start = value.find(b'"uid":"')
-            if start >= 0:
-                end = value.find(b'"', start + 7)
-                uid = value[start + 7 : end].decode()
-                self._forget(key)
-                self.uid_key[uid] = key
-                self.key_uid[key] = uid
+            # the common case (no owners, not being deleted): only the uid matters, and when
+            # "uid" occurs once (no owner references, no label or data key named uid) it is the
+            # object's own
+            start = value.find(b'"uid":"') + 7
+            uid = value[start : value.find(b'"', start)].decode()
+            self._forget(key)
+            self.uid_key[uid] = key
+            self.key_uid[key] = uid
             return
         obj = self.registry.decode(event.kv)
         self._index(key, obj)
