@@ -158,3 +158,36 @@ def test_secrets_are_encrypted_at_rest() -> None:
     finally:
         proc.stop()
         shutil.rmtree(data, ignore_errors=True)
+
+
+def test_server_gives_up_when_the_first_start_fails() -> None:
+    data = Path(tempfile.mkdtemp(prefix="skiff-it-busy-"))
+    import socket
+
+    busy = socket.socket()
+    busy.bind(("127.0.0.1", 0))
+    busy.listen()
+    port = busy.getsockname()[1]
+    try:
+        res = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "skiff",
+                "server",
+                "--data-dir",
+                str(data),
+                "--https-port",
+                str(port),
+                "--bind-address",
+                "127.0.0.1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert res.returncode != 0
+        assert "failed to start" in res.stderr
+    finally:
+        busy.close()
+        shutil.rmtree(data, ignore_errors=True)

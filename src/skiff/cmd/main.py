@@ -205,6 +205,11 @@ def _is_ip(text: str) -> bool:
     return True
 
 
+def _ready_marker(data_dir: Path) -> Path:
+    """Written by ``skiff apiserver`` once it serves; tells the supervisor a start succeeded."""
+    return data_dir / "server" / "apiserver.ready"
+
+
 def _server(args: argparse.Namespace, argv: list[str]) -> int:
     """Supervise the API server child process; restart it with back-off if it dies."""
     _creds, url = _prepare(args)
@@ -234,13 +239,31 @@ def _server(args: argparse.Namespace, argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     delay = 1.0
+    ever_up = False
+    marker = _ready_marker(args.data_dir)
     while not stop.is_set():
         started = time.monotonic()
+        marker.unlink(missing_ok=True)
         child = subprocess.Popen(child_args)
-        code = child.wait()
+        while True:
+            try:
+                code = child.wait(timeout=0.5)
+                break
+            except subprocess.TimeoutExpired:
+                ever_up = ever_up or marker.exists()
+        ever_up = ever_up or marker.exists()
         if stop.is_set():
             break
-        if time.monotonic() - started > 30:
+        if not ever_up:
+            # the API server never came up on its very first start: a configuration problem (a
+            # port in use, an unreadable data dir). Say so and stop instead of looping on it.
+            log.error(
+                "apiserver failed to start (exit code %s); see the messages above. Not restarting.",
+                code,
+            )
+            return code or 1
+        lived = time.monotonic() - started
+        if lived > 30:
             delay = 1.0
         log.error("apiserver exited with code %s; restarting in %.0f s", code, delay)
         stop.wait(delay)
@@ -304,7 +327,17 @@ def _apiserver(args: argparse.Namespace) -> int:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, server.stop)
-            await server.run()
+            started = asyncio.Event()
+            marker = _ready_marker(args.data_dir)
+
+            async def announce() -> None:
+                await started.wait()
+                marker.write_text(f"{os.getpid()}\n")
+
+            async with asyncio.TaskGroup() as tg:
+                announcer = tg.create_task(announce())
+                await server.run(started=started)
+                announcer.cancel()
         finally:
             await store.close()
 
