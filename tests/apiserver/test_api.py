@@ -891,3 +891,27 @@ async def test_old_events_expire(api: httpx.AsyncClient, apiserver: ApiServer) -
     assert await apiserver.sweep_events(info, ctx) == 1
     names = [e["metadata"]["name"] for e in (await api.get(path)).json()["items"]]
     assert names == ["fresh"]
+
+
+async def test_requests_beyond_the_inflight_limit_get_429(
+    api: httpx.AsyncClient, apiserver: ApiServer
+) -> None:
+    apiserver.api.max_mutating_inflight = 1
+    release = asyncio.Event()
+    original = apiserver.registry.create
+
+    async def slow_create(*args: Any, **kwargs: Any) -> Any:
+        await release.wait()
+        return await original(*args, **kwargs)
+
+    apiserver.registry.create = slow_create  # type: ignore[method-assign]
+    first = asyncio.create_task(api.post(CM, json=cm("slow")))
+    await asyncio.sleep(0.2)
+    r = await api.post(CM, json=cm("rejected"))
+    assert r.status_code == 429 and r.headers["retry-after"] == "1"
+    assert r.json()["reason"] == "TooManyRequests"
+    assert (await api.get(CM)).status_code == 200  # reads have their own budget
+    release.set()
+    assert (await first).status_code == 201
+    apiserver.registry.create = original  # type: ignore[method-assign]
+    assert (await api.post(CM, json=cm("after"))).status_code == 201

@@ -162,6 +162,8 @@ class ApiServerApp:
         ready: Any = None,
         metrics: ApiMetrics | None = None,
         audit: AuditLog | None = None,
+        max_readonly_inflight: int = 400,
+        max_mutating_inflight: int = 200,
     ) -> None:
         self.registry = registry
         self.authenticator = authenticator
@@ -171,6 +173,10 @@ class ApiServerApp:
         self._ready = ready
         self.metrics: ApiMetrics | None = metrics
         self.audit: AuditLog | None = audit
+        # Kubernetes' --max-requests-inflight / --max-mutating-requests-inflight (0: no limit)
+        self.max_readonly_inflight = max_readonly_inflight
+        self.max_mutating_inflight = max_mutating_inflight
+        self._inflight = {False: 0, True: 0}
 
     # ------------------------------------------------------------- entry
 
@@ -205,7 +211,27 @@ class ApiServerApp:
                 return self._health(path)
             user = self._authenticate(request)
             request.scope["skiff.user"] = user
-            return await self._route(request, path, user)
+            is_watch = b"watch" in request.scope.get("query_string", b"") and _bool(
+                request.query_params.get("watch")
+            )
+            if is_watch:
+                # watches are long-running and not counted against the in-flight limits
+                return await self._route(request, path, user)
+            mutating = request.method not in ("GET", "HEAD", "OPTIONS")
+            limit = self.max_mutating_inflight if mutating else self.max_readonly_inflight
+            if limit and self._inflight[mutating] >= limit:
+                raise ApiError(
+                    429,
+                    "TooManyRequests",
+                    "too many requests in flight; the server is overloaded, retry shortly",
+                    details={"retryAfterSeconds": 1},
+                    headers={"Retry-After": "1"},
+                )
+            self._inflight[mutating] += 1
+            try:
+                return await self._route(request, path, user)
+            finally:
+                self._inflight[mutating] -= 1
         except ApiError as e:
             return _error(e)
         except StoreError as e:

@@ -81,6 +81,8 @@ class ApiServerConfig:
     event_ttl: float = 3600.0
     event_sweep_interval: float = 60.0
     gc_resync: float = 30.0
+    max_requests_inflight: int = 400
+    max_mutating_requests_inflight: int = 200
     audit_log_path: str | None = None
     audit_log_max_bytes: int = 100 * 1024 * 1024
 
@@ -139,6 +141,8 @@ class ApiServer:
             bookmark_interval=config.bookmark_interval,
             ready=lambda: self._ready,
             metrics=ApiMetrics(self._storage_stats),
+            max_readonly_inflight=config.max_requests_inflight,
+            max_mutating_inflight=config.max_mutating_requests_inflight,
             audit=(
                 AuditLog(Path(config.audit_log_path), max_bytes=config.audit_log_max_bytes)
                 if config.audit_log_path

@@ -82,6 +82,18 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
         help="events kept for watches to resume from (default 10000)",
     )
     p.add_argument(
+        "--max-requests-inflight",
+        type=int,
+        default=400,
+        help="read requests served at once before answering 429 (0: no limit; default 400)",
+    )
+    p.add_argument(
+        "--max-mutating-requests-inflight",
+        type=int,
+        default=200,
+        help="write requests served at once before answering 429 (0: no limit; default 200)",
+    )
+    p.add_argument(
         "--audit-log-path",
         default="",
         help="write an audit log (JSON lines, audit.k8s.io/v1 Events at level Metadata) here",
@@ -314,6 +326,8 @@ def _apiserver(args: argparse.Namespace) -> int:
         bookmark_interval=args.watch_bookmark_interval,
         event_ttl=args.event_ttl,
         audit_log_path=args.audit_log_path or None,
+        max_requests_inflight=args.max_requests_inflight,
+        max_mutating_requests_inflight=args.max_mutating_requests_inflight,
         toleration_seconds=args.default_toleration_seconds,
         access_log=args.verbose,
         transformer=AesGcmTransformer(creds.encryption_key),
