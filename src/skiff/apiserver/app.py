@@ -23,7 +23,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from skiff import KUBERNETES_VERSION
 from skiff.api import registry as kinds
+from skiff.api.printers import column_definitions, row_cells, row_conditions
 from skiff.api.registry import ResourceInfo
+from skiff.api.selector import SelectorError, parse_label_selector, validate_field_selector
 from skiff.apiserver import decode as decoding
 from skiff.apiserver import discovery, openapi, subresources
 from skiff.apiserver.audit import AuditLog
@@ -568,8 +570,6 @@ class ApiServerApp:
             resource_version=q.get("resourceVersion", ""),
             resource_version_match=q.get("resourceVersionMatch", ""),
         )
-        from skiff.api.selector import SelectorError, parse_label_selector
-
         if opts.label_selector:
             try:
                 parse_label_selector(opts.label_selector)
@@ -578,8 +578,6 @@ class ApiServerApp:
         return opts
 
     async def _list(self, request: Request, t: Target) -> Response:
-        from skiff.api.selector import SelectorError, validate_field_selector
-
         opts = self._list_options(request)
         if opts.field_selector:
             try:
@@ -618,8 +616,6 @@ class ApiServerApp:
         )
 
     def _watch(self, request: Request, t: Target) -> Response:
-        from skiff.api.selector import SelectorError, parse_label_selector, validate_field_selector
-
         q = request.query_params
         try:
             if q.get("labelSelector"):
@@ -825,8 +821,6 @@ def make_table(
     info: ResourceInfo, items: list[dict[str, Any]], include: str, version: str = "v1"
 ) -> dict[str, Any]:
     """A ``meta.k8s.io`` Table of ``items`` with the kind's real columns."""
-    from skiff.api.printers import column_definitions, row_cells, row_conditions
-
     now = dt.datetime.now(dt.UTC)
     rows = []
     for obj in items:

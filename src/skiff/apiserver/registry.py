@@ -25,9 +25,16 @@ from typing import Any
 
 import orjson
 
+from skiff.api import patch as patching
 from skiff.api import registry as kinds
+from skiff.api.conversion import convert
+from skiff.api.defaults import apply_defaults
 from skiff.api.field import FieldError
+from skiff.api.patch import FieldSet, schema_for_model, update_managed_fields
 from skiff.api.registry import ResourceInfo
+from skiff.api.selector import object_fields, parse_field_selector, parse_label_selector
+from skiff.api.types import model_for
+from skiff.api.validation import validate
 from skiff.apiserver import objects, strategy
 from skiff.apiserver.admission import AdmissionChain, AdmissionRequest
 from skiff.apiserver.auth import UserInfo
@@ -48,7 +55,6 @@ __all__ = [
     "ListOptions",
     "Registry",
     "RequestContext",
-    "convert",
     "parse_resource_version",
     "patch_schema",
 ]
@@ -86,12 +92,6 @@ def _conversion(info: ResourceInfo) -> tuple[ResourceInfo, bool]:
         assert stored is not None
         return stored, True
     return info, False
-
-
-def convert(obj: dict[str, Any], api_version: str) -> dict[str, Any]:
-    from skiff.api.conversion import convert as _convert
-
-    return _convert(obj, api_version)
 
 
 def _meta(obj: dict[str, Any]) -> dict[str, Any]:
@@ -222,8 +222,6 @@ class Registry:
     def _validate(
         self, info: ResourceInfo, obj: dict[str, Any], old: dict[str, Any] | None
     ) -> None:
-        from skiff.api.validation import validate
-
         errors: list[FieldError] = validate(info.group, info.version, info.kind, obj, old)
         meta = obj.get("metadata") or {}
         if old is not None:
@@ -247,8 +245,6 @@ class Registry:
             raise invalid(info, info.kind, str(meta.get("name") or ""), errors)
 
     def _defaults(self, info: ResourceInfo, obj: dict[str, Any]) -> None:
-        from skiff.api.defaults import apply_defaults
-
         apply_defaults(info.group, info.version, info.kind, obj)
 
     def _managed(
@@ -260,8 +256,6 @@ class Registry:
         *,
         subresource: str = "",
     ) -> dict[str, Any]:
-        from skiff.api.patch import FieldSet, update_managed_fields
-
         kwargs: dict[str, Any] = {}
         if subresource == "status":
             # a status write owns status fields only; everything else is reset from the old object
@@ -417,8 +411,6 @@ class Registry:
     ) -> tuple[builtins.list[dict[str, Any]], int, str, int | None]:
         """Like ``list``, plus ``remainingItemCount`` when it is known (a limited list without
         selectors served from the watch cache), else None."""
-        from skiff.api.selector import object_fields, parse_field_selector, parse_label_selector
-
         label_sel = parse_label_selector(opts.label_selector) if opts.label_selector else None
         field_sel = parse_field_selector(opts.field_selector) if opts.field_selector else None
         prefix = objects.collection_prefix(info, namespace)
@@ -462,8 +454,6 @@ class Registry:
             last_key = None
             for kv in result.items:
                 last_key = kv.key
-                if namespace == "" and info.namespaced is False and kv.key.count("/") > 4:
-                    continue
                 obj = self.decode(kv)
                 if label_sel is not None and not label_sel.matches(
                     (obj.get("metadata") or {}).get("labels") or {}
@@ -659,8 +649,6 @@ class Registry:
         subresource: str = "",
         force: bool = False,
     ) -> tuple[dict[str, Any], bool]:
-        from skiff.api import patch as patching
-
         if patch_type == "apply":
             return await self._apply(
                 info, namespace, name, patch, ctx, subresource=subresource, force=force
@@ -718,8 +706,6 @@ class Registry:
         subresource: str,
         force: bool,
     ) -> tuple[dict[str, Any], bool]:
-        from skiff.api import patch as patching
-
         if not ctx.field_manager_given:
             raise ApiError(
                 422,
@@ -971,9 +957,6 @@ for _r in kinds.RESOURCES:
 
 def patch_schema(info: ResourceInfo) -> Any:
     """The patch/apply schema of a kind, from its model (cached by the patch package)."""
-    from skiff.api.patch import schema_for_model
-    from skiff.api.types import model_for
-
     model = model_for(info.group, info.version, info.kind)
     if model is None:  # pragma: no cover - every served kind has a model
         raise ApiError(500, "InternalError", f"no schema for {info.kind}")

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from skiff.api.field import FieldError
 from skiff.api.registry import ResourceInfo
+from skiff.api.types import model_for
 
 __all__ = ["FIELD_VALIDATION", "StructuralResult", "structural_decode"]
 
@@ -32,8 +33,6 @@ class StructuralResult:
 
 
 def _model(group: str, version: str, kind: str) -> Any:
-    from skiff.api.types import model_for
-
     return model_for(group, version, kind)
 
 

@@ -42,6 +42,7 @@ from skiff.apiserver.gc import GarbageCollector
 from skiff.apiserver.metrics import ApiMetrics
 from skiff.apiserver.objects import ValueTransformer, parse_rfc3339
 from skiff.apiserver.registry import ListOptions, Registry, RequestContext
+from skiff.apiserver.subresources import finalize_namespace
 from skiff.apiserver.watchcache import WatchCache
 from skiff.store import Compactor, Revision, Store
 
@@ -474,8 +475,6 @@ class ApiServer:
         finalizers = [
             f for f in (ns.get("spec") or {}).get("finalizers") or [] if f != "kubernetes"
         ]
-        from skiff.apiserver.subresources import finalize_namespace
-
         ctx = RequestContext(user=SYSTEM_USER, field_manager="skiff-namespace-controller")
         try:
             await finalize_namespace(self.registry, name, {"spec": {"finalizers": finalizers}}, ctx)

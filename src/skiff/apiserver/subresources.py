@@ -17,9 +17,13 @@ import copy
 import datetime as dt
 from typing import Any
 
+from skiff.api import patch as patching
 from skiff.api import registry as kinds
+from skiff.api.field import FieldError
 from skiff.api.registry import ResourceInfo
+from skiff.api.selector import format_label_selector, format_labels, label_selector_from_object
 from skiff.apiserver import objects
+from skiff.apiserver.auth import UserInfo
 from skiff.apiserver.errors import STALE, ApiError, bad_request, conflict, invalid, not_found
 from skiff.apiserver.registry import Registry, RequestContext
 
@@ -35,8 +39,6 @@ __all__ = [
 
 
 def _selector_string(info: ResourceInfo, obj: dict[str, Any]) -> str:
-    from skiff.api.selector import format_label_selector, format_labels
-
     spec = obj.get("spec") or {}
     sel = spec.get("selector")
     if info.kind == "ReplicationController":
@@ -84,22 +86,16 @@ def _replicas(scale: Any) -> int:
             None,
             "Scale",
             str((scale.get("metadata") or {}).get("name") or ""),
-            [_field_error("spec.replicas", replicas, "must be an integer")],
+            [FieldError.invalid("spec.replicas", replicas, "must be an integer")],
         )
     if replicas < 0:
         raise invalid(
             None,
             "Scale",
             str((scale.get("metadata") or {}).get("name") or ""),
-            [_field_error("spec.replicas", replicas, "must be greater than or equal to 0")],
+            [FieldError.invalid("spec.replicas", replicas, "must be greater than or equal to 0")],
         )
     return replicas
-
-
-def _field_error(path: str, value: Any, detail: str) -> Any:
-    from skiff.api.field import FieldError
-
-    return FieldError.invalid(path, value, detail)
 
 
 async def _set_replicas(
@@ -143,8 +139,6 @@ async def patch_scale(
     patch: Any,
     ctx: RequestContext,
 ) -> dict[str, Any]:
-    from skiff.api import patch as patching
-
     for _ in range(8):
         current = await get_scale(registry, info, namespace, name)
         try:
@@ -190,13 +184,13 @@ async def bind(
     target = body.get("target") or {}
     node = target.get("name")
     if not node:
-        raise invalid(None, "Binding", name, [_required("target.name")])
+        raise invalid(None, "Binding", name, [FieldError.required("target.name")])
     if target.get("kind") not in (None, "", "Node"):
         raise invalid(
             None,
             "Binding",
             name,
-            [_field_error("target.kind", target.get("kind"), "must be empty or Node")],
+            [FieldError.invalid("target.kind", target.get("kind"), "must be empty or Node")],
         )
 
     def mutate(current: dict[str, Any]) -> dict[str, Any]:
@@ -228,12 +222,6 @@ async def bind(
 
     # binding writes both spec.nodeName and the PodScheduled condition: a raw update
     await _raw_update(registry, pods, namespace, name, mutate, ctx)
-
-
-def _required(path: str) -> Any:
-    from skiff.api.field import FieldError
-
-    return FieldError.required(path)
 
 
 async def _raw_update(
@@ -281,8 +269,6 @@ async def evict(
     registry: Registry, namespace: str, name: str, body: Any, ctx: RequestContext
 ) -> None:
     """Delete a pod unless a PodDisruptionBudget would be violated (429 TooManyRequests)."""
-    from skiff.api.selector import label_selector_from_object
-
     pods = kinds.by_resource("", "v1", "pods")
     pdbs = kinds.by_resource("policy", "v1", "poddisruptionbudgets")
     assert pods is not None and pdbs is not None
@@ -351,8 +337,6 @@ async def _disruptions_allowed(
 ) -> tuple[int, int, int]:
     """(disruptionsAllowed, desiredHealthy, currentHealthy): the disruption controller's status
     when it is current, else computed now from the matching pods."""
-    from skiff.api.selector import label_selector_from_object
-
     spec = pdb.get("spec") or {}
     status = pdb.get("status") or {}
     meta = pdb.get("metadata") or {}
@@ -462,14 +446,8 @@ async def _consume_disruption(
         namespace,
         pdb["metadata"]["name"],
         mutate,
-        RequestContext(user=_system_user()),
+        RequestContext(user=UserInfo("system:apiserver", ("system:masters",))),
     )
-
-
-def _system_user() -> Any:
-    from skiff.apiserver.auth import UserInfo
-
-    return UserInfo("system:apiserver", ("system:masters",))
 
 
 async def finalize_namespace(

@@ -16,9 +16,11 @@ from typing import Any
 
 import orjson
 
+from skiff.api.conversion import convert
 from skiff.api.registry import ResourceInfo
+from skiff.api.selector import object_fields, parse_field_selector, parse_label_selector
 from skiff.apiserver import objects
-from skiff.apiserver.registry import Registry, _conversion, convert
+from skiff.apiserver.registry import Registry, _conversion
 from skiff.store import Compacted, Event, EventType, Revision, WatchDropped
 
 __all__ = ["WatchParams", "watch_stream"]
@@ -66,8 +68,6 @@ async def watch_stream(
     registry: Registry, info: ResourceInfo, namespace: str, params: WatchParams
 ) -> AsyncIterator[bytes]:
     """Yield framed event lines until the timeout, the client leaving or the cache dropping us."""
-    from skiff.api.selector import object_fields, parse_field_selector, parse_label_selector
-
     label_sel = parse_label_selector(params.label_selector) if params.label_selector else None
     field_sel = parse_field_selector(params.field_selector) if params.field_selector else None
     _, converted = _conversion(info)
@@ -80,7 +80,6 @@ async def watch_stream(
         and params.table is None
         and transformer.passthrough(prefix)
     )
-    cluster_list = not info.namespaced
 
     def matches(obj: dict[str, Any]) -> bool:
         if label_sel is not None and not label_sel.matches(
@@ -115,8 +114,6 @@ async def watch_stream(
         result = await registry.store.list(prefix)
         last_rev = int(result.revision)
         for kv in result.items:
-            if cluster_list and kv.key.count("/") > 4:
-                continue
             if fast:
                 yield _line("ADDED", objects.wire_bytes(kv.value, kv.mod_revision))
                 continue
@@ -152,8 +149,6 @@ async def watch_stream(
                     out: list[bytes] = []
                     for event in batch:
                         last_rev = int(event.revision)
-                        if cluster_list and event.kv.key.count("/") > 4:
-                            continue
                         line = _event_line(event, fast, registry, matches, render)
                         if line is not None:
                             out.append(line)
