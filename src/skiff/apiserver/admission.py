@@ -82,15 +82,12 @@ class NamespaceLifecycle:
             return
         if not req.info.namespaced or req.operation != "CREATE":
             return
-        if req.info.kind == "Event" or req.subresource:
-            # Events may be written while a namespace drains (Kubernetes exempts them too)
-            ns = await lookup.get_object("Namespace", "", req.namespace)
-            if ns is None:
-                raise _ns_not_found(req.namespace)
-            return
         ns = await lookup.get_object("Namespace", "", req.namespace)
         if ns is None:
             raise _ns_not_found(req.namespace)
+        if req.info.kind == "Event" or req.subresource:
+            # Events may be written while a namespace drains (Kubernetes exempts them too)
+            return
         if (
             ns.get("metadata", {}).get("deletionTimestamp")
             or (ns.get("status") or {}).get("phase") == "Terminating"

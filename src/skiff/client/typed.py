@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from typing import Any, Literal, TypeVar
 
 from skiff.api.registry import ResourceInfo
-from skiff.api.types._base import KubeModel
+from skiff.api.types import KubeModel, field_shape
 from skiff.client._client import Client, PatchType, Preconditions
 from skiff.client.resource import resolve
 
@@ -59,22 +59,14 @@ def _known(model: type[KubeModel], data: Any) -> Any:
 
 
 def _known_value(annotation: Any, value: Any) -> Any:
-    import types
-    import typing
-
-    origin = typing.get_origin(annotation)
-    args = [a for a in typing.get_args(annotation) if a is not type(None)]
-    if origin in (types.UnionType, typing.Union) and len(args) == 1:
-        return _known_value(args[0], value)
-    if origin is typing.Annotated:
-        return _known_value(args[0], value)
-    if origin is list and args and isinstance(value, list):
-        return [_known_value(args[0], v) for v in value]
-    if origin is dict and len(args) == 2 and isinstance(value, Mapping):
-        return {k: _known_value(args[1], v) for k, v in value.items()}
-    if isinstance(annotation, type) and issubclass(annotation, KubeModel):
-        return _known(annotation, value)
-    return value
+    container, inner = field_shape(annotation)
+    if inner is None:
+        return value
+    if container == "list" and isinstance(value, list):
+        return [_known(inner, v) for v in value]
+    if container == "map" and isinstance(value, Mapping):
+        return {k: _known(inner, v) for k, v in value.items()}
+    return _known(inner, value) if container == "model" else value
 
 
 def _wire(obj: KubeModel) -> dict[str, Any]:

@@ -18,9 +18,9 @@ import functools
 import importlib
 
 from skiff.api.registry import by_gvk, group_versions
-from skiff.api.types._base import KubeModel
+from skiff.api.types._base import KubeModel, field_shape
 
-__all__ = ["list_model_for", "model_for"]
+__all__ = ["KubeModel", "field_shape", "list_model_for", "model_for"]
 
 # (group, version) -> module holding that group/version's models.
 _MODULES: dict[tuple[str, str], str] = {

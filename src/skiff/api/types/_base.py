@@ -33,6 +33,7 @@ __all__ = [
     "Quantity",
     "RawExtension",
     "Time",
+    "field_shape",
 ]
 
 
@@ -63,19 +64,20 @@ _Plan = tuple[tuple[str, bool, "type[KubeModel] | None", str], ...]
 _PLANS: dict[type[BaseModel], _Plan] = {}
 
 
-def _nested(annotation: Any) -> tuple[str, type[KubeModel] | None]:
-    """("list" | "map" | "model" | "", the KubeModel inside) for a field annotation."""
+def field_shape(annotation: Any) -> tuple[str, type[KubeModel] | None]:
+    """("list" | "map" | "model" | "", the KubeModel inside) for a field annotation, looking
+    through ``X | None`` and ``Annotated``."""
     args = [a for a in typing.get_args(annotation) if a is not type(None)]
     origin = typing.get_origin(annotation)
     if origin in (types.UnionType, typing.Union) and len(args) == 1:
-        return _nested(args[0])
+        return field_shape(args[0])
     if origin is typing.Annotated:
-        return _nested(args[0])
+        return field_shape(args[0])
     if origin is list:
-        inner = _nested(args[0])[1] if args else None
+        inner = field_shape(args[0])[1] if args else None
         return "list", inner if isinstance(inner, type) else None
     if origin is dict:
-        inner = _nested(args[1])[1] if len(args) == 2 else None
+        inner = field_shape(args[1])[1] if len(args) == 2 else None
         return "map", inner if isinstance(inner, type) else None
     if isinstance(annotation, type) and issubclass(annotation, KubeModel):
         return "model", annotation
@@ -87,7 +89,7 @@ def _plan(model: type[BaseModel]) -> _Plan:
     if plan is None:
         entries = []
         for name, info in model.model_fields.items():
-            container, inner = _nested(info.annotation)
+            container, inner = field_shape(info.annotation)
             if not container:
                 continue
             drop = container in ("list", "map") and not info.is_required()
