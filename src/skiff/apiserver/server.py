@@ -469,12 +469,14 @@ class ApiServer:
         if not meta.get("deletionTimestamp"):
             await self._ensure_service_account(name)
             return False
+        spec_finalizers = (ns.get("spec") or {}).get("finalizers") or []
+        if "kubernetes" not in spec_finalizers:
+            # our part is done: the namespace now waits only for other finalizers' owners
+            return False
         remaining = await self._delete_namespace_content(name)
         if remaining:
             return True
-        finalizers = [
-            f for f in (ns.get("spec") or {}).get("finalizers") or [] if f != "kubernetes"
-        ]
+        finalizers = [f for f in spec_finalizers if f != "kubernetes"]
         ctx = RequestContext(user=SYSTEM_USER, field_manager="skiff-namespace-controller")
         try:
             await finalize_namespace(self.registry, name, {"spec": {"finalizers": finalizers}}, ctx)

@@ -239,7 +239,7 @@ async def _raw_update(
             raise not_found(info, name)
         current = registry.decode(kv)
         new: dict[str, Any] = mutate(copy.deepcopy(current))
-        if ctx.dry_run:
+        if ctx.dry_run or new == current:
             return new
         new["metadata"].pop("resourceVersion", None)
         data = registry.transformer.to_storage(key, objects.encode(new))
