@@ -77,10 +77,13 @@ async def test_foreground_deletes_dependents_first(api: httpx.AsyncClient) -> No
     )
     r = await api.request("DELETE", f"{CM}/f-owner", json={"propagationPolicy": "Foreground"})
     assert r.status_code == 202
-    await asyncio.sleep(0.5)
+    for _ in range(100):  # the collector deletes the dependent first
+        if (await api.get(f"{CM}/f-dep")).json()["metadata"].get("deletionTimestamp"):
+            break
+        await asyncio.sleep(0.05)
+    assert (await api.get(f"{CM}/f-dep")).json()["metadata"]["deletionTimestamp"]
     held = (await api.get(f"{CM}/f-owner")).json()
     assert held["metadata"]["deletionTimestamp"]  # still waiting for its dependent
-    assert (await api.get(f"{CM}/f-dep")).json()["metadata"]["deletionTimestamp"]
     await api.patch(
         f"{CM}/f-dep",
         json={"metadata": {"finalizers": None}},

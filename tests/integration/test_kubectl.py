@@ -159,7 +159,15 @@ def test_get_watch_receives_live_events(kubectl: Kubectl, ns: str) -> None:
     reader = threading.Thread(target=pump, daemon=True)
     reader.start()
     try:
-        time.sleep(1.5)
+        # wait until the watch has started, seen as the ADDED row of an object made for it
+        kubectl("create", "-n", ns, "configmap", "first", "--from-literal=x=0")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                if "first" in lines.get(timeout=0.5):
+                    break
+            except queue.Empty:
+                continue
         kubectl("create", "-n", ns, "configmap", "live", "--from-literal=x=1")
         kubectl("label", "-n", ns, "configmap", "live", "seen=yes")
         kubectl("delete", "-n", ns, "configmap", "live")
