@@ -24,6 +24,7 @@ from skiff.api import registry as kinds
 from skiff.api.registry import ResourceInfo
 from skiff.apiserver.auth import UserInfo
 from skiff.apiserver.errors import ApiError
+from skiff.apiserver.objects import ROOT, parse_key
 from skiff.apiserver.registry import Registry, RequestContext
 from skiff.store import Event, EventType, Revision
 
@@ -33,24 +34,6 @@ log = logging.getLogger("skiff.gc")
 
 ORPHAN = "orphan"
 FOREGROUND = "foregroundDeletion"
-_ROOT = "/registry/"
-
-_BY_DIR: dict[tuple[str, str], ResourceInfo] = {
-    (r.group or "core", r.plural): r for r in kinds.RESOURCES if r.stored and not r.storage_version
-}
-
-
-def _locate(key: str) -> tuple[ResourceInfo, str, str] | None:
-    """(resource, namespace, name) of a storage key, or None for non-object keys."""
-    parts = key[len(_ROOT) :].split("/")
-    if len(parts) < 3:
-        return None
-    info = _BY_DIR.get((parts[0], parts[1]))
-    if info is None:
-        return None
-    if info.namespaced:
-        return (info, parts[2], parts[3]) if len(parts) == 4 else None
-    return (info, "", parts[2]) if len(parts) == 3 else None
 
 
 class GarbageCollector:
@@ -108,9 +91,9 @@ class GarbageCollector:
     async def run(self) -> None:
         while True:
             try:
-                result = await self.registry.store.list(_ROOT)
+                result = await self.registry.store.list(ROOT)
                 for kv in result.items:
-                    if _locate(kv.key) is not None:
+                    if parse_key(kv.key) is not None:
                         self._index(kv.key, self.registry.decode(kv))
                 await self.sweep()
                 await self._follow(result.revision)
@@ -122,7 +105,7 @@ class GarbageCollector:
 
     async def _follow(self, revision: Revision) -> None:
         loop = asyncio.get_running_loop()
-        async with self.registry.store.watch(_ROOT, revision=revision) as events:
+        async with self.registry.store.watch(ROOT, revision=revision) as events:
             next_sweep = loop.time() + self.resync
             timer = loop.call_at(next_sweep, events.poke)
             try:
@@ -142,7 +125,7 @@ class GarbageCollector:
 
     async def _on_event(self, event: Event) -> None:
         key = event.kv.key
-        if _locate(key) is None:
+        if parse_key(key) is None:
             return
         if event.type is EventType.DELETE:
             uid = self.key_uid.get(key)
@@ -229,7 +212,7 @@ class GarbageCollector:
             await self._drop_refs(key, missing)
 
     async def _delete(self, key: str) -> None:
-        where = _locate(key)
+        where = parse_key(key)
         if where is None:
             return
         info, namespace, name = where
@@ -240,7 +223,7 @@ class GarbageCollector:
                 log.warning("garbage collector: deleting %s: %s", key, e.message)
 
     async def _drop_refs(self, key: str, uids: set[str]) -> None:
-        where = _locate(key)
+        where = parse_key(key)
         if where is None:
             return
         info, namespace, name = where
@@ -257,7 +240,7 @@ class GarbageCollector:
         await self._update(info, namespace, name, mutate, key)
 
     async def _remove_finalizer(self, key: str, finalizer: str) -> None:
-        where = _locate(key)
+        where = parse_key(key)
         if where is None:
             return
         info, namespace, name = where
@@ -275,7 +258,7 @@ class GarbageCollector:
         self, info: ResourceInfo, namespace: str, name: str, mutate: Any, key: str
     ) -> None:
         try:
-            await self.registry._guaranteed_update(info, namespace, name, mutate, self.ctx)
+            await self.registry.guaranteed_update(info, namespace, name, mutate, self.ctx)
         except ApiError as e:
             if e.code not in (404, 409):
                 log.warning("garbage collector: updating %s: %s", key, e.message)

@@ -22,10 +22,12 @@ from typing import Any, Protocol
 
 import orjson
 
+from skiff.api import registry as kinds
 from skiff.api.registry import ResourceInfo
 from skiff.store import KeyValue
 
 __all__ = [
+    "ROOT",
     "IdentityTransformer",
     "ValueTransformer",
     "collection_prefix",
@@ -36,6 +38,7 @@ __all__ = [
     "new_uid",
     "now_rfc3339",
     "object_key",
+    "parse_key",
     "parse_rfc3339",
     "rfc3339",
     "wire_bytes",
@@ -84,6 +87,27 @@ def object_key(info: ResourceInfo, namespace: str | None, name: str) -> str:
     if info.namespaced:
         return f"{base}{namespace}/{name}"
     return f"{base}{name}"
+
+
+_BY_DIR: dict[tuple[str, str], ResourceInfo] = {}
+
+
+def parse_key(key: str) -> tuple[ResourceInfo, str, str] | None:
+    """(resource, namespace, name) of an object's storage key (the inverse of ``object_key``);
+    None for keys that are not objects of a served resource (e.g. ``/registry/ranges/...``)."""
+    if not _BY_DIR:
+        for r in kinds.RESOURCES:
+            if r.stored and not r.storage_version:
+                _BY_DIR[(r.group or "core", r.plural)] = r
+    parts = key[len(ROOT) :].split("/") if key.startswith(ROOT) else []
+    if len(parts) < 3:
+        return None
+    info = _BY_DIR.get((parts[0], parts[1]))
+    if info is None:
+        return None
+    if info.namespaced:
+        return (info, parts[2], parts[3]) if len(parts) == 4 else None
+    return (info, "", parts[2]) if len(parts) == 3 else None
 
 
 def encode(obj: dict[str, Any]) -> bytes:

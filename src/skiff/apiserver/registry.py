@@ -515,7 +515,7 @@ class Registry:
             new = copy.deepcopy(obj)
             return new
 
-        return await self._guaranteed_update(
+        return await self.guaranteed_update(
             info,
             namespace,
             name,
@@ -526,7 +526,7 @@ class Registry:
             create_body=obj if _allow_create_on_update(info) and not subresource else None,
         )
 
-    async def _guaranteed_update(
+    async def guaranteed_update(
         self,
         info: ResourceInfo,
         namespace: str,
@@ -684,7 +684,7 @@ class Registry:
                     raise conflict(info, name, STALE)
             return result
 
-        return await self._guaranteed_update(
+        return await self.guaranteed_update(
             info,
             namespace,
             name,
@@ -776,7 +776,7 @@ class Registry:
         def keep(_old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
             return new
 
-        return await self._guaranteed_update(
+        return await self.guaranteed_update(
             info,
             namespace,
             name,

@@ -111,7 +111,7 @@ async def _set_replicas(
         current.setdefault("spec", {})["replicas"] = replicas
         return current
 
-    obj, _ = await registry._guaranteed_update(
+    obj, _ = await registry.guaranteed_update(
         info, namespace, name, mutate, ctx, precondition_rv=precondition_rv
     )
     return to_scale(info, obj)
