@@ -12,7 +12,6 @@ can be encrypted at rest without either side knowing.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import secrets
 import string
@@ -39,8 +38,6 @@ __all__ = [
     "now_rfc3339",
     "object_key",
     "parse_key",
-    "parse_rfc3339",
-    "rfc3339",
     "wire_bytes",
 ]
 
@@ -160,14 +157,6 @@ def now_rfc3339() -> str:
     if _now_cache[0] != second:
         _now_cache = (second, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(second)))
     return _now_cache[1]
-
-
-def rfc3339(when: dt.datetime) -> str:
-    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_rfc3339(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 _uid_pool: list[bytes] = []

@@ -29,6 +29,7 @@ from skiff.api import patch as patching
 from skiff.api import registry as kinds
 from skiff.api.conversion import convert
 from skiff.api.defaults import apply_defaults
+from skiff.api.duration import format_time
 from skiff.api.field import FieldError
 from skiff.api.patch import FieldSet, schema_for_model, update_managed_fields
 from skiff.api.registry import ResourceInfo
@@ -856,13 +857,13 @@ class Registry:
                 already = nmeta.get("deletionTimestamp")
                 when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=grace)
                 if not already:
-                    nmeta["deletionTimestamp"] = objects.rfc3339(when)
+                    nmeta["deletionTimestamp"] = format_time(when)
                     nmeta["deletionGracePeriodSeconds"] = grace
                     if info.has_status:
                         nmeta["generation"] = int(nmeta.get("generation") or 1) + 1
                 elif grace < int(nmeta.get("deletionGracePeriodSeconds") or 0):
                     # a shorter grace period may replace a longer one (kubectl delete --grace-period)
-                    nmeta["deletionTimestamp"] = objects.rfc3339(when)
+                    nmeta["deletionTimestamp"] = format_time(when)
                     nmeta["deletionGracePeriodSeconds"] = grace
                 if finalizers:
                     nmeta["finalizers"] = finalizers

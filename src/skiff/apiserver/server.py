@@ -32,6 +32,7 @@ from typing import Any
 import uvicorn
 
 from skiff.api import registry as kinds
+from skiff.api.duration import parse_time
 from skiff.apiserver.admission import SYSTEM_PRIORITY_CLASSES, default_chain
 from skiff.apiserver.allocator import RangeAllocator, cidr_blocks, ip_range, port_range
 from skiff.apiserver.app import ApiServerApp, build_app
@@ -40,7 +41,7 @@ from skiff.apiserver.auth import TokenAuthenticator, UserInfo
 from skiff.apiserver.errors import ApiError
 from skiff.apiserver.gc import GarbageCollector
 from skiff.apiserver.metrics import ApiMetrics
-from skiff.apiserver.objects import ValueTransformer, parse_rfc3339
+from skiff.apiserver.objects import ValueTransformer
 from skiff.apiserver.registry import ListOptions, Registry, RequestContext
 from skiff.apiserver.subresources import finalize_namespace
 from skiff.apiserver.watchcache import WatchCache
@@ -261,7 +262,7 @@ class ApiServer:
                 or meta.get("creationTimestamp")
             )
             try:
-                when = parse_rfc3339(str(last)).timestamp()
+                when = parse_time(str(last)).timestamp()
             except ValueError:
                 continue
             if when >= cutoff:

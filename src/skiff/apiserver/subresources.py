@@ -19,6 +19,7 @@ from typing import Any
 
 from skiff.api import patch as patching
 from skiff.api import registry as kinds
+from skiff.api.duration import parse_time
 from skiff.api.field import FieldError
 from skiff.api.registry import ResourceInfo
 from skiff.api.selector import format_label_selector, format_labels, label_selector_from_object
@@ -362,7 +363,7 @@ async def _disruptions_allowed(
     disrupted = {
         name
         for name, when in (status.get("disruptedPods") or {}).items()
-        if isinstance(when, str) and now - objects.parse_rfc3339(when) < _DISRUPTION_MEMORY
+        if isinstance(when, str) and now - parse_time(when) < _DISRUPTION_MEMORY
     }
     healthy = sum(1 for p in matching if _pod_ready(p) and p["metadata"]["name"] not in disrupted)
     expected = await _expected_pods(registry, namespace, matching, disrupted)
