@@ -26,6 +26,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, WithJsonSchema
 
+from skiff.api.duration import parse_time
+
 __all__ = [
     "IntOrString",
     "KubeModel",
@@ -147,17 +149,8 @@ IntOrString = Annotated[
 
 
 def _parse_time(value: object) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
-    except ValueError:
-        raise ValueError(
-            f"{value!r} is not an RFC 3339 time such as 2025-01-01T00:00:00Z"
-        ) from None
-    if parsed.tzinfo is None or "T" not in value.upper():
-        raise ValueError(f"{value!r} is not an RFC 3339 time: it needs a date, a time and a zone")
-    return parsed.astimezone(dt.UTC)
+    # non-strings are left for pydantic to reject with its own message
+    return parse_time(value) if isinstance(value, str) else None
 
 
 def _time(value: object) -> object:
