@@ -1,7 +1,7 @@
 """Capture the protobuf request bodies the real kubectl sends, as test fixtures.
 
 Dev tool, not part of the package. It starts a throwaway HTTP server on 127.0.0.1 that answers
-``/version`` and legacy discovery (built from ``skiff.api.registry``), records every POST body and
+``/version`` and legacy discovery (built from ``skiff.api.resources``), records every POST body and
 answers 201 with a small JSON object. It then runs a list of ``kubectl create ...`` commands against
 it and writes, for each command:
 
@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from skiff.api.registry import RESOURCES, group_versions
+from skiff.api.resources import RESOURCES, group_versions
 
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "api" / "protobuf_fixtures"
 

@@ -21,7 +21,7 @@ from skiff.api.printers import (
     row_cells,
     row_conditions,
 )
-from skiff.api.registry import RESOURCES
+from skiff.api.resources import RESOURCES
 
 NOW = datetime(2025, 1, 1, 12, 0, 0, tzinfo=UTC)
 FIVE_MIN_AGO = "2025-01-01T11:55:00Z"

@@ -22,7 +22,7 @@ from skiff.api import protobuf
 from skiff.api.protobuf import MAGIC, MEDIA_TYPE, ProtobufError, decode, supported_kinds
 from skiff.api.protobuf._decode import go_duration
 from skiff.api.protobuf._schema import SchemaError, build
-from skiff.api.registry import RESOURCES, group_versions
+from skiff.api.resources import RESOURCES, group_versions
 
 FIXTURES = Path(__file__).parent / "protobuf_fixtures"
 

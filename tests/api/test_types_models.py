@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from skiff.api.registry import RESOURCES
+from skiff.api.resources import RESOURCES
 from skiff.api.types import list_model_for, model_for
 from skiff.api.types.apps_v1 import Deployment
 from skiff.api.types.autoscaling_k8s_io_v1 import VerticalPodAutoscaler

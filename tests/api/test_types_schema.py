@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from skiff.api.registry import RESOURCES
+from skiff.api.resources import RESOURCES
 from skiff.api.types import model_for
 from skiff.api.types._base import KubeModel
 from skiff.api.types._fields import (

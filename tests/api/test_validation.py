@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from skiff.api.defaults import apply_defaults
-from skiff.api.registry import RESOURCES
+from skiff.api.resources import RESOURCES
 from skiff.api.validation import validate
 
 Obj = dict[str, Any]

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from skiff.api import registry as kinds
+from skiff.api import resources as kinds
 from skiff.apiserver import objects
 from skiff.apiserver.auth import UserInfo
 from skiff.apiserver.registry import RequestContext

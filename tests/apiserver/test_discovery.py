@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from skiff.api.registry import RESOURCES, GroupVersion, ResourceInfo
+from skiff.api.resources import RESOURCES, GroupVersion, ResourceInfo
 from skiff.apiserver import discovery
 from skiff.apiserver.discovery import (
     METRICS_RESOURCES,

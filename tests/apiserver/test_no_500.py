@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from skiff.api.registry import RESOURCES, ResourceInfo
+from skiff.api.resources import RESOURCES, ResourceInfo
 
 BODIES: list[Any] = [
     None,

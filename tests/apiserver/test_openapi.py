@@ -33,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from skiff.api.registry import RESOURCES, GroupVersion, ResourceInfo, Subresource
+from skiff.api.resources import RESOURCES, GroupVersion, ResourceInfo, Subresource
 from skiff.api.types._base import IntOrString, KubeModel, Quantity
 from skiff.apiserver.discovery import (
     aggregated_discovery,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from skiff.api import registry as kinds
+from skiff.api import resources as kinds
 from skiff.apiserver.auth import Attributes, UserInfo
 from skiff.apiserver.errors import ApiError
 from skiff.apiserver.reviews import answer_review

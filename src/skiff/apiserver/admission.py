@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from skiff.api.registry import ResourceInfo
+from skiff.api.resources import ResourceInfo
 from skiff.apiserver.auth import UserInfo
 from skiff.apiserver.errors import ApiError, forbidden
 

@@ -22,9 +22,9 @@ from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from skiff import KUBERNETES_VERSION
-from skiff.api import registry as kinds
+from skiff.api import resources as kinds
 from skiff.api.printers import column_definitions, row_cells, row_conditions
-from skiff.api.registry import ResourceInfo
+from skiff.api.resources import ResourceInfo
 from skiff.api.selector import SelectorError, parse_label_selector, validate_field_selector
 from skiff.apiserver import decode as decoding
 from skiff.apiserver import discovery, openapi, subresources

@@ -11,7 +11,7 @@ Two shapes are served (kubectl-wire.md §2):
   because kubectl picks the parser by the reply's content type and an old kubectl reading a v2
   body as v2beta1 fails (kubectl-wire.md §9.6).
 
-Everything is derived from ``skiff.api.registry.RESOURCES`` and is computed once per set of extra
+Everything is derived from ``skiff.api.resources.RESOURCES`` and is computed once per set of extra
 resources (``extra``), so handlers may call these functions on every request. The returned dicts
 are shared: callers must not mutate them.
 
@@ -26,7 +26,7 @@ import hashlib
 from functools import lru_cache
 from typing import Any, Literal
 
-from skiff.api.registry import RESOURCES, GroupVersion, ResourceInfo, Subresource
+from skiff.api.resources import RESOURCES, GroupVersion, ResourceInfo, Subresource
 from skiff.apiserver.negotiation import negotiate_as
 
 __all__ = [

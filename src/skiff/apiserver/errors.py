@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 from skiff.api.field import FieldError
-from skiff.api.registry import ResourceInfo
+from skiff.api.resources import ResourceInfo
 
 __all__ = [
     "ApiError",

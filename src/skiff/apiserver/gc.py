@@ -20,8 +20,8 @@ import asyncio
 import logging
 from typing import Any
 
-from skiff.api import registry as kinds
-from skiff.api.registry import ResourceInfo
+from skiff.api import resources as kinds
+from skiff.api.resources import ResourceInfo
 from skiff.apiserver.auth import UserInfo
 from skiff.apiserver.errors import ApiError
 from skiff.apiserver.objects import ROOT, parse_key
@@ -91,7 +91,7 @@ class GarbageCollector:
     async def run(self) -> None:
         while True:
             try:
-                result = await self.registry.store.list(ROOT)
+                result = await self.registry.cache.list(ROOT)
                 for kv in result.items:
                     if parse_key(kv.key) is not None:
                         self._index(kv.key, self.registry.decode(kv))
@@ -105,7 +105,7 @@ class GarbageCollector:
 
     async def _follow(self, revision: Revision) -> None:
         loop = asyncio.get_running_loop()
-        async with self.registry.store.watch(ROOT, revision=revision) as events:
+        async with self.registry.cache.watch(ROOT, revision=revision) as events:
             next_sweep = loop.time() + self.resync
             timer = loop.call_at(next_sweep, events.poke)
             try:

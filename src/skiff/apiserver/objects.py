@@ -21,8 +21,8 @@ from typing import Any, Protocol
 
 import orjson
 
-from skiff.api import registry as kinds
-from skiff.api.registry import ResourceInfo
+from skiff.api import resources as kinds
+from skiff.api.resources import ResourceInfo
 from skiff.store import KeyValue
 
 __all__ = [

@@ -50,7 +50,7 @@ from pydantic.json_schema import (
     models_json_schema,
 )
 
-from skiff.api.registry import GroupVersion, ResourceInfo, Subresource
+from skiff.api.resources import GroupVersion, ResourceInfo, Subresource
 from skiff.apiserver.discovery import served_group_versions, served_resources, subresource_gvk
 
 __all__ = [

@@ -26,13 +26,13 @@ from typing import Any
 import orjson
 
 from skiff.api import patch as patching
-from skiff.api import registry as kinds
+from skiff.api import resources as kinds
 from skiff.api.conversion import convert
 from skiff.api.defaults import apply_defaults
 from skiff.api.duration import format_time
 from skiff.api.field import FieldError
 from skiff.api.patch import FieldSet, schema_for_model, update_managed_fields
-from skiff.api.registry import ResourceInfo
+from skiff.api.resources import ResourceInfo
 from skiff.api.selector import object_fields, parse_field_selector, parse_label_selector
 from skiff.api.types import model_for
 from skiff.api.validation import validate
@@ -139,15 +139,18 @@ class Registry:
 
     def __init__(
         self,
-        store: Store,
+        cache: Store,
         *,
         admission: AdmissionChain,
         transformer: objects.ValueTransformer | None = None,
-        backing: Store | None = None,
+        store: Store | None = None,
         wait_fresh: Callable[[int], Any] | None = None,
     ) -> None:
-        self.store = store
-        self.backing = backing or store
+        # reads and writes go through the watch cache (writes pass through to the store and
+        # wait until the cache has seen them); ``store`` is the store underneath, for revisions
+        # and reads older than the cache's window
+        self.cache = cache
+        self.store = store or cache
         self.admission = admission
         self.transformer = transformer or objects.IdentityTransformer()
         self._wait_fresh = wait_fresh
@@ -170,17 +173,17 @@ class Registry:
     async def fresh(self) -> None:
         """Wait until the cache has every write acknowledged so far (read-your-writes)."""
         if self._wait_fresh is not None:
-            await self._wait_fresh(int(self.backing.current_revision()))
+            await self._wait_fresh(int(self.store.current_revision()))
 
     async def get_object(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         """Admission lookups: the stored object of ``kind`` (preferred version) or None."""
         info = _info_for_kind(kind)
-        kv = await self.store.get(objects.object_key(info, namespace, name))
+        kv = await self.cache.get(objects.object_key(info, namespace, name))
         return self.decode(kv) if kv is not None else None
 
     async def list_objects(self, kind: str, namespace: str) -> list[dict[str, Any]]:
         info = _info_for_kind(kind)
-        result = await self.store.list(objects.collection_prefix(info, namespace))
+        result = await self.cache.list(objects.collection_prefix(info, namespace))
         return [self.decode(kv) for kv in result.items]
 
     # ---------------------------------------------------------------- decode + validate
@@ -345,12 +348,12 @@ class Registry:
         stored = convert(obj, stored_info.api_version) if converted else obj
         key = objects.object_key(info, namespace, name)
         if ctx.dry_run:
-            if await self.store.get(key) is not None:
+            if await self.cache.get(key) is not None:
                 raise already_exists(info, name)
             return obj
         data = self.transformer.to_storage(key, objects.encode(stored))
         try:
-            rev = await self.store.create(key, data)
+            rev = await self.cache.create(key, data)
         except KeyExists:
             raise already_exists(info, name) from None
         _meta(obj)["resourceVersion"] = str(rev)
@@ -365,15 +368,15 @@ class Registry:
         rv = parse_resource_version(resource_version)
         if resource_version == "":
             await self.fresh()
-            kv = await self.store.get(key)
+            kv = await self.cache.get(key)
         elif rv == 0:
-            kv = await self.store.get(key)
+            kv = await self.cache.get(key)
         else:
             # "not older than rv" (Kubernetes' semantics for a get with a resourceVersion): the
             # cache answers once it has caught up to rv
-            if rv > int(self.store.current_revision()):
+            if rv > int(self.cache.current_revision()):
                 await self._wait_revision(rv)
-            kv = await self.store.get(key)
+            kv = await self.cache.get(key)
         if kv is None:
             raise not_found(info, name)
         _, converted = _conversion(info)
@@ -381,12 +384,12 @@ class Registry:
 
     async def _wait_revision(self, rv: int) -> None:
         deadline = asyncio.get_running_loop().time() + 3
-        while int(self.backing.current_revision()) < rv:
+        while int(self.store.current_revision()) < rv:
             if asyncio.get_running_loop().time() > deadline:
                 raise ApiError(
                     504,
                     "Timeout",
-                    f"Too large resource version: {rv}, current: {self.backing.current_revision()}",
+                    f"Too large resource version: {rv}, current: {self.store.current_revision()}",
                     details={
                         "causes": [
                             {
@@ -420,16 +423,16 @@ class Registry:
         if opts.continue_token:
             revision, start = _decode_continue(opts.continue_token)
         rv = parse_resource_version(opts.resource_version)
-        source = self.store
+        source = self.cache
         if not opts.continue_token:
             if opts.resource_version == "":
                 await self.fresh()
             elif opts.resource_version_match == "Exact" and rv > 0:
-                revision, source = rv, self.backing
-            elif rv > int(self.store.current_revision()):
+                revision, source = rv, self.store
+            elif rv > int(self.cache.current_revision()):
                 await self._wait_revision(rv)
         else:
-            source = self.backing
+            source = self.store
         items: list[dict[str, Any]] = []
         _, converted = _conversion(info)
         limit = opts.limit if opts.limit > 0 else 0
@@ -545,7 +548,7 @@ class Registry:
         key = objects.object_key(info, namespace, name)
         stored_info, converted = _conversion(info)
         for _attempt in range(_MAX_RETRIES):
-            kv = await self.store.get(key)
+            kv = await self.cache.get(key)
             if kv is None:
                 if create_body is not None:
                     try:
@@ -621,14 +624,14 @@ class Registry:
                 and not (info.kind == "Namespace" and (new.get("spec") or {}).get("finalizers"))
             ):
                 # the last finalizer is gone from an object being deleted: remove it now
-                result = await self.store.delete(key, expected_revision=kv.mod_revision)
+                result = await self.cache.delete(key, expected_revision=kv.mod_revision)
                 if not result.succeeded:
                     continue
                 nmeta["resourceVersion"] = str(result.revision)
                 return new, False
             stored = convert(new, stored_info.api_version) if converted else new
             data = self.transformer.to_storage(key, objects.encode(stored))
-            res = await self.store.update(key, data, expected_revision=kv.mod_revision)
+            res = await self.cache.update(key, data, expected_revision=kv.mod_revision)
             if res.succeeded:
                 nmeta["resourceVersion"] = str(res.revision)
                 return new, False
@@ -741,7 +744,7 @@ class Registry:
         schema = patch_schema(info)
         now = objects.now_rfc3339()
         key = objects.object_key(info, namespace, name)
-        kv = await self.store.get(key)
+        kv = await self.cache.get(key)
         if kv is None:
             obj = patching.apply(
                 None,
@@ -810,7 +813,7 @@ class Registry:
                 "Foreground"
             )
         for _attempt in range(_MAX_RETRIES):
-            kv = await self.store.get(key)
+            kv = await self.cache.get(key)
             if kv is None:
                 raise not_found(info, name)
             obj = self.decode(kv)
@@ -876,14 +879,14 @@ class Registry:
                         return self._out(info, new, converted), False
                     nmeta.pop("resourceVersion", None)
                     data = self.transformer.to_storage(key, objects.encode(new))
-                    res = await self.store.update(key, data, expected_revision=kv.mod_revision)
+                    res = await self.cache.update(key, data, expected_revision=kv.mod_revision)
                     if not res.succeeded:
                         continue
                     nmeta["resourceVersion"] = str(res.revision)
                     return self._out(info, new, converted), False
             if ctx.dry_run:
                 return self._out(info, obj, converted), True
-            result = await self.store.delete(key, expected_revision=kv.mod_revision)
+            result = await self.cache.delete(key, expected_revision=kv.mod_revision)
             if not result.succeeded:
                 continue
             meta["resourceVersion"] = str(result.revision)

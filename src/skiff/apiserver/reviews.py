@@ -13,7 +13,7 @@ import copy
 from typing import Any
 
 from skiff.api.field import FieldError
-from skiff.api.registry import ResourceInfo
+from skiff.api.resources import ResourceInfo
 from skiff.apiserver.auth import Attributes, Authorizer, UserInfo
 from skiff.apiserver.errors import bad_request, invalid
 

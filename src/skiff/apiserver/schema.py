@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from skiff.api.field import FieldError
-from skiff.api.registry import ResourceInfo
+from skiff.api.resources import ResourceInfo
 from skiff.api.types import model_for
 
 __all__ = ["FIELD_VALIDATION", "StructuralResult", "structural_decode"]

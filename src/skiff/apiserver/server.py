@@ -31,7 +31,7 @@ from typing import Any
 
 import uvicorn
 
-from skiff.api import registry as kinds
+from skiff.api import resources as kinds
 from skiff.api.duration import parse_time
 from skiff.apiserver.admission import SYSTEM_PRIORITY_CLASSES, default_chain
 from skiff.apiserver.allocator import RangeAllocator, cidr_blocks, ip_range, port_range
@@ -101,7 +101,7 @@ class ApiServer:
         self.registry = Registry(
             self.cache,
             admission=default_chain(toleration_seconds=config.toleration_seconds),
-            backing=store,
+            store=store,
             wait_fresh=self._wait_fresh,
             transformer=config.transformer,
         )

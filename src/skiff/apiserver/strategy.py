@@ -12,7 +12,7 @@ import copy
 from typing import Any
 
 from skiff.api.defaults import generate_job_selector, prepare_namespace_create
-from skiff.api.registry import ResourceInfo
+from skiff.api.resources import ResourceInfo
 
 __all__ = [
     "delete_grace_seconds",

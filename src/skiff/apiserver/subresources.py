@@ -18,10 +18,10 @@ import datetime as dt
 from typing import Any
 
 from skiff.api import patch as patching
-from skiff.api import registry as kinds
+from skiff.api import resources as kinds
 from skiff.api.duration import parse_time
 from skiff.api.field import FieldError
-from skiff.api.registry import ResourceInfo
+from skiff.api.resources import ResourceInfo
 from skiff.api.selector import format_label_selector, format_labels, label_selector_from_object
 from skiff.apiserver import objects
 from skiff.apiserver.auth import UserInfo
@@ -235,7 +235,7 @@ async def _raw_update(
 ) -> dict[str, Any]:
     key = objects.object_key(info, namespace, name)
     for _ in range(16):
-        kv = await registry.store.get(key)
+        kv = await registry.cache.get(key)
         if kv is None:
             raise not_found(info, name)
         current = registry.decode(kv)
@@ -244,7 +244,7 @@ async def _raw_update(
             return new
         new["metadata"].pop("resourceVersion", None)
         data = registry.transformer.to_storage(key, objects.encode(new))
-        res = await registry.store.update(key, data, expected_revision=kv.mod_revision)
+        res = await registry.cache.update(key, data, expected_revision=kv.mod_revision)
         if res.succeeded:
             new["metadata"]["resourceVersion"] = str(res.revision)
             return new

@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from skiff.api.conversion import convert
-from skiff.api.registry import ResourceInfo
+from skiff.api.resources import ResourceInfo
 from skiff.api.selector import object_fields, parse_field_selector, parse_label_selector
 from skiff.apiserver import objects
 from skiff.apiserver.registry import Registry, _conversion
@@ -111,7 +111,7 @@ async def watch_stream(
         # "Start at most recent" (unset or "0"): synthetic ADDED events for the current state
         if rv_text == "":
             await registry.fresh()
-        result = await registry.store.list(prefix)
+        result = await registry.cache.list(prefix)
         last_rev = int(result.revision)
         for kv in result.items:
             if fast:
@@ -121,7 +121,7 @@ async def watch_stream(
             if matches(obj):
                 yield _line("ADDED", render(obj))
     try:
-        async with registry.store.watch(prefix, revision=Revision(last_rev)) as events:
+        async with registry.cache.watch(prefix, revision=Revision(last_rev)) as events:
             # One timer per stream pokes it when a bookmark or the deadline is due; a timeout
             # around every wait would cost a timer per event per watcher.
             next_bookmark = loop.time() + params.bookmark_interval

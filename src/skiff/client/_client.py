@@ -25,7 +25,7 @@ from typing import Any, Literal, Self
 import httpx
 import orjson
 
-from skiff.api.registry import ResourceInfo
+from skiff.api.resources import ResourceInfo
 from skiff.client.config import Config
 from skiff.client.errors import ApiError, Expired, TransportError, error_from_status
 from skiff.client.frozen import json_default

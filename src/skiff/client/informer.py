@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Protocol, Self
 
-from skiff.api.registry import ResourceInfo
+from skiff.api.resources import ResourceInfo
 from skiff.client._client import Client, WatchEvent, WatchEventType
 from skiff.client.cache import Indexer, IndexFunc
 from skiff.client.frozen import FrozenDict

@@ -21,7 +21,7 @@ import logging
 import random
 from typing import Any, Protocol
 
-from skiff.api.registry import ResourceInfo
+from skiff.api.resources import ResourceInfo
 from skiff.client._client import Client, WatchEvent, WatchEventType
 from skiff.client.errors import ApiError, Expired, TransportError
 from skiff.util.backoff import Backoff

@@ -3,7 +3,7 @@ served resource, and building the REST paths for it.
 
 Paths follow the Kubernetes layout: ``/api/v1/namespaces/{ns}/{plural}/{name}/{subresource}`` for
 the core group and ``/apis/{group}/{version}/...`` otherwise; cluster-scoped resources and
-all-namespace lists drop the ``namespaces/{ns}`` segment. Names come from ``skiff.api.registry``,
+all-namespace lists drop the ``namespaces/{ns}`` segment. Names come from ``skiff.api.resources``,
 the single table of served resources.
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
-from skiff.api import registry
-from skiff.api.registry import ResourceInfo
+from skiff.api import resources
+from skiff.api.resources import ResourceInfo
 
 __all__ = ["ResourceRef", "object_key", "resolve", "resource_for", "resource_path"]
 
@@ -33,13 +33,13 @@ def resolve(ref: ResourceRef) -> ResourceInfo:
         return ref
     if isinstance(ref, tuple):
         api_version, kind = ref
-        info = registry.lookup(api_version, kind)
+        info = resources.lookup(api_version, kind)
         if info is None:
             raise LookupError(f"no resource served for apiVersion={api_version} kind={kind}")
         return info
     name, _, group = ref.partition(".")
     lowered = name.lower()
-    for info in registry.RESOURCES:
+    for info in resources.RESOURCES:
         if group and info.group != group:
             continue
         if lowered in (info.plural, info.singular_name, info.kind.lower()) or (

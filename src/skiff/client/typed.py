@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar
 
-from skiff.api.registry import ResourceInfo
+from skiff.api.resources import ResourceInfo
 from skiff.api.types import KubeModel, field_shape
 from skiff.client._client import Client, PatchType, Preconditions
 from skiff.client.resource import resolve

@@ -38,8 +38,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from skiff.api import registry
-from skiff.api.registry import ResourceInfo
+from skiff.api import resources
+from skiff.api.resources import ResourceInfo
 from skiff.client.selector import parse_field_selector, parse_label_selector
 from skiff.util.clock import format_time
 
@@ -456,12 +456,12 @@ def _parse_path(path: str) -> tuple[ResourceInfo, str | None, str | None, str | 
         )
     namespace = None
     if len(rest) >= 3 and rest[0] == "namespaces":
-        candidate = registry.by_resource(group, version, rest[2])
+        candidate = resources.by_resource(group, version, rest[2])
         if candidate is not None and candidate.namespaced:
             namespace, rest = rest[1], rest[2:]
     if not rest:
         raise ApiFailure(404, "NotFound", "the server could not find the requested resource")
-    info = registry.by_resource(group, version, rest[0])
+    info = resources.by_resource(group, version, rest[0])
     if info is None:
         raise ApiFailure(
             404, "NotFound", f"the server could not find the requested resource ({path})"

@@ -13,7 +13,7 @@ Public API:
 * :func:`supported_kinds` - the ``(apiVersion, kind)`` pairs :func:`decode` accepts;
 * :data:`MEDIA_TYPE`, :data:`MAGIC`.
 
-Covered: every kind in :data:`skiff.api.registry.RESOURCES` except the CRD-style
+Covered: every kind in :data:`skiff.api.resources.RESOURCES` except the CRD-style
 ``autoscaling.k8s.io/v1 VerticalPodAutoscaler`` (it has no protobuf form upstream either), their
 subresource kinds (``v1 Binding``, ``autoscaling/v1 Scale``, ``policy/v1 Eviction``),
 ``DeleteOptions`` in every served group version and ``meta.k8s.io/v1``, and the
@@ -33,7 +33,7 @@ from skiff.api.protobuf._schema_core import CORE
 from skiff.api.protobuf._schema_groups import AUTOSCALING_V1, AUTOSCALING_V2, GROUPS
 from skiff.api.protobuf._schema_meta import META as META_TABLE
 from skiff.api.protobuf._wire import ProtobufError
-from skiff.api.registry import RESOURCES, group_versions
+from skiff.api.resources import RESOURCES, group_versions
 
 __all__ = ["MAGIC", "MEDIA_TYPE", "ProtobufError", "decode", "supported_kinds"]
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import importlib
 
-from skiff.api.registry import by_gvk, group_versions
+from skiff.api.resources import by_gvk, group_versions
 from skiff.api.types._base import KubeModel, field_shape
 
 __all__ = ["KubeModel", "field_shape", "list_model_for", "model_for"]
@@ -64,7 +64,7 @@ def _load(module: str, name: str) -> type[KubeModel] | None:
 def model_for(group: str, version: str, kind: str) -> type[KubeModel] | None:
     """The model of a top-level kind at ``group``/``version`` (``""`` is the core group).
 
-    Covers every kind in ``skiff.api.registry.RESOURCES``, the subresource bodies ``Binding``
+    Covers every kind in ``skiff.api.resources.RESOURCES``, the subresource bodies ``Binding``
     (core/v1), ``Eviction`` (policy/v1) and ``Scale`` (autoscaling/v1), and ``Status`` and
     ``DeleteOptions`` under any served group/version or ``meta.k8s.io/v1``. Returns ``None`` for
     anything else, including nested types such as ``PodSpec``.

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from skiff.api.field import FieldError
-from skiff.api.registry import by_gvk
+from skiff.api.resources import by_gvk
 
 from . import apps, autoscaling, batch, core, networking, policy, rbac
 from ._meta import NameFunc, validate_object_meta
