@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from skiff.api.resources import ResourceInfo
 from skiff.apiserver.auth import UserInfo
-from skiff.apiserver.errors import ApiError, forbidden
+from skiff.apiserver.errors import ForbiddenError, NotFoundError, forbidden
 
 __all__ = [
     "AdmissionChain",
@@ -92,9 +92,7 @@ class NamespaceLifecycle:
             ns.get("metadata", {}).get("deletionTimestamp")
             or (ns.get("status") or {}).get("phase") == "Terminating"
         ):
-            raise ApiError(
-                403,
-                "Forbidden",
+            raise ForbiddenError(
                 f'{req.info.group_resource} "{req.name}" is forbidden: unable to create new '
                 f"content in namespace {req.namespace} because it is being terminated",
                 details={
@@ -111,10 +109,8 @@ class NamespaceLifecycle:
             )
 
 
-def _ns_not_found(namespace: str) -> ApiError:
-    return ApiError(
-        404,
-        "NotFound",
+def _ns_not_found(namespace: str) -> NotFoundError:
+    return NotFoundError(
         f'namespaces "{namespace}" not found',
         details={"name": namespace, "kind": "namespaces"},
     )

@@ -9,7 +9,6 @@ an unexpected exception is logged and becomes a 500 Status without a traceback o
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -23,7 +22,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from skiff import KUBERNETES_VERSION
 from skiff.api import resources as kinds
-from skiff.api.printers import column_definitions, row_cells, row_conditions
 from skiff.api.resources import ResourceInfo
 from skiff.api.selector import SelectorError, parse_label_selector, validate_field_selector
 from skiff.apiserver import decode as decoding
@@ -35,7 +33,7 @@ from skiff.apiserver.errors import ApiError, bad_request, method_not_allowed, st
 from skiff.apiserver.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from skiff.apiserver.metrics import ApiMetrics
 from skiff.apiserver.negotiation import negotiate_as
-from skiff.apiserver.registry import ListOptions, Registry, RequestContext
+from skiff.apiserver.registry import ListOptions, PatchType, Registry, RequestContext
 from skiff.apiserver.reviews import answer_review
 from skiff.apiserver.watch import WatchParams, watch_stream
 from skiff.store import StoreError
@@ -44,7 +42,6 @@ __all__ = [
     "ApiServerApp",
     "Target",
     "build_app",
-    "make_table",
     "parse_resource_path",
 ]
 
@@ -53,7 +50,7 @@ log = logging.getLogger("skiff.apiserver")
 JSON_CT = "application/json"
 TABLE_CT = "application/json;as=Table;v=v1;g=meta.k8s.io"
 
-PATCH_TYPES = {
+PATCH_TYPES: dict[str, PatchType] = {
     decoding.JSON_PATCH: "json",
     decoding.MERGE_PATCH: "merge",
     decoding.STRATEGIC_PATCH: "strategic",
@@ -61,8 +58,6 @@ PATCH_TYPES = {
 }
 
 _TRUE = {"true", "1", "yes"}
-# kinds whose immediate delete answers with the deleted object (ReturnDeletedObject upstream)
-_RETURN_DELETED_OBJECT = frozenset({"Pod", "Service", "Namespace", "Node"})
 
 
 def _bool(value: str | None) -> bool:
@@ -501,7 +496,7 @@ class ApiServerApp:
                 propagation=propagation,
                 preconditions=pre,
             )
-            if now and info.kind not in _RETURN_DELETED_OBJECT:
+            if now and not self.registry.strategy(info).return_deleted_object:
                 # Kubernetes' generic store answers an immediate delete with a Success Status
                 uid = str((obj.get("metadata") or {}).get("uid") or "")
                 return _json(status_success(info, t.name, uid))
@@ -598,7 +593,9 @@ class ApiServerApp:
             meta["remainingItemCount"] = remaining
         if table:
             include = request.query_params.get("includeObject", "Metadata")
-            body = make_table(t.info, items, include, table)
+            body = self.registry.strategy(t.info).convert_to_table(
+                items, include=include, version=table
+            )
             body["metadata"] = meta
             return _json(body, content_type=f"application/json;as=Table;v={table};g=meta.k8s.io")
         # list items carry apiVersion/kind like the real server's typed lists
@@ -638,7 +635,9 @@ class ApiServerApp:
         if table_version:
 
             def table_fn(obj: dict[str, Any]) -> dict[str, Any]:
-                return make_table(t.info, [obj], include, table_version)
+                return self.registry.strategy(t.info).convert_to_table(
+                    [obj], include=include, version=table_version
+                )
 
         params = WatchParams(
             resource_version=q.get("resourceVersion", ""),
@@ -688,7 +687,9 @@ class ApiServerApp:
         )
         if table and obj.get("kind") == info.kind:
             include = request.query_params.get("includeObject", "Metadata")
-            body = make_table(info, [obj], include, table)
+            body = self.registry.strategy(info).convert_to_table(
+                [obj], include=include, version=table
+            )
             resp = _json(
                 body,
                 status,
@@ -814,35 +815,6 @@ def _version() -> dict[str, Any]:
         "goVersion": "python3.11",
         "compiler": "cpython",
         "platform": "linux/amd64",
-    }
-
-
-def make_table(
-    info: ResourceInfo, items: list[dict[str, Any]], include: str, version: str = "v1"
-) -> dict[str, Any]:
-    """A ``meta.k8s.io`` Table of ``items`` with the kind's real columns."""
-    now = dt.datetime.now(dt.UTC)
-    rows = []
-    for obj in items:
-        row: dict[str, Any] = {"cells": row_cells(info.kind, obj, now=now)}
-        conditions = row_conditions(info.kind, obj)
-        if conditions:
-            row["conditions"] = conditions
-        if include == "Object":
-            row["object"] = obj
-        elif include != "None":
-            row["object"] = {
-                "kind": "PartialObjectMetadata",
-                "apiVersion": "meta.k8s.io/v1",
-                "metadata": obj.get("metadata") or {},
-            }
-        rows.append(row)
-    return {
-        "kind": "Table",
-        "apiVersion": f"meta.k8s.io/{version}",
-        "metadata": {},
-        "columnDefinitions": column_definitions(info.kind),
-        "rows": rows,
     }
 
 

@@ -3,25 +3,54 @@
 Every failure a client can cause ends as an ``ApiError`` carrying the HTTP code, the Kubernetes
 ``reason`` and a message that says what to fix; the HTTP layer renders it with ``to_status``.
 Store errors are translated here at the boundary (house style: each layer raises its own errors).
+Callers tell errors apart by class (``except NotFoundError``), never by comparing reasons; the
+constructor functions below (``not_found``, ``conflict``, ...) return the matching subclass, and
+``api_error`` picks it from a reason (for errors relayed from other layers).
 
-    ApiError
-    ├── BadRequest (400), Unauthorized (401), Forbidden (403), NotFound (404),
-    │   MethodNotAllowed (405), NotAcceptable (406), AlreadyExists (409), Conflict (409),
-    │   Gone/Expired (410), RequestEntityTooLarge (413), UnsupportedMediaType (415),
-    │   Invalid (422), TooManyRequests (429), InternalError (500), ServiceUnavailable (503),
-    │   Timeout (504)
+    ApiError                            any other code/reason (e.g. 500 InternalError)
+    ├── BadRequestError                 400 BadRequest
+    ├── UnauthorizedError               401 Unauthorized
+    ├── ForbiddenError                  403 Forbidden
+    ├── NotFoundError                   404 NotFound
+    ├── MethodNotAllowedError           405 MethodNotAllowed
+    ├── NotAcceptableError              406 NotAcceptable
+    ├── AlreadyExistsError              409 AlreadyExists
+    ├── ConflictError                   409 Conflict
+    ├── ExpiredError                    410 Expired (Gone)
+    ├── RequestEntityTooLargeError      413 RequestEntityTooLarge
+    ├── UnsupportedMediaTypeError       415 UnsupportedMediaType
+    ├── InvalidError                    422 Invalid
+    ├── TooManyRequestsError            429 TooManyRequests
+    ├── ServiceUnavailableError         503 ServiceUnavailable
+    └── GatewayTimeoutError             504 Timeout
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from skiff.api.field import FieldError
 from skiff.api.resources import ResourceInfo
 
 __all__ = [
+    "AlreadyExistsError",
     "ApiError",
+    "BadRequestError",
+    "ConflictError",
+    "ExpiredError",
+    "ForbiddenError",
+    "GatewayTimeoutError",
+    "InvalidError",
+    "MethodNotAllowedError",
+    "NotAcceptableError",
+    "NotFoundError",
+    "RequestEntityTooLargeError",
+    "ServiceUnavailableError",
+    "TooManyRequestsError",
+    "UnauthorizedError",
+    "UnsupportedMediaTypeError",
     "already_exists",
+    "api_error",
     "bad_request",
     "conflict",
     "expired",
@@ -67,7 +96,150 @@ class ApiError(Exception):
         return body
 
     def __repr__(self) -> str:
-        return f"ApiError({self.code}, {self.reason!r}, {self.message!r})"
+        return f"{type(self).__name__}({self.code}, {self.reason!r}, {self.message!r})"
+
+
+class _Fixed(ApiError):
+    """An ``ApiError`` whose code and reason come from its class."""
+
+    CODE: ClassVar[int] = 500
+    REASON: ClassVar[str] = "InternalError"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(self.CODE, self.REASON, message, details=details, headers=headers)
+
+
+class BadRequestError(_Fixed):
+    """400: the request itself is malformed (body, query, path)."""
+
+    CODE, REASON = 400, "BadRequest"
+
+
+class UnauthorizedError(_Fixed):
+    """401: no or unknown credentials."""
+
+    CODE, REASON = 401, "Unauthorized"
+
+
+class ForbiddenError(_Fixed):
+    """403: the authorizer or an admission plugin refused the request."""
+
+    CODE, REASON = 403, "Forbidden"
+
+
+class NotFoundError(_Fixed):
+    """404: the object (or the namespace it would live in) does not exist."""
+
+    CODE, REASON = 404, "NotFound"
+
+
+class MethodNotAllowedError(_Fixed):
+    """405: the resource does not support the verb."""
+
+    CODE, REASON = 405, "MethodNotAllowed"
+
+
+class NotAcceptableError(_Fixed):
+    """406: no representation the client accepts."""
+
+    CODE, REASON = 406, "NotAcceptable"
+
+
+class AlreadyExistsError(_Fixed):
+    """409 AlreadyExists: a create found the name taken."""
+
+    CODE, REASON = 409, "AlreadyExists"
+
+
+class ConflictError(_Fixed):
+    """409 Conflict: a stale resourceVersion, a failed precondition, or lost retries."""
+
+    CODE, REASON = 409, "Conflict"
+
+
+class ExpiredError(_Fixed):
+    """410 Expired (Gone): a resourceVersion or continue token older than the history kept."""
+
+    CODE, REASON = 410, "Expired"
+
+
+class RequestEntityTooLargeError(_Fixed):
+    """413: the request body is over the limit."""
+
+    CODE, REASON = 413, "RequestEntityTooLarge"
+
+
+class UnsupportedMediaTypeError(_Fixed):
+    """415: a body or patch type the server does not decode."""
+
+    CODE, REASON = 415, "UnsupportedMediaType"
+
+
+class InvalidError(_Fixed):
+    """422 Invalid: the object fails validation; ``details.causes`` has one cause per field."""
+
+    CODE, REASON = 422, "Invalid"
+
+
+class TooManyRequestsError(_Fixed):
+    """429: over the in-flight limit, or an eviction a disruption budget forbids."""
+
+    CODE, REASON = 429, "TooManyRequests"
+
+
+class ServiceUnavailableError(_Fixed):
+    """503: the server cannot answer now (store closing, a range exhausted); retry."""
+
+    CODE, REASON = 503, "ServiceUnavailable"
+
+
+class GatewayTimeoutError(_Fixed):
+    """504 Timeout: the server gave up waiting (e.g. a resourceVersion newer than the store)."""
+
+    CODE, REASON = 504, "Timeout"
+
+
+_BY_REASON: dict[str, type[_Fixed]] = {
+    cls.REASON: cls
+    for cls in (
+        BadRequestError,
+        UnauthorizedError,
+        ForbiddenError,
+        NotFoundError,
+        MethodNotAllowedError,
+        NotAcceptableError,
+        AlreadyExistsError,
+        ConflictError,
+        ExpiredError,
+        RequestEntityTooLargeError,
+        UnsupportedMediaTypeError,
+        InvalidError,
+        TooManyRequestsError,
+        ServiceUnavailableError,
+        GatewayTimeoutError,
+    )
+}
+
+
+def api_error(
+    code: int,
+    reason: str,
+    message: str,
+    *,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> ApiError:
+    """The ``ApiError`` subclass for ``reason`` when it has one at ``code``, else a plain one."""
+    cls = _BY_REASON.get(reason)
+    if cls is not None and code == cls.CODE:
+        return cls(message, details=details, headers=headers)
+    return ApiError(code, reason, message, details=details, headers=headers)
 
 
 def status_success(
@@ -98,37 +270,31 @@ def _details(info: ResourceInfo | None, name: str) -> dict[str, Any]:
     return d
 
 
-def bad_request(message: str) -> ApiError:
-    return ApiError(400, "BadRequest", message)
+def bad_request(message: str) -> BadRequestError:
+    return BadRequestError(message)
 
 
-def forbidden(message: str, info: ResourceInfo | None = None, name: str = "") -> ApiError:
-    return ApiError(403, "Forbidden", message, details=_details(info, name) if info else None)
+def forbidden(message: str, info: ResourceInfo | None = None, name: str = "") -> ForbiddenError:
+    return ForbiddenError(message, details=_details(info, name) if info else None)
 
 
-def not_found(info: ResourceInfo, name: str) -> ApiError:
-    return ApiError(
-        404, "NotFound", f'{info.group_resource} "{name}" not found', details=_details(info, name)
-    )
+def not_found(info: ResourceInfo, name: str) -> NotFoundError:
+    return NotFoundError(f'{info.group_resource} "{name}" not found', details=_details(info, name))
 
 
-def method_not_allowed(message: str) -> ApiError:
-    return ApiError(405, "MethodNotAllowed", message)
+def method_not_allowed(message: str) -> MethodNotAllowedError:
+    return MethodNotAllowedError(message)
 
 
-def already_exists(info: ResourceInfo, name: str) -> ApiError:
-    return ApiError(
-        409,
-        "AlreadyExists",
+def already_exists(info: ResourceInfo, name: str) -> AlreadyExistsError:
+    return AlreadyExistsError(
         f'{info.group_resource} "{name}" already exists',
         details=_details(info, name),
     )
 
 
-def conflict(info: ResourceInfo, name: str, why: str) -> ApiError:
-    return ApiError(
-        409,
-        "Conflict",
+def conflict(info: ResourceInfo, name: str, why: str) -> ConflictError:
+    return ConflictError(
         f'Operation cannot be fulfilled on {info.group_resource} "{name}": {why}',
         details=_details(info, name),
     )
@@ -139,14 +305,16 @@ STALE = (
 )
 
 
-def expired(message: str) -> ApiError:
-    return ApiError(410, "Expired", message)
+def expired(message: str) -> ExpiredError:
+    return ExpiredError(message)
 
 
-def invalid(info: ResourceInfo | None, kind: str, name: str, errors: list[FieldError]) -> ApiError:
+def invalid(
+    info: ResourceInfo | None, kind: str, name: str, errors: list[FieldError]
+) -> InvalidError:
     """422 Invalid with one cause per bad field, worded like Kubernetes."""
     joined = errors[0].__str__() if len(errors) == 1 else "[" + ", ".join(map(str, errors)) + "]"
     details: dict[str, Any] = {"name": name, "kind": kind, "causes": [e.to_cause() for e in errors]}
     if info is not None and info.group:
         details["group"] = info.group
-    return ApiError(422, "Invalid", f'{kind} "{name}" is invalid: {joined}', details=details)
+    return InvalidError(f'{kind} "{name}" is invalid: {joined}', details=details)

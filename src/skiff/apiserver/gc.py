@@ -23,7 +23,7 @@ from typing import Any
 from skiff.api import resources as kinds
 from skiff.api.resources import ResourceInfo
 from skiff.apiserver.auth import UserInfo
-from skiff.apiserver.errors import ApiError
+from skiff.apiserver.errors import AlreadyExistsError, ApiError, ConflictError, NotFoundError
 from skiff.apiserver.objects import ROOT, parse_key
 from skiff.apiserver.registry import Registry, RequestContext
 from skiff.store import Event, EventType, Revision
@@ -218,9 +218,10 @@ class GarbageCollector:
         info, namespace, name = where
         try:
             await self.registry.delete(info, namespace, name, self.ctx, propagation="Background")
+        except (NotFoundError, ConflictError, AlreadyExistsError):
+            pass
         except ApiError as e:
-            if e.code not in (404, 409):
-                log.warning("garbage collector: deleting %s: %s", key, e.message)
+            log.warning("garbage collector: deleting %s: %s", key, e.message)
 
     async def _drop_refs(self, key: str, uids: set[str]) -> None:
         where = parse_key(key)
@@ -259,6 +260,7 @@ class GarbageCollector:
     ) -> None:
         try:
             await self.registry.guaranteed_update(info, namespace, name, mutate, self.ctx)
+        except (NotFoundError, ConflictError, AlreadyExistsError):
+            pass
         except ApiError as e:
-            if e.code not in (404, 409):
-                log.warning("garbage collector: updating %s: %s", key, e.message)
+            log.warning("garbage collector: updating %s: %s", key, e.message)

@@ -12,16 +12,15 @@ client always reads its own writes (Kubernetes 1.31's consistent reads from cach
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import builtins
 import copy
 import datetime as dt
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import orjson
 
@@ -33,16 +32,21 @@ from skiff.api.duration import format_time
 from skiff.api.field import FieldError
 from skiff.api.patch import FieldSet, schema_for_model, update_managed_fields
 from skiff.api.resources import ResourceInfo
-from skiff.api.selector import object_fields, parse_field_selector, parse_label_selector
+from skiff.api.selector import parse_field_selector, parse_label_selector
 from skiff.api.types import model_for
-from skiff.api.validation import validate
-from skiff.apiserver import objects, strategy
+from skiff.apiserver import objects
 from skiff.apiserver.admission import AdmissionChain, AdmissionRequest
-from skiff.apiserver.auth import UserInfo
+from skiff.apiserver.context import RequestContext
 from skiff.apiserver.errors import (
     STALE,
+    AlreadyExistsError,
     ApiError,
+    ConflictError,
+    GatewayTimeoutError,
+    InvalidError,
+    NotFoundError,
     already_exists,
+    api_error,
     bad_request,
     conflict,
     expired,
@@ -50,30 +54,50 @@ from skiff.apiserver.errors import (
     not_found,
 )
 from skiff.apiserver.schema import structural_decode
-from skiff.store import Compacted, KeyExists, KeyValue, Revision, Store
+from skiff.apiserver.strategies import GroupKind, ResourceStrategy, build_strategies, strategy_for
+from skiff.apiserver.watchcache import WatchCache
+from skiff.store import Compacted, FutureRevision, KeyExists, KeyValue, Revision, Store
 
 __all__ = [
     "ListOptions",
+    "PatchType",
     "Registry",
     "RequestContext",
+    "UpdateSpec",
     "parse_resource_version",
     "patch_schema",
 ]
 
+# compare-and-swap attempts of one write before it gives up with 409 "too many concurrent writers"
 _MAX_RETRIES = 16
+# how long a read with a resourceVersion ahead of the store waits for it (then 504)
+_TOO_LARGE_RV_WAIT = 3.0
+
+PatchType = Literal["json", "merge", "strategic", "apply"]
+"""JSON patch, JSON merge patch, strategic merge patch, server-side apply."""
+
+Mutate = Callable[[dict[str, Any]], dict[str, Any]]
+ManagedFieldsFunc = Callable[[dict[str, Any] | None, dict[str, Any]], dict[str, Any]]
 
 
-@dataclass
-class RequestContext:
-    """Per-request facts every verb needs."""
+@dataclass(frozen=True)
+class UpdateSpec:
+    """How ``Registry.guaranteed_update`` treats one update, besides its ``mutate`` function."""
 
-    user: UserInfo
-    dry_run: bool = False
-    field_manager: str = ""
-    field_validation: str = "Strict"
-    warnings: list[str] = field(default_factory=list)
-    # whether the client named its field manager (server-side apply requires it)
-    field_manager_given: bool = False
+    # "" for the main resource, "status" (or another subresource) for a subresource write
+    subresource: str = ""
+    # the resourceVersion the client pinned: a mismatch or a lost compare-and-swap answers 409
+    # instead of rereading and retrying
+    precondition_rv: str = ""
+    # the body a PUT creates when the object is missing (kinds that allow create on update)
+    create_body: dict[str, Any] | None = None
+    # run the mutated object through structural decoding again (patches produce raw JSON)
+    structural: bool = False
+    # computes managedFields itself (server-side apply) instead of the update's tracking
+    operation_manager: ManagedFieldsFunc | None = None
+
+
+_PLAIN_UPDATE = UpdateSpec()
 
 
 @dataclass
@@ -135,16 +159,22 @@ def parse_resource_version(rv: str) -> int:
 
 
 class Registry:
-    """All verbs over one store (normally a WatchCache in front of the real store)."""
+    """All verbs over the watch cache (in front of the real store), for every kind.
+
+    Per-kind behaviour comes only from the kind's ``ResourceStrategy`` (``strategy(info)``);
+    ``strategies`` is the table from ``skiff.apiserver.strategies.build_strategies`` (the
+    default one allocates nothing).
+    """
 
     def __init__(
         self,
-        cache: Store,
+        cache: WatchCache,
         *,
         admission: AdmissionChain,
         transformer: objects.ValueTransformer | None = None,
         store: Store | None = None,
         wait_fresh: Callable[[int], Any] | None = None,
+        strategies: Mapping[GroupKind, ResourceStrategy] | None = None,
     ) -> None:
         # reads and writes go through the watch cache (writes pass through to the store and
         # wait until the cache has seen them); ``store`` is the store underneath, for revisions
@@ -154,15 +184,21 @@ class Registry:
         self.admission = admission
         self.transformer = transformer or objects.IdentityTransformer()
         self._wait_fresh = wait_fresh
-        # per-kind hooks run after validation, before the write (allocation of pod CIDRs,
-        # ClusterIPs, NodePorts); skipped for dry runs, which must not persist anything
-        self.before_write: dict[
-            str, Callable[[dict[str, Any], dict[str, Any] | None], Awaitable[None]]
-        ] = {}
+        self._strategies: dict[GroupKind, ResourceStrategy] = dict(
+            build_strategies() if strategies is None else strategies
+        )
         # framed watch lines of recent events by revision, shared by fast-path watchers
         self.watch_lines: OrderedDict[int, bytes] = OrderedDict()
 
     # ---------------------------------------------------------------- helpers
+
+    def strategy(self, info: ResourceInfo) -> ResourceStrategy:
+        """The strategy of ``info``'s kind (a default one for a kind not in the table)."""
+        gk = GroupKind.of(info)
+        found = self._strategies.get(gk)
+        if found is None:
+            found = self._strategies[gk] = strategy_for(info)
+        return found
 
     def decode(self, kv: KeyValue) -> dict[str, Any]:
         return objects.decode_kv(kv, self.transformer)
@@ -172,8 +208,11 @@ class Registry:
 
     async def fresh(self) -> None:
         """Wait until the cache has every write acknowledged so far (read-your-writes)."""
+        revision = self.store.current_revision()
         if self._wait_fresh is not None:
-            await self._wait_fresh(int(self.store.current_revision()))
+            await self._wait_fresh(int(revision))
+        else:
+            await self.cache.wait_for_revision(revision, timeout=10)
 
     async def get_object(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
         """Admission lookups: the stored object of ``kind`` (preferred version) or None."""
@@ -226,7 +265,10 @@ class Registry:
     def _validate(
         self, info: ResourceInfo, obj: dict[str, Any], old: dict[str, Any] | None
     ) -> None:
-        errors: list[FieldError] = validate(info.group, info.version, info.kind, obj, old)
+        strategy = self.strategy(info)
+        errors: list[FieldError] = (
+            strategy.validate(obj) if old is None else strategy.validate_update(obj, old)
+        )
         meta = obj.get("metadata") or {}
         if old is not None:
             old_meta = old.get("metadata") or {}
@@ -331,7 +373,8 @@ class Registry:
         self._defaults(info, obj)
         meta["uid"] = objects.new_uid()
         meta["creationTimestamp"] = objects.now_rfc3339()
-        strategy.prepare_for_create(info, obj)
+        strategy = self.strategy(info)
+        strategy.prepare_for_create(obj)
         name = str(meta.get("name") or "")
         req = AdmissionRequest(
             info, "CREATE", namespace, name, obj, None, ctx.user, dry_run=ctx.dry_run
@@ -339,9 +382,8 @@ class Registry:
         await self.admission.mutate(req, self)
         self._validate(info, obj, None)
         await self.admission.validate(req, self)
-        hook = self.before_write.get(info.kind)
-        if hook is not None and not ctx.dry_run:
-            await hook(obj, None)
+        if not ctx.dry_run:
+            await strategy.before_write(obj, None, ctx)
         if track_update:
             obj = self._managed(info, None, obj, ctx)
         stored_info, converted = _conversion(info)
@@ -383,24 +425,22 @@ class Registry:
         return self._out(info, self.decode(kv), converted)
 
     async def _wait_revision(self, rv: int) -> None:
-        deadline = asyncio.get_running_loop().time() + 3
-        while int(self.store.current_revision()) < rv:
-            if asyncio.get_running_loop().time() > deadline:
-                raise ApiError(
-                    504,
-                    "Timeout",
-                    f"Too large resource version: {rv}, current: {self.store.current_revision()}",
-                    details={
-                        "causes": [
-                            {
-                                "reason": "ResourceVersionTooLarge",
-                                "message": "Too large resource version",
-                            }
-                        ],
-                        "retryAfterSeconds": 1,
-                    },
-                )
-            await asyncio.sleep(0.05)
+        """Wait until the cache has revision ``rv`` ("not older than rv"); 504 after 3 s."""
+        try:
+            await self.cache.wait_for_revision(Revision(rv), timeout=_TOO_LARGE_RV_WAIT)
+        except FutureRevision:
+            raise GatewayTimeoutError(
+                f"Too large resource version: {rv}, current: {self.store.current_revision()}",
+                details={
+                    "causes": [
+                        {
+                            "reason": "ResourceVersionTooLarge",
+                            "message": "Too large resource version",
+                        }
+                    ],
+                    "retryAfterSeconds": 1,
+                },
+            ) from None
         await self.fresh()
 
     async def list(
@@ -423,7 +463,7 @@ class Registry:
         if opts.continue_token:
             revision, start = _decode_continue(opts.continue_token)
         rv = parse_resource_version(opts.resource_version)
-        source = self.cache
+        source: Store = self.cache
         if not opts.continue_token:
             if opts.resource_version == "":
                 await self.fresh()
@@ -463,7 +503,9 @@ class Registry:
                     (obj.get("metadata") or {}).get("labels") or {}
                 ):
                     continue
-                if field_sel is not None and not field_sel.matches(object_fields(info.kind, obj)):
+                if field_sel is not None and not field_sel.matches(
+                    self.strategy(info).selectable_fields(obj)
+                ):
                     continue
                 items.append(self._out(info, obj, converted) if converted else obj)
                 if limit and len(items) >= limit:
@@ -516,18 +558,20 @@ class Registry:
         want_rv = str((obj.get("metadata") or {}).get("resourceVersion") or "")
 
         def mutate(current: dict[str, Any]) -> dict[str, Any]:
-            new = copy.deepcopy(obj)
-            return new
+            return copy.deepcopy(obj)
 
+        creates = self.strategy(info).allow_create_on_update and not subresource
         return await self.guaranteed_update(
             info,
             namespace,
             name,
             mutate,
             ctx,
-            subresource=subresource,
-            precondition_rv=want_rv,
-            create_body=obj if _allow_create_on_update(info) and not subresource else None,
+            UpdateSpec(
+                subresource=subresource,
+                precondition_rv=want_rv,
+                create_body=obj if creates else None,
+            ),
         )
 
     async def guaranteed_update(
@@ -535,36 +579,33 @@ class Registry:
         info: ResourceInfo,
         namespace: str,
         name: str,
-        mutate: Callable[[dict[str, Any]], dict[str, Any]],
+        mutate: Mutate,
         ctx: RequestContext,
-        *,
-        subresource: str = "",
-        precondition_rv: str = "",
-        create_body: dict[str, Any] | None = None,
-        structural: bool = False,
-        operation_manager: Callable[[dict[str, Any] | None, dict[str, Any]], dict[str, Any]]
-        | None = None,
+        spec: UpdateSpec = _PLAIN_UPDATE,
     ) -> tuple[dict[str, Any], bool]:
+        """Read, ``mutate``, prepare, admit, validate and compare-and-swap until the write wins
+        (Kubernetes' ``GuaranteedUpdate``). Returns (object, created). A lost compare rereads
+        and retries up to ``_MAX_RETRIES`` times (409 "too many concurrent writers" after),
+        unless the client pinned a resourceVersion (409 at once)."""
         key = objects.object_key(info, namespace, name)
         stored_info, converted = _conversion(info)
+        strategy = self.strategy(info)
         for _attempt in range(_MAX_RETRIES):
             kv = await self.cache.get(key)
             if kv is None:
-                if create_body is not None:
+                if spec.create_body is not None:
                     try:
-                        return await self.create(info, namespace, create_body, ctx), True
-                    except ApiError as e:
-                        if e.reason == "AlreadyExists":
-                            continue
-                        raise
+                        return await self.create(info, namespace, spec.create_body, ctx), True
+                    except AlreadyExistsError:
+                        continue
                 raise not_found(info, name)
             current = self.decode(kv)
             if converted:
                 current = convert(current, info.api_version)
-            if precondition_rv and precondition_rv != str(kv.mod_revision):
+            if spec.precondition_rv and spec.precondition_rv != str(kv.mod_revision):
                 raise conflict(info, name, STALE)
             new = mutate(copy.deepcopy(current))
-            if structural:
+            if spec.structural:
                 new = self._structural(info, new, ctx)
             new["apiVersion"], new["kind"] = info.api_version, info.kind
             nmeta = _meta(new)
@@ -585,25 +626,32 @@ class Registry:
                 nmeta.setdefault("namespace", namespace)
             nmeta.pop("resourceVersion", None)
             self._defaults(info, new)
-            if subresource == "status":
-                strategy.prepare_status_update(info, new, current)
-            elif subresource == "":
-                strategy.prepare_for_update(info, new, current)
+            if spec.subresource == "status":
+                strategy.prepare_status_update(new, current)
+            elif spec.subresource == "":
+                strategy.prepare_for_update(new, current)
                 if "managedFields" not in nmeta and "managedFields" in cmeta:
                     nmeta["managedFields"] = cmeta["managedFields"]
             req = AdmissionRequest(
-                info, "UPDATE", namespace, name, new, current, ctx.user, subresource, ctx.dry_run
+                info,
+                "UPDATE",
+                namespace,
+                name,
+                new,
+                current,
+                ctx.user,
+                spec.subresource,
+                ctx.dry_run,
             )
             await self.admission.mutate(req, self)
             self._validate(info, new, current)
             await self.admission.validate(req, self)
-            hook = self.before_write.get(info.kind)
-            if hook is not None and not subresource and not ctx.dry_run:
-                await hook(new, current)
-            if operation_manager is not None:
-                new = operation_manager(current, new)
+            if not spec.subresource and not ctx.dry_run:
+                await strategy.before_write(new, current, ctx)
+            if spec.operation_manager is not None:
+                new = spec.operation_manager(current, new)
             else:
-                new = self._managed(info, current, new, ctx, subresource=subresource)
+                new = self._managed(info, current, new, ctx, subresource=spec.subresource)
             nmeta = _meta(new)
             current_cmp = {k: v for k, v in current.items()}
             current_cmp["metadata"] = {
@@ -615,19 +663,13 @@ class Registry:
             if ctx.dry_run:
                 nmeta["resourceVersion"] = str(kv.mod_revision)
                 return new, False
-            if (
-                nmeta.get("deletionTimestamp")
-                and not nmeta.get("finalizers")
-                and not (
-                    info.kind == "Pod" and int(nmeta.get("deletionGracePeriodSeconds") or 0) > 0
-                )
-                and not (info.kind == "Namespace" and (new.get("spec") or {}).get("finalizers"))
-            ):
+            if strategy.should_delete_during_update(new, current):
                 # the last finalizer is gone from an object being deleted: remove it now
                 result = await self.cache.delete(key, expected_revision=kv.mod_revision)
                 if not result.succeeded:
                     continue
                 nmeta["resourceVersion"] = str(result.revision)
+                await strategy.after_delete(new)
                 return new, False
             stored = convert(new, stored_info.api_version) if converted else new
             data = self.transformer.to_storage(key, objects.encode(stored))
@@ -635,7 +677,7 @@ class Registry:
             if res.succeeded:
                 nmeta["resourceVersion"] = str(res.revision)
                 return new, False
-            if precondition_rv:
+            if spec.precondition_rv:
                 raise conflict(info, name, STALE)
         raise conflict(info, name, "too many concurrent writers; try again")
 
@@ -646,7 +688,7 @@ class Registry:
         info: ResourceInfo,
         namespace: str,
         name: str,
-        patch_type: str,
+        patch_type: PatchType,
         patch: Any,
         ctx: RequestContext,
         *,
@@ -678,7 +720,7 @@ class Registry:
                 else:  # pragma: no cover - the HTTP layer checks the media type
                     raise bad_request(f"unknown patch type {patch_type}")
             except patching.PatchError as e:
-                raise ApiError(e.code, e.reason, e.message) from None
+                raise api_error(e.code, e.reason, e.message) from None
             if not isinstance(result, dict):
                 raise bad_request("the patch must leave an object")
             if patch_type == "json":
@@ -694,9 +736,7 @@ class Registry:
             name,
             mutate,
             ctx,
-            subresource=subresource,
-            precondition_rv=precondition,
-            structural=True,
+            UpdateSpec(subresource=subresource, precondition_rv=precondition, structural=True),
         )
 
     async def _apply(
@@ -711,9 +751,7 @@ class Registry:
         force: bool,
     ) -> tuple[dict[str, Any], bool]:
         if not ctx.field_manager_given:
-            raise ApiError(
-                422,
-                "Invalid",
+            raise InvalidError(
                 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is '
                 "required for apply patch (add ?fieldManager=<your tool's name>)",
                 details={
@@ -758,9 +796,8 @@ class Registry:
             obj.setdefault("metadata", {})["name"] = name
             try:
                 return await self.create(info, namespace, obj, ctx, track_update=False), True
-            except ApiError as e:
-                if e.reason != "AlreadyExists":
-                    raise
+            except AlreadyExistsError:
+                pass
 
         def mutate(current: dict[str, Any]) -> dict[str, Any]:
             try:
@@ -775,7 +812,7 @@ class Registry:
                 )
             except patching.ApplyConflict as e:
                 message, causes = patching.conflict_status(e)
-                raise ApiError(409, "Conflict", message, details={"causes": causes}) from None
+                raise ConflictError(message, details={"causes": causes}) from None
 
         def keep(_old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
             return new
@@ -786,9 +823,7 @@ class Registry:
             name,
             mutate,
             ctx,
-            subresource=subresource,
-            structural=True,
-            operation_manager=keep,
+            UpdateSpec(subresource=subresource, structural=True, operation_manager=keep),
         )
 
     # ---------------------------------------------------------------- delete
@@ -804,9 +839,11 @@ class Registry:
         propagation: str = "",
         preconditions: dict[str, Any] | None = None,
     ) -> tuple[dict[str, Any], bool]:
-        """Delete; returns (object, deleted_now). ``deleted_now`` is False for graceful deletes."""
+        """Delete; returns (object, deleted_now). ``deleted_now`` is False when the object is
+        only marked (a grace period, or finalizers still pending)."""
         key = objects.object_key(info, namespace, name)
         _, converted = _conversion(info)
+        strategy = self.strategy(info)
         if propagation and propagation not in ("Orphan", "Background", "Foreground"):
             raise bad_request(
                 f'propagationPolicy "{propagation}" is not supported: use Orphan, Background or '
@@ -819,77 +856,50 @@ class Registry:
             obj = self.decode(kv)
             meta = _meta(obj)
             if preconditions:
-                uid = preconditions.get("uid")
-                if uid and uid != meta.get("uid"):
-                    raise conflict(
-                        info,
-                        name,
-                        f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
-                        f"{meta.get('uid')}",
-                    )
-                prv = preconditions.get("resourceVersion")
-                if prv and str(prv) != str(kv.mod_revision):
-                    raise conflict(
-                        info,
-                        name,
-                        f"Precondition failed: ResourceVersion in precondition: {prv}, "
-                        f"ResourceVersion in object meta: {kv.mod_revision}",
-                    )
+                _check_delete_preconditions(info, name, preconditions, meta, kv)
             req = AdmissionRequest(
                 info, "DELETE", namespace, name, None, obj, ctx.user, dry_run=ctx.dry_run
             )
-            await self.admission.validate(req, self)
+            # mutating admission runs before validating admission, as for every other verb
             await self.admission.mutate(req, self)
+            await self.admission.validate(req, self)
+            new = copy.deepcopy(obj)
+            nmeta = _meta(new)
             finalizers = list(meta.get("finalizers") or [])
             if propagation == "Orphan" and "orphan" not in finalizers:
                 finalizers.append("orphan")
             elif propagation == "Foreground" and "foregroundDeletion" not in finalizers:
                 finalizers.append("foregroundDeletion")
-            grace = strategy.delete_grace_seconds(info, obj, grace_period)
-            if info.kind == "Namespace":
-                spec_finalizers = (obj.get("spec") or {}).get("finalizers") or []
-                if spec_finalizers:
-                    finalizers_pending = True
-                else:
-                    finalizers_pending = bool(finalizers)
-            else:
-                finalizers_pending = bool(finalizers)
-            if finalizers_pending or grace > 0:
-                new = copy.deepcopy(obj)
-                nmeta = _meta(new)
+            if finalizers:
+                nmeta["finalizers"] = finalizers
+            grace = strategy.delete_grace_seconds(obj, grace_period)
+            if strategy.finalizers_pending(new) or grace > 0:
                 already = nmeta.get("deletionTimestamp")
                 when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=grace)
-                if not already:
+                if not already or grace < int(nmeta.get("deletionGracePeriodSeconds") or 0):
+                    # a shorter grace period may replace a longer one (kubectl delete
+                    # --grace-period)
                     nmeta["deletionTimestamp"] = format_time(when)
                     nmeta["deletionGracePeriodSeconds"] = grace
-                    if info.has_status:
-                        nmeta["generation"] = int(nmeta.get("generation") or 1) + 1
-                elif grace < int(nmeta.get("deletionGracePeriodSeconds") or 0):
-                    # a shorter grace period may replace a longer one (kubectl delete --grace-period)
-                    nmeta["deletionTimestamp"] = format_time(when)
-                    nmeta["deletionGracePeriodSeconds"] = grace
-                if finalizers:
-                    nmeta["finalizers"] = finalizers
-                if info.kind == "Namespace":
-                    new.setdefault("status", {})["phase"] = "Terminating"
+                strategy.prepare_for_delete(new, obj)
                 if _same_meta(obj, new) and already:
                     return self._out(info, obj, converted), False
-                else:
-                    if ctx.dry_run:
-                        return self._out(info, new, converted), False
-                    nmeta.pop("resourceVersion", None)
-                    data = self.transformer.to_storage(key, objects.encode(new))
-                    res = await self.cache.update(key, data, expected_revision=kv.mod_revision)
-                    if not res.succeeded:
-                        continue
-                    nmeta["resourceVersion"] = str(res.revision)
+                if ctx.dry_run:
                     return self._out(info, new, converted), False
+                nmeta.pop("resourceVersion", None)
+                data = self.transformer.to_storage(key, objects.encode(new))
+                res = await self.cache.update(key, data, expected_revision=kv.mod_revision)
+                if not res.succeeded:
+                    continue
+                nmeta["resourceVersion"] = str(res.revision)
+                return self._out(info, new, converted), False
             if ctx.dry_run:
                 return self._out(info, obj, converted), True
             result = await self.cache.delete(key, expected_revision=kv.mod_revision)
             if not result.succeeded:
                 continue
             meta["resourceVersion"] = str(result.revision)
+            await strategy.after_delete(obj)
             return self._out(info, obj, converted), True
         raise conflict(info, name, "too many concurrent writers; try again")
 
@@ -916,12 +926,35 @@ class Registry:
                     grace_period=grace_period,
                     propagation=propagation,
                 )
-            except ApiError as e:
-                if e.code == 404:
-                    continue
-                raise
+            except NotFoundError:
+                continue
             deleted.append(obj)
         return deleted, rev
+
+
+def _check_delete_preconditions(
+    info: ResourceInfo,
+    name: str,
+    preconditions: dict[str, Any],
+    meta: dict[str, Any],
+    kv: KeyValue,
+) -> None:
+    uid = preconditions.get("uid")
+    if uid and uid != meta.get("uid"):
+        raise conflict(
+            info,
+            name,
+            f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
+            f"{meta.get('uid')}",
+        )
+    prv = preconditions.get("resourceVersion")
+    if prv and str(prv) != str(kv.mod_revision):
+        raise conflict(
+            info,
+            name,
+            f"Precondition failed: ResourceVersion in precondition: {prv}, "
+            f"ResourceVersion in object meta: {kv.mod_revision}",
+        )
 
 
 def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
@@ -969,17 +1002,3 @@ def patch_schema(info: ResourceInfo) -> Any:
 
 def _info_for_kind(kind: str) -> ResourceInfo:
     return _KIND_INFO[kind]
-
-
-def _allow_create_on_update(info: ResourceInfo) -> bool:
-    # Kubernetes lets PUT create these (AllowCreateOnUpdate): endpoints, leases, events, RBAC
-    return info.kind in (
-        "Endpoints",
-        "Lease",
-        "Event",
-        "Role",
-        "ClusterRole",
-        "RoleBinding",
-        "ClusterRoleBinding",
-        "PriorityClass",
-    )

@@ -20,11 +20,12 @@ never hand out the same block.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
 import ssl
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,11 +39,17 @@ from skiff.apiserver.allocator import RangeAllocator, cidr_blocks, ip_range, por
 from skiff.apiserver.app import ApiServerApp, build_app
 from skiff.apiserver.audit import AuditLog
 from skiff.apiserver.auth import TokenAuthenticator, UserInfo
-from skiff.apiserver.errors import ApiError
+from skiff.apiserver.errors import (
+    AlreadyExistsError,
+    ApiError,
+    ForbiddenError,
+    NotFoundError,
+)
 from skiff.apiserver.gc import GarbageCollector
 from skiff.apiserver.metrics import ApiMetrics
 from skiff.apiserver.objects import ValueTransformer
 from skiff.apiserver.registry import ListOptions, Registry, RequestContext
+from skiff.apiserver.strategies import build_strategies
 from skiff.apiserver.subresources import finalize_namespace
 from skiff.apiserver.watchcache import WatchCache
 from skiff.store import Compactor, Revision, Store
@@ -104,6 +111,10 @@ class ApiServer:
             store=store,
             wait_fresh=self._wait_fresh,
             transformer=config.transformer,
+            strategies=build_strategies(
+                service_allocation=_HookAllocation(self._allocate_service),
+                node_allocation=_HookAllocation(self._allocate_pod_cidr),
+            ),
         )
         self.service_network = ipaddress.ip_network(config.service_cidr)
         # the first service address belongs to the "kubernetes" Service (the API itself)
@@ -130,8 +141,6 @@ class ApiServer:
             what="NodePort",
         )
         self.gc = GarbageCollector(self.registry, resync=config.gc_resync)
-        self.registry.before_write["Node"] = self._allocate_pod_cidr
-        self.registry.before_write["Service"] = self._allocate_service
         self._ready = False
         authn = None
         if not config.anonymous:
@@ -270,9 +279,8 @@ class ApiServer:
             try:
                 await self.registry.delete(info, meta.get("namespace", ""), meta["name"], ctx)
                 expired += 1
-            except ApiError as e:
-                if e.code != 404:
-                    raise
+            except NotFoundError:
+                pass
         return expired
 
     async def _cert_loop(self, renew: Callable[[], bool]) -> None:
@@ -384,35 +392,26 @@ class ApiServer:
                 }
             ],
         }
-        try:
+        with contextlib.suppress(NotFoundError):
             await self.registry.update(ep_info, "default", "kubernetes", endpoints, ctx)
-        except ApiError as e:
-            if e.code != 404:
-                raise
 
     async def _ensure(
         self, info: kinds.ResourceInfo, namespace: str, obj: dict[str, Any], ctx: RequestContext
     ) -> None:
-        try:
+        with contextlib.suppress(AlreadyExistsError):
             await self.registry.create(info, namespace, obj, ctx)
-        except ApiError as e:
-            if e.reason != "AlreadyExists":
-                raise
 
     async def _ensure_service_account(self, namespace: str) -> None:
         sa_info = kinds.by_resource("", "v1", "serviceaccounts")
         assert sa_info is not None
         ctx = RequestContext(user=SYSTEM_USER, field_manager="skiff-serviceaccounts")
-        try:
+        with contextlib.suppress(AlreadyExistsError, ForbiddenError, NotFoundError):
             await self.registry.create(
                 sa_info,
                 namespace,
                 {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}},
                 ctx,
             )
-        except ApiError as e:
-            if e.reason not in ("AlreadyExists", "Forbidden", "NotFound"):
-                raise
 
     # ------------------------------------------------------------------ namespaces
 
@@ -479,11 +478,8 @@ class ApiServer:
             return True
         finalizers = [f for f in spec_finalizers if f != "kubernetes"]
         ctx = RequestContext(user=SYSTEM_USER, field_manager="skiff-namespace-controller")
-        try:
+        with contextlib.suppress(NotFoundError):
             await finalize_namespace(self.registry, name, {"spec": {"finalizers": finalizers}}, ctx)
-        except ApiError as e:
-            if e.code != 404:
-                raise
         return False
 
     async def _delete_namespace_content(self, namespace: str) -> int:
@@ -499,15 +495,16 @@ class ApiServer:
                     continue
                 try:
                     await self.registry.delete(info, namespace, item["metadata"]["name"], ctx)
+                except NotFoundError:
+                    pass
                 except ApiError as e:
-                    if e.code != 404:
-                        log.warning(
-                            "namespace %s: deleting %s/%s: %s",
-                            namespace,
-                            info.plural,
-                            item["metadata"]["name"],
-                            e.message,
-                        )
+                    log.warning(
+                        "namespace %s: deleting %s/%s: %s",
+                        namespace,
+                        info.plural,
+                        item["metadata"]["name"],
+                        e.message,
+                    )
             if items:
                 left, _, _ = await self.registry.list(info, namespace, ListOptions())
                 remaining += len(left) - len(items)
@@ -574,6 +571,22 @@ class ApiServer:
                     port["nodePort"] = int(next(free))
         else:
             await self.node_ports.release(owner)
+
+
+class _HookAllocation:
+    """A strategies ``Allocation`` over one of the allocate methods above (freeing is left to
+    the allocators' reclaim of dead owners)."""
+
+    def __init__(
+        self, allocate: Callable[[dict[str, Any], dict[str, Any] | None], Awaitable[None]]
+    ) -> None:
+        self._allocate = allocate
+
+    async def before_write(self, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
+        await self._allocate(obj, old)
+
+    async def after_delete(self, obj: dict[str, Any]) -> None:
+        return None
 
 
 class _Stop(Exception):

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime as dt
 from typing import Any
@@ -25,8 +26,18 @@ from skiff.api.resources import ResourceInfo
 from skiff.api.selector import format_label_selector, format_labels, label_selector_from_object
 from skiff.apiserver import objects
 from skiff.apiserver.auth import UserInfo
-from skiff.apiserver.errors import STALE, ApiError, bad_request, conflict, invalid, not_found
-from skiff.apiserver.registry import Registry, RequestContext
+from skiff.apiserver.errors import (
+    STALE,
+    ApiError,
+    ConflictError,
+    NotFoundError,
+    api_error,
+    bad_request,
+    conflict,
+    invalid,
+    not_found,
+)
+from skiff.apiserver.registry import Registry, RequestContext, UpdateSpec
 
 __all__ = [
     "bind",
@@ -113,7 +124,7 @@ async def _set_replicas(
         return current
 
     obj, _ = await registry.guaranteed_update(
-        info, namespace, name, mutate, ctx, precondition_rv=precondition_rv
+        info, namespace, name, mutate, ctx, UpdateSpec(precondition_rv=precondition_rv)
     )
     return to_scale(info, obj)
 
@@ -150,7 +161,7 @@ async def patch_scale(
                     raise bad_request("a merge patch must be a JSON object")
                 new = patching.merge_patch(current, patch)
         except patching.PatchError as e:
-            raise ApiError(e.code, e.reason, e.message) from None
+            raise api_error(e.code, e.reason, e.message) from None
         replicas = _replicas(new)
         pinned = str(
             ((patch if isinstance(patch, dict) else {}).get("metadata") or {}).get(
@@ -168,8 +179,8 @@ async def patch_scale(
                 ctx,
                 pinned or str(current["metadata"]["resourceVersion"]),
             )
-        except ApiError as e:
-            if e.reason == "Conflict" and not pinned:
+        except ConflictError:
+            if not pinned:
                 continue
             raise
     raise conflict(info, name, STALE)
@@ -467,9 +478,6 @@ async def finalize_namespace(
     obj = await _raw_update(registry, ns_info, "", name, mutate, ctx)
     meta = obj.get("metadata") or {}
     if meta.get("deletionTimestamp") and not finalizers and not meta.get("finalizers"):
-        try:
+        with contextlib.suppress(NotFoundError):
             obj, _ = await registry.delete(ns_info, "", name, ctx)
-        except ApiError as e:
-            if e.code != 404:
-                raise
     return obj
