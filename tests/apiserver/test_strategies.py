@@ -312,7 +312,7 @@ def test_namespace_update_keeps_spec_finalizers_and_phase() -> None:
         "spec": {"finalizers": ["kubernetes"]},
         "status": {"phase": "Terminating"},
     }
-    new = {"metadata": {"name": "a"}, "spec": {}, "status": {"phase": "Active"}}
+    new: dict[str, Any] = {"metadata": {"name": "a"}, "spec": {}, "status": {"phase": "Active"}}
     _ns_strategy().prepare_for_update(new, old)
     assert new["spec"] == {"finalizers": ["kubernetes"]}
     assert new["status"] == {"phase": "Terminating"}
@@ -448,7 +448,7 @@ def test_job_selector_is_generated_unless_manual() -> None:
 
 
 def test_node_keeps_its_status_on_create() -> None:
-    node = {"metadata": {"name": "n1"}, "status": {"capacity": {"cpu": "2"}}}
+    node: dict[str, Any] = {"metadata": {"name": "n1"}, "status": {"capacity": {"cpu": "2"}}}
     NodeStrategy(_info("", "v1", "nodes")).prepare_for_create(node)
     assert node["status"] == {"capacity": {"cpu": "2"}}
     assert node["metadata"]["generation"] == 1
