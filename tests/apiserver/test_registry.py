@@ -4,7 +4,7 @@ generateName, dry runs, delete preconditions, the order of admission on DELETE, 
 hooks (before_write, after_delete), and compare-and-swap: a write that loses its compare to a
 conflicting writer rereads and retries, a pinned resourceVersion answers 409 at once, and
 ``_MAX_RETRIES`` lost compares answer 409 "too many concurrent writers". Also: waiting for a
-resourceVersion ahead of the cache, and no kind names in registry.py.
+resourceVersion ahead of the cache, and no kind names in the generic registry's modules.
 
 Per-kind rules are in test_strategies.py; HTTP, kubectl and clients in test_api.py and
 tests/integration.
@@ -18,13 +18,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
 from skiff.api import resources
 from skiff.api.resources import ResourceInfo
-from skiff.apiserver import objects
+from skiff.apiserver import _common, _delete, _update, objects
 from skiff.apiserver import registry as registry_module
 from skiff.apiserver.admission import AdmissionChain, AdmissionRequest, Lookup
 from skiff.apiserver.auth import UserInfo
@@ -417,7 +418,7 @@ async def test_too_many_concurrent_writers(harness: Harness) -> None:
     with pytest.raises(ConflictError) as err:
         await reg.patch(CONFIGMAPS, "default", "cm", "merge", {"data": {"a": "2"}}, ctx())
     assert "too many concurrent writers" in err.value.message
-    assert harness.racing.writes == registry_module._MAX_RETRIES
+    assert harness.racing.writes == _common.MAX_RETRIES
     with pytest.raises(ConflictError):
         await reg.delete(CONFIGMAPS, "default", "cm", ctx())
     harness.racing.race = None
@@ -625,8 +626,10 @@ async def test_get_with_a_future_resource_version_waits_for_it(
 # ---------------------------------------------------------------- no kinds in the registry
 
 
-def test_registry_source_names_no_kind() -> None:
-    source = Path(registry_module.__file__).read_text()
+@pytest.mark.parametrize("module", [registry_module, _update, _delete, _common])
+def test_generic_registry_names_no_kind(module: ModuleType) -> None:
+    assert module.__file__ is not None
+    source = Path(module.__file__).read_text()
     kinds = sorted({info.kind for info in resources.RESOURCES})
     named = [k for k in kinds if re.search(rf"[\"']{re.escape(k)}[\"']", source)]
-    assert named == [], f"registry.py names kinds {named}: move that rule into a strategy"
+    assert named == [], f"{module.__name__} names kinds {named}: move that rule into a strategy"

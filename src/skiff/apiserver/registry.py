@@ -16,39 +16,30 @@ import base64
 import binascii
 import builtins
 import copy
-import datetime as dt
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 
-from skiff.api import patch as patching
 from skiff.api import resources as kinds
 from skiff.api.conversion import convert
 from skiff.api.defaults import apply_defaults
-from skiff.api.duration import format_time
 from skiff.api.field import FieldError
-from skiff.api.patch import FieldSet, schema_for_model, update_managed_fields
+from skiff.api.patch import FieldSet, update_managed_fields
 from skiff.api.resources import ResourceInfo
 from skiff.api.selector import parse_field_selector, parse_label_selector
-from skiff.api.types import model_for
-from skiff.apiserver import objects
+from skiff.apiserver import _delete, _update, objects
+from skiff.apiserver._common import conversion, patch_schema
+from skiff.apiserver._common import ensure_meta as _meta
+from skiff.apiserver._update import Mutate, PatchType, UpdateSpec
 from skiff.apiserver.admission import AdmissionChain, AdmissionRequest
 from skiff.apiserver.context import RequestContext
 from skiff.apiserver.errors import (
-    STALE,
-    AlreadyExistsError,
-    ApiError,
-    ConflictError,
     GatewayTimeoutError,
-    InvalidError,
-    NotFoundError,
     already_exists,
-    api_error,
     bad_request,
-    conflict,
     expired,
     invalid,
     not_found,
@@ -68,36 +59,10 @@ __all__ = [
     "patch_schema",
 ]
 
-# compare-and-swap attempts of one write before it gives up with 409 "too many concurrent writers"
-_MAX_RETRIES = 16
+# the name watch.py imports
+_conversion = conversion
 # how long a read with a resourceVersion ahead of the store waits for it (then 504)
 _TOO_LARGE_RV_WAIT = 3.0
-
-PatchType = Literal["json", "merge", "strategic", "apply"]
-"""JSON patch, JSON merge patch, strategic merge patch, server-side apply."""
-
-Mutate = Callable[[dict[str, Any]], dict[str, Any]]
-ManagedFieldsFunc = Callable[[dict[str, Any] | None, dict[str, Any]], dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class UpdateSpec:
-    """How ``Registry.guaranteed_update`` treats one update, besides its ``mutate`` function."""
-
-    # "" for the main resource, "status" (or another subresource) for a subresource write
-    subresource: str = ""
-    # the resourceVersion the client pinned: a mismatch or a lost compare-and-swap answers 409
-    # instead of rereading and retrying
-    precondition_rv: str = ""
-    # the body a PUT creates when the object is missing (kinds that allow create on update)
-    create_body: dict[str, Any] | None = None
-    # run the mutated object through structural decoding again (patches produce raw JSON)
-    structural: bool = False
-    # computes managedFields itself (server-side apply) instead of the update's tracking
-    operation_manager: ManagedFieldsFunc | None = None
-
-
-_PLAIN_UPDATE = UpdateSpec()
 
 
 @dataclass
@@ -108,23 +73,6 @@ class ListOptions:
     continue_token: str = ""
     resource_version: str = ""
     resource_version_match: str = ""
-
-
-def _conversion(info: ResourceInfo) -> tuple[ResourceInfo, bool]:
-    """The resource objects of ``info`` are stored as, and whether conversion is needed."""
-    if info.storage_version and info.storage_version != info.version:
-        stored = kinds.by_gvk(info.group, info.storage_version, info.kind)
-        assert stored is not None
-        return stored, True
-    return info, False
-
-
-def _meta(obj: dict[str, Any]) -> dict[str, Any]:
-    meta = obj.get("metadata")
-    if not isinstance(meta, dict):
-        meta = {}
-        obj["metadata"] = meta
-    return meta
 
 
 def _encode_continue(revision: int, key: str) -> str:
@@ -529,7 +477,8 @@ class Registry:
             remaining = int(count_after(prefix, last))
         return items, list_rev, token, remaining
 
-    # ---------------------------------------------------------------- update
+    # ---------------------------------------------------------------- update / patch / delete
+    # (the verbs live in _update.py and _delete.py, one module per verb family as kine's server)
 
     async def update(
         self,
@@ -542,37 +491,7 @@ class Registry:
         subresource: str = "",
     ) -> tuple[dict[str, Any], bool]:
         """PUT: replace the object. Returns (object, created)."""
-        body = self._check_type(info, body)
-        meta = body.get("metadata") or {}
-        if meta.get("name") and meta["name"] != name:
-            raise bad_request(
-                f"the name of the object ({meta['name']}) does not match the name on the URL "
-                f"({name})"
-            )
-        if info.namespaced and meta.get("namespace") and meta["namespace"] != namespace:
-            raise bad_request(
-                "the namespace of the provided object does not match the namespace sent on the "
-                f"request ({meta['namespace']} != {namespace})"
-            )
-        obj = self._structural(info, body, ctx)
-        want_rv = str((obj.get("metadata") or {}).get("resourceVersion") or "")
-
-        def mutate(current: dict[str, Any]) -> dict[str, Any]:
-            return copy.deepcopy(obj)
-
-        creates = self.strategy(info).allow_create_on_update and not subresource
-        return await self.guaranteed_update(
-            info,
-            namespace,
-            name,
-            mutate,
-            ctx,
-            UpdateSpec(
-                subresource=subresource,
-                precondition_rv=want_rv,
-                create_body=obj if creates else None,
-            ),
-        )
+        return await _update.update(self, info, namespace, name, body, ctx, subresource=subresource)
 
     async def guaranteed_update(
         self,
@@ -581,107 +500,11 @@ class Registry:
         name: str,
         mutate: Mutate,
         ctx: RequestContext,
-        spec: UpdateSpec = _PLAIN_UPDATE,
+        spec: UpdateSpec = _update.PLAIN_UPDATE,
     ) -> tuple[dict[str, Any], bool]:
         """Read, ``mutate``, prepare, admit, validate and compare-and-swap until the write wins
-        (Kubernetes' ``GuaranteedUpdate``). Returns (object, created). A lost compare rereads
-        and retries up to ``_MAX_RETRIES`` times (409 "too many concurrent writers" after),
-        unless the client pinned a resourceVersion (409 at once)."""
-        key = objects.object_key(info, namespace, name)
-        stored_info, converted = _conversion(info)
-        strategy = self.strategy(info)
-        for _attempt in range(_MAX_RETRIES):
-            kv = await self.cache.get(key)
-            if kv is None:
-                if spec.create_body is not None:
-                    try:
-                        return await self.create(info, namespace, spec.create_body, ctx), True
-                    except AlreadyExistsError:
-                        continue
-                raise not_found(info, name)
-            current = self.decode(kv)
-            if converted:
-                current = convert(current, info.api_version)
-            if spec.precondition_rv and spec.precondition_rv != str(kv.mod_revision):
-                raise conflict(info, name, STALE)
-            new = mutate(copy.deepcopy(current))
-            if spec.structural:
-                new = self._structural(info, new, ctx)
-            new["apiVersion"], new["kind"] = info.api_version, info.kind
-            nmeta = _meta(new)
-            cmeta = current.get("metadata") or {}
-            # system fields always come from the stored object
-            for k in (
-                "uid",
-                "creationTimestamp",
-                "deletionTimestamp",
-                "deletionGracePeriodSeconds",
-            ):
-                if k in cmeta:
-                    nmeta[k] = cmeta[k]
-                else:
-                    nmeta.pop(k, None)
-            nmeta.setdefault("name", name)
-            if info.namespaced:
-                nmeta.setdefault("namespace", namespace)
-            nmeta.pop("resourceVersion", None)
-            self._defaults(info, new)
-            if spec.subresource == "status":
-                strategy.prepare_status_update(new, current)
-            elif spec.subresource == "":
-                strategy.prepare_for_update(new, current)
-                if "managedFields" not in nmeta and "managedFields" in cmeta:
-                    nmeta["managedFields"] = cmeta["managedFields"]
-            req = AdmissionRequest(
-                info,
-                "UPDATE",
-                namespace,
-                name,
-                new,
-                current,
-                ctx.user,
-                spec.subresource,
-                ctx.dry_run,
-            )
-            await self.admission.mutate(req, self)
-            self._validate(info, new, current)
-            await self.admission.validate(req, self)
-            if not spec.subresource and not ctx.dry_run:
-                await strategy.before_write(new, current, ctx)
-            if spec.operation_manager is not None:
-                new = spec.operation_manager(current, new)
-            else:
-                new = self._managed(info, current, new, ctx, subresource=spec.subresource)
-            nmeta = _meta(new)
-            current_cmp = {k: v for k, v in current.items()}
-            current_cmp["metadata"] = {
-                k: v for k, v in cmeta.items() if k not in ("resourceVersion",)
-            }
-            if _same(current_cmp, new):
-                nmeta["resourceVersion"] = str(kv.mod_revision)
-                return new, False
-            if ctx.dry_run:
-                nmeta["resourceVersion"] = str(kv.mod_revision)
-                return new, False
-            if strategy.should_delete_during_update(new, current):
-                # the last finalizer is gone from an object being deleted: remove it now
-                result = await self.cache.delete(key, expected_revision=kv.mod_revision)
-                if not result.succeeded:
-                    continue
-                nmeta["resourceVersion"] = str(result.revision)
-                await strategy.after_delete(new)
-                return new, False
-            stored = convert(new, stored_info.api_version) if converted else new
-            data = self.transformer.to_storage(key, objects.encode(stored))
-            res = await self.cache.update(key, data, expected_revision=kv.mod_revision)
-            if res.succeeded:
-                nmeta["resourceVersion"] = str(res.revision)
-                return new, False
-            if spec.precondition_rv:
-                raise conflict(info, name, STALE)
-        raise conflict(info, name, "too many concurrent writers; try again")
-
-    # ---------------------------------------------------------------- patch
+        (Kubernetes' ``GuaranteedUpdate``); ``spec`` says how. Returns (object, created)."""
+        return await _update.guaranteed_update(self, info, namespace, name, mutate, ctx, spec)
 
     async def patch(
         self,
@@ -695,138 +518,18 @@ class Registry:
         subresource: str = "",
         force: bool = False,
     ) -> tuple[dict[str, Any], bool]:
-        if patch_type == "apply":
-            return await self._apply(
-                info, namespace, name, patch, ctx, subresource=subresource, force=force
-            )
-        precondition = ""
-        if isinstance(patch, dict):
-            pm = patch.get("metadata")
-            if isinstance(pm, dict) and pm.get("resourceVersion"):
-                precondition = str(pm["resourceVersion"])
-
-        def mutate(current: dict[str, Any]) -> dict[str, Any]:
-            try:
-                if patch_type == "json":
-                    if not isinstance(patch, list):
-                        raise bad_request("a JSON patch must be a list of operations")
-                    result = patching.json_patch(current, patch)
-                elif patch_type == "merge":
-                    result = patching.merge_patch(current, patch)
-                elif patch_type == "strategic":
-                    if not isinstance(patch, dict):
-                        raise bad_request("a strategic merge patch must be a JSON object")
-                    result = patching.strategic_merge_patch(current, patch, patch_schema(info))
-                else:  # pragma: no cover - the HTTP layer checks the media type
-                    raise bad_request(f"unknown patch type {patch_type}")
-            except patching.PatchError as e:
-                raise api_error(e.code, e.reason, e.message) from None
-            if not isinstance(result, dict):
-                raise bad_request("the patch must leave an object")
-            if patch_type == "json":
-                rv = (result.get("metadata") or {}).get("resourceVersion")
-                cur_rv = (current.get("metadata") or {}).get("resourceVersion")
-                if rv and rv != cur_rv:
-                    raise conflict(info, name, STALE)
-            return result
-
-        return await self.guaranteed_update(
+        """PATCH of any ``PatchType`` (``force`` only for apply). Returns (object, created)."""
+        return await _update.patch(
+            self,
             info,
             namespace,
             name,
-            mutate,
+            patch_type,
+            patch,
             ctx,
-            UpdateSpec(subresource=subresource, precondition_rv=precondition, structural=True),
+            subresource=subresource,
+            force=force,
         )
-
-    async def _apply(
-        self,
-        info: ResourceInfo,
-        namespace: str,
-        name: str,
-        patch: Any,
-        ctx: RequestContext,
-        *,
-        subresource: str,
-        force: bool,
-    ) -> tuple[dict[str, Any], bool]:
-        if not ctx.field_manager_given:
-            raise InvalidError(
-                'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is '
-                "required for apply patch (add ?fieldManager=<your tool's name>)",
-                details={
-                    "group": "meta.k8s.io",
-                    "kind": "PatchOptions",
-                    "causes": [
-                        {
-                            "reason": "FieldValueRequired",
-                            "message": "Required value: is required for apply patch",
-                            "field": "fieldManager",
-                        }
-                    ],
-                },
-            )
-        applied = self._check_type(info, patch)
-        ameta = applied.get("metadata") or {}
-        if ameta.get("name") and ameta["name"] != name:
-            raise bad_request(
-                f"the name of the object ({ameta['name']}) does not match the name on the URL ({name})"
-            )
-        # the applied configuration must itself be structurally valid
-        check = structural_decode(info, applied, field_validation=ctx.field_validation)
-        ctx.warnings.extend(check.warnings)
-        if check.errors:
-            errs = [e for e in check.errors if e.reason != "FieldValueRequired"]
-            if errs:
-                raise invalid(info, info.kind, name, errs)
-        schema = patch_schema(info)
-        now = objects.now_rfc3339()
-        key = objects.object_key(info, namespace, name)
-        kv = await self.cache.get(key)
-        if kv is None:
-            obj = patching.apply(
-                None,
-                applied,
-                manager=ctx.field_manager,
-                schema=schema,
-                force=force,
-                api_version=info.api_version,
-                now=now,
-            )
-            obj.setdefault("metadata", {})["name"] = name
-            try:
-                return await self.create(info, namespace, obj, ctx, track_update=False), True
-            except AlreadyExistsError:
-                pass
-
-        def mutate(current: dict[str, Any]) -> dict[str, Any]:
-            try:
-                return patching.apply(
-                    current,
-                    applied,
-                    manager=ctx.field_manager,
-                    schema=schema,
-                    force=force,
-                    api_version=info.api_version,
-                    now=now,
-                )
-            except patching.ApplyConflict as e:
-                message, causes = patching.conflict_status(e)
-                raise ConflictError(message, details={"causes": causes}) from None
-
-        def keep(_old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
-            return new
-
-        return await self.guaranteed_update(
-            info,
-            namespace,
-            name,
-            mutate,
-            ctx,
-            UpdateSpec(subresource=subresource, structural=True, operation_manager=keep),
-        )
-
-    # ---------------------------------------------------------------- delete
 
     async def delete(
         self,
@@ -841,67 +544,16 @@ class Registry:
     ) -> tuple[dict[str, Any], bool]:
         """Delete; returns (object, deleted_now). ``deleted_now`` is False when the object is
         only marked (a grace period, or finalizers still pending)."""
-        key = objects.object_key(info, namespace, name)
-        _, converted = _conversion(info)
-        strategy = self.strategy(info)
-        if propagation and propagation not in ("Orphan", "Background", "Foreground"):
-            raise bad_request(
-                f'propagationPolicy "{propagation}" is not supported: use Orphan, Background or '
-                "Foreground"
-            )
-        for _attempt in range(_MAX_RETRIES):
-            kv = await self.cache.get(key)
-            if kv is None:
-                raise not_found(info, name)
-            obj = self.decode(kv)
-            meta = _meta(obj)
-            if preconditions:
-                _check_delete_preconditions(info, name, preconditions, meta, kv)
-            req = AdmissionRequest(
-                info, "DELETE", namespace, name, None, obj, ctx.user, dry_run=ctx.dry_run
-            )
-            # mutating admission runs before validating admission, as for every other verb
-            await self.admission.mutate(req, self)
-            await self.admission.validate(req, self)
-            new = copy.deepcopy(obj)
-            nmeta = _meta(new)
-            finalizers = list(meta.get("finalizers") or [])
-            if propagation == "Orphan" and "orphan" not in finalizers:
-                finalizers.append("orphan")
-            elif propagation == "Foreground" and "foregroundDeletion" not in finalizers:
-                finalizers.append("foregroundDeletion")
-            if finalizers:
-                nmeta["finalizers"] = finalizers
-            grace = strategy.delete_grace_seconds(obj, grace_period)
-            if strategy.finalizers_pending(new) or grace > 0:
-                already = nmeta.get("deletionTimestamp")
-                when = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=grace)
-                if not already or grace < int(nmeta.get("deletionGracePeriodSeconds") or 0):
-                    # a shorter grace period may replace a longer one (kubectl delete
-                    # --grace-period)
-                    nmeta["deletionTimestamp"] = format_time(when)
-                    nmeta["deletionGracePeriodSeconds"] = grace
-                strategy.prepare_for_delete(new, obj)
-                if _same_meta(obj, new) and already:
-                    return self._out(info, obj, converted), False
-                if ctx.dry_run:
-                    return self._out(info, new, converted), False
-                nmeta.pop("resourceVersion", None)
-                data = self.transformer.to_storage(key, objects.encode(new))
-                res = await self.cache.update(key, data, expected_revision=kv.mod_revision)
-                if not res.succeeded:
-                    continue
-                nmeta["resourceVersion"] = str(res.revision)
-                return self._out(info, new, converted), False
-            if ctx.dry_run:
-                return self._out(info, obj, converted), True
-            result = await self.cache.delete(key, expected_revision=kv.mod_revision)
-            if not result.succeeded:
-                continue
-            meta["resourceVersion"] = str(result.revision)
-            await strategy.after_delete(obj)
-            return self._out(info, obj, converted), True
-        raise conflict(info, name, "too many concurrent writers; try again")
+        return await _delete.delete(
+            self,
+            info,
+            namespace,
+            name,
+            ctx,
+            grace_period=grace_period,
+            propagation=propagation,
+            preconditions=preconditions,
+        )
 
     async def delete_collection(
         self,
@@ -913,91 +565,16 @@ class Registry:
         grace_period: int | None = None,
         propagation: str = "",
     ) -> tuple[builtins.list[dict[str, Any]], int]:
-        items, rev, _ = await self.list(info, namespace, opts)
-        deleted: builtins.list[dict[str, Any]] = []
-        for item in items:
-            meta = item.get("metadata") or {}
-            try:
-                obj, _now = await self.delete(
-                    info,
-                    str(meta.get("namespace") or ""),
-                    str(meta.get("name")),
-                    ctx,
-                    grace_period=grace_period,
-                    propagation=propagation,
-                )
-            except NotFoundError:
-                continue
-            deleted.append(obj)
-        return deleted, rev
-
-
-def _check_delete_preconditions(
-    info: ResourceInfo,
-    name: str,
-    preconditions: dict[str, Any],
-    meta: dict[str, Any],
-    kv: KeyValue,
-) -> None:
-    uid = preconditions.get("uid")
-    if uid and uid != meta.get("uid"):
-        raise conflict(
-            info,
-            name,
-            f"Precondition failed: UID in precondition: {uid}, UID in object meta: "
-            f"{meta.get('uid')}",
+        """Delete every object ``opts`` lists; returns (deleted or marked objects, list rv)."""
+        return await _delete.delete_collection(
+            self, info, namespace, opts, ctx, grace_period=grace_period, propagation=propagation
         )
-    prv = preconditions.get("resourceVersion")
-    if prv and str(prv) != str(kv.mod_revision):
-        raise conflict(
-            info,
-            name,
-            f"Precondition failed: ResourceVersion in precondition: {prv}, "
-            f"ResourceVersion in object meta: {kv.mod_revision}",
-        )
-
-
-def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Equal apart from managedFields timestamps and resourceVersion."""
-    if set(a) != set(b):
-        return False
-    for k in a:
-        if k == "metadata":
-            am = {x: y for x, y in a[k].items() if x not in ("resourceVersion", "managedFields")}
-            bm = {x: y for x, y in b[k].items() if x not in ("resourceVersion", "managedFields")}
-            if am != bm:
-                return False
-            if _fields_only(a[k].get("managedFields")) != _fields_only(b[k].get("managedFields")):
-                return False
-        elif a[k] != b[k]:
-            return False
-    return True
-
-
-def _fields_only(entries: Any) -> Any:
-    if not isinstance(entries, list):
-        return entries
-    return [
-        {k: v for k, v in e.items() if k != "time"} if isinstance(e, dict) else e for e in entries
-    ]
-
-
-def _same_meta(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    return (a.get("metadata") or {}) == (b.get("metadata") or {})
 
 
 _KIND_INFO: dict[str, ResourceInfo] = {}
 for _r in kinds.RESOURCES:
     if not _r.storage_version:
         _KIND_INFO.setdefault(_r.kind, _r)
-
-
-def patch_schema(info: ResourceInfo) -> Any:
-    """The patch/apply schema of a kind, from its model (cached by the patch package)."""
-    model = model_for(info.group, info.version, info.kind)
-    if model is None:  # pragma: no cover - every served kind has a model
-        raise ApiError(500, "InternalError", f"no schema for {info.kind}")
-    return schema_for_model(model)
 
 
 def _info_for_kind(kind: str) -> ResourceInfo:
