@@ -17,7 +17,7 @@ import binascii
 import builtins
 import copy
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,7 +121,7 @@ class Registry:
         admission: AdmissionChain,
         transformer: objects.ValueTransformer | None = None,
         store: Store | None = None,
-        wait_fresh: Callable[[int], Any] | None = None,
+        wait_fresh: Callable[[int], Awaitable[None]] | None = None,
         strategies: Mapping[GroupKind, ResourceStrategy] | None = None,
     ) -> None:
         # reads and writes go through the watch cache (writes pass through to the store and
@@ -135,6 +135,8 @@ class Registry:
         self._strategies: dict[GroupKind, ResourceStrategy] = dict(
             build_strategies() if strategies is None else strategies
         )
+        # every version of a kind shares its strategy; looked up per request, so memoized
+        self._by_info: dict[ResourceInfo, ResourceStrategy] = {}
         # framed watch lines of recent events by revision, shared by fast-path watchers
         self.watch_lines: OrderedDict[int, bytes] = OrderedDict()
 
@@ -142,10 +144,13 @@ class Registry:
 
     def strategy(self, info: ResourceInfo) -> ResourceStrategy:
         """The strategy of ``info``'s kind (a default one for a kind not in the table)."""
-        gk = GroupKind.of(info)
-        found = self._strategies.get(gk)
+        found = self._by_info.get(info)
         if found is None:
-            found = self._strategies[gk] = strategy_for(info)
+            gk = GroupKind.of(info)
+            found = self._strategies.get(gk)
+            if found is None:
+                found = self._strategies[gk] = strategy_for(info)
+            self._by_info[info] = found
         return found
 
     def decode(self, kv: KeyValue) -> dict[str, Any]:
