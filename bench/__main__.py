@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-from bench import api_create, watch_fanout
+from bench import api_create, compare, watch_fanout
 from bench._common import BenchInterrupted
 from bench._profile import summarize_profile
 
@@ -45,6 +45,14 @@ def _parser() -> argparse.ArgumentParser:
         )
         module.add_arguments(p)
         p.set_defaults(func=module.run)
+    p = sub.add_parser(
+        "compare",
+        help="run a benchmark against an earlier commit and this checkout, in one run",
+        description=compare.__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    compare.add_arguments(p)
+    p.set_defaults(func=compare.run)
     p = sub.add_parser(
         "profile_summary", help="summarize a py-spy raw profile written by --profile"
     )

@@ -275,7 +275,7 @@ async def test_list_paging_and_selectors(api: httpx.AsyncClient) -> None:
 
 
 async def _watch_lines(
-    api: httpx.AsyncClient, params: dict[str, Any], n: int
+    api: httpx.AsyncClient, params: dict[str, Any], n: int, *, opened: asyncio.Event | None = None
 ) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = []
 
@@ -285,6 +285,8 @@ async def _watch_lines(
             async for line in resp.aiter_lines():
                 if line:
                     events.append(json.loads(line))
+                    if opened is not None:
+                        opened.set()
                 if len(events) >= n:
                     return
 
@@ -295,8 +297,10 @@ async def _watch_lines(
 async def test_watch_synthetic_added_then_live(api: httpx.AsyncClient) -> None:
     await api.post(CM, json=cm("w1"))
 
+    opened = asyncio.Event()
+
     async def writer() -> None:
-        await asyncio.sleep(0.3)
+        await opened.wait()  # the first (synthetic) event arrived: the watch is open
         await api.post(CM, json=cm("w2"))
         await api.patch(
             f"{CM}/w2",
@@ -306,7 +310,7 @@ async def test_watch_synthetic_added_then_live(api: httpx.AsyncClient) -> None:
         await api.delete(f"{CM}/w2")
 
     task = asyncio.create_task(writer())
-    events = await _watch_lines(api, {}, 4)
+    events = await _watch_lines(api, {}, 4, opened=opened)
     await task
     assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [
         ("ADDED", "w1"),
@@ -903,18 +907,24 @@ async def test_requests_beyond_the_inflight_limit_get_429(
     release = asyncio.Event()
     original = apiserver.registry.create
 
+    entered = asyncio.Event()
+
     async def slow_create(*args: Any, **kwargs: Any) -> Any:
+        entered.set()
         await release.wait()
         return await original(*args, **kwargs)
 
     apiserver.registry.create = slow_create  # type: ignore[method-assign]
-    first = asyncio.create_task(api.post(CM, json=cm("slow")))
-    await asyncio.sleep(0.2)
-    r = await api.post(CM, json=cm("rejected"))
-    assert r.status_code == 429 and r.headers["retry-after"] == "1"
-    assert r.json()["reason"] == "TooManyRequests"
-    assert (await api.get(CM)).status_code == 200  # reads have their own budget
-    release.set()
-    assert (await first).status_code == 201
-    apiserver.registry.create = original  # type: ignore[method-assign]
+    try:
+        first = asyncio.create_task(api.post(CM, json=cm("slow")))
+        await entered.wait()  # the first create holds the only mutating slot
+        r = await api.post(CM, json=cm("rejected"))
+        assert r.status_code == 429 and r.headers["retry-after"] == "1"
+        assert r.json()["reason"] == "TooManyRequests"
+        assert (await api.get(CM)).status_code == 200  # reads have their own budget
+        release.set()
+        assert (await first).status_code == 201
+    finally:
+        release.set()
+        apiserver.registry.create = original  # type: ignore[method-assign]
     assert (await api.post(CM, json=cm("after"))).status_code == 201

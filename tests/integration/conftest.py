@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from kubernetes import client, config
+from kubernetes.client import ApiClient
+from kubernetes.client.rest import ApiException
+from pyclient import close_api_client
 
 from skiff.testing.cluster import Kubectl, ServerProcess
 
@@ -43,3 +48,39 @@ def ns(kubectl: Kubectl) -> Iterator[str]:
         yield name
     finally:
         kubectl.run("delete", "namespace", name, "--wait=false", "--ignore-not-found")
+
+
+# ---------------------------------------------------------------- the official Python client
+
+
+@pytest.fixture
+def api(server: ServerProcess) -> Iterator[ApiClient]:
+    """An ApiClient configured from the server's admin kubeconfig, closed after the test."""
+    api_client = config.new_client_from_config(config_file=str(server.kubeconfig))
+    try:
+        yield api_client
+    finally:
+        close_api_client(api_client)
+
+
+@pytest.fixture
+def core(api: ApiClient) -> client.CoreV1Api:
+    return client.CoreV1Api(api)
+
+
+@pytest.fixture
+def default_service_account(core: client.CoreV1Api, ns: str) -> None:
+    """Wait until ``ns`` has its ``default`` ServiceAccount.
+
+    As in Kubernetes, the account is created asynchronously after the namespace, and the
+    ServiceAccount admission plugin refuses pods until it exists.
+    """
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            core.read_namespaced_service_account("default", ns)
+            return
+        except ApiException as e:
+            if e.status != 404 or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from skiff.api.duration import parse_time
 from skiff.client import Client, Informer, LeaderElector, NotFound, load_kubeconfig, object_key
 from skiff.testing.cluster import ServerProcess
 from skiff.util.backoff import Backoff
@@ -216,7 +217,18 @@ async def test_two_candidates_never_both_lead(client: Client) -> None:
     ta = asyncio.create_task(a.run(lambda: work("a")))
     await eventually(lambda: a.is_leader)
     tb = asyncio.create_task(b.run(lambda: work("b")))
-    await asyncio.sleep(3)  # b keeps trying while a renews
+    await eventually(lambda: b.leader == "a")  # b has read the lease and is trying
+    lease = await client.get("leases", "skiff-it-lock", namespace=NS)
+    first = parse_time(lease["spec"]["renewTime"])
+
+    async def a_renewed_past_a_lease_duration() -> bool:
+        current = await client.get("leases", "skiff-it-lock", namespace=NS)
+        renewed = parse_time(current["spec"]["renewTime"])
+        # more than one lease duration of renewals while b was trying: had a stopped renewing,
+        # b would have taken the lease in that time
+        return (renewed - first).total_seconds() > 2.5
+
+    await eventually(a_renewed_past_a_lease_duration, within=20)
     assert a.is_leader and not b.is_leader
     ta.cancel()  # a releases the lease on the way out; b takes over
     await asyncio.gather(ta, return_exceptions=True)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import queue
+import select
+import subprocess
 import sys
 import textwrap
 import threading
@@ -62,6 +64,24 @@ MANIFEST = textwrap.dedent(
           targetPort: 8080
     """
 )
+
+
+def _wait_for_output(proc: subprocess.Popen[str], needle: str, *, within: float = 20.0) -> None:
+    """Read ``proc``'s stderr until a line contains ``needle`` (the rest stays in the pipe)."""
+    assert proc.stderr is not None
+    deadline = time.monotonic() + within
+    seen: list[str] = []
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stderr], [], [], 0.5)
+        if not ready:
+            continue
+        line = proc.stderr.readline()
+        if not line:
+            break
+        seen.append(line)
+        if needle in line:
+            return
+    raise AssertionError(f"{needle!r} not seen on stderr; got: {''.join(seen)[-2000:]}")
 
 
 def _apply(kubectl: Kubectl, ns: str, text: str, *extra: str) -> str:
@@ -327,8 +347,9 @@ def test_delete_by_label_and_finalizers(kubectl: Kubectl, ns: str) -> None:
     kubectl("delete", "-n", ns, "cm", "keep", "--wait=false")
     held = json.loads(kubectl("get", "-n", ns, "cm", "keep", "-o", "json"))
     assert held["metadata"]["deletionTimestamp"]
-    waiter = kubectl.popen("delete", "-n", ns, "cm", "keep", "--timeout=30s")
-    time.sleep(1.0)
+    waiter = kubectl.popen("delete", "-n", ns, "cm", "keep", "--timeout=30s", "-v=6")
+    # kubectl logs each request at -v=6: once it watches the object, it is waiting
+    _wait_for_output(waiter, "watch=true")
     assert waiter.poll() is None  # still waiting for the finalizer
     kubectl(
         "patch",

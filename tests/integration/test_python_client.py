@@ -22,69 +22,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from kubernetes import client, config, watch
+from kubernetes import client, watch
 from kubernetes.client import ApiClient
 from kubernetes.client.rest import ApiException
-
-from skiff.testing.cluster import ServerProcess
-
-
-@pytest.fixture
-def api(server: ServerProcess) -> Iterator[ApiClient]:
-    """An ApiClient configured from the server's admin kubeconfig, closed after the test."""
-    api_client = config.new_client_from_config(config_file=str(server.kubeconfig))
-    try:
-        yield api_client
-    finally:
-        close_api_client(api_client)
-
-
-def close_api_client(api_client: ApiClient) -> None:
-    """Stop the client's thread pool and close its pooled keep-alive connections.
-
-    ``ApiClient.close()`` only stops the thread pool, and urllib3's ``PoolManager.clear()`` only
-    forgets its pools; idle TLS connections left open would hold up the server's shutdown.
-    """
-    api_client.close()
-    pools = api_client.rest_client.pool_manager.pools
-    for key in list(pools.keys()):
-        pools[key].close()
-    pools.clear()
-
-
-@pytest.fixture
-def core(api: ApiClient) -> client.CoreV1Api:
-    return client.CoreV1Api(api)
-
-
-@pytest.fixture
-def default_service_account(core: client.CoreV1Api, ns: str) -> None:
-    """Wait until ``ns`` has its ``default`` ServiceAccount.
-
-    As in Kubernetes, the account is created asynchronously after the namespace, and the
-    ServiceAccount admission plugin refuses pods (403) until it exists.
-    """
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            core.read_namespaced_service_account("default", ns)
-            return
-        except ApiException as e:
-            if e.status != 404 or time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-
-
-def status_of(exc: ApiException, code: int, reason: str) -> dict[str, Any]:
-    """Check that ``exc`` carries a ``Status`` body with ``code`` and ``reason``; return the body."""
-    assert exc.status == code, exc.body
-    body: dict[str, Any] = json.loads(exc.body)
-    assert body["kind"] == "Status", body
-    assert body["apiVersion"] == "v1", body
-    assert body["status"] == "Failure", body
-    assert body["code"] == code, body
-    assert body["reason"] == reason, body
-    return body
+from pyclient import status_of
 
 
 def config_map(name: str, *, labels: dict[str, str] | None = None, **data: str) -> dict[str, Any]:

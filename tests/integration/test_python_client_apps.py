@@ -12,41 +12,16 @@ what the test writes. Core/v1 and watch are in ``test_python_client.py``; other 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kubernetes import client, config
+from kubernetes import client
 from kubernetes.client import ApiClient
 from kubernetes.client.rest import ApiException
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import ConflictError, NotFoundError
-
-from skiff.testing.cluster import ServerProcess
-
-
-@pytest.fixture
-def api(server: ServerProcess) -> Iterator[ApiClient]:
-    """An ApiClient configured from the server's admin kubeconfig, closed after the test."""
-    api_client = config.new_client_from_config(config_file=str(server.kubeconfig))
-    try:
-        yield api_client
-    finally:
-        close_api_client(api_client)
-
-
-def close_api_client(api_client: ApiClient) -> None:
-    """Stop the client's thread pool and close its pooled keep-alive connections.
-
-    ``ApiClient.close()`` only stops the thread pool, and urllib3's ``PoolManager.clear()`` only
-    forgets its pools; idle TLS connections left open would hold up the server's shutdown.
-    """
-    api_client.close()
-    pools = api_client.rest_client.pool_manager.pools
-    for key in list(pools.keys()):
-        pools[key].close()
-    pools.clear()
+from pyclient import status_of
 
 
 @pytest.fixture
@@ -58,17 +33,6 @@ def apps(api: ApiClient) -> client.AppsV1Api:
 def dyn(api: ApiClient, tmp_path: Path) -> DynamicClient:
     # A private discovery cache file: the default one lives in the shared temp directory.
     return DynamicClient(api, cache_file=str(tmp_path / "discovery.json"))
-
-
-def status_of(exc: ApiException, code: int, reason: str) -> dict[str, Any]:
-    """Check that ``exc`` carries a ``Status`` body with ``code`` and ``reason``; return the body."""
-    assert exc.status == code, exc.body
-    body: dict[str, Any] = json.loads(exc.body)
-    assert body["kind"] == "Status", body
-    assert body["status"] == "Failure", body
-    assert body["code"] == code, body
-    assert body["reason"] == reason, body
-    return body
 
 
 def deployment(name: str, *, replicas: int | None = 2, image: str = "nginx:1.27") -> dict[str, Any]:

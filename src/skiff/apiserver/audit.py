@@ -3,8 +3,10 @@
 Enabled with ``--audit-log-path``. Each line records who (user, groups, source address, user
 agent) did what (verb, resource, namespace, name, subresource, request URI) with which outcome
 (HTTP code), at level ``Metadata`` (no bodies, so Secrets never reach the log). The file rotates
-by size, keeping a few old files, through the standard library's ``RotatingFileHandler``;
-writes are buffered by the handler and never block the event loop for long.
+by size, keeping a few old files, through the standard library's ``RotatingFileHandler``. The
+event loop only puts each line on a queue (``QueueHandler``); a ``QueueListener`` thread does the
+writing and rotating, so a slow disk never stalls request handling. ``close()`` flushes what is
+queued.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import logging.handlers
+import queue
 import uuid
 from collections.abc import MutableMapping
 from pathlib import Path
@@ -36,7 +39,11 @@ class AuditLog:
             path, maxBytes=max_bytes, backupCount=backups, encoding="utf-8"
         )
         self._handler.setFormatter(logging.Formatter("%(message)s"))
-        self._logger.addHandler(self._handler)
+        lines: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+        self._queue_handler = logging.handlers.QueueHandler(lines)
+        self._listener = logging.handlers.QueueListener(lines, self._handler)
+        self._listener.start()
+        self._logger.addHandler(self._queue_handler)
 
     def record(
         self,
@@ -80,5 +87,7 @@ class AuditLog:
         self._logger.info(orjson.dumps(event).decode())
 
     def close(self) -> None:
-        self._logger.removeHandler(self._handler)
+        """Stop taking lines, write out what is queued, close the file."""
+        self._logger.removeHandler(self._queue_handler)
+        self._listener.stop()
         self._handler.close()

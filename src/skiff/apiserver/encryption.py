@@ -14,9 +14,19 @@ import os
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from skiff.api import resources
+from skiff.apiserver.objects import collection_prefix
+
 __all__ = ["DEFAULT_ENCRYPTED_PREFIXES", "AesGcmTransformer", "DecryptError"]
 
-DEFAULT_ENCRYPTED_PREFIXES = ("/registry/core/secrets/",)
+
+def _secrets_prefix() -> str:
+    info = resources.by_resource("", "v1", "secrets")
+    assert info is not None
+    return collection_prefix(info, None)
+
+
+DEFAULT_ENCRYPTED_PREFIXES = (_secrets_prefix(),)
 
 
 class DecryptError(Exception):
