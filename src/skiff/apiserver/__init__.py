@@ -2,7 +2,8 @@
 
 A request flows ``app`` (parse the path, authenticate, authorize, negotiate JSON/Table) ->
 ``registry`` (decode through the kind's model, default, strategy, admission, validate, track
-managed fields, compare-and-swap write) -> ``watchcache`` -> ``skiff.store``. Reads and watches
+managed fields, compare-and-swap write; every per-kind rule is the kind's ``strategies``
+entry) -> ``watchcache`` -> ``skiff.store``. Reads and watches
 are served by the watch cache (``watch`` frames events for each client); ``discovery`` and
 ``openapi`` describe what is served; ``allocator`` hands out pod CIDRs, ClusterIPs and NodePorts;
 ``encryption`` keeps Secrets encrypted at rest; ``tls`` writes the cluster's credentials;
