@@ -5,6 +5,10 @@ decode structurally (schema), default, prepare (strategy), admit (mutating), val
 (validating), then a compare-and-swap write. Updates and patches retry on a lost compare unless
 the client pinned a resourceVersion, in which case the client gets 409 Conflict.
 
+The registry knows no kind: every per-kind decision is a call on the kind's ``ResourceStrategy``
+(``skiff.apiserver.strategies``; the call order is in docs/apiserver.md "Adding a kind"). Create,
+get and list live here; update, patch and apply in ``_update``, delete in ``_delete``.
+
 Reads are served from the watch cache; writes go to the store underneath it. A list or get
 without a resourceVersion waits until the cache has seen every write acknowledged so far, so a
 client always reads its own writes (Kubernetes 1.31's consistent reads from cache).
