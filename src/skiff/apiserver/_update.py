@@ -57,7 +57,7 @@ Mutate = Callable[[dict[str, Any]], dict[str, Any]]
 ManagedFieldsFunc = Callable[[dict[str, Any] | None, dict[str, Any]], dict[str, Any]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class UpdateSpec:
     """How ``guaranteed_update`` treats one update, besides its ``mutate`` function."""
 
