@@ -609,7 +609,19 @@ async def test_get_with_a_future_resource_version_waits_for_it(
     reg = harness.registry
     await reg.create(CONFIGMAPS, "default", configmap(), ctx())
     ahead = str(int(harness.store.current_revision()) + 1)
+    cache = reg.cache
+    wait_for_revision = cache.wait_for_revision
+    waiting = asyncio.Event()
+
+    async def spy(revision: Revision, *, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        waiting.set()
+        await wait_for_revision(revision, timeout=timeout)
+
+    monkeypatch.setattr(cache, "wait_for_revision", spy)
     reader = asyncio.create_task(reg.get(CONFIGMAPS, "default", "cm", resource_version=ahead))
+    async with asyncio.timeout(10):
+        await waiting.wait()
+    assert not reader.done()  # blocked until the cache has revision `ahead`
     await reg.patch(CONFIGMAPS, "default", "cm", "merge", {"data": {"a": "2"}}, ctx())
     async with asyncio.timeout(10):
         obj = await reader
