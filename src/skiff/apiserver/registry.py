@@ -159,6 +159,9 @@ class Registry:
         self.before_write: dict[
             str, Callable[[dict[str, Any], dict[str, Any] | None], Awaitable[None]]
         ] = {}
+        # per-kind hooks run once an object is really gone from the store (release of its
+        # allocated values)
+        self.after_delete: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {}
         # framed watch lines of recent events by revision, shared by fast-path watchers
         self.watch_lines: OrderedDict[int, bytes] = OrderedDict()
 
@@ -628,6 +631,8 @@ class Registry:
                 if not result.succeeded:
                     continue
                 nmeta["resourceVersion"] = str(result.revision)
+                if (gone := self.after_delete.get(info.kind)) is not None:
+                    await gone(new)
                 return new, False
             stored = convert(new, stored_info.api_version) if converted else new
             data = self.transformer.to_storage(key, objects.encode(stored))
@@ -890,6 +895,8 @@ class Registry:
             if not result.succeeded:
                 continue
             meta["resourceVersion"] = str(result.revision)
+            if (gone := self.after_delete.get(info.kind)) is not None:
+                await gone(obj)
             return self._out(info, obj, converted), True
         raise conflict(info, name, "too many concurrent writers; try again")
 
