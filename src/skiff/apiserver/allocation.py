@@ -33,6 +33,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol
 
+from skiff.api import resources as kinds
 from skiff.api.field import FieldError
 from skiff.apiserver.allocator import (
     AllocationError,
@@ -44,10 +45,11 @@ from skiff.apiserver.allocator import (
     Snapshot,
     TooManyConflicts,
 )
-from skiff.apiserver.errors import ApiError, invalid
+from skiff.apiserver.errors import ApiError, already_exists, invalid
 
 __all__ = [
     "REPAIR_INTERVAL",
+    "GetObject",
     "ListObjects",
     "PodCIDRAllocation",
     "Repairable",
@@ -64,6 +66,8 @@ NODE_PORT_TYPES = ("NodePort", "LoadBalancer")
 
 ListObjects = Callable[[], Awaitable[Sequence[dict[str, Any]]]]
 """Every live object of a kind, at least as new as the store was when the call began."""
+GetObject = Callable[[str, str], Awaitable[dict[str, Any] | None]]
+"""The stored object of a kind by namespace and name (from the watch cache), or None."""
 
 
 class Repairable(Protocol):
@@ -122,6 +126,18 @@ def _unavailable(alloc: RangeAllocator, error: AllocationError) -> ApiError:
     raise error  # pragma: no cover - the callers handle the others
 
 
+async def _refuse_existing(get_object: GetObject, plural: str, obj: dict[str, Any]) -> None:
+    """A create of a name already taken fails as the store write would (409 AlreadyExists), but
+    before anything is allocated: no leak, and not a misleading "already allocated" for a
+    create that repeats the stored object's own values (bootstrap on every start does that)."""
+    meta = obj.get("metadata") or {}
+    namespace, name = str(meta.get("namespace") or ""), str(meta.get("name") or "")
+    if await get_object(namespace, name) is not None:
+        info = kinds.by_resource("", "v1", plural)
+        assert info is not None
+        raise already_exists(info, name)
+
+
 class ServiceAllocation:
     """ClusterIPs and NodePorts of Services."""
 
@@ -131,10 +147,12 @@ class ServiceAllocation:
         cluster_ips: RangeAllocator,
         node_ports: RangeAllocator,
         list_services: ListObjects,
+        get_service: GetObject,
     ) -> None:
         self.cluster_ips = cluster_ips
         self.node_ports = node_ports
         self.list_services = list_services
+        self.get_service = get_service
         self._attempts = _Attempts()
 
     # -- what an object holds -----------------------------------------------------------------
@@ -159,6 +177,8 @@ class ServiceAllocation:
 
     async def before_write(self, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
         """Fill in and allocate the Service's ClusterIP and NodePorts where they changed."""
+        if old is None:
+            await _refuse_existing(self.get_service, "services", obj)
         meta = obj.get("metadata") or {}
         name, uid = str(meta.get("name") or ""), str(meta.get("uid") or "")
         spec = obj.setdefault("spec", {})
@@ -299,9 +319,12 @@ class ServiceAllocation:
 class PodCIDRAllocation:
     """Pod CIDRs of Nodes (until a node-IPAM controller in the controller-manager takes them)."""
 
-    def __init__(self, *, pod_cidrs: RangeAllocator, list_nodes: ListObjects) -> None:
+    def __init__(
+        self, *, pod_cidrs: RangeAllocator, list_nodes: ListObjects, get_node: GetObject
+    ) -> None:
         self.pod_cidrs = pod_cidrs
         self.list_nodes = list_nodes
+        self.get_node = get_node
         self._attempts = _Attempts()
 
     @staticmethod
@@ -314,6 +337,8 @@ class PodCIDRAllocation:
         A ``podCIDR`` the client sets is kept and marked taken (even if another Node has it, as
         Kubernetes' node IPAM occupies it); an update without one keeps the stored one;
         otherwise the lowest free block is allocated. ``podCIDRs`` is ``[podCIDR]``."""
+        if old is None:
+            await _refuse_existing(self.get_node, "nodes", obj)
         spec = obj.setdefault("spec", {})
         uid = str((obj.get("metadata") or {}).get("uid") or "")
         alloc = self.pod_cidrs

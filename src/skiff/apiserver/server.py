@@ -129,9 +129,10 @@ class ApiServer:
             cluster_ips=self.service_ips,
             node_ports=self.node_ports,
             list_services=self._live_services,
+            get_service=self._service,
         )
         self.pod_cidr_allocation = PodCIDRAllocation(
-            pod_cidrs=self.pod_cidrs, list_nodes=self._live_nodes
+            pod_cidrs=self.pod_cidrs, list_nodes=self._live_nodes, get_node=self._node
         )
         self.gc = GarbageCollector(self.registry, resync=config.gc_resync)
         self.registry.before_write["Node"] = self.pod_cidr_allocation.before_write
@@ -536,6 +537,12 @@ class ApiServer:
 
     async def _live_services(self) -> list[dict[str, Any]]:
         return await self._live("Service")
+
+    async def _node(self, _namespace: str, name: str) -> dict[str, Any] | None:
+        return await self.registry.get_object("Node", "", name)
+
+    async def _service(self, namespace: str, name: str) -> dict[str, Any] | None:
+        return await self.registry.get_object("Service", namespace, name)
 
 
 class _Stop(Exception):
