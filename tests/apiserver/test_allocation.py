@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 import pytest
 
-from skiff.apiserver.allocation import ServiceAllocation
-from skiff.apiserver.allocator import RangeAllocator, ip_range, port_range
+from skiff.apiserver.allocation import ServiceAllocation, run_repairs
+from skiff.apiserver.allocator import RangeAllocator, RepairResult, ip_range, port_range
 from skiff.apiserver.auth import UserInfo
 from skiff.apiserver.errors import ApiError
 from skiff.apiserver.server import ApiServer, ApiServerConfig
@@ -396,3 +396,29 @@ async def test_creating_n_services_costs_linear_reads(kind: str) -> None:
             assert lists == 1
     finally:
         await store.inner.close()
+
+
+async def test_the_repair_loop_survives_a_failing_pass() -> None:
+    passes: list[str] = []
+
+    class Flaky:
+        async def repair(self) -> tuple[RepairResult, ...]:
+            passes.append("flaky")
+            raise RuntimeError("store unavailable")
+
+    class Fine:
+        async def repair(self) -> tuple[RepairResult, ...]:
+            passes.append("fine")
+            return ()
+
+    intervals: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        intervals.append(seconds)
+        if len(intervals) == 3:
+            raise asyncio.CancelledError
+
+    with pytest.raises(asyncio.CancelledError):
+        await run_repairs((Flaky(), Fine()), interval=7.0, sleep=sleep)
+    assert intervals == [7.0, 7.0, 7.0]
+    assert passes == ["flaky", "fine", "flaky", "fine"]
