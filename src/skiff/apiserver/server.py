@@ -12,9 +12,10 @@ Namespace lifecycle (until the controller-manager takes it over): a namespace be
 ``Terminating``; everything in it is deleted, and once nothing is left its ``kubernetes``
 finalizer is removed and the namespace goes.
 
-Node pod CIDRs are allocated here on Node create, from ``cluster_cidr`` in ``node_cidr_mask``
-blocks, through compare-and-swap on one allocation record in the store, so several API servers
-never hand out the same block.
+Allocation (``skiff.apiserver.allocation``): Node pod CIDRs (``cluster_cidr`` in
+``node_cidr_mask_size`` blocks), Service ClusterIPs and NodePorts come from bitmap records in the
+store changed by compare-and-swap, so several API servers never hand out the same value; they are
+released when their object is deleted, and a repair loop reclaims what leaks.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import ipaddress
 import logging
 import ssl
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,7 @@ import uvicorn
 from skiff.api import resources as kinds
 from skiff.api.duration import parse_time
 from skiff.apiserver.admission import SYSTEM_PRIORITY_CLASSES, default_chain
+from skiff.apiserver.allocation import PodCIDRAllocation, ServiceAllocation, run_repairs
 from skiff.apiserver.allocator import RangeAllocator, cidr_blocks, ip_range, port_range
 from skiff.apiserver.app import ApiServerApp, build_app
 from skiff.apiserver.audit import AuditLog
@@ -105,17 +107,6 @@ class ApiServer:
         self.compactor = Compactor(
             store, keep=config.compact_keep, interval=config.compact_interval
         )
-        self.registry = Registry(
-            self.cache,
-            admission=default_chain(toleration_seconds=config.toleration_seconds),
-            store=store,
-            wait_fresh=self._wait_fresh,
-            transformer=config.transformer,
-            strategies=build_strategies(
-                service_allocation=_HookAllocation(self._allocate_service),
-                node_allocation=_HookAllocation(self._allocate_pod_cidr),
-            ),
-        )
         self.service_network = ipaddress.ip_network(config.service_cidr)
         # the first service address belongs to the "kubernetes" Service (the API itself)
         self.kubernetes_service_ip = str(next(self.service_network.hosts()))
@@ -123,22 +114,36 @@ class ApiServer:
             store,
             "podcidrs",
             cidr_blocks(config.cluster_cidr, config.node_cidr_mask_size),
-            live_owners=self._live_nodes,
             what="pod CIDR",
         )
         self.service_ips = RangeAllocator(
             store,
             "serviceips",
             ip_range(config.service_cidr, reserved=[self.kubernetes_service_ip]),
-            live_owners=self._live_services,
             what="ClusterIP",
         )
         self.node_ports = RangeAllocator(
-            store,
-            "nodeports",
-            port_range(*config.node_port_range),
-            live_owners=self._live_services,
-            what="NodePort",
+            store, "nodeports", port_range(*config.node_port_range), what="NodePort"
+        )
+        self.service_allocation = ServiceAllocation(
+            cluster_ips=self.service_ips,
+            node_ports=self.node_ports,
+            list_services=self._live_services,
+            get_service=self._service,
+        )
+        self.pod_cidr_allocation = PodCIDRAllocation(
+            pod_cidrs=self.pod_cidrs, list_nodes=self._live_nodes, get_node=self._node
+        )
+        self.registry = Registry(
+            self.cache,
+            admission=default_chain(toleration_seconds=config.toleration_seconds),
+            store=store,
+            wait_fresh=self._wait_fresh,
+            transformer=config.transformer,
+            strategies=build_strategies(
+                service_allocation=self.service_allocation,
+                node_allocation=self.pod_cidr_allocation,
+            ),
         )
         self.gc = GarbageCollector(self.registry, resync=config.gc_resync)
         self._ready = False
@@ -191,6 +196,10 @@ class ApiServer:
                 tg.create_task(self.compactor.run(), name="skiff-compactor")
                 tg.create_task(self._event_sweeper(), name="skiff-event-ttl")
                 tg.create_task(self.gc.run(), name="skiff-garbage-collector")
+                tg.create_task(
+                    run_repairs((self.service_allocation, self.pod_cidr_allocation)),
+                    name="skiff-allocation-repair",
+                )
                 if self.config.cert_renewer is not None:
                     tg.create_task(self._cert_loop(self.config.cert_renewer), name="skiff-certs")
                 serve = tg.create_task(self._serve(started), name="skiff-uvicorn")
@@ -512,81 +521,23 @@ class ApiServer:
 
     # ------------------------------------------------------------------ allocation
 
-    async def _live(self, kind: str, owners: set[str]) -> set[str]:
-        alive: set[str] = set()
-        for owner in owners:
-            namespace, _, name = owner.rpartition("/")
-            if await self.registry.get_object(kind, namespace, name) is not None:
-                alive.add(owner)
-        return alive
+    async def _live(self, kind: str) -> list[dict[str, Any]]:
+        # fresh: the repair pass read the range records first, so the list must be at least
+        # as new as they were (a value released after a delete must not look held)
+        await self.registry.fresh()
+        return await self.registry.list_objects(kind, "")
 
-    async def _live_nodes(self, owners: set[str]) -> set[str]:
-        return await self._live("Node", owners)
+    async def _live_nodes(self) -> list[dict[str, Any]]:
+        return await self._live("Node")
 
-    async def _live_services(self, owners: set[str]) -> set[str]:
-        return await self._live("Service", owners)
+    async def _live_services(self) -> list[dict[str, Any]]:
+        return await self._live("Service")
 
-    async def _allocate_pod_cidr(self, node: dict[str, Any], old: dict[str, Any] | None) -> None:
-        spec = node.setdefault("spec", {})
-        if spec.get("podCIDR"):
-            spec.setdefault("podCIDRs", [spec["podCIDR"]])
-            return
-        if old is not None and (old.get("spec") or {}).get("podCIDR"):
-            spec["podCIDR"] = old["spec"]["podCIDR"]
-            spec["podCIDRs"] = list(old["spec"].get("podCIDRs") or [spec["podCIDR"]])
-            return
-        (block,) = await self.pod_cidrs.allocate(node["metadata"]["name"])
-        spec["podCIDR"] = block
-        spec["podCIDRs"] = [block]
+    async def _node(self, _namespace: str, name: str) -> dict[str, Any] | None:
+        return await self.registry.get_object("Node", "", name)
 
-    async def _allocate_service(self, svc: dict[str, Any], old: dict[str, Any] | None) -> None:
-        """Give a Service its ClusterIP and NodePorts (or take them back when it stops needing
-        them)."""
-        meta = svc.get("metadata") or {}
-        owner = f"{meta.get('namespace', '')}/{meta.get('name', '')}"
-        spec = svc.setdefault("spec", {})
-        kind = spec.get("type") or "ClusterIP"
-        ip = spec.get("clusterIP") or ""
-        if kind == "ExternalName" or ip == "None":
-            await self.service_ips.release(owner)
-        else:
-            if ip and ipaddress.ip_address(ip) not in self.service_network:
-                raise ApiError(
-                    422,
-                    "Invalid",
-                    f'Service "{meta.get("name")}" is invalid: spec.clusterIP: Invalid value: '
-                    f'"{ip}": provided IP is not in the valid range. The range of valid IPs is '
-                    f"{self.service_network}",
-                )
-            (ip,) = await self.service_ips.allocate(owner, want=[ip] if ip else [])
-            spec["clusterIP"] = ip
-            spec["clusterIPs"] = [ip]
-        ports = [p for p in spec.get("ports") or [] if isinstance(p, dict)]
-        if kind in ("NodePort", "LoadBalancer"):
-            wanted = [str(p["nodePort"]) for p in ports if p.get("nodePort")]
-            got = await self.node_ports.allocate(owner, count=len(ports), want=wanted)
-            free = iter(v for v in got if v not in wanted)
-            for port in ports:
-                if not port.get("nodePort"):
-                    port["nodePort"] = int(next(free))
-        else:
-            await self.node_ports.release(owner)
-
-
-class _HookAllocation:
-    """A strategies ``Allocation`` over one of the allocate methods above (freeing is left to
-    the allocators' reclaim of dead owners)."""
-
-    def __init__(
-        self, allocate: Callable[[dict[str, Any], dict[str, Any] | None], Awaitable[None]]
-    ) -> None:
-        self._allocate = allocate
-
-    async def before_write(self, obj: dict[str, Any], old: dict[str, Any] | None) -> None:
-        await self._allocate(obj, old)
-
-    async def after_delete(self, obj: dict[str, Any]) -> None:
-        return None
+    async def _service(self, namespace: str, name: str) -> dict[str, Any] | None:
+        return await self.registry.get_object("Service", namespace, name)
 
 
 class _Stop(Exception):

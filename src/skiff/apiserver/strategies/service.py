@@ -17,18 +17,31 @@ from skiff.apiserver.strategies._base import Allocation, DefaultStrategy, NoAllo
 __all__ = ["ServiceStrategy", "keep_allocated_values"]
 
 
+_NODE_PORT_TYPES = ("NodePort", "LoadBalancer")
+
+
+def _needs_cluster_ip(spec: dict[str, Any]) -> bool:
+    return spec.get("type") != "ExternalName"
+
+
 def keep_allocated_values(new: dict[str, Any], old: dict[str, Any]) -> None:
     """An update that leaves a Service's ClusterIP or NodePorts empty keeps the allocated ones
     (Kubernetes' patchAllocatedValues), so ``kubectl apply``/``replace`` of a manifest without
-    them does not try to change immutable fields."""
+    them does not try to change immutable fields. Only values both the old and the new type use
+    are kept: a Service turning into an ExternalName gives its ClusterIP up."""
     spec, old_spec = new.get("spec"), old.get("spec") or {}
     if not isinstance(spec, dict):
         return
-    if not spec.get("clusterIP") and old_spec.get("clusterIP"):
+    if (
+        _needs_cluster_ip(old_spec)
+        and _needs_cluster_ip(spec)
+        and not spec.get("clusterIP")
+        and old_spec.get("clusterIP")
+    ):
         spec["clusterIP"] = old_spec["clusterIP"]
         if old_spec.get("clusterIPs"):
             spec["clusterIPs"] = list(old_spec["clusterIPs"])
-    if spec.get("type") in ("NodePort", "LoadBalancer"):
+    if spec.get("type") in _NODE_PORT_TYPES and old_spec.get("type") in _NODE_PORT_TYPES:
         old_ports = {
             (p.get("port"), p.get("protocol", "TCP")): p.get("nodePort")
             for p in old_spec.get("ports") or []
