@@ -44,6 +44,7 @@ from skiff.apiserver.metrics import ApiMetrics
 from skiff.apiserver.objects import ValueTransformer
 from skiff.apiserver.registry import ListOptions, Registry, RequestContext
 from skiff.apiserver.subresources import finalize_namespace
+from skiff.apiserver.watch import cache_codec
 from skiff.apiserver.watchcache import WatchCache
 from skiff.store import Compactor, Revision, Store
 
@@ -93,7 +94,9 @@ class ApiServer:
     def __init__(self, store: Store, config: ApiServerConfig) -> None:
         self.store = store
         self.config = config
-        self.cache = WatchCache(store, window=config.watch_window)
+        self.cache = WatchCache(
+            store, window=config.watch_window, codec=cache_codec(config.transformer)
+        )
         # history is kept for a while so watches can resume and paged lists stay consistent
         self.compactor = Compactor(
             store, keep=config.compact_keep, interval=config.compact_interval
