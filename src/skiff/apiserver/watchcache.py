@@ -44,7 +44,15 @@ import heapq
 import itertools
 import logging
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Hashable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Hashable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from types import MappingProxyType, TracebackType
@@ -737,14 +745,17 @@ class WatchCache:
         self._check_open()
         objects = self._objects
         found = self._index(prefix, index[0]) if index is not None else None
+        candidates: Iterable[str]
         if found is not None and index is not None:
-            candidates: Sequence[str] = sorted(
+            candidates = sorted(
                 key
                 for key in found.by_value.get(index[1], ())
                 if key.startswith(prefix) and (continue_after is None or key > continue_after)
             )
         else:
-            candidates = self._keys_from(prefix, continue_after)
+            keys = self._keys
+            start, end = self._key_range(prefix, continue_after)
+            candidates = (keys[j] for j in range(start, end))
         items: list[CachedObject] = []
         for key in candidates:
             entry = objects[key]
@@ -757,7 +768,7 @@ class WatchCache:
         )
         return Selection(tuple(items), self._revision, more)
 
-    def _keys_from(self, prefix: str, continue_after: str | None) -> Sequence[str]:
+    def _key_range(self, prefix: str, continue_after: str | None) -> tuple[int, int]:
         keys = self._keys
         if continue_after is not None and continue_after >= prefix:
             start = bisect.bisect_right(keys, continue_after)
@@ -765,7 +776,7 @@ class WatchCache:
             start = bisect.bisect_left(keys, prefix)
         upper = prefix_end(prefix)
         end = bisect.bisect_left(keys, upper) if upper is not None else len(keys)
-        return keys[start:end]
+        return start, max(start, end)
 
     def indexed_fields(self, prefix: str) -> frozenset[str]:
         """The fields indexed for objects under ``prefix`` (by the codec's ``indexes``)."""
@@ -785,7 +796,8 @@ class WatchCache:
                 index = self._indexes.get((base, field_name))
                 if index is None:
                     index = _Index(base, field_name)
-                    for key in self._keys_from(base, None):
+                    start, end = self._key_range(base, None)
+                    for key in self._keys[start:end]:
                         index.put(key, self._objects[key])
                     self._indexes[(base, field_name)] = index
                 return index
@@ -858,11 +870,6 @@ class WatchCache:
             decode_failures=self._decoder.failures,
             indexes=len(self._indexes),
         )
-
-    def wrap(self, event: Event) -> CachedEvent:
-        """``event`` as a CachedEvent (events of this cache already are; others get decoded with
-        this cache's codec, without sharing)."""
-        return CachedEvent.wrap(event, self._codec)
 
 
 def _satisfies_store(cache: WatchCache) -> tuple[Store, CountingStore, SelectingStore]:
