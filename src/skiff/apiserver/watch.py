@@ -213,8 +213,10 @@ async def watch_stream(
                         continue  # poked: a bookmark or the deadline is due
                     out: list[bytes] = []
                     for event in batch:
-                        last_rev = int(event.revision)
-                        line = _event_line(wrap(event), match, renderer)
+                        last_rev = event.kv.mod_revision
+                        if not isinstance(event, CachedEvent):
+                            event = wrap(event)
+                        line = _event_line(event, match, renderer)
                         if line is not None:
                             out.append(line)
                     if out:
@@ -261,13 +263,14 @@ class _Renderer:
         self._table = table
         self._transformer = transformer
         self._passthrough = transformer.passthrough(prefix)
-        # memo keys per event type: (type, is the event's current object, rendering)
         rendering = info.api_version if converted else ""
-        self._memo: dict[str, tuple[tuple[str, bool, str], tuple[str, bool, str]]] | None = (
+        # memo keys per event type, for the event's current object and for its deleted object;
+        # strings, whose hash Python caches
+        self._memo: dict[str, tuple[str, str]] | None = (
             None
             if table is not None
             else {
-                etype: ((etype, True, rendering), (etype, False, rendering))
+                etype: (f"{etype}:current:{rendering}", f"{etype}:deleted:{rendering}")
                 for etype in ("ADDED", "MODIFIED", "DELETED")
             }
         )
@@ -301,12 +304,15 @@ class _Renderer:
         return orjson.dumps(obj)
 
 
+_DELETE = EventType.DELETE
+
+
 def _event_line(
     event: CachedEvent,
     match: Callable[[CachedObject], bool] | None,
     renderer: _Renderer,
 ) -> bytes | None:
-    deleted = event.type is EventType.DELETE
+    deleted = event.type is _DELETE
     if match is None:
         if deleted:
             return renderer.line("DELETED", event, event.deleted_object())
