@@ -149,6 +149,10 @@ async def test_node_name_watches_get_only_their_nodes_pods(
         Watch(api, PODS, resourceVersion=rv, fieldSelector="spec.nodeName=node-a") as on_a,
         Watch(api, PODS, resourceVersion=rv, fieldSelector="spec.nodeName=node-b") as on_b,
         Watch(api, PODS, resourceVersion=rv, fieldSelector="spec.nodeName=") as unscheduled,
+        # all namespaces, as an agent watches its node's pods
+        Watch(
+            api, "/api/v1/pods", resourceVersion=rv, fieldSelector="spec.nodeName=node-a"
+        ) as everywhere_a,
     ):
         for body in (pod("p-a", "node-a"), pod("p-b", "node-b"), pod("p-u")):
             assert (await api.post(PODS, json=body)).status_code == 201
@@ -167,7 +171,9 @@ async def test_node_name_watches_get_only_their_nodes_pods(
         await on_a.until(3)
         await on_b.until(2)
         await unscheduled.until(3)
+        await everywhere_a.until(3)
         assert on_a.summary() == [("ADDED", "p-a"), ("ADDED", "p-u"), ("ADDED", "fence-a")]
+        assert everywhere_a.summary() == on_a.summary()
         assert on_b.summary() == [("ADDED", "p-b"), ("ADDED", "fence-b")]
         assert unscheduled.summary() == [
             ("ADDED", "p-u"),
@@ -180,7 +186,7 @@ async def test_node_name_watches_get_only_their_nodes_pods(
         left = unscheduled.events[1]["object"]
         assert "nodeName" not in left["spec"]
         assert left["metadata"]["resourceVersion"] == bound_rv
-        assert apiserver.cache.statistics().watch.indexed_subscribers == 3
+        assert apiserver.cache.statistics().watch.indexed_subscribers == 4
 
 
 async def test_label_selector_transitions_carry_the_previous_content(
