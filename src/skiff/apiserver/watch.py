@@ -145,6 +145,8 @@ async def watch_stream(
                 index = (name, value)
                 break
     codec = cache_codec(registry.transformer)
+    # the memo keys of an unfiltered watcher's ADDED, MODIFIED and DELETED lines
+    shared_keys = renderer.shared_keys() if match is None else None
 
     def wrap(event: Event) -> CachedEvent:
         # events of the watch cache are CachedEvents already; another store's are decoded here
@@ -216,7 +218,16 @@ async def watch_stream(
                         last_rev = event.kv.mod_revision
                         if not isinstance(event, CachedEvent):
                             event = wrap(event)
-                        line = _event_line(event, match, renderer)
+                        if shared_keys is not None:
+                            # unfiltered: the line every such watcher sends, framed by the first
+                            key = shared_keys[
+                                2 if event.type is _DELETE else 0 if event.create else 1
+                            ]
+                            line = event.memo.get(key)
+                            if line is None:
+                                line = _event_line(event, None, renderer)
+                        else:
+                            line = _event_line(event, match, renderer)
                         if line is not None:
                             out.append(line)
                     if out:
@@ -274,6 +285,14 @@ class _Renderer:
                 for etype in ("ADDED", "MODIFIED", "DELETED")
             }
         )
+
+    def shared_keys(self) -> tuple[str, str, str] | None:
+        """The memo keys of the ADDED, MODIFIED and DELETED lines of an event's current object
+        (None when this watcher's lines are its own, e.g. a Table)."""
+        memo = self._memo
+        if memo is None:
+            return None
+        return memo["ADDED"][0], memo["MODIFIED"][0], memo["DELETED"][0]
 
     def line(self, etype: str, event: CachedEvent, entry: CachedObject) -> bytes:
         memo = self._memo
