@@ -56,7 +56,8 @@ from skiff.apiserver.errors import (
     not_found,
 )
 from skiff.apiserver.schema import structural_decode
-from skiff.apiserver.watchcache import CountingStore, SelectingStore, selector_match
+from skiff.apiserver.cachedobject import selector_match
+from skiff.apiserver.watchcache import CountingStore, SelectingStore
 from skiff.store import Compacted, KeyExists, KeyValue, Revision, Store
 
 __all__ = [

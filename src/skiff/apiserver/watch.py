@@ -2,7 +2,7 @@
 
 One store watch feeds the watch cache; each client watch here is a subscription to it. Events
 are framed ``{"type":...,"object":...}\\n``. The cache hands out each event once decoded for all
-(:class:`~skiff.apiserver.watchcache.CachedEvent`): labels and selectable fields of the object and
+(:class:`~skiff.apiserver.cachedobject.CachedEvent`): labels and selectable fields of the object and
 of its previous version are computed once per event, not once per watcher, and every watcher that
 renders an event the same way shares one framed line (``CachedEvent.memo``). Without conversion or
 a Table the object bytes are the stored bytes with the resourceVersion spliced in (no JSON encode
@@ -30,13 +30,8 @@ from skiff.api.resources import ResourceInfo
 from skiff.api.selector import object_fields, parse_field_selector, parse_label_selector
 from skiff.apiserver import objects
 from skiff.apiserver.registry import Registry, _conversion
-from skiff.apiserver.watchcache import (
-    CachedEvent,
-    CachedObject,
-    ObjectCodec,
-    WatchCache,
-    selector_match,
-)
+from skiff.apiserver.cachedobject import CachedEvent, CachedObject, ObjectCodec, selector_match
+from skiff.apiserver.watchcache import WatchCache
 from skiff.store import (
     Compacted,
     Event,
