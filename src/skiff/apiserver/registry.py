@@ -45,6 +45,7 @@ from skiff.api.validation import validate
 from skiff.apiserver import objects, strategy
 from skiff.apiserver.admission import AdmissionChain, AdmissionRequest
 from skiff.apiserver.auth import UserInfo
+from skiff.apiserver.cachedobject import selector_match
 from skiff.apiserver.errors import (
     STALE,
     ApiError,
@@ -56,7 +57,6 @@ from skiff.apiserver.errors import (
     not_found,
 )
 from skiff.apiserver.schema import structural_decode
-from skiff.apiserver.cachedobject import selector_match
 from skiff.apiserver.watchcache import CountingStore, SelectingStore
 from skiff.store import Compacted, KeyExists, KeyValue, Revision, Store
 

@@ -29,8 +29,8 @@ from skiff.api.conversion import convert
 from skiff.api.resources import ResourceInfo
 from skiff.api.selector import object_fields, parse_field_selector, parse_label_selector
 from skiff.apiserver import objects
-from skiff.apiserver.registry import Registry, _conversion
 from skiff.apiserver.cachedobject import CachedEvent, CachedObject, ObjectCodec, selector_match
+from skiff.apiserver.registry import Registry, _conversion
 from skiff.apiserver.watchcache import WatchCache
 from skiff.store import (
     Compacted,
