@@ -201,6 +201,23 @@ async def _list_revision(target: _Target) -> str:
         await conn.close()
 
 
+async def _ensure_service_account(target: _Target) -> None:
+    """Create ``default/default`` unless it exists: pods are refused in a namespace without its
+    default ServiceAccount, which a controller-manager (not started here) would make."""
+    conn = await HttpConnection.open(
+        target.host, target.port, ssl_context=client_ssl_context(target.ca), token=target.token
+    )
+    try:
+        body = orjson.dumps(
+            {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}}
+        )
+        resp = await conn.request("POST", "/api/v1/namespaces/default/serviceaccounts", body)
+        if resp.status not in (201, 409):
+            raise HttpError(f"creating the default ServiceAccount answered {resp.status}")
+    finally:
+        await conn.close()
+
+
 async def _write(
     target: _Target, ops: list[_Op], *, rate: float
 ) -> tuple[list[float], list[str], float]:
@@ -327,6 +344,7 @@ def run(args: argparse.Namespace) -> int:
         server = res.start_server(work / "apiserver")
         assert server.process is not None
         target = _Target("127.0.0.1", server.port, str(server.ca_file), server.token)
+        run_async(_ensure_service_account(target))
         for size in sizes:
             for mode in modes:
                 outcomes.append(
