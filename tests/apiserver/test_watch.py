@@ -6,8 +6,10 @@ routed through the cache's index (a pod's event reaches only its node's watcher,
 "" to a node is DELETED for the unscheduled watcher and ADDED for the node's); label selector
 transitions with the previous content on DELETED; bookmarks of an indexed watcher advancing past
 other nodes' events; 410 for an indexed watch older than the window; pod LISTs by nodeName served
-from the index with paging, and selector lists that do not decode again; Secrets encrypted at rest
-through a filtered watch; and the fallback when the registry sits on a plain store (no cache).
+from the index with paging, and selector lists that do not decode again; watchers of two versions
+(conversion) and a Table watcher each getting their own rendering of a shared event; Secrets
+encrypted at rest through a filtered watch; and the fallback when the registry sits on a plain
+store (no cache).
 Excludes: the cache's own mechanics (``test_watchcache.py``), throughput (``bench/``).
 """
 
@@ -279,6 +281,57 @@ async def test_pod_lists_by_node_come_from_the_index(
     odd["items"][0]["metadata"]["labels"]["parity"] = "changed"
     again = (await api.get(PODS, params={"labelSelector": "parity=1"})).json()
     assert [p["metadata"]["name"] for p in again["items"]] == ["p1", "p3"]
+
+
+async def test_watchers_of_two_versions_and_a_table_each_get_their_rendering(
+    api: httpx.AsyncClient,
+) -> None:
+    v1 = "/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers"
+    v2 = "/apis/autoscaling/v2/namespaces/default/horizontalpodautoscalers"
+    rv = await list_rv(api, v2)
+    hpa = {
+        "apiVersion": "autoscaling/v1",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "h"},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "w"},
+            "maxReplicas": 5,
+            "targetCPUUtilizationPercentage": 60,
+        },
+    }
+    table = "application/json;as=Table;v=v1;g=meta.k8s.io"
+    async with contextlib.AsyncExitStack() as stack:
+        old = [await stack.enter_async_context(Watch(api, v1, resourceVersion=rv)) for _ in "ab"]
+        new = [await stack.enter_async_context(Watch(api, v2, resourceVersion=rv)) for _ in "ab"]
+        tables: list[dict[str, Any]] = []
+
+        async def read_table() -> None:
+            params = {"watch": "true", "resourceVersion": rv}
+            headers = {"Accept": table}
+            async with api.stream("GET", v1, params=params, headers=headers) as resp:
+                async for line in resp.aiter_lines():
+                    if line:
+                        tables.append(json.loads(line))
+                        return
+
+        reader = asyncio.create_task(read_table())
+        try:
+            assert (await api.post(v1, json=hpa)).status_code == 201
+            async with asyncio.timeout(10):
+                await reader
+        finally:
+            reader.cancel()
+        for w in old:
+            (event,) = await w.until(1)
+            assert event["object"]["apiVersion"] == "autoscaling/v1"
+            assert event["object"]["spec"]["targetCPUUtilizationPercentage"] == 60
+        for w in new:
+            (event,) = await w.until(1)
+            assert event["object"]["apiVersion"] == "autoscaling/v2"
+            assert "targetCPUUtilizationPercentage" not in event["object"]["spec"]
+    assert tables[0]["type"] == "ADDED"
+    assert tables[0]["object"]["kind"] == "Table"
+    assert tables[0]["object"]["rows"][0]["object"]["metadata"]["name"] == "h"
 
 
 @pytest.fixture
