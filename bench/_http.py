@@ -99,17 +99,27 @@ class HttpConnection:
         reader, writer = await asyncio.open_connection(host, port, ssl=ssl_context, limit=1 << 20)
         return cls(reader, writer, f"{host}:{port}", token)
 
-    def _head(self, method: str, path: str, body: bytes | None) -> bytes:
+    def _head(
+        self, method: str, path: str, body: bytes | None, content_type: str = "application/json"
+    ) -> bytes:
         length = (
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            f"Content-Type: {content_type}\r\nContent-Length: {len(body)}\r\n"
             if body is not None
             else ""
         )
         return f"{method} {path} HTTP/1.1\r\n".encode() + self._common + length.encode() + b"\r\n"
 
-    async def request(self, method: str, path: str, body: bytes | None = None) -> Response:
-        """Send one request and read its whole response."""
-        self._writer.write(self._head(method, path, body) + (body or b""))
+    async def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        *,
+        content_type: str = "application/json",
+    ) -> Response:
+        """Send one request and read its whole response (``content_type`` of the body, e.g. a
+        merge patch's)."""
+        self._writer.write(self._head(method, path, body, content_type) + (body or b""))
         status, headers = await self._read_head()
         if headers.get("transfer-encoding", "").lower() == "chunked":
             parts = [chunk async for chunk in self._chunks()]

@@ -1,6 +1,7 @@
 """Smoke test of the benchmarks: each runs end to end with tiny parameters and reports sane figures.
 
-Covers: ``python -m bench api_create`` and ``python -m bench watch_fanout`` as a user runs them
+Covers: ``python -m bench api_create``, ``python -m bench watch_fanout`` and
+``python -m bench watch_pernode`` as a user runs them
 (real server process, load-generator processes, references, result table, final JSON line), zero
 errors, every watch event delivered, and that no process or temporary directory is left behind.
 Excludes: any timing assertion - the figures depend on the machine and are read by a person
@@ -116,3 +117,33 @@ def test_watch_fanout_smoke(tmp_dir: Path) -> None:
     assert result["count"] == 200  # one latency sample per delivered event
     assert 0 < result["p50_ms"] <= result["p99_ms"] <= result["max_ms"]
     assert "TLS relay" in out
+
+
+def test_watch_pernode_smoke(tmp_dir: Path) -> None:
+    result, out = _run_bench(
+        "watch_pernode",
+        "--watchers",
+        "12",
+        "--small-watchers",
+        "4",
+        "--watch-procs",
+        "2",
+        "--events",
+        "20",
+        "--rate",
+        "50",
+        tmp_dir=tmp_dir,
+    )
+    assert result["benchmark"] == "watch_pernode"
+    assert result["errors"] == 0 and result["misrouted"] == 0
+    # per node every write reaches one watcher; unfiltered, every watcher
+    assert result["pernode_big_expected"] == result["pernode_big_delivered"] == 20
+    assert result["pernode_small_expected"] == result["pernode_small_delivered"] == 20
+    assert result["all_big_expected"] == result["all_big_delivered"] == 12 * 20
+    assert result["all_small_expected"] == result["all_small_delivered"] == 4 * 20
+    assert result["delivered"] == result["expected"]
+    assert result["count"] == 20  # one latency sample per delivered per-node event
+    assert 0 < result["p50_ms"] <= result["p99_ms"] <= result["max_ms"]
+    # the CPU ratios are there (None only if a phase was too short for the CPU clock's ticks)
+    assert "cpu_ratio_pernode" in result and "cpu_ratio_all" in result
+    assert "per-node" in out and "unfiltered" in out

@@ -1,5 +1,6 @@
 """Broadcaster: fan-out to many subscribers, prefix grouping, bounded buffers dropping slow
-subscribers, backlog/overlap de-duplication, and closing. Exercised directly, without a backend."""
+subscribers, backlog/overlap de-duplication, subscribers indexed by a value, and closing. Exercised
+directly, without a backend."""
 
 from __future__ import annotations
 
@@ -134,3 +135,29 @@ async def test_cancelled_next_batch_loses_no_events() -> None:
         await pending
     assert [e.revision for e in await sub.next_batch()] == [1]
     sub.close()
+
+
+async def test_indexed_subscribers_get_only_their_values_events() -> None:
+    # index values from the key here: "/p/<node>/<name>"; the watch cache computes them from
+    # the decoded object and its previous version
+    def values(event: Event, name: str) -> tuple[str, ...]:
+        assert name == "node"
+        return (event.kv.key.split("/")[2],)
+
+    b = Broadcaster(index_values=values)
+    on_a = [b.subscribe("/p/", after=Revision(0), index=("node", "a")) for _ in range(3)]
+    on_b = b.subscribe("/p/", after=Revision(0), index=("node", "b"))
+    every = b.subscribe("/p/", after=Revision(0))
+    assert b.statistics().indexed_subscribers == 4
+    b.publish([put("/p/a/x", 1), put("/p/b/y", 2), put("/p/c/z", 3), put("/p/a/w", 4)])
+    for sub in on_a:
+        assert [e.revision for e in await sub.next_batch()] == [1, 4]
+    assert [e.revision for e in await on_b.next_batch()] == [2]
+    assert [e.revision for e in await every.next_batch()] == [1, 2, 3, 4]
+    for sub in on_a:
+        sub.close()
+    assert b.statistics().indexed_subscribers == 1
+    b.drop_all(WatchDropped("relist"))
+    with pytest.raises(WatchDropped):
+        await on_b.next_batch()
+    assert b.statistics().subscribers == 0

@@ -20,7 +20,6 @@ import base64
 import binascii
 import builtins
 import copy
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -33,12 +32,18 @@ from skiff.api.defaults import apply_defaults
 from skiff.api.field import FieldError
 from skiff.api.patch import FieldSet, update_managed_fields
 from skiff.api.resources import ResourceInfo
-from skiff.api.selector import parse_field_selector, parse_label_selector
+from skiff.api.selector import (
+    FieldSelector,
+    LabelSelector,
+    parse_field_selector,
+    parse_label_selector,
+)
 from skiff.apiserver import _delete, _update, objects
 from skiff.apiserver._common import conversion, patch_schema
 from skiff.apiserver._common import ensure_meta as _meta
 from skiff.apiserver._update import Mutate, PatchType, UpdateSpec
 from skiff.apiserver.admission import AdmissionChain, AdmissionRequest
+from skiff.apiserver.cachedobject import selector_match
 from skiff.apiserver.context import RequestContext
 from skiff.apiserver.errors import (
     GatewayTimeoutError,
@@ -50,7 +55,7 @@ from skiff.apiserver.errors import (
 )
 from skiff.apiserver.schema import structural_decode
 from skiff.apiserver.strategies import GroupKind, ResourceStrategy, build_strategies, strategy_for
-from skiff.apiserver.watchcache import WatchCache
+from skiff.apiserver.watchcache import CountingStore, WatchCache
 from skiff.store import Compacted, FutureRevision, KeyExists, KeyValue, Revision, Store
 
 __all__ = [
@@ -141,8 +146,6 @@ class Registry:
         )
         # every version of a kind shares its strategy; looked up per request, so memoized
         self._by_info: dict[ResourceInfo, ResourceStrategy] = {}
-        # framed watch lines of recent events by revision, shared by fast-path watchers
-        self.watch_lines: OrderedDict[int, bytes] = OrderedDict()
 
     # ---------------------------------------------------------------- helpers
 
@@ -430,9 +433,15 @@ class Registry:
                 await self._wait_revision(rv)
         else:
             source = self.store
-        items: list[dict[str, Any]] = []
         _, converted = _conversion(info)
         limit = opts.limit if opts.limit > 0 else 0
+        cached = self._list_cached(
+            info, prefix, revision, start, limit, label_sel, field_sel, converted
+        )
+        if cached is not None:
+            return cached
+        # a revision the watch cache no longer (or does not yet) hold: scan the store
+        items: list[dict[str, Any]] = []
         token = ""
         list_rev = revision
         while True:
@@ -476,14 +485,61 @@ class Registry:
                 break
             start = result.last_key
         remaining: int | None = None
-        count_after = getattr(source, "count_after", None)
-        if token and count_after is not None and not (label_sel or field_sel) and items:
+        if token and isinstance(source, CountingStore) and not (label_sel or field_sel) and items:
             last = objects.object_key(
                 info,
                 str(items[-1]["metadata"].get("namespace") or ""),
                 str(items[-1]["metadata"]["name"]),
             )
-            remaining = int(count_after(prefix, last))
+            remaining = source.count_after(prefix, last)
+        return items, list_rev, token, remaining
+
+    def _list_cached(
+        self,
+        info: ResourceInfo,
+        prefix: str,
+        revision: int,
+        start: str | None,
+        limit: int,
+        label_sel: LabelSelector | None,
+        field_sel: FieldSelector | None,
+        converted: bool,
+    ) -> tuple[builtins.list[dict[str, Any]], int, str, int | None] | None:
+        """A list page from the watch cache's memory, or None when it cannot answer (a
+        ``revision`` other than the cache's current one).
+
+        Selectors are evaluated on the cache's labels and fields, computed once per version of an
+        object rather than once per request, and a field selector on an indexed field (pods'
+        ``spec.nodeName``) reads only that value's objects. Only the items returned are decoded,
+        each into a fresh dict the caller owns. Paging is the store scan's: the continue token
+        names the last item returned, and is given whenever any key sorts after it.
+        """
+        cache = self.cache
+        if revision and revision != int(cache.current_revision()):
+            return None
+        index: tuple[str, str] | None = None
+        if field_sel is not None:
+            for name in sorted(cache.indexed_fields(prefix)):
+                value = field_sel.requires_exact_match(name)
+                if value is not None:
+                    index = (name, value)
+                    break
+        selection = cache.select(
+            prefix,
+            match=selector_match(label_sel, field_sel),
+            index=index,
+            limit=limit,
+            continue_after=start,
+        )
+        items = [self._out(info, self.decode(entry.kv), converted) for entry in selection.items]
+        list_rev = int(selection.revision)
+        token = ""
+        remaining: int | None = None
+        if selection.more:
+            last = selection.items[-1].kv.key
+            token = _encode_continue(list_rev, last)
+            if label_sel is None and field_sel is None and isinstance(cache, CountingStore):
+                remaining = cache.count_after(prefix, last)
         return items, list_rev, token, remaining
 
     # ---------------------------------------------------------------- update / patch / delete

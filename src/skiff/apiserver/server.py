@@ -53,6 +53,7 @@ from skiff.apiserver.objects import ValueTransformer
 from skiff.apiserver.registry import ListOptions, Registry, RequestContext
 from skiff.apiserver.strategies import build_strategies
 from skiff.apiserver.subresources import finalize_namespace
+from skiff.apiserver.watch import cache_codec, strategy_fields
 from skiff.apiserver.watchcache import WatchCache
 from skiff.store import Compactor, Revision, Store
 
@@ -102,7 +103,6 @@ class ApiServer:
     def __init__(self, store: Store, config: ApiServerConfig) -> None:
         self.store = store
         self.config = config
-        self.cache = WatchCache(store, window=config.watch_window)
         # history is kept for a while so watches can resume and paged lists stay consistent
         self.compactor = Compactor(
             store, keep=config.compact_keep, interval=config.compact_interval
@@ -134,16 +134,22 @@ class ApiServer:
         self.pod_cidr_allocation = PodCIDRAllocation(
             pod_cidrs=self.pod_cidrs, list_nodes=self._live_nodes, get_node=self._node
         )
+        strategies = build_strategies(
+            service_allocation=self.service_allocation, node_allocation=self.pod_cidr_allocation
+        )
+        # the watch cache computes each object's selectable fields once, through its strategy
+        self.cache = WatchCache(
+            store,
+            window=config.watch_window,
+            codec=cache_codec(config.transformer, fields=strategy_fields(strategies)),
+        )
         self.registry = Registry(
             self.cache,
             admission=default_chain(toleration_seconds=config.toleration_seconds),
             store=store,
             wait_fresh=self._wait_fresh,
             transformer=config.transformer,
-            strategies=build_strategies(
-                service_allocation=self.service_allocation,
-                node_allocation=self.pod_cidr_allocation,
-            ),
+            strategies=strategies,
         )
         self.gc = GarbageCollector(self.registry, resync=config.gc_resync)
         self._ready = False

@@ -1,29 +1,100 @@
 """Watch streams: newline-framed JSON events from the watch cache, filtered per client.
 
 One store watch feeds the watch cache; each client watch here is a subscription to it. Events
-are framed ``{"type":...,"object":...}\\n``. Without selectors or conversion the object bytes are
-the stored bytes with the resourceVersion spliced in (no JSON parse per watcher). With label or
-field selectors an object moving into or out of the selection becomes ADDED or DELETED, as the
-Kubernetes cacher does. Bookmarks carry the revision of the last event seen from the cache, which
-never runs ahead of undelivered events.
+are framed ``{"type":...,"object":...}\\n``. The cache hands out each event once decoded for all
+(:class:`~skiff.apiserver.cachedobject.CachedEvent`): labels and selectable fields of the object and
+of its previous version are computed once per event, not once per watcher, and every watcher that
+renders an event the same way shares one framed line (``CachedEvent.memo``). Without conversion or
+a Table the object bytes are the stored bytes with the resourceVersion spliced in (no JSON encode
+at all). A field selector naming an indexed field (``spec.nodeName`` of pods) subscribes through
+the cache's index, so such a watcher is not even woken for other nodes' pods.
+
+With label or field selectors an object moving into or out of the selection becomes ADDED or
+DELETED, as the Kubernetes cacher does; the DELETED of an object leaving the selection carries its
+previous content with the event's resourceVersion (``CachedEvent.deleted_object``). Bookmarks carry
+the revision of the last event seen from the cache, which never runs ahead of undelivered events.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import orjson
 
+from skiff.api import resources as kinds
 from skiff.api.conversion import convert
 from skiff.api.resources import ResourceInfo
 from skiff.api.selector import object_fields, parse_field_selector, parse_label_selector
 from skiff.apiserver import objects
+from skiff.apiserver.cachedobject import CachedEvent, CachedObject, ObjectCodec, selector_match
 from skiff.apiserver.registry import Registry, _conversion
-from skiff.store import Compacted, Event, EventType, Revision, WatchDropped
+from skiff.apiserver.strategies import GroupKind, ResourceStrategy, strategy_for
+from skiff.store import (
+    Compacted,
+    Event,
+    EventType,
+    KeyValue,
+    Revision,
+    WatchDropped,
+)
 
-__all__ = ["WatchParams", "watch_stream"]
+__all__ = ["NODE_NAME", "WatchParams", "cache_codec", "watch_stream"]
+
+NODE_NAME = "spec.nodeName"
+"""The pod field the watch cache indexes (kube's pod ``NodeNameTriggerFunc``/``IndexerFuncs``)."""
+
+
+def _labels(obj: Any) -> Mapping[str, str]:
+    meta = obj.get("metadata") if isinstance(obj, dict) else None
+    labels = meta.get("labels") if isinstance(meta, dict) else None
+    return labels if isinstance(labels, dict) else {}
+
+
+def _fields(key: str, obj: Any) -> Mapping[str, str]:
+    parsed = objects.parse_key(key)
+    return object_fields(parsed[0].kind if parsed is not None else "", obj)
+
+
+def strategy_fields(
+    strategies: Mapping[GroupKind, ResourceStrategy],
+) -> Callable[[str, Any], Mapping[str, str]]:
+    """``fields(key, object)`` from the selectable fields of the key's kind's strategy."""
+
+    def fields(key: str, obj: Any) -> Mapping[str, str]:
+        parsed = objects.parse_key(key)
+        if parsed is None:
+            return object_fields("", obj)
+        info = parsed[0]
+        strategy = strategies.get(GroupKind.of(info)) or strategy_for(info)
+        return strategy.selectable_fields(obj)
+
+    return fields
+
+
+def cache_codec(
+    transformer: objects.ValueTransformer | None = None,
+    *,
+    fields: Callable[[str, Any], Mapping[str, str]] = _fields,
+) -> ObjectCodec:
+    """The :class:`ObjectCodec` of the API server's watch cache.
+
+    Values decode through ``transformer`` (so encrypted Secrets work), labels come from
+    ``metadata.labels``, selectable fields from ``fields(key, object)`` (the API server passes
+    :func:`strategy_fields` of its strategies; the default reads the kind from the key and uses
+    its ``object_fields``), and pods are indexed by ``spec.nodeName``.
+    """
+    chosen = transformer or objects.IdentityTransformer()
+
+    def decode(kv: KeyValue) -> Any:
+        return objects.decode_kv(kv, chosen)
+
+    pods = kinds.by_gvk("", "v1", "Pod")
+    indexes = {}
+    if pods is not None:
+        indexes[objects.collection_prefix(pods, None)] = frozenset({NODE_NAME})
+    return ObjectCodec(decode=decode, labels=_labels, fields=fields, indexes=indexes)
 
 
 class WatchParams:
@@ -70,30 +141,25 @@ async def watch_stream(
     """Yield framed event lines until the timeout, the client leaving or the cache dropping us."""
     label_sel = parse_label_selector(params.label_selector) if params.label_selector else None
     field_sel = parse_field_selector(params.field_selector) if params.field_selector else None
+    match = selector_match(label_sel, field_sel)
     _, converted = _conversion(info)
-    transformer = registry.transformer
     prefix = objects.collection_prefix(info, namespace)
-    fast = (
-        label_sel is None
-        and field_sel is None
-        and not converted
-        and params.table is None
-        and transformer.passthrough(prefix)
-    )
+    renderer = _Renderer(info, registry.transformer, prefix, converted, params.table)
+    watch_cache = registry.cache
+    index: tuple[str, str] | None = None
+    if field_sel is not None:
+        for name in sorted(watch_cache.indexed_fields(prefix)):
+            value = field_sel.requires_exact_match(name)
+            if value is not None:
+                index = (name, value)
+                break
+    codec = cache_codec(registry.transformer)
+    # the memo keys of an unfiltered watcher's ADDED, MODIFIED and DELETED lines
+    shared_keys = renderer.shared_keys() if match is None else None
 
-    def matches(obj: dict[str, Any]) -> bool:
-        if label_sel is not None and not label_sel.matches(
-            (obj.get("metadata") or {}).get("labels") or {}
-        ):
-            return False
-        return field_sel is None or field_sel.matches(object_fields(info.kind, obj))
-
-    def render(obj: dict[str, Any]) -> bytes:
-        if converted:
-            obj = convert(obj, info.api_version)
-        if params.table is not None:
-            return orjson.dumps(params.table(obj))
-        return orjson.dumps(obj)
+    def wrap(event: Event) -> CachedEvent:
+        # events of a watch cache with a codec are CachedEvents already; others are decoded here
+        return event if isinstance(event, CachedEvent) else CachedEvent.wrap(event, codec)
 
     loop = asyncio.get_running_loop()
     deadline = loop.time() + params.timeout
@@ -111,17 +177,13 @@ async def watch_stream(
         # "Start at most recent" (unset or "0"): synthetic ADDED events for the current state
         if rv_text == "":
             await registry.fresh()
-        result = await registry.cache.list(prefix)
-        last_rev = int(result.revision)
-        for kv in result.items:
-            if fast:
-                yield _line("ADDED", objects.wire_bytes(kv.value, kv.mod_revision))
-                continue
-            obj = registry.decode(kv)
-            if matches(obj):
-                yield _line("ADDED", render(obj))
+        selection = watch_cache.select(prefix, match=match, index=index)
+        last_rev = int(selection.revision)
+        current: tuple[CachedObject, ...] = selection.items
+        for entry in current:
+            yield _line("ADDED", renderer.render(entry))
     try:
-        async with registry.cache.watch(prefix, revision=Revision(last_rev)) as events:
+        async with watch_cache.watch(prefix, revision=Revision(last_rev), index=index) as events:
             # One timer per stream pokes it when a bookmark or the deadline is due; a timeout
             # around every wait would cost a timer per event per watcher.
             next_bookmark = loop.time() + params.bookmark_interval
@@ -148,8 +210,19 @@ async def watch_stream(
                         continue  # poked: a bookmark or the deadline is due
                     out: list[bytes] = []
                     for event in batch:
-                        last_rev = int(event.revision)
-                        line = _event_line(event, fast, registry, matches, render)
+                        last_rev = event.kv.mod_revision
+                        if not isinstance(event, CachedEvent):
+                            event = wrap(event)
+                        if shared_keys is not None:
+                            # unfiltered: the line every such watcher sends, framed by the first
+                            key = shared_keys[
+                                2 if event.type is _DELETE else 0 if event.create else 1
+                            ]
+                            line = event.memo.get(key)
+                            if line is None:
+                                line = _event_line(event, None, renderer)
+                        else:
+                            line = _event_line(event, match, renderer)
                         if line is not None:
                             out.append(line)
                     if out:
@@ -164,10 +237,6 @@ async def watch_stream(
         return
 
 
-# How many framed event lines a registry keeps for its fast-path watchers to share.
-_FAST_LINES_MAX = 4096
-
-
 def _bookmark(info: ResourceInfo, revision: int) -> bytes:
     return orjson.dumps(
         {
@@ -178,39 +247,99 @@ def _bookmark(info: ResourceInfo, revision: int) -> bytes:
     )
 
 
-def _event_line(
-    event: Event,
-    fast: bool,
-    registry: Registry,
-    matches: Callable[[dict[str, Any]], bool],
-    render: Callable[[dict[str, Any]], bytes],
-) -> bytes | None:
-    kv = event.kv
-    if fast:
-        # every watcher of the fast path sends the same bytes for an event: frame it once
-        cache = registry.watch_lines
-        line = cache.get(kv.mod_revision)
+class _Renderer:
+    """Turns cached objects into the bytes one watcher sends; shares lines between watchers.
+
+    Watchers without a Table render an event identically (the same bytes for the same type and
+    version), so the framed line is kept in the event's memo under that key and built once.
+    """
+
+    __slots__ = ("_api_version", "_converted", "_memo", "_passthrough", "_table", "_transformer")
+
+    def __init__(
+        self,
+        info: ResourceInfo,
+        transformer: objects.ValueTransformer,
+        prefix: str,
+        converted: bool,
+        table: Callable[[dict[str, Any]], dict[str, Any]] | None,
+    ) -> None:
+        self._api_version = info.api_version
+        self._converted = converted
+        self._table = table
+        self._transformer = transformer
+        self._passthrough = transformer.passthrough(prefix)
+        rendering = info.api_version if converted else ""
+        # memo keys per event type, for the event's current object and for its deleted object;
+        # strings, whose hash Python caches
+        self._memo: dict[str, tuple[str, str]] | None = (
+            None
+            if table is not None
+            else {
+                etype: (f"{etype}:current:{rendering}", f"{etype}:deleted:{rendering}")
+                for etype in ("ADDED", "MODIFIED", "DELETED")
+            }
+        )
+
+    def shared_keys(self) -> tuple[str, str, str] | None:
+        """The memo keys of the ADDED, MODIFIED and DELETED lines of an event's current object
+        (None when this watcher's lines are its own, e.g. a Table)."""
+        memo = self._memo
+        if memo is None:
+            return None
+        return memo["ADDED"][0], memo["MODIFIED"][0], memo["DELETED"][0]
+
+    def line(self, etype: str, event: CachedEvent, entry: CachedObject) -> bytes:
+        memo = self._memo
+        if memo is None:
+            return _line(etype, self.render(entry))
+        keys = memo[etype]
+        key = keys[0] if entry is event.current else keys[1]
+        line: bytes | None = event.memo.get(key)
         if line is None:
-            if event.type is EventType.DELETE:
-                etype = "DELETED"
-            else:
-                etype = "ADDED" if event.create else "MODIFIED"
-            line = _line(etype, objects.wire_bytes(kv.value, kv.mod_revision))
-            cache[kv.mod_revision] = line
-            if len(cache) > _FAST_LINES_MAX:
-                cache.popitem(last=False)
+            line = _line(etype, self.render(entry))
+            event.memo[key] = line
         return line
-    obj = registry.decode(kv)
-    if event.type is EventType.DELETE:
-        return _line("DELETED", render(obj)) if matches(obj) else None
-    now_match = matches(obj)
-    if event.create or event.prev_kv is None:
-        return _line("ADDED", render(obj)) if now_match else None
-    before = matches(registry.decode(event.prev_kv))
-    if now_match and before:
-        return _line("MODIFIED", render(obj))
-    if now_match:
-        return _line("ADDED", render(obj))
+
+    def render(self, entry: CachedObject) -> bytes:
+        """The object's JSON as this watcher sends it."""
+        if not self._converted and self._table is None:
+            # the stored bytes (decrypted if need be) with the resourceVersion spliced in
+            kv = entry.kv
+            data = (
+                kv.value if self._passthrough else self._transformer.from_storage(kv.key, kv.value)
+            )
+            return objects.wire_bytes(data, kv.mod_revision)
+        obj: dict[str, Any] = entry.object  # shared and read-only: convert and make_table copy
+        if self._converted:
+            obj = convert(obj, self._api_version)
+        if self._table is not None:
+            return orjson.dumps(self._table(obj))
+        return orjson.dumps(obj)
+
+
+_DELETE = EventType.DELETE
+
+
+def _event_line(
+    event: CachedEvent,
+    match: Callable[[CachedObject], bool] | None,
+    renderer: _Renderer,
+) -> bytes | None:
+    deleted = event.type is _DELETE
+    if match is None:
+        if deleted:
+            return renderer.line("DELETED", event, event.deleted_object())
+        return renderer.line("ADDED" if event.create else "MODIFIED", event, event.current)
+    # Kubernetes' cacheWatcher.convertToWatchEvent: compare the new and the previous version
+    previous = event.previous
+    if deleted:
+        if match(previous if previous is not None else event.current):
+            return renderer.line("DELETED", event, event.deleted_object())
+        return None
+    before = previous is not None and match(previous)
+    if match(event.current):
+        return renderer.line("MODIFIED" if before else "ADDED", event, event.current)
     if before:
-        return _line("DELETED", render(obj))
+        return renderer.line("DELETED", event, event.deleted_object())
     return None

@@ -11,20 +11,29 @@ Efficiency: subscriptions are grouped by prefix, so a batch is filtered once per
 then appended to each subscriber's deque with one C-level ``extend``; 1,000 watchers of one prefix
 cost one filter plus 1,000 appends per batch, not 1,000 filters per event. Everything here runs on
 the event loop thread and never awaits while publishing.
+
+Indexed subscribers: a subscriber may also name an ``index`` ``(name, value)`` (e.g.
+``("spec.nodeName", "node-7")``). It then gets only the events for which the broadcaster's
+``index_values(event, name)`` callback returns ``value`` among its values, so an event costs a
+dictionary lookup per value instead of one append per subscriber of the prefix. This is the
+apiserver cacher's trigger index (``IndexerFuncs``/``TriggerFunc``, ``watchersToStop`` aside):
+https://github.com/kubernetes/kubernetes/blob/04d6b4f11d533e92dc999e981f73f7b44dacd591/staging/src/k8s.io/apiserver/pkg/storage/cacher/cacher.go
+The callback is the producer's business (the watch cache computes the values from the decoded
+object and its previous version); the broadcaster only sees strings.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Self
 
 from skiff.store.errors import StoreError, WatchDropped
 from skiff.store.interface import Event, Revision
 
-__all__ = ["Broadcaster", "BroadcasterStatistics", "Subscription"]
+__all__ = ["Broadcaster", "BroadcasterStatistics", "IndexValues", "Subscription"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +45,8 @@ class BroadcasterStatistics:
     published_events: int
     dropped_subscribers: int
     max_pending: int
+    indexed_subscribers: int = 0
+    """Subscribers that receive only the events of one index value."""
 
 
 class Subscription:
@@ -55,14 +66,23 @@ class Subscription:
         "_poked",
         "_waiter",
         "after",
+        "index",
         "prefix",
     )
 
     def __init__(
-        self, broadcaster: Broadcaster, prefix: str, *, after: Revision, limit: int
+        self,
+        broadcaster: Broadcaster,
+        prefix: str,
+        *,
+        after: Revision,
+        limit: int,
+        index: tuple[str, str] | None = None,
     ) -> None:
         self._broadcaster = broadcaster
         self.prefix = prefix
+        self.index = index
+        """``(name, value)``: only events whose index values include ``value``; None: all."""
         self.after = after
         """Revision of the last event delivered (or the watch's start revision)."""
         self._limit = limit
@@ -181,14 +201,71 @@ class Subscription:
                 self._waiter = None
 
 
-class Broadcaster:
-    """Delivers published event batches to subscribers grouped by key prefix."""
+IndexValues = Callable[[Event, str], Collection[str]]
+"""``(event, index name) -> values``: the index values an event concerns (e.g. the nodeName of the
+object and of its previous version). Called only for events under a prefix that has subscribers
+indexed by that name."""
 
-    def __init__(self, *, queue_size: int = 10_000) -> None:
+
+class _Group:
+    """The subscribers of one prefix: those that take every event, and the indexed ones."""
+
+    __slots__ = ("all", "indexed")
+
+    def __init__(self) -> None:
+        self.all: dict[Subscription, None] = {}
+        # index name -> index value -> subscribers
+        self.indexed: dict[str, dict[str, dict[Subscription, None]]] = {}
+
+    def add(self, sub: Subscription) -> None:
+        if sub.index is None:
+            self.all[sub] = None
+        else:
+            name, value = sub.index
+            self.indexed.setdefault(name, {}).setdefault(value, {})[sub] = None
+
+    def remove(self, sub: Subscription) -> None:
+        if sub.index is None:
+            self.all.pop(sub, None)
+            return
+        name, value = sub.index
+        by_value = self.indexed.get(name)
+        if by_value is None:
+            return
+        subs = by_value.get(value)
+        if subs is None:
+            return
+        subs.pop(sub, None)
+        if not subs:
+            del by_value[value]
+            if not by_value:
+                del self.indexed[name]
+
+    def __bool__(self) -> bool:
+        return bool(self.all or self.indexed)
+
+    def members(self) -> Iterable[Subscription]:
+        yield from self.all
+        for by_value in self.indexed.values():
+            for subs in by_value.values():
+                yield from subs
+
+
+def _no_index_values(event: Event, name: str) -> Collection[str]:
+    return ()
+
+
+class Broadcaster:
+    """Delivers published event batches to subscribers grouped by key prefix (and index value)."""
+
+    def __init__(
+        self, *, queue_size: int = 10_000, index_values: IndexValues | None = None
+    ) -> None:
         if queue_size <= 0:
             raise ValueError("queue_size must be positive")
         self._queue_size = queue_size
-        self._by_prefix: dict[str, dict[Subscription, None]] = {}
+        self._index_values = index_values or _no_index_values
+        self._by_prefix: dict[str, _Group] = {}
         self._closed_error: StoreError | None = None
         self._closed = False
         self._published = 0
@@ -203,25 +280,35 @@ class Broadcaster:
         after: Revision,
         backlog: Sequence[Event] = (),
         queue_size: int = 0,
+        index: tuple[str, str] | None = None,
     ) -> Subscription:
         """Register a subscriber for events under ``prefix`` with revisions above ``after``.
 
-        ``backlog`` (already filtered by prefix, in revision order) is delivered first. After
-        :meth:`close` the subscription is born finished.
+        ``backlog`` (already filtered by prefix, and by ``index`` if given, in revision order) is
+        delivered first. With ``index=(name, value)`` only events whose ``index_values(event,
+        name)`` include ``value`` are delivered. After :meth:`close` the subscription is born
+        finished.
         """
-        sub = Subscription(self, prefix, after=after, limit=queue_size or self._queue_size)
+        sub = Subscription(
+            self, prefix, after=after, limit=queue_size or self._queue_size, index=index
+        )
         if backlog:
             sub.prepend(backlog)
         if self._closed:
             sub._finish(self._closed_error)
         else:
-            self._by_prefix.setdefault(prefix, {})[sub] = None
+            group = self._by_prefix.get(prefix)
+            if group is None:
+                group = self._by_prefix[prefix] = _Group()
+            group.add(sub)
         return sub
 
     def _unsubscribe(self, sub: Subscription) -> None:
         group = self._by_prefix.get(sub.prefix)
-        if group is not None and group.pop(sub, 0) is None and not group:
-            del self._by_prefix[sub.prefix]
+        if group is not None:
+            group.remove(sub)
+            if not group:
+                del self._by_prefix[sub.prefix]
 
     def publish(self, events: Sequence[Event]) -> None:
         """Deliver a batch (in revision order) to every matching subscriber; drop the slow ones."""
@@ -237,19 +324,46 @@ class Broadcaster:
                     continue
             else:
                 matched = events
-            for sub in group:
+            for sub in group.all:
                 if not sub._push(matched):
                     dropped.append(sub)
+            for name, by_value in group.indexed.items():
+                for sub, routed in self._route(matched, name, by_value).items():
+                    if not sub._push(routed):
+                        dropped.append(sub)
         for sub in dropped:
             self._dropped += 1
             self._unsubscribe(sub)
+
+    def _route(
+        self,
+        events: Sequence[Event],
+        name: str,
+        by_value: dict[str, dict[Subscription, None]],
+    ) -> dict[Subscription, list[Event]]:
+        # One lookup per distinct index value of each event; a subscriber has one value, so it
+        # meets each event at most once.
+        routed: dict[Subscription, list[Event]] = {}
+        index_values = self._index_values
+        for event in events:
+            for value in index_values(event, name):
+                subs = by_value.get(value)
+                if not subs:
+                    continue
+                for sub in subs:
+                    pending = routed.get(sub)
+                    if pending is None:
+                        routed[sub] = [event]
+                    else:
+                        pending.append(event)
+        return routed
 
     def drop_all(self, error: StoreError) -> None:
         """Fail every current subscriber with ``error`` (e.g. the feed broke); stay open for new ones."""
         groups = list(self._by_prefix.values())
         self._by_prefix.clear()
         for group in groups:
-            for sub in group:
+            for sub in group.members():
                 sub._buffer.clear()
                 sub._finish(error)
                 self._dropped += 1
@@ -261,16 +375,17 @@ class Broadcaster:
         groups = list(self._by_prefix.values())
         self._by_prefix.clear()
         for group in groups:
-            for sub in group:
+            for sub in group.members():
                 sub._finish(error)
 
     def statistics(self) -> BroadcasterStatistics:
         """Current counters."""
-        subs = [sub for group in self._by_prefix.values() for sub in group]
+        subs = [sub for group in self._by_prefix.values() for sub in group.members()]
         return BroadcasterStatistics(
             subscribers=len(subs),
             prefixes=len(self._by_prefix),
             published_events=self._published,
             dropped_subscribers=self._dropped,
             max_pending=max((sub.pending for sub in subs), default=0),
+            indexed_subscribers=sum(1 for sub in subs if sub.index is not None),
         )
