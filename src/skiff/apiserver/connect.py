@@ -38,7 +38,10 @@ import websockets
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.websockets import WebSocket, WebSocketDisconnect
+from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
+from websockets.client import ClientProtocol
+from websockets.datastructures import Headers
 from websockets.typing import Subprotocol
 
 from skiff.apiserver.errors import ApiError, bad_request
@@ -52,6 +55,7 @@ __all__ = [
     "Location",
     "is_spdy_upgrade",
     "offered_subprotocols",
+    "offering",
     "proxy_http",
     "query_items",
     "relay_websocket",
@@ -256,6 +260,38 @@ async def proxy_http(
     return StreamingResponse(stream(), upstream.status_code, headers=headers)
 
 
+def offering(subprotocols: Sequence[str]) -> type[ClientConnection]:
+    """A client connection offering ``subprotocols`` as given.
+
+    websockets accepts only RFC 7230 tokens as subprotocols, but kubectl's port-forward offers
+    ``SPDY/3.1+portforward.k8s.io`` (a ``/`` in it): the offer and the check of the answer are
+    done here instead, by plain comma splitting, as Go's gorilla/websocket does.
+    """
+    offered = [Subprotocol(p) for p in subprotocols]
+
+    def chosen(headers: Headers) -> Subprotocol | None:
+        values = [
+            v.strip() for h in headers.get_all("Sec-WebSocket-Protocol") for v in h.split(",")
+        ]
+        values = [v for v in values if v]
+        if not values:
+            return None
+        if len(values) > 1 or values[0] not in offered:
+            raise websockets.InvalidHandshake(
+                f"the far side chose the subprotocol {', '.join(values)!r}, "
+                f"which was not offered ({', '.join(offered) or 'none'})"
+            )
+        return Subprotocol(values[0])
+
+    class Offering(ClientConnection):
+        def __init__(self, protocol: ClientProtocol, **kwargs: Any) -> None:
+            protocol.available_subprotocols = offered or None
+            protocol.process_subprotocol = chosen  # type: ignore[method-assign]
+            super().__init__(protocol, **kwargs)
+
+    return Offering
+
+
 def _ws_url(url: str) -> str:
     if url.startswith("https:"):
         return "wss:" + url[len("https:") :]
@@ -287,12 +323,13 @@ async def relay_websocket(
     try:
         upstream = await ws_connect(
             _ws_url(location.url),
-            subprotocols=[Subprotocol(p) for p in subprotocols] or None,
             ssl=transport.context_for(location),
             open_timeout=transport.connect_timeout,
             compression=None,
             max_size=None,
             user_agent_header=None,
+            proxy=None,
+            create_connection=offering(subprotocols),
         )
     except websockets.InvalidStatus as e:
         answer = e.response
