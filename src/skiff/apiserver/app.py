@@ -2,9 +2,10 @@
 
 A plain ASGI entry (``_App``: starlette requests and responses, without its router) takes HTTP
 requests and WebSocket upgrades, authenticates the bearer token (for a WebSocket also kubectl's
-``base64url.bearer.authorization.k8s.io.<token>`` subprotocol), finds the route in a table compiled
-once at startup (``skiff.apiserver.routes``: collections, objects, and subresources whose methods
-follow what their storage implements), authorizes, and dispatches to the generic registry, a
+``base64url.bearer.authorization.k8s.io.<token>`` subprotocol), finds the route in a table built
+once at startup (``skiff.apiserver.installer``: collections, objects, and subresources whose
+methods follow what their storage implements; 405 is decided there), authorizes, and dispatches
+to the generic registry, a
 subresource storage or a connecter (streams relayed to node agents, ``skiff.apiserver.connect``).
 A WebSocket reaches only connect subresources. Every failure leaves as a ``Status`` body with the
 right code; an unexpected exception is logged and becomes a 500 Status without a traceback on the
@@ -13,47 +14,45 @@ wire.
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import datetime as dt
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocket, WebSocketState
+from starlette.websockets import WebSocket
 
 from skiff import KUBERNETES_VERSION
-from skiff.api import resources as kinds
-from skiff.api.printers import column_definitions, row_cells, row_conditions
 from skiff.api.resources import ResourceInfo
 from skiff.api.selector import SelectorError, parse_label_selector, validate_field_selector
-from skiff.apiserver import connect, discovery, openapi
+from skiff.apiserver import connect, discovery, openapi, params
 from skiff.apiserver import decode as decoding
 from skiff.apiserver.audit import AuditLog
 from skiff.apiserver.auth import AlwaysAllow, Attributes, Authorizer, TokenAuthenticator, UserInfo
 from skiff.apiserver.connect import AgentTransport, Connecter
 from skiff.apiserver.encryption import DecryptError
 from skiff.apiserver.errors import ApiError, bad_request, status_success
+from skiff.apiserver.installer import Handlers, install_routes
 from skiff.apiserver.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from skiff.apiserver.metrics import ApiMetrics
-from skiff.apiserver.negotiation import (
-    META_GROUP,
-    Conversion,
-    NotAcceptableError,
-    negotiate_conversion,
+from skiff.apiserver.registry import Registry, RequestContext
+from skiff.apiserver.representation import (
+    LIST_CONVERSIONS,
+    OBJECT_CONVERSIONS,
+    make_table,
+    metadata_bookmark,
+    negotiate,
+    partial_object_metadata,
+    pretty,
+    table_content_type,
 )
-from skiff.apiserver.nodeproxy import CONNECTERS
-from skiff.apiserver.registry import ListOptions, Registry, RequestContext
 from skiff.apiserver.reviews import answer_review
-from skiff.apiserver.routes import Handler, Route, RouteTable, Target, not_found_path
+from skiff.apiserver.routes import Route, Target, not_found_path
 from skiff.apiserver.subresources import (
     PATCH_MEDIA_TYPES,
-    STORAGE,
     Creater,
     Getter,
     Patcher,
@@ -74,21 +73,10 @@ log = logging.getLogger("skiff.apiserver")
 
 JSON_CT = "application/json"
 TABLE_CT = "application/json;as=Table;v=v1;g=meta.k8s.io"
-_TABLE_CT = "application/json;as=Table;v={};g=meta.k8s.io"
 _BOOKMARK_PREFIX = b'{"type":"BOOKMARK"'
 
-PATCH_TYPES = {
-    decoding.JSON_PATCH: "json",
-    decoding.MERGE_PATCH: "merge",
-    decoding.STRATEGIC_PATCH: "strategic",
-    decoding.APPLY_PATCH: "apply",
-}
-assert dict(PATCH_TYPES) == dict(PATCH_MEDIA_TYPES)
+PATCH_TYPES = PATCH_MEDIA_TYPES
 
-# what a response may be converted to (``Accept: application/json;as=<kind>;g=meta.k8s.io;v=..``)
-_META_VERSIONS = ("v1", "v1beta1")
-_OBJECT_CONVERSIONS = {"Table": _META_VERSIONS, "PartialObjectMetadata": _META_VERSIONS}
-_LIST_CONVERSIONS = {"Table": _META_VERSIONS, "PartialObjectMetadataList": _META_VERSIONS}
 # HTTP method -> authorization verb for connect subresources (kube's RequestInfoFactory)
 _CONNECT_VERBS = {
     "GET": "get",
@@ -100,13 +88,8 @@ _CONNECT_VERBS = {
     "DELETE": "delete",
 }
 
-_TRUE = {"true", "1", "yes"}
 # kinds whose immediate delete answers with the deleted object (ReturnDeletedObject upstream)
 _RETURN_DELETED_OBJECT = frozenset({"Pod", "Service", "Namespace", "Node"})
-
-
-def _bool(value: str | None) -> bool:
-    return value is not None and value.strip().lower() in _TRUE
 
 
 def _json(
@@ -170,7 +153,25 @@ class ApiServerApp:
             cert_file=kubelet_client_certificate,
             key_file=kubelet_client_key,
         )
-        self.routes = self._compile_routes()
+        self.routes = install_routes(
+            Handlers(
+                group_version=self._h_group_version,
+                review=self._h_review,
+                list=self._h_list,
+                create=self._h_create,
+                delete_collection=self._h_delete_collection,
+                get=self._h_get,
+                update=self._h_update,
+                patch=self._h_patch,
+                delete=self._h_delete,
+                sub_get=self._h_sub_get,
+                sub_update=self._h_sub_update,
+                sub_patch=self._h_sub_patch,
+                sub_create=self._h_sub_create,
+                connect=self._h_connect,
+                websocket_connect=self._ws_connect,
+            )
+        )
 
     # ------------------------------------------------------------- entry
 
@@ -178,10 +179,10 @@ class ApiServerApp:
         started = time.perf_counter()
         received = time.time()
         response = await self._handle(request)
-        if b"pretty" in request.scope.get("query_string", b"") and _bool(
+        if b"pretty" in request.scope.get("query_string", b"") and params.flag(
             request.query_params.get("pretty")
         ):
-            response = _pretty(response)
+            response = pretty(response)
         self._observe(request.scope, response.status_code, started, received)
         return response
 
@@ -220,17 +221,17 @@ class ApiServerApp:
                 await route.websocket(ws, route, target, user)
             except ApiError as e:
                 code = e.code
-                await _refuse_websocket(ws, e)
+                await connect.refuse_websocket(ws, e)
             except StoreError as e:
                 log.warning("store unavailable serving a WebSocket to %s: %s", scope["path"], e)
                 code = 503
-                await _refuse_websocket(
+                await connect.refuse_websocket(
                     ws, ApiError(503, "ServiceUnavailable", f"the storage is not available: {e}")
                 )
         except Exception:
             log.exception("internal error serving a WebSocket to %s", scope["path"])
             code = 500
-            await _refuse_websocket(
+            await connect.refuse_websocket(
                 ws,
                 ApiError(
                     500,
@@ -250,7 +251,7 @@ class ApiServerApp:
                 return self._health(path)
             user = self._authenticate(request)
             request.scope["skiff.user"] = user
-            is_watch = b"watch" in request.scope.get("query_string", b"") and _bool(
+            is_watch = b"watch" in request.scope.get("query_string", b"") and params.flag(
                 request.query_params.get("watch")
             )
             if is_watch:
@@ -309,7 +310,7 @@ class ApiServerApp:
             return UserInfo("system:anonymous", ("system:unauthenticated",))
         authorization = conn.headers.get("authorization")
         if authorization is None and conn.scope["type"] == "websocket":
-            authorization = _bearer_from_subprotocols(conn.scope)
+            authorization = connect.bearer_from_subprotocols(conn.scope)
         user = self.authenticator.authenticate(authorization)
         if user is None:
             raise ApiError(401, "Unauthorized", "Unauthorized")
@@ -374,28 +375,6 @@ class ApiServerApp:
 
     # ------------------------------------------------------------- resources
 
-    def _context(self, request: Request, user: UserInfo) -> RequestContext:
-        q = request.query_params
-        dry = q.getlist("dryRun")
-        for d in dry:
-            if d != "All":
-                raise bad_request(f'invalid dry run value "{d}": the only supported value is "All"')
-        fv = q.get("fieldValidation") or "Warn"
-        if fv not in ("Strict", "Warn", "Ignore"):
-            raise bad_request(
-                f'fieldValidation "{fv}" is not supported: use Strict, Warn or Ignore'
-            )
-        manager = q.get("fieldManager") or _manager_from_agent(request.headers.get("user-agent"))
-        if len(manager) > 128:
-            raise bad_request("fieldManager may not be longer than 128 characters")
-        return RequestContext(
-            field_manager_given=bool(q.get("fieldManager")),
-            user=user,
-            dry_run=bool(dry),
-            field_manager=manager,
-            field_validation=fv,
-        )
-
     def _authorize(self, request: HTTPConnection, user: UserInfo, verb: str, t: Target) -> None:
         path = request.scope["path"]
         self._label(request.scope, verb, t)
@@ -422,19 +401,6 @@ class ApiServerApp:
                 + (f": {reason}" if reason else ""),
             )
 
-    async def _body(self, request: Request) -> bytes:
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > decoding.MAX_BODY:
-            raise decoding.too_large()
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > decoding.MAX_BODY:
-                raise decoding.too_large()
-            chunks.append(chunk)
-        return b"".join(chunks)
-
     @staticmethod
     def _label(scope: Scope, verb: str, t: Target) -> None:
         """Remember what the request is, for the metrics (read after the response)."""
@@ -444,91 +410,6 @@ class ApiServerApp:
         scope["skiff.subresource"] = t.subresource
         scope["skiff.namespace"] = t.namespace
         scope["skiff.name"] = t.name
-
-    # ------------------------------------------------------------- the route table
-
-    def _compile_routes(self) -> RouteTable:
-        """Every route, built once from ``skiff.api.resources`` and the subresource storages.
-
-        Collections answer list/watch, create and deletecollection (as the resource's verbs
-        allow); named objects get, update, patch and delete; create-only resources (reviews)
-        POST. A subresource's methods follow the interfaces its storage implements.
-        """
-        table = RouteTable()
-        for gv in kinds.group_versions():
-            table.add_group_version(
-                gv.group, gv.version, Route(None, methods={"GET": self._h_group_version})
-            )
-        for info in kinds.RESOURCES:
-            for route in self._resource_routes(info):
-                table.add(route)
-        return table
-
-    def _resource_routes(self, info: ResourceInfo) -> list[Route]:
-        if not info.stored:
-            refusal = f"{info.plural} only supports create: POST a {info.kind} to ask the question"
-            review = {"POST": self._h_review}
-            routes = [Route(info, methods=review, default_refusal=refusal)]
-            if info.namespaced:
-                routes.append(Route(info, namespaced=True, methods=review, default_refusal=refusal))
-            routes.append(Route(info, named=True, default_refusal=refusal))
-            return routes
-        collection: dict[str, Handler] = {"GET": self._h_list, "POST": self._h_create}
-        refusals: dict[str, str] = {}
-        if "deletecollection" in info.verbs:
-            collection["DELETE"] = self._h_delete_collection
-        else:
-            refusals["DELETE"] = f"deletecollection is not supported on {info.plural}"
-        named: dict[str, Handler] = {
-            "GET": self._h_get,
-            "PUT": self._h_update,
-            "PATCH": self._h_patch,
-            "DELETE": self._h_delete,
-        }
-        scoped = info.namespaced
-        routes = [Route(info, namespaced=scoped, methods=collection, refusals=refusals)]
-        if info.namespaced:
-            # the all-namespaces collection: list and watch (and deletecollection) only
-            everywhere = {m: h for m, h in collection.items() if m != "POST"}
-            needs_ns = (
-                f"create {info.plural} needs a namespace: POST to "
-                f"{info.gv.path_prefix}/namespaces/<namespace>/{info.plural}"
-            )
-            routes.append(Route(info, methods=everywhere, refusals={**refusals, "POST": needs_ns}))
-        routes.append(Route(info, named=True, namespaced=scoped, methods=named))
-        for sub in info.subresources:
-            routes.append(self._subresource_route(info, sub.name, scoped))
-        return routes
-
-    def _subresource_route(self, info: ResourceInfo, name: str, scoped: bool) -> Route:
-        storage: object | None = CONNECTERS.get((info.kind, name)) or STORAGE.get(name)
-        if storage is None:
-            raise ValueError(f"{info.plural}/{name} is served in discovery but has no storage")
-        methods: dict[str, Handler] = {}
-        if isinstance(storage, Connecter):
-            for method in storage.connect_methods:
-                methods[method] = self._h_connect
-            return Route(
-                info,
-                subresource=name,
-                named=True,
-                namespaced=scoped,
-                methods=methods,
-                websocket=self._ws_connect,
-                storage=storage,
-                tail=storage.takes_path,
-            )
-        if isinstance(storage, Getter):
-            methods["GET"] = self._h_sub_get
-        if isinstance(storage, Updater):
-            methods["PUT"] = self._h_sub_update
-        if isinstance(storage, Patcher):
-            methods["PATCH"] = self._h_sub_patch
-        if isinstance(storage, Creater):
-            methods["POST"] = self._h_sub_create
-        return Route(
-            info, subresource=name, named=True, namespaced=scoped, methods=methods, storage=storage
-        )
 
     # ------------------------------------------------------------- resources
 
@@ -546,12 +427,14 @@ class ApiServerApp:
         self, request: Request, route: Route, t: Target, user: UserInfo
     ) -> Response:
         self._authorize(request, user, "create", t)
-        body = decoding.decode_body(await self._body(request), request.headers.get("content-type"))
+        body = decoding.decode_body(
+            await params.read_body(request), request.headers.get("content-type")
+        )
         review = answer_review(t.info, t.namespace, body, user, self.authorizer)
         return _json(review, 201)
 
     async def _h_list(self, request: Request, route: Route, t: Target, user: UserInfo) -> Response:
-        watch = _bool(request.query_params.get("watch"))
+        watch = params.flag(request.query_params.get("watch"))
         self._authorize(request, user, "watch" if watch else "list", t)
         if watch:
             return self._watch(request, t)
@@ -562,8 +445,10 @@ class ApiServerApp:
     ) -> Response:
         info = t.info
         self._authorize(request, user, "create", t)
-        ctx = self._context(request, user)
-        body = decoding.decode_body(await self._body(request), request.headers.get("content-type"))
+        ctx = params.request_context(request, user)
+        body = decoding.decode_body(
+            await params.read_body(request), request.headers.get("content-type")
+        )
         obj = await self.registry.create(info, t.namespace, body, ctx)
         return self._object_response(request, info, obj, 201, ctx)
 
@@ -572,9 +457,9 @@ class ApiServerApp:
     ) -> Response:
         info = t.info
         self._authorize(request, user, "deletecollection", t)
-        ctx = self._context(request, user)
-        grace, propagation, _pre = await self._delete_options(request, ctx)
-        opts = self._list_options(request)
+        ctx = params.request_context(request, user)
+        grace, propagation, _pre = await params.delete_options(request, ctx)
+        opts = params.list_options(request)
         items, rev = await self.registry.delete_collection(
             info, t.namespace, opts, ctx, grace_period=grace, propagation=propagation
         )
@@ -602,8 +487,10 @@ class ApiServerApp:
     ) -> Response:
         info = t.info
         self._authorize(request, user, "update", t)
-        ctx = self._context(request, user)
-        body = decoding.decode_body(await self._body(request), request.headers.get("content-type"))
+        ctx = params.request_context(request, user)
+        body = decoding.decode_body(
+            await params.read_body(request), request.headers.get("content-type")
+        )
         obj, created = await self.registry.update(info, t.namespace, t.name, body, ctx)
         return self._object_response(request, info, obj, 201 if created else 200, ctx)
 
@@ -616,8 +503,8 @@ class ApiServerApp:
     ) -> Response:
         info = t.info
         self._authorize(request, user, "delete", t)
-        ctx = self._context(request, user)
-        grace, propagation, pre = await self._delete_options(request, ctx)
+        ctx = params.request_context(request, user)
+        grace, propagation, pre = await params.delete_options(request, ctx)
         obj, now = await self.registry.delete(
             info,
             t.namespace,
@@ -647,8 +534,10 @@ class ApiServerApp:
         self, request: Request, route: Route, t: Target, user: UserInfo
     ) -> Response:
         self._authorize(request, user, "update", t)
-        ctx = self._context(request, user)
-        body = decoding.decode_body(await self._body(request), request.headers.get("content-type"))
+        ctx = params.request_context(request, user)
+        body = decoding.decode_body(
+            await params.read_body(request), request.headers.get("content-type")
+        )
         storage: Updater = route.storage
         obj = await storage.update(self.registry, t, body, ctx)
         return self._object_response(request, t.info, obj, 200, ctx)
@@ -663,8 +552,10 @@ class ApiServerApp:
         self, request: Request, route: Route, t: Target, user: UserInfo
     ) -> Response:
         self._authorize(request, user, "create", t)
-        ctx = self._context(request, user)
-        body = decoding.decode_body(await self._body(request), request.headers.get("content-type"))
+        ctx = params.request_context(request, user)
+        body = decoding.decode_body(
+            await params.read_body(request), request.headers.get("content-type")
+        )
         storage: Creater = route.storage
         obj = await storage.create(self.registry, t, body, ctx)
         if obj is None:
@@ -690,7 +581,7 @@ class ApiServerApp:
                 f"{t.info.plural}/{t.subresource} needs an upgraded connection: "
                 "connect with a WebSocket (Upgrade: websocket)"
             )
-        body = await self._body(request) if request.method not in ("GET", "HEAD") else b""
+        body = await params.read_body(request) if request.method not in ("GET", "HEAD") else b""
         return await connect.proxy_http(request, location, self.agent_transport, body)
 
     async def _ws_connect(self, ws: WebSocket, route: Route, t: Target, user: UserInfo) -> None:
@@ -706,7 +597,7 @@ class ApiServerApp:
         self, request: Request, t: Target, user: UserInfo, storage: Patcher | None
     ) -> Response:
         """PATCH the object (``storage`` None) or a subresource through its Patcher."""
-        ctx = self._context(request, user)
+        ctx = params.request_context(request, user)
         mt = decoding.media_type(request.headers.get("content-type"))
         patch_type = PATCH_TYPES.get(mt)
         accepted = (
@@ -721,13 +612,13 @@ class ApiServerApp:
                 f"the body of the request was in an unknown format - accepted media types "
                 f"include: {', '.join(accepted)}",
             )
-        force = _bool(request.query_params.get("force"))
+        force = params.flag(request.query_params.get("force"))
         if force and patch_type != "apply":
             raise bad_request(
                 "force may only be used with server-side apply "
                 "(Content-Type: application/apply-patch+yaml)"
             )
-        body = decoding.decode_body(await self._body(request), mt)
+        body = decoding.decode_body(await params.read_body(request), mt)
         if storage is not None:
             obj = await storage.patch(self.registry, t, patch_type, body, ctx, force=force)
             return self._object_response(request, t.info, obj, 200, ctx)
@@ -736,60 +627,14 @@ class ApiServerApp:
         )
         return self._object_response(request, t.info, obj, 201 if created else 200, ctx)
 
-    async def _delete_options(
-        self, request: Request, ctx: RequestContext
-    ) -> tuple[int | None, str, dict[str, Any] | None]:
-        q = request.query_params
-        grace: int | None = None
-        propagation = q.get("propagationPolicy") or ""
-        pre: dict[str, Any] | None = None
-        raw = await self._body(request)
-        if raw.strip():
-            opts = decoding.decode_body(raw, request.headers.get("content-type"))
-            if not isinstance(opts, dict):
-                raise bad_request("the body of a DELETE must be a DeleteOptions object")
-            if opts.get("gracePeriodSeconds") is not None:
-                grace = _int(opts["gracePeriodSeconds"], "gracePeriodSeconds")
-            propagation = opts.get("propagationPolicy") or propagation
-            if opts.get("orphanDependents") is True and not propagation:
-                propagation = "Orphan"
-            pre = opts.get("preconditions") or None
-            if opts.get("dryRun"):
-                ctx.dry_run = True
-        if q.get("gracePeriodSeconds") is not None:
-            grace = _int(q["gracePeriodSeconds"], "gracePeriodSeconds")
-        if _bool(q.get("orphanDependents")) and not propagation:
-            propagation = "Orphan"
-        return grace, propagation, pre
-
-    def _list_options(self, request: Request) -> ListOptions:
-        q = request.query_params
-        limit = 0
-        if q.get("limit"):
-            limit = _int(q["limit"], "limit")
-        opts = ListOptions(
-            label_selector=q.get("labelSelector", ""),
-            field_selector=q.get("fieldSelector", ""),
-            limit=max(0, limit),
-            continue_token=q.get("continue", ""),
-            resource_version=q.get("resourceVersion", ""),
-            resource_version_match=q.get("resourceVersionMatch", ""),
-        )
-        if opts.label_selector:
-            try:
-                parse_label_selector(opts.label_selector)
-            except SelectorError as e:
-                raise bad_request(str(e)) from None
-        return opts
-
     async def _list(self, request: Request, t: Target) -> Response:
-        opts = self._list_options(request)
+        opts = params.list_options(request)
         if opts.field_selector:
             try:
                 validate_field_selector(t.info.kind, opts.field_selector)
             except SelectorError as e:
                 raise bad_request(str(e)) from None
-        conversion = _negotiate(request, _LIST_CONVERSIONS)
+        conversion = negotiate(request, LIST_CONVERSIONS)
         items, rev, token, remaining = await self.registry.list_page(t.info, t.namespace, opts)
         meta: dict[str, Any] = {"resourceVersion": str(rev)}
         if token:
@@ -800,7 +645,7 @@ class ApiServerApp:
             include = request.query_params.get("includeObject", "Metadata")
             body = make_table(t.info, items, include, conversion.version)
             body["metadata"] = meta
-            return _json(body, content_type=_TABLE_CT.format(conversion.version))
+            return _json(body, content_type=table_content_type(conversion.version))
         if conversion is not None:
             # PartialObjectMetadataList: what client-go's metadata informers list
             return _json(
@@ -837,8 +682,8 @@ class ApiServerApp:
             raise bad_request(str(e)) from None
         timeout = 1800.0
         if q.get("timeoutSeconds"):
-            timeout = float(_int(q["timeoutSeconds"], "timeoutSeconds"))
-        conversion = _negotiate(request, _OBJECT_CONVERSIONS)
+            timeout = float(params.integer(q["timeoutSeconds"], "timeoutSeconds"))
+        conversion = negotiate(request, OBJECT_CONVERSIONS)
         include = q.get("includeObject", "Metadata")
         table_fn = None
         if conversion is not None and conversion.kind == "Table":
@@ -853,11 +698,11 @@ class ApiServerApp:
             def table_fn(obj: dict[str, Any]) -> dict[str, Any]:
                 return partial_object_metadata(obj, meta_version)
 
-        params = WatchParams(
+        watch_params = WatchParams(
             resource_version=q.get("resourceVersion", ""),
             label_selector=q.get("labelSelector", ""),
             field_selector=q.get("fieldSelector", ""),
-            bookmarks=_bool(q.get("allowWatchBookmarks")),
+            bookmarks=params.flag(q.get("allowWatchBookmarks")),
             timeout=timeout,
             table=table_fn,
             bookmark_interval=self.bookmark_interval,
@@ -865,7 +710,7 @@ class ApiServerApp:
         if conversion is None:
             ct = JSON_CT
         elif conversion.kind == "Table":
-            ct = _TABLE_CT.format(conversion.version)
+            ct = table_content_type(conversion.version)
         else:
             ct = conversion.content_type
         metadata_only = conversion is not None and conversion.kind == "PartialObjectMetadata"
@@ -876,14 +721,14 @@ class ApiServerApp:
             if gauge is not None:
                 gauge.inc()
             try:
-                async for chunk in watch_stream(self.registry, t.info, t.namespace, params):
+                async for chunk in watch_stream(self.registry, t.info, t.namespace, watch_params):
                     if (
                         conversion is not None
                         and metadata_only
                         and chunk.startswith(_BOOKMARK_PREFIX)
                     ):
                         # a bookmark is converted too, so a metadata informer can decode it
-                        chunk = _metadata_bookmark(chunk, conversion)
+                        chunk = metadata_bookmark(chunk, conversion)
                     yield chunk
             finally:
                 if gauge is not None:
@@ -902,7 +747,7 @@ class ApiServerApp:
         ctx: RequestContext | None,
     ) -> Response:
         headers: dict[str, str] = {}
-        conversion = _negotiate(request, _OBJECT_CONVERSIONS)
+        conversion = negotiate(request, OBJECT_CONVERSIONS)
         if conversion is None or obj.get("kind") == "Status":
             resp = _json(obj, status, headers=headers)
         elif conversion.kind == "PartialObjectMetadata":
@@ -919,47 +764,16 @@ class ApiServerApp:
                 body,
                 status,
                 headers=headers,
-                content_type=_TABLE_CT.format(conversion.version),
+                content_type=table_content_type(conversion.version),
             )
         else:
             resp = _json(obj, status, headers=headers)
         if ctx is not None:
             for w in ctx.warnings:
-                resp.raw_headers.append((b"warning", _warning(w).encode("latin-1", "replace")))
+                resp.raw_headers.append(
+                    (b"warning", params.warning_header(w).encode("latin-1", "replace"))
+                )
         return resp
-
-
-def _pretty(response: Response) -> Response:
-    """``?pretty=true``: the same JSON, indented (not for streams)."""
-    if isinstance(response, StreamingResponse) or not (response.media_type or "").startswith(
-        "application/json"
-    ):
-        return response
-    body = orjson.dumps(orjson.loads(response.body), option=orjson.OPT_INDENT_2) + b"\n"
-    pretty = Response(body, response.status_code, media_type=response.media_type)
-    for name, value in response.raw_headers:
-        if name.lower() not in (b"content-length", b"content-type"):
-            pretty.raw_headers.append((name, value))
-    return pretty
-
-
-def _int(value: Any, name: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise bad_request(f"{name} must be an integer, got {value!r}") from None
-
-
-def _warning(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'299 - "{escaped}"'
-
-
-def _manager_from_agent(agent: str | None) -> str:
-    """Kubernetes' default field manager: the user agent up to its first '/'."""
-    if not agent:
-        return "unknown"
-    return agent.split("/", 1)[0][:128] or "unknown"
 
 
 def _version() -> dict[str, Any]:
@@ -974,84 +788,6 @@ def _version() -> dict[str, Any]:
         "compiler": "cpython",
         "platform": "linux/amd64",
     }
-
-
-def _negotiate(request: Request, offered: Mapping[str, tuple[str, ...]]) -> Conversion | None:
-    """The conversion the ``Accept`` header asks for among ``offered``; 406 if only others."""
-    try:
-        return negotiate_conversion(request.headers.get("accept"), offered)
-    except NotAcceptableError as e:
-        raise ApiError(406, "NotAcceptable", str(e)) from None
-
-
-def partial_object_metadata(obj: dict[str, Any], version: str = "v1") -> dict[str, Any]:
-    """``meta.k8s.io`` PartialObjectMetadata of an object: its metadata only (no spec, status,
-    data), as client-go's metadata client and the garbage collector read objects."""
-    return {
-        "kind": "PartialObjectMetadata",
-        "apiVersion": f"{META_GROUP}/{version}",
-        "metadata": obj.get("metadata") or {},
-    }
-
-
-def _metadata_bookmark(line: bytes, conversion: Conversion) -> bytes:
-    event = orjson.loads(line)
-    obj = event.get("object") or {}
-    event["object"] = partial_object_metadata(obj, conversion.version)
-    return orjson.dumps(event) + b"\n"
-
-
-def make_table(
-    info: ResourceInfo, items: list[dict[str, Any]], include: str, version: str = "v1"
-) -> dict[str, Any]:
-    """A ``meta.k8s.io`` Table of ``items`` with the kind's real columns."""
-    now = dt.datetime.now(dt.UTC)
-    rows = []
-    for obj in items:
-        row: dict[str, Any] = {"cells": row_cells(info.kind, obj, now=now)}
-        conditions = row_conditions(info.kind, obj)
-        if conditions:
-            row["conditions"] = conditions
-        if include == "Object":
-            row["object"] = obj
-        elif include != "None":
-            row["object"] = partial_object_metadata(obj)
-        rows.append(row)
-    return {
-        "kind": "Table",
-        "apiVersion": f"meta.k8s.io/{version}",
-        "metadata": {},
-        "columnDefinitions": column_definitions(info.kind),
-        "rows": rows,
-    }
-
-
-def _bearer_from_subprotocols(scope: Scope) -> str | None:
-    """``Bearer <token>`` from a ``base64url.bearer.authorization.k8s.io.<token>`` subprotocol
-    (client-go sends its token so where a browser-style client cannot set headers)."""
-    prefix = connect.BEARER_SUBPROTOCOL_PREFIX
-    for protocol in scope.get("subprotocols") or []:
-        if str(protocol).startswith(prefix):
-            encoded = str(protocol)[len(prefix) :]
-            try:
-                token = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
-            except (ValueError, UnicodeDecodeError):
-                return None
-            return f"Bearer {token}"
-    return None
-
-
-async def _refuse_websocket(ws: WebSocket, error: ApiError) -> None:
-    """Answer a WebSocket upgrade with a Status (an HTTP response, where the server can send
-    one), or close an accepted one saying why."""
-    if ws.application_state == WebSocketState.CONNECTING:
-        if "websocket.http.response" in (ws.scope.get("extensions") or {}):
-            await ws.send_denial_response(_error(error))
-        else:
-            await ws.close(1008, error.message[:120])
-    elif ws.application_state == WebSocketState.CONNECTED:
-        with contextlib.suppress(RuntimeError, OSError):
-            await ws.close(1011, error.message[:120])
 
 
 class _App:

@@ -27,6 +27,7 @@ A far side that cannot be reached is a 503 Status naming what failed, never a 50
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import ssl
 from collections.abc import AsyncIterator, Mapping, Sequence
@@ -34,10 +35,12 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
+import orjson
 import websockets
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response, StreamingResponse
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.types import Scope
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as ws_connect
 from websockets.client import ClientProtocol
@@ -53,11 +56,13 @@ __all__ = [
     "AgentTransport",
     "Connecter",
     "Location",
+    "bearer_from_subprotocols",
     "is_spdy_upgrade",
     "offered_subprotocols",
     "offering",
     "proxy_http",
     "query_items",
+    "refuse_websocket",
     "relay_websocket",
     "spdy_not_supported",
 ]
@@ -409,3 +414,38 @@ def offered_subprotocols(scope: Mapping[str, Any]) -> list[str]:
         for p in scope.get("subprotocols") or []
         if not str(p).startswith(BEARER_SUBPROTOCOL_PREFIX)
     ]
+
+
+def bearer_from_subprotocols(scope: Scope) -> str | None:
+    """``Bearer <token>`` from a ``base64url.bearer.authorization.k8s.io.<token>`` subprotocol
+    (client-go sends its token so where a browser-style client cannot set headers)."""
+    prefix = BEARER_SUBPROTOCOL_PREFIX
+    for protocol in scope.get("subprotocols") or []:
+        if str(protocol).startswith(prefix):
+            encoded = str(protocol)[len(prefix) :]
+            try:
+                token = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode()
+            except (ValueError, UnicodeDecodeError):
+                return None
+            return f"Bearer {token}"
+    return None
+
+
+async def refuse_websocket(ws: WebSocket, error: ApiError) -> None:
+    """Answer a WebSocket upgrade with a Status (an HTTP response, where the server can send
+    one), or close an accepted one saying why."""
+    if ws.application_state == WebSocketState.CONNECTING:
+        if "websocket.http.response" in (ws.scope.get("extensions") or {}):
+            await ws.send_denial_response(
+                Response(
+                    orjson.dumps(error.to_status()),
+                    error.code,
+                    media_type="application/json",
+                    headers=error.headers or None,
+                )
+            )
+        else:
+            await ws.close(1008, error.message[:120])
+    elif ws.application_state == WebSocketState.CONNECTED:
+        with contextlib.suppress(RuntimeError, OSError):
+            await ws.close(1011, error.message[:120])

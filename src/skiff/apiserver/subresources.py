@@ -31,6 +31,7 @@ from skiff.api.duration import parse_time
 from skiff.api.field import FieldError
 from skiff.api.resources import ResourceInfo
 from skiff.api.selector import format_label_selector, format_labels, label_selector_from_object
+from skiff.apiserver import decode as decoding
 from skiff.apiserver import objects
 from skiff.apiserver.auth import UserInfo
 from skiff.apiserver.errors import STALE, ApiError, bad_request, conflict, invalid, not_found
@@ -60,10 +61,10 @@ __all__ = [
 
 # the patch types a Patcher may accept, by request Content-Type
 PATCH_MEDIA_TYPES: Mapping[str, str] = {
-    "application/json-patch+json": "json",
-    "application/merge-patch+json": "merge",
-    "application/strategic-merge-patch+json": "strategic",
-    "application/apply-patch+yaml": "apply",
+    decoding.JSON_PATCH: "json",
+    decoding.MERGE_PATCH: "merge",
+    decoding.STRATEGIC_PATCH: "strategic",
+    decoding.APPLY_PATCH: "apply",
 }
 
 
