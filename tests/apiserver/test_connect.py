@@ -589,3 +589,45 @@ async def test_node_and_pod_proxies(
     assert r.status_code == 503 and "has no IP address" in r.json()["message"]
     r = await api.get("/api/v1/nodes/n1:9999/proxy/")
     assert r.status_code == 400
+
+
+async def test_service_proxy_picks_a_ready_endpoint(
+    api: httpx.AsyncClient, pod_server: Agent
+) -> None:
+    svcs = "/api/v1/namespaces/default/services"
+    for name in ("site", "empty"):
+        r = await api.post(
+            svcs,
+            json={
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": name},
+                "spec": {"ports": [{"name": "web", "port": 80}]},
+            },
+        )
+        assert r.status_code == 201, r.text
+    r = await api.post(
+        "/api/v1/namespaces/default/endpoints",
+        json={
+            "apiVersion": "v1",
+            "kind": "Endpoints",
+            "metadata": {"name": "site"},
+            "subsets": [
+                {
+                    "addresses": [{"ip": "127.0.0.1"}],
+                    "ports": [{"name": "web", "port": pod_server.port}],
+                }
+            ],
+        },
+    )
+    assert r.status_code == 201, r.text
+    for name in ("site:web", "site:80"):
+        r = await api.get(f"{svcs}/{name}/proxy/index.html", params={"q": "1"})
+        assert (r.status_code, r.text) == (200, "agent ok GET /index.html"), name
+    assert pod_server.seen.requests[-1]["query"] == [("q", "1")]
+    r = await api.get(f"{svcs}/site:81/proxy/")
+    assert r.status_code == 503
+    assert r.json()["message"] == 'no service port 81 found for service "site"'
+    r = await api.get(f"{svcs}/empty:web/proxy/")
+    assert r.status_code == 503
+    assert r.json()["message"] == 'no endpoints available for service "empty"'

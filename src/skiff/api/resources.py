@@ -203,6 +203,7 @@ RESOURCES: tuple[ResourceInfo, ...] = (
         short=("svc",),
         cats=_ALL,
         status=True,
+        extra=(Subresource("proxy", "ServiceProxyOptions", verbs=PROXY_VERBS, connect=True),),
         verbs=("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"),
     ),
     _r("v1", "Endpoints", "endpoints", short=("ep",)),

@@ -15,7 +15,9 @@ validates and relays (``pkg/registry/core/pod/strategy.go`` ``LogLocation``/``st
 - ``pods/portforward`` -> ``/portForward/{namespace}/{pod}`` (with ``ports`` when the client gave
   them, as the Python client does);
 - ``nodes/proxy``  -> ``/{path}`` on the node's agent;
-- ``pods/proxy``   -> ``http://<pod IP>:<port>/{path}`` (name ``[scheme:]pod[:port]``).
+- ``pods/proxy``   -> ``http://<pod IP>:<port>/{path}`` (name ``[scheme:]pod[:port]``);
+- ``services/proxy`` -> ``http://<ready endpoint>:<its port>/{path}`` (name
+  ``[scheme:]service[:port name or number]``).
 
 A pod without ``spec.nodeName`` is refused with Kubernetes' 400 ``pod <name> does not have a host
 assigned``; a container name is required when a pod has several containers (400 naming them).
@@ -42,6 +44,7 @@ __all__ = [
     "PodPortForward",
     "PodProxy",
     "PodStream",
+    "ServiceProxy",
     "node_agent_address",
 ]
 
@@ -329,6 +332,52 @@ class NodeProxy:
         return await _agent_location(registry, name, target.tail or "/", _proxy_query(query))
 
 
+class ServiceProxy:
+    """``services/proxy``: HTTP (and WebSocket) to a ready endpoint of the Service.
+
+    The name is ``[scheme:]service[:port]``, the port a Service port's name or number; the
+    address is picked among the ready addresses of the Service's Endpoints for that port (kube
+    ``pkg/registry/core/service/storage`` ``ResourceLocation``, 1.32).
+    """
+
+    connect_methods: tuple[str, ...] = _PROXY_METHODS
+    takes_path = True
+    upgrade = False
+
+    async def connect(
+        self, registry: Registry, target: Target, query: Mapping[str, Sequence[str]]
+    ) -> Location:
+        scheme, name, port = _split_name(target.name)
+        service = await registry.get(target.info, target.namespace, name)
+        ports = [p for p in (service.get("spec") or {}).get("ports") or [] if isinstance(p, dict)]
+        port_name = port
+        if port.isdigit():
+            match = next((p for p in ports if p.get("port") == int(port)), None)
+            if match is None:
+                raise ApiError(
+                    503,
+                    "ServiceUnavailable",
+                    f'no service port {port} found for service "{name}"',
+                )
+            port_name = str(match.get("name") or "")
+        endpoints = await registry.get_object("Endpoints", target.namespace, name)
+        for subset in (endpoints or {}).get("subsets") or []:
+            for ep_port in subset.get("ports") or []:
+                if str(ep_port.get("name") or "") != port_name:
+                    continue
+                for address in subset.get("addresses") or []:
+                    if address.get("ip"):
+                        base = f"{scheme or 'http'}://{_host(str(address['ip']))}:{ep_port['port']}"
+                        params = _proxy_query(query)
+                        url = (
+                            base
+                            + (target.tail or "/")
+                            + (f"?{urlencode(params)}" if params else "")
+                        )
+                        return Location(url, f'service "{name}" at {base}', agent=False)
+        raise ApiError(503, "ServiceUnavailable", f'no endpoints available for service "{name}"')
+
+
 # connect storage by (kind, subresource)
 CONNECTERS: Mapping[tuple[str, str], Connecter] = {
     ("Pod", "log"): PodLog(),
@@ -337,4 +386,5 @@ CONNECTERS: Mapping[tuple[str, str], Connecter] = {
     ("Pod", "portforward"): PodPortForward(),
     ("Pod", "proxy"): PodProxy(),
     ("Node", "proxy"): NodeProxy(),
+    ("Service", "proxy"): ServiceProxy(),
 }
