@@ -3,7 +3,7 @@
 Covers what kubectl prints for ``logs``, ``exec`` and ``attach`` on a pod without a node (the
 server's Status, not a 500), ``exec`` and ``logs`` through the API server to a fake node agent
 (a small starlette app on 127.0.0.1 over HTTPS, in a thread), the exit code of a failed command,
-and kubectl's SPDY fallback getting a clear message. Excludes port-forward's SPDY framing (the
+kubectl's SPDY fallback getting a clear message, and the Python client's v4 exec. Excludes port-forward's SPDY framing (the
 agent's part) and everything else connect-related (test_connect.py).
 """
 
@@ -127,7 +127,9 @@ def test_streams_of_a_pod_without_a_node_say_so(kubectl: Kubectl) -> None:
         ), (args, r)
 
 
-def test_exec_and_logs_reach_the_agent(kubectl: Kubectl, agent_port: int) -> None:
+@pytest.fixture(scope="module")
+def web(kubectl: Kubectl, agent_port: int) -> str:
+    """A pod ``web`` on node n1, whose agent is the fake one."""
     node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1"}}
     kubectl("apply", "-f", "-", input=json.dumps(node))
     status = {
@@ -138,7 +140,10 @@ def test_exec_and_logs_reach_the_agent(kubectl: Kubectl, agent_port: int) -> Non
     }
     kubectl("patch", "node", "n1", "--subresource=status", "--type=merge", "-p", json.dumps(status))
     kubectl("apply", "-f", "-", input=_pod("web", "n1"))
+    return "web"
 
+
+def test_exec_and_logs_reach_the_agent(kubectl: Kubectl, web: str) -> None:
     assert kubectl("logs", "web") == "hello from web/main\n"
     assert kubectl("exec", "web", "--", "echo", "hi there") == "ran: echo hi there\n"
     failed = kubectl.run("exec", "web", "--", "false")
@@ -149,3 +154,35 @@ def test_exec_and_logs_reach_the_agent(kubectl: Kubectl, agent_port: int) -> Non
     )
     assert spdy.returncode == 1, spdy
     assert "does not upgrade connections to SPDY/3.1: use a WebSocket" in spdy.stderr
+
+
+def test_python_client_exec_speaks_v4(kubectl: Kubectl, web: str) -> None:
+    """The official Python client (websocket-client, ``v4.channel.k8s.io``) through the relay."""
+    from kubernetes import client, config
+    from kubernetes.stream import stream
+
+    api_client = config.new_client_from_config(config_file=str(kubectl.kubeconfig))
+    try:
+        # not preloaded: stream() would leave the socket open after reading it all
+        ws = stream(
+            client.CoreV1Api(api_client).connect_get_namespaced_pod_exec,
+            web,
+            "default",
+            command=["echo", "from python"],
+            stderr=True,
+            stdin=False,
+            stdout=True,
+            tty=False,
+            _preload_content=False,
+        )
+        try:
+            ws.run_forever(timeout=20)
+            assert ws.read_stdout() == "ran: echo from python\n"
+            assert ws.returncode == 0
+        finally:
+            ws.close()
+            # websocket-client skips closing its socket when the server closed first
+            ws.sock.shutdown()
+    finally:
+        api_client.close()
+        api_client.rest_client.pool_manager.clear()

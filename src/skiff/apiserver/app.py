@@ -216,7 +216,7 @@ class ApiServerApp:
                     raise bad_request(
                         f"{scope['path']} does not accept WebSocket upgrades: only the connect "
                         "subresources (pods/exec, pods/attach, pods/portforward, pods/log, "
-                        "pods/proxy, nodes/proxy) do"
+                        "pods/proxy, nodes/proxy, services/proxy) do"
                     )
                 await route.websocket(ws, route, target, user)
             except ApiError as e:

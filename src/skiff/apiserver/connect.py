@@ -338,6 +338,13 @@ async def relay_websocket(
         )
     except websockets.InvalidStatus as e:
         answer = e.response
+        if "websocket.http.response" not in (ws.scope.get("extensions") or {}):
+            raise ApiError(
+                answer.status_code,
+                "BadRequest" if answer.status_code < 500 else "ServiceUnavailable",
+                f"{location.description} refused the stream: HTTP {answer.status_code} "
+                + bytes(answer.body or b"").decode("utf-8", "replace")[:200],
+            ) from None
         content_type = answer.headers.get("Content-Type", "text/plain")
         await ws.send_denial_response(
             Response(bytes(answer.body or b""), answer.status_code, media_type=content_type)
