@@ -57,6 +57,8 @@ class AgentLog:
 
     requests: list[dict[str, Any]] = field(default_factory=list)
     release: asyncio.Event = field(default_factory=asyncio.Event)
+    log_closed: asyncio.Event = field(default_factory=asyncio.Event)
+    stream_left: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 def _agent_app(seen: AgentLog) -> Starlette:
@@ -76,11 +78,14 @@ def _agent_app(seen: AgentLog) -> Starlette:
         follow = request.query_params.get("follow") == "true"
 
         async def body() -> AsyncIterator[bytes]:
-            yield f"log of {p['ns']}/{p['pod']}/{p['container']}\n".encode()
-            yield b"line 1\n"
-            if follow:
-                await seen.release.wait()
-                yield b"after follow\n"
+            try:
+                yield f"log of {p['ns']}/{p['pod']}/{p['container']}\n".encode()
+                yield b"line 1\n"
+                if follow:
+                    await seen.release.wait()
+                    yield b"after follow\n"
+            finally:
+                seen.log_closed.set()
 
         return StreamingResponse(body(), media_type="text/plain")
 
@@ -113,6 +118,7 @@ def _agent_app(seen: AgentLog) -> Starlette:
         while True:
             message = await ws.receive()
             if message["type"] == "websocket.disconnect":
+                seen.stream_left.set()
                 return  # the client left first
             data = message.get("bytes") or b""
             if data == b"\xff\x00":
@@ -346,6 +352,17 @@ async def test_logs_stream_from_the_agent(api: httpx.AsyncClient, scheduled: Age
     assert req["authorization"] is None
 
 
+async def test_leaving_a_followed_log_ends_the_agent_stream(
+    api: httpx.AsyncClient, scheduled: Agent
+) -> None:
+    async with api.stream("GET", f"{PODS}/web/log", params={"follow": "true"}) as resp:
+        lines = resp.aiter_lines()
+        assert await anext(lines) == "log of default/web/main"
+        assert await anext(lines) == "line 1"
+    # the client left while the agent had nothing more to say: the relay lets go of it too
+    await asyncio.wait_for(scheduled.seen.log_closed.wait(), 10)
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [
@@ -409,6 +426,18 @@ async def test_exec_relays_a_websocket_both_ways(server: ApiServer, scheduled: A
     assert ("stdin", "true") in req["query"] and ("stderr", "false") in req["query"]
     assert ("tty", "false") in req["query"]
     assert req["authorization"] is None
+
+
+async def test_a_client_leaving_closes_the_agent_stream(
+    server: ApiServer, scheduled: Agent
+) -> None:
+    async with ws_connect(
+        _ws_url(server, f"{PODS}/web/exec?command=sh&stdin=true&stdout=true"),
+        subprotocols=[Subprotocol("v5.channel.k8s.io")],
+        additional_headers={"Authorization": f"Bearer {TOKEN}"},
+    ) as ws:
+        await ws.recv()
+    await asyncio.wait_for(scheduled.seen.stream_left.wait(), 10)
 
 
 async def test_websocket_token_may_come_as_a_subprotocol(
