@@ -5,9 +5,8 @@ requests and WebSocket upgrades, authenticates the bearer token (for a WebSocket
 ``base64url.bearer.authorization.k8s.io.<token>`` subprotocol), finds the route in a table built
 once at startup (``skiff.apiserver.installer``: collections, objects, and subresources whose
 methods follow what their storage implements; 405 is decided there), authorizes, and dispatches
-to the generic registry, a
-subresource storage or a connecter (streams relayed to node agents, ``skiff.apiserver.connect``).
-A WebSocket reaches only connect subresources. Every failure leaves as a ``Status`` body with the
+to the generic registry, a subresource storage or a connecter (streams relayed to node agents,
+``skiff.apiserver.connect``). A WebSocket reaches only connect subresources. Every failure leaves as a ``Status`` body with the
 right code; an unexpected exception is logged and becomes a 500 Status without a traceback on the
 wire.
 """
