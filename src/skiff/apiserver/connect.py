@@ -72,7 +72,8 @@ __all__ = [
 BEARER_SUBPROTOCOL_PREFIX = "base64url.bearer.authorization.k8s.io."
 
 # headers that belong to one hop and are not relayed (RFC 9110 section 7.6.1), plus the caller's
-# credentials, which are for the API server and never for a node agent or a pod
+# credentials, which are for the API server and never for a node agent or a pod (kube-apiserver
+# drops Authorization once it has authenticated a request)
 _HOP_BY_HOP = frozenset(
     {
         "connection",
@@ -87,7 +88,6 @@ _HOP_BY_HOP = frozenset(
         "host",
         "content-length",
         "authorization",
-        "cookie",
     }
 )
 
@@ -197,9 +197,9 @@ def is_spdy_upgrade(conn: HTTPConnection) -> bool:
 
 def spdy_not_supported() -> ApiError:
     return bad_request(
-        "this server does not upgrade connections to SPDY/3.1: use a WebSocket "
-        "(kubectl 1.31 and later do by default; unset KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false "
-        "and KUBECTL_PORT_FORWARD_WEBSOCKETS=false)"
+        "this server does not upgrade connections to SPDY/3.1: use a WebSocket (kubectl 1.31 "
+        "and later do, unless KUBECTL_REMOTE_COMMAND_WEBSOCKETS or "
+        "KUBECTL_PORT_FORWARD_WEBSOCKETS is set to false)"
     )
 
 
@@ -254,14 +254,10 @@ async def proxy_http(
             await upstream.aclose()
             await client.aclose()
 
+    # the bytes are relayed as encoded (aiter_raw), so Content-Encoding passes through too
     headers = {
-        name: value
-        for name, value in upstream.headers.items()
-        if name.lower() not in _HOP_BY_HOP and name.lower() != "content-encoding"
+        name: value for name, value in upstream.headers.items() if name.lower() not in _HOP_BY_HOP
     }
-    if upstream.headers.get("content-encoding"):
-        # aiter_raw passes the bytes as encoded: say so
-        headers["content-encoding"] = upstream.headers["content-encoding"]
     return StreamingResponse(stream(), upstream.status_code, headers=headers)
 
 
