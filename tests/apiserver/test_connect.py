@@ -370,6 +370,11 @@ async def test_leaving_a_followed_log_ends_the_agent_stream(
         ({"tailLines": "x"}, "tailLines must be an integer"),
         ({"tailLines": "-1"}, "tailLines must be greater than or equal to 0"),
         ({"limitBytes": "0"}, "limitBytes must be greater than 0"),
+        ({"sinceTime": "yesterday"}, "sinceTime: parsing time 'yesterday' as RFC3339"),
+        (
+            {"sinceTime": "2026-01-01T00:00:00Z", "sinceSeconds": "5"},
+            "at most one of sinceTime or sinceSeconds",
+        ),
     ],
 )
 async def test_bad_log_options_are_400(
@@ -598,6 +603,32 @@ async def test_agent_tls_is_verified_and_a_client_certificate_presented(
                 assert r.status_code == 503, r.text
                 assert 'cannot reach the agent of node "n1"' in r.json()["message"]
     assert agent.seen.requests == []
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/api/v1/namespaces/default/pods/a:b:c:d/proxy/"),
+        ("GET", "/api/v1/namespaces/default/pods/web:99999/proxy/"),
+        ("GET", "/api/v1/namespaces/default/pods/web:x/proxy"),
+        ("GET", "/api/v1/namespaces/default/services/a:b:c:d/proxy/"),
+        ("GET", "/api/v1/namespaces/default/services/none/proxy/"),
+        ("DELETE", "/api/v1/nodes/none/proxy/x"),
+        ("GET", "/api/v1/nodes/http:n1/proxy/"),
+        ("GET", "/api/v1/namespaces/default/pods/web/portforward?ports=0"),
+        ("GET", "/api/v1/namespaces/default/pods/web/portforward?ports=a,b"),
+        ("PUT", "/api/v1/namespaces/default/pods/web/exec"),
+        ("POST", "/api/v1/namespaces/default/pods/web/log"),
+        ("GET", "/api/v1/namespaces/default/pods/web/exec?command=ls&stdout=true&tty=maybe"),
+        ("GET", "/api/v1/namespaces/default/pods/web/attach"),
+    ],
+)
+async def test_odd_connect_requests_get_4xx_or_503(
+    api: httpx.AsyncClient, scheduled: Agent, method: str, path: str
+) -> None:
+    r = await api.request(method, path)
+    assert 400 <= r.status_code < 500 or r.status_code == 503, (path, r.text)
+    assert r.json()["kind"] == "Status"
 
 
 # ---------------------------------------------------------------------------------- proxies

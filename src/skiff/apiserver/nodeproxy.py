@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from skiff.api import resources as kinds
+from skiff.api.duration import parse_time
 from skiff.api.resources import ResourceInfo
 from skiff.apiserver.connect import Connecter, Location
 from skiff.apiserver.errors import ApiError, bad_request
@@ -207,6 +208,10 @@ class PodLog:
         if since_time:
             if any(name == "sinceSeconds" for name, _ in params):
                 raise bad_request("at most one of sinceTime or sinceSeconds may be specified")
+            try:
+                parse_time(since_time)
+            except ValueError as e:
+                raise bad_request(f"sinceTime: {e}") from None
             params.append(("sinceTime", since_time))
         if not node:
             raise _no_host(target.name)
