@@ -1,7 +1,8 @@
 """Metadata-only answers, as client-go's metadata client asks for them, over a real loopback
 server: ``as=PartialObjectMetadataList`` on lists, ``as=PartialObjectMetadata`` on gets and on
 watches (every event, bookmarks included), both ``meta.k8s.io`` versions, Secrets without their
-data, and 406 for conversions a request does not offer. Excludes Table answers (test_api.py).
+data, and 406 for conversions a request does not offer; ``negotiate_conversion`` on its own.
+Excludes Table answers (test_api.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+
+from skiff.apiserver.negotiation import NotAcceptableError, negotiate_conversion
 
 SECRETS = "/api/v1/namespaces/default/secrets"
 CM = "/api/v1/namespaces/default/configmaps"
@@ -155,3 +158,40 @@ async def test_collection_table_and_plain_answers_are_unchanged(api: httpx.Async
     assert table.json()["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
     plain = await api.get(SECRETS, headers={"Accept": "*/*"})
     assert plain.json()["kind"] == "SecretList"
+
+
+_LIST = {"Table": ("v1", "v1beta1"), "PartialObjectMetadataList": ("v1", "v1beta1")}
+
+
+@pytest.mark.parametrize(
+    ("accept", "want"),
+    [
+        (None, None),
+        ("*/*", None),
+        ("application/vnd.kubernetes.protobuf", None),
+        ("application/json;as=Table;v=v1;g=meta.k8s.io,application/json", ("Table", "v1")),
+        (
+            "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1beta1",
+            ("PartialObjectMetadataList", "v1beta1"),
+        ),
+        # plain JSON preferred (a higher q) wins over an offered conversion
+        ("application/json;as=Table;v=v1;g=meta.k8s.io;q=0.5,application/json", None),
+        # an unknown conversion is skipped when something acceptable follows
+        (
+            "application/json;as=Foo;g=meta.k8s.io;v=v1,"
+            "application/json;as=Table;g=meta.k8s.io;v=v1beta1",
+            ("Table", "v1beta1"),
+        ),
+        ("application/json;as=Table;v=v1;g=meta.k8s.io;q=0,application/json", None),
+    ],
+)
+def test_negotiate_conversion(accept: str | None, want: tuple[str, str] | None) -> None:
+    got = negotiate_conversion(accept, _LIST)
+    assert (None if got is None else (got.kind, got.version)) == want
+
+
+def test_only_unoffered_conversions_are_not_acceptable() -> None:
+    with pytest.raises(NotAcceptableError) as e:
+        negotiate_conversion("application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1", _LIST)
+    assert "PartialObjectMetadata;g=meta.k8s.io;v=v1" in str(e.value)
+    assert "PartialObjectMetadataList (v1/v1beta1)" in str(e.value)
