@@ -3,7 +3,8 @@
 Covers what kubectl prints for ``logs``, ``exec`` and ``attach`` on a pod without a node (the
 server's Status, not a 500), ``exec`` and ``logs`` through the API server to a fake node agent
 (a small starlette app on 127.0.0.1 over HTTPS, in a thread), the exit code of a failed command,
-kubectl's SPDY fallback getting a clear message, and the Python client's v4 exec. Excludes port-forward's SPDY framing (the
+kubectl's SPDY fallbacks getting a clear message, port-forward's WebSocket upgrade (subprotocol
+``SPDY/3.1+portforward.k8s.io``) reaching the agent, and the Python client's v4 exec. Excludes port-forward's SPDY framing (the
 agent's part) and everything else connect-related (test_connect.py).
 """
 
@@ -55,6 +56,14 @@ async def _exec(ws: WebSocket) -> None:
     await ws.close(1000)
 
 
+async def _port_forward(ws: WebSocket) -> None:
+    """Accepts kubectl's tunnelled SPDY and holds the connection (no SPDY spoken here)."""
+    offered = ws.scope.get("subprotocols") or []
+    await ws.accept(subprotocol=offered[0] if offered else None)
+    while (await ws.receive())["type"] != "websocket.disconnect":
+        pass
+
+
 @pytest.fixture(scope="module")
 def agent_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """The fake agent, serving HTTPS on 127.0.0.1 from a thread with its own event loop."""
@@ -63,6 +72,7 @@ def agent_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         routes=[
             Route("/containerLogs/{ns}/{pod}/{container}", _logs),
             WebSocketRoute("/exec/{ns}/{pod}/{container}", _exec),
+            WebSocketRoute("/portForward/{ns}/{pod}", _port_forward),
         ]
     )
     sock = socket.socket()
@@ -186,3 +196,24 @@ def test_python_client_exec_speaks_v4(kubectl: Kubectl, web: str) -> None:
     finally:
         api_client.close()
         api_client.rest_client.pool_manager.clear()
+
+
+def test_port_forward_upgrades_through_the_relay(kubectl: Kubectl, web: str) -> None:
+    """kubectl 1.32 tunnels SPDY in a WebSocket offering ``SPDY/3.1+portforward.k8s.io``: the
+    upgrade reaches the agent and kubectl starts forwarding. Its raw SPDY fallback gets the
+    server's message."""
+    status = {"status": {"phase": "Running"}}
+    kubectl("patch", "pod", web, "--subresource=status", "--type=merge", "-p", json.dumps(status))
+    proc = kubectl.popen("port-forward", f"pod/{web}", ":80")
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        assert line.startswith("Forwarding from 127.0.0.1:"), (line, proc.stderr)
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=15)
+    spdy = kubectl.run(
+        "port-forward", f"pod/{web}", ":80", env={"KUBECTL_PORT_FORWARD_WEBSOCKETS": "false"}
+    )
+    assert spdy.returncode == 1, spdy
+    assert "does not upgrade connections to SPDY/3.1: use a WebSocket" in spdy.stderr
