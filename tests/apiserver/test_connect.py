@@ -37,7 +37,7 @@ from starlette.websockets import WebSocket
 from websockets.asyncio.client import connect as ws_connect
 from websockets.typing import Subprotocol
 
-from skiff.apiserver.auth import UserInfo
+from skiff.apiserver.auth import Attributes, UserInfo
 from skiff.apiserver.connect import offering
 from skiff.apiserver.server import ApiServer, ApiServerConfig
 from skiff.apiserver.tls import ensure_credentials, issue_certificate
@@ -523,6 +523,31 @@ async def test_websockets_reach_only_connect_subresources(
     assert code == 404 and status["kind"] == "Status"
     code, status = await _refusal(server, f"{PODS}/missing/exec?command=ls&stdout=true")
     assert (code, status["message"]) == (404, 'pods "missing" not found')
+
+
+class _NoCreate:
+    """Allows everything but ``create``; remembers what it was asked."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str]] = []
+
+    def authorize(self, attrs: Attributes) -> tuple[bool, str]:
+        self.asked.append((attrs.verb, f"{attrs.resource}/{attrs.subresource}"))
+        return attrs.verb != "create", "no create here"
+
+
+async def test_streams_need_create_and_logs_get(
+    api: httpx.AsyncClient, server: ApiServer, scheduled: Agent
+) -> None:
+    authorizer = _NoCreate()
+    server.api.authorizer = authorizer
+    assert (await api.get(f"{PODS}/web/log")).status_code == 200
+    code, status = await _refusal(server, f"{PODS}/web/exec?command=ls&stdout=true")
+    assert (code, status["reason"]) == (403, "Forbidden")
+    assert 'cannot create resource "pods"' in status["message"]
+    assert ("get", "pods/log") in authorizer.asked
+    assert ("create", "pods/exec") in authorizer.asked
+    assert [r["path"] for r in scheduled.seen.requests] == ["/containerLogs/default/web/main"]
 
 
 # ------------------------------------------------------------------------------------ errors

@@ -585,8 +585,11 @@ class ApiServerApp:
 
     async def _ws_connect(self, ws: WebSocket, route: Route, t: Target, user: UserInfo) -> None:
         """A connect subresource over a WebSocket: relayed to where the connecter says."""
-        self._authorize(ws, user, "get", t)
         connecter: Connecter = route.storage
+        # a WebSocket upgrade is a GET, but exec/attach/portforward act on the pod: they need
+        # "create", as over SPDY's POST (Kubernetes 1.35 made this the rule, feature gate
+        # AuthorizePodWebsocketUpgradeCreatePermission; 1.30-1.34 checked only "get")
+        self._authorize(ws, user, "create" if connecter.upgrade else "get", t)
         location = await connecter.connect(self.registry, t, connect.query_items(ws))
         await connect.relay_websocket(
             ws, location, self.agent_transport, connect.offered_subprotocols(ws.scope)
