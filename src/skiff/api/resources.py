@@ -22,6 +22,11 @@ __all__ = [
 
 ALL_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 SUB_VERBS = ("get", "patch", "update")
+# connect subresources (streams the API server relays to a node agent or a pod) as Kubernetes
+# 1.32 lists them in discovery: exec/attach/portforward answer GET (WebSocket) and POST (SPDY),
+# proxy answers every method
+STREAM_VERBS = ("create", "get")
+PROXY_VERBS = ("create", "delete", "get", "patch", "update")
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,9 @@ class Subresource:
     group: str = ""  # empty: same group/version as the parent
     version: str = ""
     verbs: tuple[str, ...] = SUB_VERBS
+    # a connect subresource: a stream relayed elsewhere (log, exec, attach, portforward, proxy),
+    # whose kind (PodExecOptions...) names the query parameters, not a stored object
+    connect: bool = False
 
 
 @dataclass(frozen=True)
@@ -162,7 +170,15 @@ RESOURCES: tuple[ResourceInfo, ...] = (
         extra=(Subresource("finalize", "Namespace", verbs=("update",)),),
         verbs=("create", "delete", "get", "list", "patch", "update", "watch"),
     ),
-    _r("v1", "Node", "nodes", namespaced=False, short=("no",), status=True),
+    _r(
+        "v1",
+        "Node",
+        "nodes",
+        namespaced=False,
+        short=("no",),
+        status=True,
+        extra=(Subresource("proxy", "NodeProxyOptions", verbs=PROXY_VERBS, connect=True),),
+    ),
     _r(
         "v1",
         "Pod",
@@ -173,6 +189,11 @@ RESOURCES: tuple[ResourceInfo, ...] = (
         extra=(
             Subresource("binding", "Binding", verbs=("create",)),
             Subresource("eviction", "Eviction", "policy", "v1", verbs=("create",)),
+            Subresource("attach", "PodAttachOptions", verbs=STREAM_VERBS, connect=True),
+            Subresource("exec", "PodExecOptions", verbs=STREAM_VERBS, connect=True),
+            Subresource("log", "Pod", verbs=("get",), connect=True),
+            Subresource("portforward", "PodPortForwardOptions", verbs=STREAM_VERBS, connect=True),
+            Subresource("proxy", "PodProxyOptions", verbs=PROXY_VERBS, connect=True),
         ),
     ),
     _r(
@@ -182,6 +203,7 @@ RESOURCES: tuple[ResourceInfo, ...] = (
         short=("svc",),
         cats=_ALL,
         status=True,
+        extra=(Subresource("proxy", "ServiceProxyOptions", verbs=PROXY_VERBS, connect=True),),
         verbs=("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"),
     ),
     _r("v1", "Endpoints", "endpoints", short=("ep",)),

@@ -1,10 +1,14 @@
 """The HTTP face of the API server: an ASGI app speaking the Kubernetes REST API.
 
-A plain ASGI entry (``_App``: starlette requests and responses, without its router) parses
-``/api/v1/...`` and ``/apis/<group>/<version>/...`` paths itself (resources, namespaces, names
-and subresources), authenticates the bearer token, authorizes, and
-dispatches to the generic registry. Every failure leaves as a ``Status`` body with the right code;
-an unexpected exception is logged and becomes a 500 Status without a traceback on the wire.
+A plain ASGI entry (``_App``: starlette requests and responses, without its router) takes HTTP
+requests and WebSocket upgrades, authenticates the bearer token (for a WebSocket also kubectl's
+``base64url.bearer.authorization.k8s.io.<token>`` subprotocol), finds the route in a table built
+once at startup (``skiff.apiserver.installer``: collections, objects, and subresources whose
+methods follow what their storage implements; 405 is decided there), authorizes, and dispatches
+to the generic registry, a subresource storage or a connecter (streams relayed to node agents,
+``skiff.apiserver.connect``). A WebSocket reaches only connect subresources. Every failure leaves as a ``Status`` body with the
+right code; an unexpected exception is logged and becomes a 500 Status without a traceback on the
+wire.
 """
 
 from __future__ import annotations
@@ -12,29 +16,46 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response, StreamingResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from skiff import KUBERNETES_VERSION
-from skiff.api import resources as kinds
 from skiff.api.resources import ResourceInfo
 from skiff.api.selector import SelectorError, parse_label_selector, validate_field_selector
+from skiff.apiserver import connect, discovery, openapi, params
 from skiff.apiserver import decode as decoding
-from skiff.apiserver import discovery, openapi, subresources
 from skiff.apiserver.audit import AuditLog
 from skiff.apiserver.auth import AlwaysAllow, Attributes, Authorizer, TokenAuthenticator, UserInfo
+from skiff.apiserver.connect import AgentTransport, Connecter
 from skiff.apiserver.encryption import DecryptError
-from skiff.apiserver.errors import ApiError, bad_request, method_not_allowed, status_success
+from skiff.apiserver.errors import ApiError, bad_request, status_success
+from skiff.apiserver.installer import Handlers, install_routes
 from skiff.apiserver.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from skiff.apiserver.metrics import ApiMetrics
-from skiff.apiserver.negotiation import negotiate_as
-from skiff.apiserver.registry import ListOptions, PatchType, Registry, RequestContext
+from skiff.apiserver.registry import Registry, RequestContext
+from skiff.apiserver.representation import (
+    LIST_CONVERSIONS,
+    OBJECT_CONVERSIONS,
+    metadata_bookmark,
+    negotiate,
+    partial_object_metadata,
+    pretty,
+    table_content_type,
+)
 from skiff.apiserver.reviews import answer_review
+from skiff.apiserver.routes import Route, Target, not_found_path
+from skiff.apiserver.subresources import (
+    PATCH_MEDIA_TYPES,
+    Creater,
+    Getter,
+    Patcher,
+    Updater,
+)
 from skiff.apiserver.watch import WatchParams, watch_stream
 from skiff.store import StoreError
 
@@ -42,26 +63,27 @@ __all__ = [
     "ApiServerApp",
     "Target",
     "build_app",
-    "parse_resource_path",
+    "partial_object_metadata",
 ]
 
 log = logging.getLogger("skiff.apiserver")
 
 JSON_CT = "application/json"
 TABLE_CT = "application/json;as=Table;v=v1;g=meta.k8s.io"
+_BOOKMARK_PREFIX = b'{"type":"BOOKMARK"'
 
-PATCH_TYPES: dict[str, PatchType] = {
-    decoding.JSON_PATCH: "json",
-    decoding.MERGE_PATCH: "merge",
-    decoding.STRATEGIC_PATCH: "strategic",
-    decoding.APPLY_PATCH: "apply",
+PATCH_TYPES = PATCH_MEDIA_TYPES
+
+# HTTP method -> authorization verb for connect subresources (kube's RequestInfoFactory)
+_CONNECT_VERBS = {
+    "GET": "get",
+    "HEAD": "get",
+    "OPTIONS": "get",
+    "POST": "create",
+    "PUT": "update",
+    "PATCH": "patch",
+    "DELETE": "delete",
 }
-
-_TRUE = {"true", "1", "yes"}
-
-
-def _bool(value: str | None) -> bool:
-    return value is not None and value.strip().lower() in _TRUE
 
 
 def _json(
@@ -80,73 +102,16 @@ def _error(e: ApiError) -> Response:
     return _json(e.to_status(), e.code, headers=e.headers or None)
 
 
-@dataclass
-class Target:
-    """What a resource path names."""
-
-    info: ResourceInfo
-    namespace: str
-    name: str
-    subresource: str
-
-
-def _not_found_path(path: str) -> ApiError:
-    return ApiError(
-        404,
-        "NotFound",
-        "the server could not find the requested resource",
-        details={
-            "causes": [
-                {"reason": "UnexpectedServerResponse", "message": f"404 page not found: {path}"}
-            ]
-        },
-    )
-
-
-def parse_resource_path(path: str) -> tuple[str, str, Target | None]:
-    """``(group, version, target)`` for a resource path; target None for ``/api/v1`` itself."""
-    parts = [p for p in path.split("/") if p]
-    if not parts or parts[0] not in ("api", "apis"):
-        raise _not_found_path(path)
-    if parts[0] == "api":
-        if len(parts) < 2:
-            raise _not_found_path(path)
-        group, version, rest = "", parts[1], parts[2:]
-    else:
-        if len(parts) < 3:
-            raise _not_found_path(path)
-        group, version, rest = parts[1], parts[2], parts[3:]
-    if not rest:
-        return group, version, None
-    namespace = ""
-    if rest[0] == "namespaces" and len(rest) >= 3:
-        info = kinds.by_resource(group, version, rest[2])
-        if info is not None and info.namespaced:
-            namespace, rest = rest[1], rest[2:]
-    info = kinds.by_resource(group, version, rest[0])
-    if info is None or len(rest) > 3:
-        raise ApiError(
-            404,
-            "NotFound",
-            "the server could not find the requested resource",
-            details={
-                "causes": [
-                    {
-                        "reason": "UnexpectedServerResponse",
-                        "message": f"no resource {rest[0]!r} in {group or 'core'}/{version}",
-                    }
-                ]
-            },
-        )
-    name = rest[1] if len(rest) > 1 else ""
-    sub = rest[2] if len(rest) > 2 else ""
-    if sub and info.subresource(sub) is None:
-        raise _not_found_path(path)
-    return group, version, Target(info, namespace, name, sub)
-
-
 class ApiServerApp:
-    """Request handling state: registry, authn/authz, discovery address."""
+    """Request handling state: registry, authn/authz, discovery address, the route table.
+
+    The ``kubelet_*`` options say how the API server reaches node agents for logs, exec, attach,
+    port-forward and nodes/proxy (kube-apiserver's flags of the same names):
+    ``kubelet_certificate_authority`` is the CA file agents' serving certificates are verified
+    against (None: not verified, as kube-apiserver without the flag);
+    ``kubelet_client_certificate``/``kubelet_client_key`` are the client certificate and key
+    presented to agents (None: none). The node-agent work supplies them.
+    """
 
     def __init__(
         self,
@@ -161,6 +126,9 @@ class ApiServerApp:
         audit: AuditLog | None = None,
         max_readonly_inflight: int = 400,
         max_mutating_inflight: int = 200,
+        kubelet_certificate_authority: str | None = None,
+        kubelet_client_certificate: str | None = None,
+        kubelet_client_key: str | None = None,
     ) -> None:
         self.registry = registry
         self.authenticator = authenticator
@@ -174,6 +142,30 @@ class ApiServerApp:
         self.max_readonly_inflight = max_readonly_inflight
         self.max_mutating_inflight = max_mutating_inflight
         self._inflight = {False: 0, True: 0}
+        self.agent_transport = AgentTransport(
+            ca_file=kubelet_certificate_authority,
+            cert_file=kubelet_client_certificate,
+            key_file=kubelet_client_key,
+        )
+        self.routes = install_routes(
+            Handlers(
+                group_version=self._h_group_version,
+                review=self._h_review,
+                list=self._h_list,
+                create=self._h_create,
+                delete_collection=self._h_delete_collection,
+                get=self._h_get,
+                update=self._h_update,
+                patch=self._h_patch,
+                delete=self._h_delete,
+                sub_get=self._h_sub_get,
+                sub_update=self._h_sub_update,
+                sub_patch=self._h_sub_patch,
+                sub_create=self._h_sub_create,
+                connect=self._h_connect,
+                websocket_connect=self._ws_connect,
+            )
+        )
 
     # ------------------------------------------------------------- entry
 
@@ -181,23 +173,68 @@ class ApiServerApp:
         started = time.perf_counter()
         received = time.time()
         response = await self._handle(request)
+        if b"pretty" in request.scope.get("query_string", b"") and params.flag(
+            request.query_params.get("pretty")
+        ):
+            response = pretty(response)
+        self._observe(request.scope, response.status_code, started, received)
+        return response
+
+    def _observe(self, scope: Scope, code: int, started: float, received: float) -> None:
         if self.audit is not None:
-            user = request.scope.get("skiff.user")
+            user = scope.get("skiff.user")
             self.audit.record(
-                request.scope,
+                scope,
                 user=user.name if isinstance(user, UserInfo) else "system:anonymous",
                 groups=user.groups if isinstance(user, UserInfo) else (),
-                code=response.status_code,
+                code=code,
                 received=received,
                 finished=time.time(),
             )
-        if b"pretty" in request.scope.get("query_string", b"") and _bool(
-            request.query_params.get("pretty")
-        ):
-            response = _pretty(response)
         if self.metrics is not None:
-            self.metrics.observe(request.scope, response.status_code, time.perf_counter() - started)
-        return response
+            self.metrics.observe(scope, code, time.perf_counter() - started)
+
+    async def handle_websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A WebSocket upgrade: authenticated, routed through the same table, answered by a
+        connect subresource (relayed to a node agent) or refused with a Status response."""
+        started = time.perf_counter()
+        received = time.time()
+        ws = WebSocket(scope, receive, send)
+        code = 101
+        try:
+            try:
+                user = self._authenticate(ws)
+                scope["skiff.user"] = user
+                route, target = self.routes.match(scope["path"])
+                if target is None or route.websocket is None:
+                    raise bad_request(
+                        f"{scope['path']} does not accept WebSocket upgrades: only the connect "
+                        "subresources (pods/exec, pods/attach, pods/portforward, pods/log, "
+                        "pods/proxy, nodes/proxy, services/proxy) do"
+                    )
+                await route.websocket(ws, route, target, user)
+            except ApiError as e:
+                code = e.code
+                await connect.refuse_websocket(ws, e)
+            except StoreError as e:
+                log.warning("store unavailable serving a WebSocket to %s: %s", scope["path"], e)
+                code = 503
+                await connect.refuse_websocket(
+                    ws, ApiError(503, "ServiceUnavailable", f"the storage is not available: {e}")
+                )
+        except Exception:
+            log.exception("internal error serving a WebSocket to %s", scope["path"])
+            code = 500
+            await connect.refuse_websocket(
+                ws,
+                ApiError(
+                    500,
+                    "InternalError",
+                    "an internal error occurred; the server log has the details",
+                ),
+            )
+        finally:
+            self._observe(scope, code, started, received)
 
     async def _handle(self, request: Request) -> Response:
         path = request.scope["path"]
@@ -208,7 +245,7 @@ class ApiServerApp:
                 return self._health(path)
             user = self._authenticate(request)
             request.scope["skiff.user"] = user
-            is_watch = b"watch" in request.scope.get("query_string", b"") and _bool(
+            is_watch = b"watch" in request.scope.get("query_string", b"") and params.flag(
                 request.query_params.get("watch")
             )
             if is_watch:
@@ -262,10 +299,13 @@ class ApiServerApp:
             )
         return Response(b"ok", 200, media_type="text/plain")
 
-    def _authenticate(self, request: Request) -> UserInfo:
+    def _authenticate(self, conn: HTTPConnection) -> UserInfo:
         if self.authenticator is None:
             return UserInfo("system:anonymous", ("system:unauthenticated",))
-        user = self.authenticator.authenticate(request.headers.get("authorization"))
+        authorization = conn.headers.get("authorization")
+        if authorization is None and conn.scope["type"] == "websocket":
+            authorization = connect.bearer_from_subprotocols(conn.scope)
+        user = self.authenticator.authenticate(authorization)
         if user is None:
             raise ApiError(401, "Unauthorized", "Unauthorized")
         return user
@@ -286,16 +326,11 @@ class ApiServerApp:
             parts = [p for p in path.split("/") if p]
             if parts[0] == "apis" and len(parts) == 2:
                 return self._group(parts[1])
-            group, version, target = parse_resource_path(path)
-            if target is None:
-                if method != "GET":
-                    raise method_not_allowed(f"{method} is not supported on {path}")
-                doc = discovery.api_resource_list(group, version)
-                if doc is None:
-                    raise _not_found_path(path)
-                return _json(doc)
-            return await self._resource(request, target, user)
-        raise _not_found_path(path)
+            route, target = self.routes.match(path)
+            handler = route.handler(method, target)
+            response: Response = await handler(request, route, target, user)
+            return response
+        raise not_found_path(path)
 
     # ------------------------------------------------------------- discovery
 
@@ -315,7 +350,7 @@ class ApiServerApp:
         for g in doc["groups"]:
             if g["name"] == group:
                 return _json({"kind": "APIGroup", "apiVersion": "v1", **g})
-        raise _not_found_path(f"/apis/{group}")
+        raise not_found_path(f"/apis/{group}")
 
     def _openapi(self, request: Request, path: str) -> Response:
         if path in ("/openapi/v3", "/openapi/v3/"):
@@ -323,40 +358,18 @@ class ApiServerApp:
         if path.startswith("/openapi/v3/"):
             doc = openapi.openapi_v3_document(path[len("/openapi/v3/") :])
             if doc is None:
-                raise _not_found_path(path)
+                raise not_found_path(path)
             body, digest = doc
             headers = {"Etag": f'"{digest}"'}
             if request.query_params.get("hash") == digest:
                 headers["Cache-Control"] = "public, immutable"
             return Response(body, 200, media_type=JSON_CT, headers=headers)
         # OpenAPI v2 is not served: kubectl falls back to v3 for everything it needs
-        raise _not_found_path(path)
+        raise not_found_path(path)
 
     # ------------------------------------------------------------- resources
 
-    def _context(self, request: Request, user: UserInfo) -> RequestContext:
-        q = request.query_params
-        dry = q.getlist("dryRun")
-        for d in dry:
-            if d != "All":
-                raise bad_request(f'invalid dry run value "{d}": the only supported value is "All"')
-        fv = q.get("fieldValidation") or "Warn"
-        if fv not in ("Strict", "Warn", "Ignore"):
-            raise bad_request(
-                f'fieldValidation "{fv}" is not supported: use Strict, Warn or Ignore'
-            )
-        manager = q.get("fieldManager") or _manager_from_agent(request.headers.get("user-agent"))
-        if len(manager) > 128:
-            raise bad_request("fieldManager may not be longer than 128 characters")
-        return RequestContext(
-            field_manager_given=bool(q.get("fieldManager")),
-            user=user,
-            dry_run=bool(dry),
-            field_manager=manager,
-            field_validation=fv,
-        )
-
-    def _authorize(self, request: Request, user: UserInfo, verb: str, t: Target) -> None:
+    def _authorize(self, request: HTTPConnection, user: UserInfo, verb: str, t: Target) -> None:
         path = request.scope["path"]
         self._label(request.scope, verb, t)
         attrs = Attributes(
@@ -382,19 +395,6 @@ class ApiServerApp:
                 + (f": {reason}" if reason else ""),
             )
 
-    async def _body(self, request: Request) -> bytes:
-        declared = request.headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > decoding.MAX_BODY:
-            raise decoding.too_large()
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > decoding.MAX_BODY:
-                raise decoding.too_large()
-            chunks.append(chunk)
-        return b"".join(chunks)
-
     @staticmethod
     def _label(scope: Scope, verb: str, t: Target) -> None:
         """Remember what the request is, for the metrics (read after the response)."""
@@ -405,199 +405,257 @@ class ApiServerApp:
         scope["skiff.namespace"] = t.namespace
         scope["skiff.name"] = t.name
 
-    async def _resource(self, request: Request, t: Target, user: UserInfo) -> Response:
-        method = request.method
-        info = t.info
-        if info.namespaced and t.name and not t.namespace:
-            raise _not_found_path(request.scope["path"])
-        if not info.namespaced and t.namespace:
-            raise _not_found_path(request.scope["path"])
-        if t.subresource:
-            return await self._subresource(request, t, user)
-        q = request.query_params
-        if not info.stored:
-            if method != "POST" or t.name:
-                raise method_not_allowed(
-                    f"{info.plural} only supports create: POST a {info.kind} to ask the question"
-                )
-            self._authorize(request, user, "create", t)
-            body = decoding.decode_body(
-                await self._body(request), request.headers.get("content-type")
-            )
-            review = answer_review(info, t.namespace, body, user, self.authorizer)
-            return _json(review, 201)
-        if not t.name:
-            if method == "GET":
-                watch = _bool(q.get("watch"))
-                self._authorize(request, user, "watch" if watch else "list", t)
-                if watch:
-                    return self._watch(request, t)
-                return await self._list(request, t)
-            if method == "POST":
-                self._authorize(request, user, "create", t)
-                if info.namespaced and not t.namespace:
-                    raise method_not_allowed(
-                        f"create {info.plural} needs a namespace: POST to "
-                        f"{info.gv.path_prefix}/namespaces/<namespace>/{info.plural}"
-                    )
-                ctx = self._context(request, user)
-                body = decoding.decode_body(
-                    await self._body(request), request.headers.get("content-type")
-                )
-                obj = await self.registry.create(info, t.namespace, body, ctx)
-                return self._object_response(request, info, obj, 201, ctx)
-            if method == "DELETE":
-                self._authorize(request, user, "deletecollection", t)
-                if "deletecollection" not in info.verbs:
-                    raise method_not_allowed(f"deletecollection is not supported on {info.plural}")
-                ctx = self._context(request, user)
-                grace, propagation, _pre = await self._delete_options(request, ctx)
-                opts = self._list_options(request)
-                items, rev = await self.registry.delete_collection(
-                    info, t.namespace, opts, ctx, grace_period=grace, propagation=propagation
-                )
-                return _json(
-                    {
-                        "kind": info.list_kind,
-                        "apiVersion": info.api_version,
-                        "metadata": {"resourceVersion": str(rev)},
-                        "items": items,
-                    }
-                )
-            raise method_not_allowed(f"{method} is not supported on a collection")
-        # a named object
-        if method == "GET":
-            self._authorize(request, user, "get", t)
-            obj = await self.registry.get(
-                info, t.namespace, t.name, resource_version=q.get("resourceVersion", "")
-            )
-            return self._object_response(request, info, obj, 200, None)
-        if method == "PUT":
-            self._authorize(request, user, "update", t)
-            ctx = self._context(request, user)
-            body = decoding.decode_body(
-                await self._body(request), request.headers.get("content-type")
-            )
-            obj, created = await self.registry.update(info, t.namespace, t.name, body, ctx)
-            return self._object_response(request, info, obj, 201 if created else 200, ctx)
-        if method == "PATCH":
-            self._authorize(request, user, "patch", t)
-            return await self._patch(request, t, user, "")
-        if method == "DELETE":
-            self._authorize(request, user, "delete", t)
-            ctx = self._context(request, user)
-            grace, propagation, pre = await self._delete_options(request, ctx)
-            obj, now = await self.registry.delete(
-                info,
-                t.namespace,
-                t.name,
-                ctx,
-                grace_period=grace,
-                propagation=propagation,
-                preconditions=pre,
-            )
-            if now and not self.registry.strategy(info).return_deleted_object:
-                # Kubernetes' generic store answers an immediate delete with a Success Status
-                uid = str((obj.get("metadata") or {}).get("uid") or "")
-                return _json(status_success(info, t.name, uid))
-            return self._object_response(request, info, obj, 200 if now else 202, ctx)
-        raise method_not_allowed(f"{method} is not supported on {info.plural}/{t.name}")
+    # ------------------------------------------------------------- resources
 
-    async def _patch(self, request: Request, t: Target, user: UserInfo, sub: str) -> Response:
-        ctx = self._context(request, user)
+    async def _h_group_version(
+        self, request: Request, route: Route, t: Target | None, user: UserInfo
+    ) -> Response:
+        parts = [p for p in request.scope["path"].split("/") if p]
+        group, version = ("", parts[1]) if parts[0] == "api" else (parts[1], parts[2])
+        doc = discovery.api_resource_list(group, version)
+        if doc is None:
+            raise not_found_path(request.scope["path"])
+        return _json(doc)
+
+    async def _h_review(
+        self, request: Request, route: Route, t: Target, user: UserInfo
+    ) -> Response:
+        self._authorize(request, user, "create", t)
+        body = decoding.decode_body(
+            await params.read_body(request), request.headers.get("content-type")
+        )
+        review = answer_review(t.info, t.namespace, body, user, self.authorizer)
+        return _json(review, 201)
+
+    async def _h_list(self, request: Request, route: Route, t: Target, user: UserInfo) -> Response:
+        watch = params.flag(request.query_params.get("watch"))
+        self._authorize(request, user, "watch" if watch else "list", t)
+        if watch:
+            return self._watch(request, t)
+        return await self._list(request, t)
+
+    async def _h_create(
+        self, request: Request, route: Route, t: Target, user: UserInfo
+    ) -> Response:
+        info = t.info
+        self._authorize(request, user, "create", t)
+        ctx = params.request_context(request, user)
+        body = decoding.decode_body(
+            await params.read_body(request), request.headers.get("content-type")
+        )
+        obj = await self.registry.create(info, t.namespace, body, ctx)
+        return self._object_response(request, info, obj, 201, ctx)
+
+    async def _h_delete_collection(
+        self, request: Request, route: Route, t: Target, user: UserInfo
+    ) -> Response:
+        info = t.info
+        self._authorize(request, user, "deletecollection", t)
+        ctx = params.request_context(request, user)
+        grace, propagation, _pre = await params.delete_options(request, ctx)
+        opts = params.list_options(request)
+        items, rev = await self.registry.delete_collection(
+            info, t.namespace, opts, ctx, grace_period=grace, propagation=propagation
+        )
+        return _json(
+            {
+                "kind": info.list_kind,
+                "apiVersion": info.api_version,
+                "metadata": {"resourceVersion": str(rev)},
+                "items": items,
+            }
+        )
+
+    async def _h_get(self, request: Request, route: Route, t: Target, user: UserInfo) -> Response:
+        self._authorize(request, user, "get", t)
+        obj = await self.registry.get(
+            t.info,
+            t.namespace,
+            t.name,
+            resource_version=request.query_params.get("resourceVersion", ""),
+        )
+        return self._object_response(request, t.info, obj, 200, None)
+
+    async def _h_update(
+        self, request: Request, route: Route, t: Target, user: UserInfo
+    ) -> Response:
+        info = t.info
+        self._authorize(request, user, "update", t)
+        ctx = params.request_context(request, user)
+        body = decoding.decode_body(
+            await params.read_body(request), request.headers.get("content-type")
+        )
+        obj, created = await self.registry.update(info, t.namespace, t.name, body, ctx)
+        return self._object_response(request, info, obj, 201 if created else 200, ctx)
+
+    async def _h_patch(self, request: Request, route: Route, t: Target, user: UserInfo) -> Response:
+        self._authorize(request, user, "patch", t)
+        return await self._patch(request, t, user, None)
+
+    async def _h_delete(
+        self, request: Request, route: Route, t: Target, user: UserInfo
+    ) -> Response:
+        info = t.info
+        self._authorize(request, user, "delete", t)
+        ctx = params.request_context(request, user)
+        grace, propagation, pre = await params.delete_options(request, ctx)
+        obj, now = await self.registry.delete(
+            info,
+            t.namespace,
+            t.name,
+            ctx,
+            grace_period=grace,
+            propagation=propagation,
+            preconditions=pre,
+        )
+        if now and not self.registry.strategy(info).return_deleted_object:
+            # Kubernetes' generic store answers an immediate delete with a Success Status
+            uid = str((obj.get("metadata") or {}).get("uid") or "")
+            return _json(status_success(info, t.name, uid))
+        return self._object_response(request, info, obj, 200 if now else 202, ctx)
+
+    # ------------------------------------------------------------- subresources
+
+    async def _h_sub_get(
+        self, request: Request, route: Route, t: Target, user: UserInfo
+    ) -> Response:
+        self._authorize(request, user, "get", t)
+        storage: Getter = route.storage
+        obj = await storage.get(self.registry, t)
+        return self._object_response(request, t.info, obj, 200, None)
+
+    async def _h_sub_update(
+        self, request: Request, route: Route, t: Target, user: UserInfo
+    ) -> Response:
+        self._authorize(request, user, "update", t)
+        ctx = params.request_context(request, user)
+        body = decoding.decode_body(
+            await params.read_body(request), request.headers.get("content-type")
+        )
+        storage: Updater = route.storage
+        obj = await storage.update(self.registry, t, body, ctx)
+        return self._object_response(request, t.info, obj, 200, ctx)
+
+    async def _h_sub_patch(
+        self, request: Request, route: Route, t: Target, user: UserInfo
+    ) -> Response:
+        self._authorize(request, user, "patch", t)
+        return await self._patch(request, t, user, route.storage)
+
+    async def _h_sub_create(
+        self, request: Request, route: Route, t: Target, user: UserInfo
+    ) -> Response:
+        self._authorize(request, user, "create", t)
+        ctx = params.request_context(request, user)
+        body = decoding.decode_body(
+            await params.read_body(request), request.headers.get("content-type")
+        )
+        storage: Creater = route.storage
+        obj = await storage.create(self.registry, t, body, ctx)
+        if obj is None:
+            return _json(status_success(), 201)
+        return self._object_response(request, t.info, obj, 201, ctx)
+
+    # ------------------------------------------------------------- connect
+
+    async def _h_connect(
+        self, request: Request, route: Route, t: Target, user: UserInfo
+    ) -> Response:
+        """A connect subresource over plain HTTP: relayed (logs, proxies) or refused (a SPDY
+        upgrade, or exec/attach/portforward without any upgrade)."""
+        self._authorize(request, user, _CONNECT_VERBS.get(request.method, "get"), t)
+        connecter: Connecter = route.storage
+        location = await connecter.connect(self.registry, t, connect.query_items(request))
+        if connect.is_spdy_upgrade(request):
+            # kubectl falls back to SPDY when a WebSocket upgrade failed; everything that could
+            # fail was checked above, so what is left to say is how to reach the stream
+            raise connect.spdy_not_supported()
+        if connecter.upgrade:
+            raise bad_request(
+                f"{t.info.plural}/{t.subresource} needs an upgraded connection: "
+                "connect with a WebSocket (Upgrade: websocket)"
+            )
+        body = await params.read_body(request) if request.method not in ("GET", "HEAD") else b""
+        return await connect.proxy_http(request, location, self.agent_transport, body)
+
+    async def _ws_connect(self, ws: WebSocket, route: Route, t: Target, user: UserInfo) -> None:
+        """A connect subresource over a WebSocket: relayed to where the connecter says."""
+        connecter: Connecter = route.storage
+        # a WebSocket upgrade is a GET, but exec/attach/portforward act on the pod: they need
+        # "create", as over SPDY's POST (Kubernetes 1.35 made this the rule, feature gate
+        # AuthorizePodWebsocketUpgradeCreatePermission; 1.30-1.34 checked only "get")
+        self._authorize(ws, user, "create" if connecter.upgrade else "get", t)
+        location = await connecter.connect(self.registry, t, connect.query_items(ws))
+        await connect.relay_websocket(
+            ws, location, self.agent_transport, connect.offered_subprotocols(ws.scope)
+        )
+
+    async def _patch(
+        self, request: Request, t: Target, user: UserInfo, storage: Patcher | None
+    ) -> Response:
+        """PATCH the object (``storage`` None) or a subresource through its Patcher."""
+        ctx = params.request_context(request, user)
         mt = decoding.media_type(request.headers.get("content-type"))
         patch_type = PATCH_TYPES.get(mt)
-        if patch_type is None:
+        accepted = (
+            PATCH_TYPES
+            if storage is None
+            else {m: p for m, p in PATCH_TYPES.items() if p in storage.patch_types}
+        )
+        if patch_type is None or mt not in accepted:
             raise ApiError(
                 415,
                 "UnsupportedMediaType",
                 f"the body of the request was in an unknown format - accepted media types "
-                f"include: {', '.join(PATCH_TYPES)}",
+                f"include: {', '.join(accepted)}",
             )
-        force = _bool(request.query_params.get("force"))
+        force = params.flag(request.query_params.get("force"))
         if force and patch_type != "apply":
             raise bad_request(
                 "force may only be used with server-side apply "
                 "(Content-Type: application/apply-patch+yaml)"
             )
-        body = decoding.decode_body(await self._body(request), mt)
+        body = decoding.decode_body(await params.read_body(request), mt)
+        if storage is not None:
+            obj = await storage.patch(self.registry, t, patch_type, body, ctx, force=force)
+            return self._object_response(request, t.info, obj, 200, ctx)
         obj, created = await self.registry.patch(
-            t.info, t.namespace, t.name, patch_type, body, ctx, subresource=sub, force=force
+            t.info, t.namespace, t.name, patch_type, body, ctx, force=force
         )
         return self._object_response(request, t.info, obj, 201 if created else 200, ctx)
 
-    async def _delete_options(
-        self, request: Request, ctx: RequestContext
-    ) -> tuple[int | None, str, dict[str, Any] | None]:
-        q = request.query_params
-        grace: int | None = None
-        propagation = q.get("propagationPolicy") or ""
-        pre: dict[str, Any] | None = None
-        raw = await self._body(request)
-        if raw.strip():
-            opts = decoding.decode_body(raw, request.headers.get("content-type"))
-            if not isinstance(opts, dict):
-                raise bad_request("the body of a DELETE must be a DeleteOptions object")
-            if opts.get("gracePeriodSeconds") is not None:
-                grace = _int(opts["gracePeriodSeconds"], "gracePeriodSeconds")
-            propagation = opts.get("propagationPolicy") or propagation
-            if opts.get("orphanDependents") is True and not propagation:
-                propagation = "Orphan"
-            pre = opts.get("preconditions") or None
-            if opts.get("dryRun"):
-                ctx.dry_run = True
-        if q.get("gracePeriodSeconds") is not None:
-            grace = _int(q["gracePeriodSeconds"], "gracePeriodSeconds")
-        if _bool(q.get("orphanDependents")) and not propagation:
-            propagation = "Orphan"
-        return grace, propagation, pre
-
-    def _list_options(self, request: Request) -> ListOptions:
-        q = request.query_params
-        limit = 0
-        if q.get("limit"):
-            limit = _int(q["limit"], "limit")
-        opts = ListOptions(
-            label_selector=q.get("labelSelector", ""),
-            field_selector=q.get("fieldSelector", ""),
-            limit=max(0, limit),
-            continue_token=q.get("continue", ""),
-            resource_version=q.get("resourceVersion", ""),
-            resource_version_match=q.get("resourceVersionMatch", ""),
-        )
-        if opts.label_selector:
-            try:
-                parse_label_selector(opts.label_selector)
-            except SelectorError as e:
-                raise bad_request(str(e)) from None
-        return opts
-
     async def _list(self, request: Request, t: Target) -> Response:
-        opts = self._list_options(request)
+        opts = params.list_options(request)
         if opts.field_selector:
             try:
                 validate_field_selector(t.info.kind, opts.field_selector)
             except SelectorError as e:
                 raise bad_request(str(e)) from None
+        conversion = negotiate(request, LIST_CONVERSIONS)
         items, rev, token, remaining = await self.registry.list_page(t.info, t.namespace, opts)
-        table = negotiate_as(
-            request.headers.get("accept"),
-            group="meta.k8s.io",
-            kind="Table",
-            versions=("v1", "v1beta1"),
-        )
         meta: dict[str, Any] = {"resourceVersion": str(rev)}
         if token:
             meta["continue"] = token
         if remaining is not None:
             meta["remainingItemCount"] = remaining
-        if table:
+        if conversion is not None and conversion.kind == "Table":
             include = request.query_params.get("includeObject", "Metadata")
             body = self.registry.strategy(t.info).convert_to_table(
-                items, include=include, version=table
+                items, include=include, version=conversion.version
             )
             body["metadata"] = meta
-            return _json(body, content_type=f"application/json;as=Table;v={table};g=meta.k8s.io")
+            return _json(body, content_type=table_content_type(conversion.version))
+        if conversion is not None:
+            # PartialObjectMetadataList: what client-go's metadata informers list
+            return _json(
+                {
+                    "kind": "PartialObjectMetadataList",
+                    "apiVersion": conversion.api_version,
+                    "metadata": meta,
+                    "items": [partial_object_metadata(o, conversion.version) for o in items],
+                },
+                content_type=conversion.content_type,
+            )
         # list items carry apiVersion/kind like the real server's typed lists
         return Response(
             orjson.dumps(
@@ -623,36 +681,40 @@ class ApiServerApp:
             raise bad_request(str(e)) from None
         timeout = 1800.0
         if q.get("timeoutSeconds"):
-            timeout = float(_int(q["timeoutSeconds"], "timeoutSeconds"))
-        table_version = negotiate_as(
-            request.headers.get("accept"),
-            group="meta.k8s.io",
-            kind="Table",
-            versions=("v1", "v1beta1"),
-        )
+            timeout = float(params.integer(q["timeoutSeconds"], "timeoutSeconds"))
+        conversion = negotiate(request, OBJECT_CONVERSIONS)
         include = q.get("includeObject", "Metadata")
         table_fn = None
-        if table_version:
+        if conversion is not None and conversion.kind == "Table":
+            table_version = conversion.version
 
             def table_fn(obj: dict[str, Any]) -> dict[str, Any]:
                 return self.registry.strategy(t.info).convert_to_table(
                     [obj], include=include, version=table_version
                 )
 
-        params = WatchParams(
+        elif conversion is not None:
+            meta_version = conversion.version
+
+            def table_fn(obj: dict[str, Any]) -> dict[str, Any]:
+                return partial_object_metadata(obj, meta_version)
+
+        watch_params = WatchParams(
             resource_version=q.get("resourceVersion", ""),
             label_selector=q.get("labelSelector", ""),
             field_selector=q.get("fieldSelector", ""),
-            bookmarks=_bool(q.get("allowWatchBookmarks")),
+            bookmarks=params.flag(q.get("allowWatchBookmarks")),
             timeout=timeout,
             table=table_fn,
             bookmark_interval=self.bookmark_interval,
         )
-        ct = (
-            f"application/json;as=Table;v={table_version};g=meta.k8s.io"
-            if table_version
-            else JSON_CT
-        )
+        if conversion is None:
+            ct = JSON_CT
+        elif conversion.kind == "Table":
+            ct = table_content_type(conversion.version)
+        else:
+            ct = conversion.content_type
+        metadata_only = conversion is not None and conversion.kind == "PartialObjectMetadata"
 
         gauge = self.metrics.longrunning.labels("WATCH") if self.metrics is not None else None
 
@@ -660,7 +722,14 @@ class ApiServerApp:
             if gauge is not None:
                 gauge.inc()
             try:
-                async for chunk in watch_stream(self.registry, t.info, t.namespace, params):
+                async for chunk in watch_stream(self.registry, t.info, t.namespace, watch_params):
+                    if (
+                        conversion is not None
+                        and metadata_only
+                        and chunk.startswith(_BOOKMARK_PREFIX)
+                    ):
+                        # a bookmark is converted too, so a metadata informer can decode it
+                        chunk = metadata_bookmark(chunk, conversion)
                     yield chunk
             finally:
                 if gauge is not None:
@@ -679,129 +748,35 @@ class ApiServerApp:
         ctx: RequestContext | None,
     ) -> Response:
         headers: dict[str, str] = {}
-        table = negotiate_as(
-            request.headers.get("accept"),
-            group="meta.k8s.io",
-            kind="Table",
-            versions=("v1", "v1beta1"),
-        )
-        if table and obj.get("kind") == info.kind:
+        conversion = negotiate(request, OBJECT_CONVERSIONS)
+        if conversion is None or obj.get("kind") == "Status":
+            resp = _json(obj, status, headers=headers)
+        elif conversion.kind == "PartialObjectMetadata":
+            resp = _json(
+                partial_object_metadata(obj, conversion.version),
+                status,
+                headers=headers,
+                content_type=conversion.content_type,
+            )
+        elif obj.get("kind") == info.kind:
             include = request.query_params.get("includeObject", "Metadata")
             body = self.registry.strategy(info).convert_to_table(
-                [obj], include=include, version=table
+                [obj], include=include, version=conversion.version
             )
             resp = _json(
                 body,
                 status,
                 headers=headers,
-                content_type=f"application/json;as=Table;v={table};g=meta.k8s.io",
+                content_type=table_content_type(conversion.version),
             )
         else:
             resp = _json(obj, status, headers=headers)
         if ctx is not None:
             for w in ctx.warnings:
-                resp.raw_headers.append((b"warning", _warning(w).encode("latin-1", "replace")))
+                resp.raw_headers.append(
+                    (b"warning", params.warning_header(w).encode("latin-1", "replace"))
+                )
         return resp
-
-    async def _subresource(self, request: Request, t: Target, user: UserInfo) -> Response:
-        info, sub, method = t.info, t.subresource, request.method
-        if sub in ("status", "finalize"):
-            if method == "GET" and sub == "status":
-                self._authorize(request, user, "get", t)
-                obj = await self.registry.get(info, t.namespace, t.name)
-                return self._object_response(request, info, obj, 200, None)
-            if method == "PUT":
-                self._authorize(request, user, "update", t)
-                ctx = self._context(request, user)
-                body = decoding.decode_body(
-                    await self._body(request), request.headers.get("content-type")
-                )
-                if sub == "finalize":
-                    obj = await subresources.finalize_namespace(self.registry, t.name, body, ctx)
-                    return self._object_response(request, info, obj, 200, ctx)
-                obj, _ = await self.registry.update(
-                    info, t.namespace, t.name, body, ctx, subresource="status"
-                )
-                return self._object_response(request, info, obj, 200, ctx)
-            if method == "PATCH" and sub == "status":
-                self._authorize(request, user, "patch", t)
-                return await self._patch(request, t, user, "status")
-        elif sub == "scale":
-            ctx = self._context(request, user)
-            if method == "GET":
-                self._authorize(request, user, "get", t)
-                return _json(await subresources.get_scale(self.registry, info, t.namespace, t.name))
-            if method in ("PUT", "PATCH"):
-                self._authorize(request, user, "update" if method == "PUT" else "patch", t)
-                raw = await self._body(request)
-                ct = request.headers.get("content-type")
-                body = decoding.decode_body(raw, ct)
-                if method == "PUT":
-                    scale = await subresources.update_scale(
-                        self.registry, info, t.namespace, t.name, body, ctx
-                    )
-                else:
-                    patch_type = PATCH_TYPES.get(decoding.media_type(ct))
-                    if patch_type is None or patch_type == "apply":
-                        raise ApiError(
-                            415,
-                            "UnsupportedMediaType",
-                            "scale accepts json, merge and strategic merge patches",
-                        )
-                    scale = await subresources.patch_scale(
-                        self.registry, info, t.namespace, t.name, patch_type, body, ctx
-                    )
-                return _json(scale)
-        elif sub == "binding" and method == "POST":
-            self._authorize(request, user, "create", t)
-            ctx = self._context(request, user)
-            body = decoding.decode_body(
-                await self._body(request), request.headers.get("content-type")
-            )
-            await subresources.bind(self.registry, t.namespace, t.name, body, ctx)
-            return _json(status_success(), 201)
-        elif sub == "eviction" and method == "POST":
-            self._authorize(request, user, "create", t)
-            ctx = self._context(request, user)
-            body = decoding.decode_body(
-                await self._body(request), request.headers.get("content-type")
-            )
-            await subresources.evict(self.registry, t.namespace, t.name, body, ctx)
-            return _json(status_success(), 201)
-        raise method_not_allowed(f"{method} is not supported on {info.plural}/{sub}")
-
-
-def _pretty(response: Response) -> Response:
-    """``?pretty=true``: the same JSON, indented (not for streams)."""
-    if isinstance(response, StreamingResponse) or not (response.media_type or "").startswith(
-        "application/json"
-    ):
-        return response
-    body = orjson.dumps(orjson.loads(response.body), option=orjson.OPT_INDENT_2) + b"\n"
-    pretty = Response(body, response.status_code, media_type=response.media_type)
-    for name, value in response.raw_headers:
-        if name.lower() not in (b"content-length", b"content-type"):
-            pretty.raw_headers.append((name, value))
-    return pretty
-
-
-def _int(value: Any, name: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise bad_request(f"{name} must be an integer, got {value!r}") from None
-
-
-def _warning(text: str) -> str:
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'299 - "{escaped}"'
-
-
-def _manager_from_agent(agent: str | None) -> str:
-    """Kubernetes' default field manager: the user agent up to its first '/'."""
-    if not agent:
-        return "unknown"
-    return agent.split("/", 1)[0][:128] or "unknown"
 
 
 def _version() -> dict[str, Any]:
@@ -819,25 +794,27 @@ def _version() -> dict[str, Any]:
 
 
 class _App:
-    """The ASGI callable: every HTTP request goes to ``ApiServerApp.handle``.
+    """The ASGI callable: HTTP requests go to ``ApiServerApp.handle``, WebSocket upgrades to
+    ``ApiServerApp.handle_websocket``.
 
-    Starlette's router and middleware stack would only add work here: the API server parses
-    its own paths and turns every error into a Status itself, so requests and responses are
-    starlette objects without the routing layers around them.
+    Starlette's router and middleware stack would only add work here: the API server routes
+    with its own table and turns every error into a Status itself, so requests and responses
+    are starlette objects without the routing layers around them.
     """
 
     def __init__(self, api: ApiServerApp) -> None:
         self.api = api
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            if scope["type"] == "lifespan":
-                message = await receive()
-                if message["type"] == "lifespan.startup":
-                    await send({"type": "lifespan.startup.complete"})
-            return
-        response = await self.api.handle(Request(scope, receive))
-        await response(scope, receive, send)
+        if scope["type"] == "http":
+            response = await self.api.handle(Request(scope, receive))
+            await response(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await self.api.handle_websocket(scope, receive, send)
+        elif scope["type"] == "lifespan":
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
 
 
 def build_app(api: ApiServerApp) -> ASGIApp:

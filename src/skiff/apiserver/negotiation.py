@@ -5,6 +5,9 @@ JSON media type instead of inventing new media types:
 
 - aggregated discovery: ``application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList``
 - server-side printing: ``application/json;as=Table;v=v1;g=meta.k8s.io``
+- metadata only (client-go's metadata client, used by the garbage collector and the namespace
+  controller): ``application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`` on a list,
+  ``as=PartialObjectMetadata`` on a get and on a watch (each event's object)
 
 Each header lists the alternatives first and plain ``application/json`` last, so a server that does
 not understand the parameters still answers. The rules here mirror the apiserver's
@@ -22,8 +25,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 __all__ = [
+    "META_GROUP",
+    "Conversion",
     "MediaType",
+    "NotAcceptableError",
     "negotiate_as",
+    "negotiate_conversion",
     "parse_accept",
     "parse_media_type",
 ]
@@ -158,4 +165,70 @@ def negotiate_as(
             return None
         if mt.as_kind == kind and mt.group == group and mt.version in wanted:
             return mt.version
+    return None
+
+
+META_GROUP = "meta.k8s.io"
+
+
+@dataclass(frozen=True)
+class Conversion:
+    """A representation the client asked for with ``as``/``g``/``v`` (``Table``, ...)."""
+
+    kind: str
+    group: str
+    version: str
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}"
+
+    @property
+    def content_type(self) -> str:
+        return f"application/json;as={self.kind};g={self.group};v={self.version}"
+
+
+class NotAcceptableError(Exception):
+    """The ``Accept`` header asks only for conversions this request does not offer (406)."""
+
+    def __init__(self, asked: list[str], offered: Mapping[str, Iterable[str]]) -> None:
+        self.asked = asked
+        self.offered = {kind: tuple(versions) for kind, versions in offered.items()}
+        kinds = ", ".join(f"{kind} ({'/'.join(v)})" for kind, v in sorted(self.offered.items()))
+        super().__init__(
+            f"the server cannot answer this request as {' or '.join(asked)}: it offers "
+            f"{kinds or 'no conversion'} in group {META_GROUP}, or plain application/json"
+        )
+
+
+def negotiate_conversion(
+    accept: str | None,
+    offered: Mapping[str, Iterable[str]],
+    *,
+    group: str = META_GROUP,
+    mime: str = "application/json",
+) -> Conversion | None:
+    """Pick the conversion (``as=<kind>;g=<group>;v=<version>``) to answer with, if any.
+
+    ``offered`` maps each kind this request can be converted to (``Table``,
+    ``PartialObjectMetadataList`` for a list; ``PartialObjectMetadata`` for a get or a watch) to
+    its versions. Entries are walked in preference order: an entry naming an offered kind, the
+    group and one of its versions wins; an entry without ``as`` covering ``mime`` (plain JSON,
+    ``*/*``) means the plain representation (None). Entries asking for anything else are skipped;
+    when nothing matched and some entry asked for a conversion, ``NotAcceptableError`` is raised
+    (kube's ``NegotiateOutputMediaType`` answers 406 then). A header naming no JSON at all keeps
+    the plain answer (None), as before conversions were negotiated.
+    """
+    asked: list[str] = []
+    for mt in parse_accept(accept):
+        if not mt.accepts(mime):
+            continue
+        if mt.as_kind is None:
+            return None
+        versions = tuple(offered.get(mt.as_kind, ()))
+        if mt.group == group and mt.version in versions:
+            return Conversion(mt.as_kind, group, str(mt.version))
+        asked.append(f"{mt.as_kind};g={mt.group};v={mt.version}")
+    if asked:
+        raise NotAcceptableError(asked, offered)
     return None

@@ -55,6 +55,7 @@ from skiff.apiserver.strategies import build_strategies
 from skiff.apiserver.subresources import finalize_namespace
 from skiff.apiserver.watch import cache_codec, strategy_fields
 from skiff.apiserver.watchcache import WatchCache
+from skiff.apiserver.wsserver import KubernetesWebSocketProtocol
 from skiff.store import Compactor, Revision, Store
 
 __all__ = ["ApiServer", "ApiServerConfig"]
@@ -97,6 +98,13 @@ class ApiServerConfig:
     max_mutating_requests_inflight: int = 200
     audit_log_path: str | None = None
     audit_log_max_bytes: int = 100 * 1024 * 1024
+    # how node agents are reached for logs/exec/attach/port-forward/nodes proxy (kube-apiserver's
+    # --kubelet-certificate-authority, --kubelet-client-certificate, --kubelet-client-key):
+    # the CA agents' serving certificates are verified against (None: not verified) and the
+    # client certificate presented to them (None: none); see ApiServerApp
+    kubelet_certificate_authority: str | None = None
+    kubelet_client_certificate: str | None = None
+    kubelet_client_key: str | None = None
 
 
 class ApiServer:
@@ -165,6 +173,9 @@ class ApiServer:
             metrics=ApiMetrics(self._storage_stats),
             max_readonly_inflight=config.max_requests_inflight,
             max_mutating_inflight=config.max_mutating_requests_inflight,
+            kubelet_certificate_authority=config.kubelet_certificate_authority,
+            kubelet_client_certificate=config.kubelet_client_certificate,
+            kubelet_client_key=config.kubelet_client_key,
             audit=(
                 AuditLog(Path(config.audit_log_path), max_bytes=config.audit_log_max_bytes)
                 if config.audit_log_path
@@ -237,6 +248,8 @@ class ApiServer:
             lifespan="off",
             # httptools parses HTTP/1.1 in C; h11 costs several times more per request
             http="httptools",
+            # WebSocket upgrades (exec, attach, port-forward) with kubectl's subprotocols
+            ws=KubernetesWebSocketProtocol,
             timeout_keep_alive=120,
             # watches are long-lived: give them a moment to end, then close them on shutdown
             timeout_graceful_shutdown=3,

@@ -1,4 +1,11 @@
-"""Subresources beyond status: scale, pods/binding, pods/eviction and namespaces/finalize.
+"""Subresource storages, and what they do: status, scale, pods/binding, pods/eviction and
+namespaces/finalize (the connect subresources, log, exec, attach, portforward and proxy, are in
+``skiff.apiserver.nodeproxy``).
+
+As kube-apiserver's installer (``endpoints/installer.go``) does, a subresource's routes follow the
+interfaces its storage implements: ``Getter`` answers GET, ``Updater`` PUT, ``Patcher`` PATCH,
+``Creater`` POST and ``Connecter`` the methods it names. ``STORAGE`` maps a subresource name to its
+storage; the HTTP layer compiles its route table from it once.
 
 - ``/scale`` reads and writes ``spec.replicas`` of Deployments, ReplicaSets, StatefulSets and
   ReplicationControllers through an ``autoscaling/v1`` Scale; a write bumps the parent's
@@ -16,7 +23,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Protocol, runtime_checkable
 
 from skiff.api import patch as patching
 from skiff.api import resources as kinds
@@ -24,6 +32,7 @@ from skiff.api.duration import parse_time
 from skiff.api.field import FieldError
 from skiff.api.resources import ResourceInfo
 from skiff.api.selector import format_label_selector, format_labels, label_selector_from_object
+from skiff.apiserver import decode as decoding
 from skiff.apiserver import objects
 from skiff.apiserver.auth import UserInfo
 from skiff.apiserver.errors import (
@@ -37,9 +46,21 @@ from skiff.apiserver.errors import (
     invalid,
     not_found,
 )
-from skiff.apiserver.registry import Registry, RequestContext, UpdateSpec
+from skiff.apiserver.registry import PatchType, Registry, RequestContext, UpdateSpec
+from skiff.apiserver.routes import Target
 
 __all__ = [
+    "PATCH_MEDIA_TYPES",
+    "STORAGE",
+    "BindingStorage",
+    "Creater",
+    "EvictionStorage",
+    "FinalizeStorage",
+    "Getter",
+    "Patcher",
+    "ScaleStorage",
+    "StatusStorage",
+    "Updater",
     "bind",
     "evict",
     "finalize_namespace",
@@ -48,6 +69,59 @@ __all__ = [
     "to_scale",
     "update_scale",
 ]
+
+# the patch types a Patcher may accept, by request Content-Type
+PATCH_MEDIA_TYPES: Mapping[str, PatchType] = {
+    decoding.JSON_PATCH: "json",
+    decoding.MERGE_PATCH: "merge",
+    decoding.STRATEGIC_PATCH: "strategic",
+    decoding.APPLY_PATCH: "apply",
+}
+
+
+@runtime_checkable
+class Getter(Protocol):
+    """GET on the subresource (kube ``rest.Getter``): the object the subresource shows."""
+
+    async def get(self, registry: Registry, target: Target) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class Updater(Protocol):
+    """PUT (kube ``rest.Updater``): replace what the subresource owns; returns the result."""
+
+    async def update(
+        self, registry: Registry, target: Target, body: Any, ctx: RequestContext
+    ) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class Patcher(Protocol):
+    """PATCH (kube ``rest.Patcher``). ``patch_types`` are the accepted patch types (``json``,
+    ``merge``, ``strategic``, ``apply``); the HTTP layer answers 415 for any other."""
+
+    patch_types: frozenset[PatchType]
+
+    async def patch(
+        self,
+        registry: Registry,
+        target: Target,
+        patch_type: PatchType,
+        body: Any,
+        ctx: RequestContext,
+        *,
+        force: bool,
+    ) -> dict[str, Any]: ...
+
+
+@runtime_checkable
+class Creater(Protocol):
+    """POST (kube ``rest.Creater``): an action on the parent (bind, evict). Returns the object
+    to answer with, or None for a ``Success`` Status (both 201)."""
+
+    async def create(
+        self, registry: Registry, target: Target, body: Any, ctx: RequestContext
+    ) -> dict[str, Any] | None: ...
 
 
 def _selector_string(info: ResourceInfo, obj: dict[str, Any]) -> str:
@@ -147,7 +221,7 @@ async def patch_scale(
     info: ResourceInfo,
     namespace: str,
     name: str,
-    patch_type: str,
+    patch_type: PatchType,
     patch: Any,
     ctx: RequestContext,
 ) -> dict[str, Any]:
@@ -481,3 +555,112 @@ async def finalize_namespace(
         with contextlib.suppress(NotFoundError):
             obj, _ = await registry.delete(ns_info, "", name, ctx)
     return obj
+
+
+# ------------------------------------------------------------------------------------ storages
+
+
+class StatusStorage:
+    """``<resource>/status``: the whole object, written with the status strategy."""
+
+    patch_types = frozenset(PATCH_MEDIA_TYPES.values())
+
+    async def get(self, registry: Registry, target: Target) -> dict[str, Any]:
+        return await registry.get(target.info, target.namespace, target.name)
+
+    async def update(
+        self, registry: Registry, target: Target, body: Any, ctx: RequestContext
+    ) -> dict[str, Any]:
+        obj, _ = await registry.update(
+            target.info, target.namespace, target.name, body, ctx, subresource="status"
+        )
+        return obj
+
+    async def patch(
+        self,
+        registry: Registry,
+        target: Target,
+        patch_type: PatchType,
+        body: Any,
+        ctx: RequestContext,
+        *,
+        force: bool,
+    ) -> dict[str, Any]:
+        obj, _ = await registry.patch(
+            target.info,
+            target.namespace,
+            target.name,
+            patch_type,
+            body,
+            ctx,
+            subresource="status",
+            force=force,
+        )
+        return obj
+
+
+class ScaleStorage:
+    """``<resource>/scale``: an ``autoscaling/v1`` Scale over ``spec.replicas``."""
+
+    patch_types = frozenset({"json", "merge", "strategic"})
+
+    async def get(self, registry: Registry, target: Target) -> dict[str, Any]:
+        return await get_scale(registry, target.info, target.namespace, target.name)
+
+    async def update(
+        self, registry: Registry, target: Target, body: Any, ctx: RequestContext
+    ) -> dict[str, Any]:
+        return await update_scale(registry, target.info, target.namespace, target.name, body, ctx)
+
+    async def patch(
+        self,
+        registry: Registry,
+        target: Target,
+        patch_type: PatchType,
+        body: Any,
+        ctx: RequestContext,
+        *,
+        force: bool,
+    ) -> dict[str, Any]:
+        return await patch_scale(
+            registry, target.info, target.namespace, target.name, patch_type, body, ctx
+        )
+
+
+class BindingStorage:
+    """``pods/binding``: the scheduler's write of ``spec.nodeName``."""
+
+    async def create(
+        self, registry: Registry, target: Target, body: Any, ctx: RequestContext
+    ) -> dict[str, Any] | None:
+        await bind(registry, target.namespace, target.name, body, ctx)
+        return None
+
+
+class EvictionStorage:
+    """``pods/eviction``: a delete that respects PodDisruptionBudgets."""
+
+    async def create(
+        self, registry: Registry, target: Target, body: Any, ctx: RequestContext
+    ) -> dict[str, Any] | None:
+        await evict(registry, target.namespace, target.name, body, ctx)
+        return None
+
+
+class FinalizeStorage:
+    """``namespaces/finalize``: the namespace's ``spec.finalizers`` (PUT only, as upstream)."""
+
+    async def update(
+        self, registry: Registry, target: Target, body: Any, ctx: RequestContext
+    ) -> dict[str, Any]:
+        return await finalize_namespace(registry, target.name, body, ctx)
+
+
+# storage by subresource name (the connect subresources are added by skiff.apiserver.nodeproxy)
+STORAGE: Mapping[str, object] = {
+    "status": StatusStorage(),
+    "scale": ScaleStorage(),
+    "binding": BindingStorage(),
+    "eviction": EvictionStorage(),
+    "finalize": FinalizeStorage(),
+}
