@@ -16,6 +16,7 @@ Only ``skiff.api`` and ``skiff.util`` are imported; the API server and storage a
 (they are reached over HTTP). Controllers, the scheduler, the agent and the CLI build on this.
 """
 
+from skiff.client._transport import LeanTransport
 from skiff.client._client import (
     Client,
     PatchType,
@@ -114,6 +115,7 @@ __all__ = [
     "Invalid",
     "ItemExponentialRateLimiter",
     "LabelSelector",
+    "LeanTransport",
     "LeaderElector",
     "Lister",
     "MaxOfRateLimiter",

@@ -27,7 +27,7 @@ import socket
 import ssl
 import uuid
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,7 +40,12 @@ from starlette.routing import Route
 
 from skiff.api import resources
 from skiff.api.resources import ResourceInfo
-from skiff.client.selector import parse_field_selector, parse_label_selector
+from skiff.api.selector import (
+    SelectorError,
+    object_fields,
+    parse_label_selector,
+    validate_field_selector,
+)
 from skiff.util.clock import format_time
 
 __all__ = [
@@ -188,15 +193,11 @@ class FakeApiState:
         label_selector: str | None = None,
         field_selector: str | None = None,
     ) -> list[Obj]:
-        labels = parse_label_selector(label_selector)
-        fields = parse_field_selector(field_selector)
+        matches = _matcher(resource, label_selector, field_selector)
         out = [
             copy.deepcopy(obj)
             for (res, ns, _), obj in sorted(self.objects.items(), key=lambda kv: kv[0][1:])
-            if res == resource
-            and (namespace is None or ns == namespace)
-            and labels.matches_object(obj)
-            and fields.matches_object(obj)
+            if res == resource and (namespace is None or ns == namespace) and matches(obj)
         ]
         return out
 
@@ -353,11 +354,10 @@ class FakeApiState:
         bookmarks: bool,
         timeout_seconds: float | None,
     ) -> AsyncGenerator[Obj, None]:
-        labels = parse_label_selector(label_selector)
-        fields = parse_field_selector(field_selector)
+        matches = _matcher(resource, label_selector, field_selector)
 
         def visible(obj: Obj | None) -> bool:
-            return obj is not None and labels.matches_object(obj) and fields.matches_object(obj)
+            return obj is not None and matches(obj)
 
         epoch = self._watch_epoch
         bookmark_epoch = self._bookmark_epoch
@@ -417,6 +417,26 @@ class FakeApiState:
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), remaining)
+
+
+def _matcher(
+    resource: ResourceInfo, label_selector: str | None, field_selector: str | None
+) -> Callable[[Obj], bool]:
+    """A predicate for objects matching both selectors, parsed by the API server's own parser
+    (``skiff.api.selector``); a bad selector is a 400 as on the real server."""
+    try:
+        labels = parse_label_selector(label_selector or "")
+        fields = validate_field_selector(resource.kind, field_selector or "")
+    except SelectorError as exc:
+        raise ApiFailure(400, "BadRequest", str(exc)) from exc
+
+    def matches(obj: Obj) -> bool:
+        meta = obj.get("metadata") or {}
+        if not labels.matches(meta.get("labels") or {}):
+            return False
+        return fields.empty or fields.matches(object_fields(resource.kind, obj))
+
+    return matches
 
 
 def _without_rv(obj: Obj) -> Obj:
