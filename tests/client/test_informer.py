@@ -222,6 +222,12 @@ async def test_watch_resumes_without_relist_when_stream_ends(
         api.state.send_bookmarks()
         await eventually(lambda: informer.reflector.last_sync_resource_version == secret_rv)
         api.state.drop_watches()  # a normal end of stream, like timeoutSeconds
+
+        def watch_requests() -> int:
+            return len([q for m, p, q in api.state.requests if q.get("watch")])
+
+        # The re-watch is under way before the next change, or the old stream could carry it.
+        await eventually(lambda: watch_requests() == 2)
         await client.create(CONFIGMAPS, {"metadata": {"name": "y", "namespace": "a"}})
         await eventually(lambda: "a/y" in informer.indexer)
         assert informer.reflector.relists == 1

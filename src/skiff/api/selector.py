@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +31,7 @@ __all__ = [
     "Operator",
     "Requirement",
     "SelectorError",
+    "as_label_selector",
     "escape_field_value",
     "everything",
     "format_label_selector",
@@ -528,6 +529,38 @@ def label_selector_from_object(sel: Mapping[str, Any] | None) -> LabelSelector:
         values = [str(v) for v in (expr.get("values") or [])]
         reqs.append(Requirement.new(str(expr.get("key", "")), op, values))
     return LabelSelector(tuple(sorted(reqs, key=lambda r: r.key)))
+
+
+def as_label_selector(sel: str | LabelSelector | Mapping[str, Any] | None) -> LabelSelector:
+    """Any spelling of a label selector a caller may hold, as one `LabelSelector`.
+
+    * ``None`` or ``""``: everything (a filter that was not given; unlike a ``null``
+      ``metav1.LabelSelector`` in an object, which `label_selector_from_object` reads as nothing);
+    * a string: `parse_label_selector`;
+    * a ``metav1.LabelSelector`` object (a mapping with ``matchLabels`` and/or
+      ``matchExpressions``, e.g. a ReplicaSet's ``spec.selector``): `label_selector_from_object`;
+    * any other mapping of strings: ``matchLabels`` (e.g. a Service's ``spec.selector``).
+    """
+    if sel is None:
+        return everything()
+    if isinstance(sel, LabelSelector):
+        return sel
+    if isinstance(sel, str):
+        return parse_label_selector(sel)
+    if _is_selector_object(sel):
+        return label_selector_from_object(sel)
+    return label_selector_from_object({"matchLabels": sel})
+
+
+def _is_selector_object(sel: Mapping[str, Any]) -> bool:
+    # A label map never has a mapping or list value, a metav1.LabelSelector always does (or is {}).
+    if not sel:
+        return True
+    labels, expressions = sel.get("matchLabels"), sel.get("matchExpressions")
+    return set(sel) <= {"matchLabels", "matchExpressions"} and (
+        isinstance(labels, Mapping)
+        or (isinstance(expressions, Sequence) and not isinstance(expressions, str))
+    )
 
 
 def selector_to_string(sel: LabelSelector | Mapping[str, Any] | None) -> str:

@@ -35,9 +35,11 @@ import contextlib
 import socket
 import ssl
 from collections.abc import AsyncIterator
+
 import httpx
 
 __all__ = ["LeanTransport"]
+
 
 class _Conn:
     __slots__ = ("reader", "writer")
@@ -158,6 +160,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
         self._ssl = ssl_context
         self._limit = max_connections
         self._pools: dict[tuple[bytes, bytes, int], _Pool] = {}
+        self._live: set[_Conn] = set()
         self._closed = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -185,11 +188,15 @@ class LeanTransport(httpx.AsyncBaseTransport):
                 try:
                     return await self._exchange(pool, conn, head, body, timeouts)
                 except _StaleConnection:
-                    conn.close()
+                    self._discard(conn)
                     if not reused:
                         raise httpx.RemoteProtocolError(
                             "server closed the connection without a response"
                         ) from None
+                except BaseException:
+                    # Failed or cancelled mid-exchange: the connection's state is unknown.
+                    self._discard(conn)
+                    raise
             raise AssertionError("unreachable")  # pragma: no cover
         except BaseException:
             if pool.slots is not None:
@@ -208,7 +215,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
             conn = pool.idle.pop()
             if conn.usable():
                 return conn, True
-            conn.close()
+            self._discard(conn)
         url = request.url
         tls = url.raw_scheme == b"https"
         if tls and self._ssl is None:
@@ -233,7 +240,9 @@ class LeanTransport(httpx.AsyncBaseTransport):
             # body leave in separate segments.
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return _Conn(reader, writer), False
+        conn = _Conn(reader, writer)
+        self._live.add(conn)
+        return conn, False
 
     async def _exchange(
         self,
@@ -312,13 +321,19 @@ class LeanTransport(httpx.AsyncBaseTransport):
         if reuse and not self._closed and conn.usable():
             pool.idle.append(conn)
         else:
-            conn.close()
+            self._discard(conn)
         if pool.slots is not None:
             pool.slots.release()
 
+    def _discard(self, conn: _Conn) -> None:
+        conn.close()
+        self._live.discard(conn)
+
     async def aclose(self) -> None:
+        """Close every connection, idle or still streaming."""
         self._closed = True
-        conns = [c for pool in self._pools.values() for c in pool.idle]
+        conns = list(self._live)
+        self._live.clear()
         self._pools.clear()
         for conn in conns:
             conn.close()
