@@ -17,9 +17,9 @@ POD = {
 }
 
 
-async def test_event_shape_and_name(api: FakeApiServer, client: Client) -> None:
+async def test_event_shape_and_name(api: FakeApiServer, fake_client: Client) -> None:
     clock = FakeClock(wall_start=1_700_000_000.5)
-    async with EventRecorder(client, "scheduler", "node-1", clock=clock) as rec:
+    async with EventRecorder(fake_client, "scheduler", "node-1", clock=clock) as rec:
         rec.event(POD, "Normal", "Scheduled", "assigned prod/web-0 to node-1")
         await rec.flush()
     (event,) = api.state.list(EVENTS, "prod")
@@ -37,9 +37,9 @@ async def test_event_shape_and_name(api: FakeApiServer, client: Client) -> None:
     assert event["firstTimestamp"] == event["lastTimestamp"] == "2023-11-14T22:13:20Z"
 
 
-async def test_repeats_are_aggregated_by_patch(api: FakeApiServer, client: Client) -> None:
+async def test_repeats_are_aggregated_by_patch(api: FakeApiServer, fake_client: Client) -> None:
     clock = FakeClock()
-    async with EventRecorder(client, "kubelet", "n1", clock=clock) as rec:
+    async with EventRecorder(fake_client, "kubelet", "n1", clock=clock) as rec:
         for _ in range(3):
             rec.event(POD, "Warning", "BackOff", "Back-off restarting failed container")
             await rec.flush()
@@ -62,9 +62,11 @@ async def test_repeats_are_aggregated_by_patch(api: FakeApiServer, client: Clien
     assert len(patches) == 2 and len(posts) == 3
 
 
-async def test_repeat_after_window_creates_new_event(api: FakeApiServer, client: Client) -> None:
+async def test_repeat_after_window_creates_new_event(
+    api: FakeApiServer, fake_client: Client
+) -> None:
     clock = FakeClock()
-    async with EventRecorder(client, "c", clock=clock, aggregation_window=60) as rec:
+    async with EventRecorder(fake_client, "c", clock=clock, aggregation_window=60) as rec:
         rec.event(POD, "Normal", "Sync", "m")
         await rec.flush()
         clock.advance(61)
@@ -73,9 +75,9 @@ async def test_repeat_after_window_creates_new_event(api: FakeApiServer, client:
     assert sorted(e["count"] for e in api.state.list(EVENTS, "prod")) == [1, 1]
 
 
-async def test_deleted_event_is_recreated(api: FakeApiServer, client: Client) -> None:
+async def test_deleted_event_is_recreated(api: FakeApiServer, fake_client: Client) -> None:
     clock = FakeClock()
-    async with EventRecorder(client, "c", clock=clock) as rec:
+    async with EventRecorder(fake_client, "c", clock=clock) as rec:
         rec.event(POD, "Normal", "Sync", "m")
         await rec.flush()
         (event,) = api.state.list(EVENTS, "prod")
@@ -88,18 +90,20 @@ async def test_deleted_event_is_recreated(api: FakeApiServer, client: Client) ->
 
 
 async def test_cluster_scoped_object_events_go_to_default(
-    api: FakeApiServer, client: Client
+    api: FakeApiServer, fake_client: Client
 ) -> None:
     node = {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "n1", "uid": "x"}}
-    async with EventRecorder(client, "node-controller", clock=FakeClock()) as rec:
+    async with EventRecorder(fake_client, "node-controller", clock=FakeClock()) as rec:
         rec.event(node, "Normal", "RegisteredNode", "registered")
     (event,) = api.state.list(EVENTS, "default")
     assert event["involvedObject"]["kind"] == "Node"
     assert "namespace" not in event["involvedObject"]
 
 
-async def test_bounded_queue_drops_instead_of_blocking(api: FakeApiServer, client: Client) -> None:
-    async with EventRecorder(client, "c", clock=FakeClock(), queue_size=2) as rec:
+async def test_bounded_queue_drops_instead_of_blocking(
+    api: FakeApiServer, fake_client: Client
+) -> None:
+    async with EventRecorder(fake_client, "c", clock=FakeClock(), queue_size=2) as rec:
         for i in range(5):  # no await in between: the writer cannot run
             rec.event(POD, "Normal", "R", f"m{i}")
         assert rec.statistics().dropped == 3
@@ -107,8 +111,10 @@ async def test_bounded_queue_drops_instead_of_blocking(api: FakeApiServer, clien
     assert len(api.state.list(EVENTS, "prod")) == 2
 
 
-async def test_same_instant_events_get_distinct_names(api: FakeApiServer, client: Client) -> None:
-    async with EventRecorder(client, "c", clock=FakeClock()) as rec:
+async def test_same_instant_events_get_distinct_names(
+    api: FakeApiServer, fake_client: Client
+) -> None:
+    async with EventRecorder(fake_client, "c", clock=FakeClock()) as rec:
         rec.event(POD, "Normal", "A", "one")
         rec.event(POD, "Normal", "B", "two")
     names = {e["metadata"]["name"] for e in api.state.list(EVENTS, "prod")}

@@ -11,7 +11,14 @@ and started again on the same port with the same state (a server restart).
 Test controls: `FakeApiState.compact` (drop the event window so old resourceVersions expire),
 `FakeApiState.drop_watches` (end every open watch, optionally with an ERROR 410 event),
 `FakeApiState.send_bookmarks`, `FakeApiState.fail_next` (answer the next requests with an error
-and ``Retry-After``), and `FakeApiState.requests` (a log of what the clients asked).
+and ``Retry-After``), `FakeApiState.requests` (a log of what the clients asked) and
+`FakeApiState.accepts` (the ``Accept`` header of each request).
+
+Metadata-only requests are answered as the API server answers client-go's metadata client: an
+``Accept`` of ``application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`` on a list gets a
+``PartialObjectMetadataList``, ``...;as=PartialObjectMetadata;...`` on a get or a watch gets each
+object as a ``PartialObjectMetadata`` (``FakeApiState.ignore_metadata_accept`` turns this off, to
+play a server that does not know the parameters and sends whole objects).
 
 Not implemented on purpose: strategic-merge, JSON and apply patches (415), graceful deletion,
 finalizers, generation bookkeeping, admission; the real server covers those.
@@ -118,6 +125,8 @@ class FakeApiState:
         # Events with rv > floor are still known; watching from an rv < floor means 410.
         self.floor = 0
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.accepts: list[str] = []
+        self.ignore_metadata_accept = False
         self._failures: deque[tuple[int, float | None]] = deque()
         self._changed = asyncio.Event()
         self._watch_epoch = 0
@@ -523,6 +532,7 @@ def fake_api_app(state: FakeApiState) -> Starlette:
         ):
             return _json(status_body(401, "Unauthorized", "Unauthorized"), 401)
         state.requests.append((request.method, request.url.path, query))
+        state.accepts.append(request.headers.get("accept", ""))
         failure = state.take_failure()
         if failure is not None:
             code, retry_after = failure
@@ -554,11 +564,16 @@ async def _dispatch(state: FakeApiState, request: Request, query: dict[str, str]
         except orjson.JSONDecodeError as exc:
             raise ApiFailure(400, "BadRequest", f"invalid JSON body: {exc}") from exc
     ns = namespace or ""
+    accept = "" if state.ignore_metadata_accept else request.headers.get("accept", "")
     if name is None:
         if method == "GET" and query.get("watch") in ("true", "1", "True"):
-            return _watch_response(state, info, namespace, query)
+            metadata = "as=PartialObjectMetadata;" in accept
+            return _watch_response(state, info, namespace, query, metadata_only=metadata)
         if method == "GET":
-            return _json(_list(state, info, namespace, query))
+            listing = _list(state, info, namespace, query)
+            if "as=PartialObjectMetadataList;" in accept:
+                listing = _partial_list(listing)
+            return _json(listing)
         if method == "POST":
             if not isinstance(body, dict):
                 raise ApiFailure(400, "BadRequest", "body must be an object")
@@ -593,7 +608,8 @@ async def _dispatch(state: FakeApiState, request: Request, query: dict[str, str]
         state.delete(info, ns, name)
         return _json(status_body(201, "", "evicted") | {"status": "Success"}, 201)
     if method == "GET":
-        return _json(state.get(info, ns, name))
+        obj = state.get(info, ns, name)
+        return _json(_partial(obj) if "as=PartialObjectMetadata;" in accept else obj)
     if method == "PUT":
         if not isinstance(body, dict):
             raise ApiFailure(400, "BadRequest", "body must be an object")
@@ -652,14 +668,37 @@ def _list(
     }
 
 
+def _partial(obj: Obj) -> Obj:
+    return {
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata") or {},
+    }
+
+
+def _partial_list(listing: Obj) -> Obj:
+    return {
+        "kind": "PartialObjectMetadataList",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": listing["metadata"],
+        "items": [_partial(o) for o in listing["items"]],
+    }
+
+
 def _watch_response(
-    state: FakeApiState, info: ResourceInfo, namespace: str | None, query: dict[str, str]
+    state: FakeApiState,
+    info: ResourceInfo,
+    namespace: str | None,
+    query: dict[str, str],
+    *,
+    metadata_only: bool = False,
 ) -> Response:
     rv = query.get("resourceVersion")
     if rv and rv != "0" and int(rv) < state.floor:
         # Some servers answer 410 on the request itself rather than in the stream.
         raise ApiFailure(410, "Expired", f"too old resource version: {rv} ({state.rv})")
     timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else None
+    _matcher(info, query.get("labelSelector"), query.get("fieldSelector"))  # 400 before streaming
 
     async def lines() -> AsyncIterator[bytes]:
         async for event in state.watch(
@@ -671,6 +710,8 @@ def _watch_response(
             bookmarks=query.get("allowWatchBookmarks") in ("true", "1"),
             timeout_seconds=timeout,
         ):
+            if metadata_only and event["type"] != "ERROR":
+                event = {"type": event["type"], "object": _partial(event["object"])}
             yield orjson.dumps(event) + b"\n"
 
     return StreamingResponse(lines(), media_type="application/json")
