@@ -81,7 +81,7 @@ from skiff.client.errors import (
     error_from_status,
 )
 from skiff.client.event import EventRecorder, EventRecorderStatistics
-from skiff.client.frozen import FrozenDict, FrozenList, freeze, thaw
+from skiff.client.frozen import FrozenDict, FrozenList, adopt, freeze, thaw
 from skiff.client.informer import (
     HandlerRegistration,
     Informer,
@@ -181,6 +181,7 @@ __all__ = [
     "WatchEventType",
     "WorkQueue",
     "WouldBlock",
+    "adopt",
     "as_label_selector",
     "default_controller_rate_limiter",
     "drop_managed_fields",

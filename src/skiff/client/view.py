@@ -9,6 +9,9 @@ else holds, and may change it in place.
 * `drop_managed_fields` (the informers' default): removes ``metadata.managedFields``, the
   server-side-apply bookkeeping no controller reads, which is often the largest part of an object;
 * `keep_everything`: the object as the server sent it (the old behaviour);
+
+Both adopt the decoded dict (`skiff.client.frozen.adopt`): nothing is copied, nested values are
+frozen when first read.
 * `pod_view`, `node_view`, `endpoint_slice_view`: typed frozen views (`PodView`, `NodeView`,
   `EndpointSliceView`) for the scheduler, controllers and the agent: the fields they read on every
   cycle as typed attributes, computed once, and the whole object (without managedFields) as
@@ -28,7 +31,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from skiff.client.frozen import FrozenDict, FrozenList, freeze
+from skiff.client.frozen import FrozenDict, FrozenList, adopt
 
 __all__ = [
     "EndpointSliceView",
@@ -53,8 +56,9 @@ _EMPTY = FrozenDict()
 _EMPTY_LIST = FrozenList()
 
 
-def _frozen(obj: Mapping[str, Any]) -> FrozenDict:
-    out = freeze(obj)
+def _frozen(obj: dict[str, Any]) -> FrozenDict:
+    # The transform's input was just decoded and is ours: adopt it instead of copying.
+    out = adopt(obj)
     assert isinstance(out, FrozenDict)
     return out
 
