@@ -297,7 +297,9 @@ _VARIANTS: list[_Variant] = [
 ]
 
 
-def _fill(transform: Callable[[dict[str, Any]], Any], cached: bool, raw: list[dict[str, Any]]) -> Any:
+def _fill(
+    transform: Callable[[dict[str, Any]], Any], cached: bool, raw: list[dict[str, Any]]
+) -> Any:
     if cached:
         indexer: Indexer[Any] = Indexer()
         for obj in raw:
