@@ -29,6 +29,7 @@ import enum
 import logging
 import socket
 import ssl
+from urllib.parse import quote, urlencode, urlsplit
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
@@ -39,7 +40,7 @@ import orjson
 
 from skiff.api.resources import ResourceInfo
 from skiff.api.selector import FieldSelector, LabelSelector, as_label_selector
-from skiff.client._transport import LeanTransport
+from skiff.client._transport import LeanTransport, Origin, RawResponse, encode_head
 from skiff.client.config import CachedTokenFile, Config
 from skiff.client.errors import ApiError, Expired, TransportError, error_from_status
 from skiff.client.frozen import json_default
@@ -217,6 +218,17 @@ class Client:
             else _make_transport(watch_transport, ssl_context, max_watch_connections)
         )
         headers = {"User-Agent": user_agent, "Accept": _JSON}
+        self._direct = request_transport if isinstance(request_transport, LeanTransport) else None
+        url = urlsplit(config.server)
+        tls = url.scheme == "https"
+        host = url.hostname or ""
+        port = url.port or (443 if tls else 80)
+        self._origin = Origin(tls=tls, host=host, port=port, sni=config.tls_server_name)
+        bracketed = f"[{host}]" if ":" in host else host
+        self._host_header = bracketed if url.port is None else f"{bracketed}:{port}"
+        self._base_path = url.path.rstrip("/")
+        self._fixed_headers = dict(headers)
+        self._timeouts = {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
         self._http = httpx.AsyncClient(
             base_url=config.server,
             transport=request_transport,
@@ -287,33 +299,72 @@ class Client:
         accept: str | None = None,
     ) -> httpx.Response:
         """Send one request (with bounded Retry-After retries); raise `ApiError` on failure."""
+        raw = await self._request(method, path, params, body, content_type, accept)
+        return httpx.Response(
+            raw.status,
+            headers=raw.headers,
+            content=raw.content,
+            extensions={"reason_phrase": raw.reason},
+        )
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        body: Any,
+        content_type: str,
+        accept: str | None,
+    ) -> RawResponse:
         content = None if body is None else _dumps(body)
         attempt = 0
         while True:
             headers = await self._headers(content_type if content is not None else None, accept)
             try:
-                resp = await self._http.request(
-                    method,
-                    path,
-                    params=params,
-                    content=content,
-                    headers=headers,
-                    extensions=self._extensions(),
-                )
+                if self._direct is not None:
+                    resp = await self._send_direct(method, path, params, content, headers)
+                else:
+                    answer = await self._http.request(
+                        method,
+                        path,
+                        params=params,
+                        content=content,
+                        headers=headers,
+                        extensions=self._extensions(),
+                    )
+                    resp = _raw(answer)
             except httpx.TransportError as exc:
                 raise TransportError(f"{method} {path}: {exc!r}") from exc
-            if resp.status_code < 400:
+            if resp.status < 400:
                 return resp
             delay = _retry_after(resp)
-            retryable = resp.status_code == 429 or resp.status_code >= 500
+            retryable = resp.status == 429 or resp.status >= 500
             if retryable and delay is not None and attempt < self.max_retries:
                 attempt += 1
-                log.debug(
-                    "retrying %s %s after %ss (HTTP %s)", method, path, delay, resp.status_code
-                )
+                log.debug("retrying %s %s after %ss (HTTP %s)", method, path, delay, resp.status)
                 await self.clock.sleep(min(delay, self.max_retry_wait))
                 continue
             raise _error(resp)
+
+    async def _send_direct(
+        self,
+        method: str,
+        path: str,
+        params: Mapping[str, str] | None,
+        content: bytes | None,
+        headers: dict[str, str],
+    ) -> RawResponse:
+        """The lean path: the request head encoded at once and written by `LeanTransport.fetch`,
+        no httpx request/response models (bench client_transport has the saving)."""
+        assert self._direct is not None
+        target = self._base_path + path
+        if params:
+            target += ("&" if "?" in path else "?") + urlencode(params, quote_via=quote)
+        head_fields = {"Host": self._host_header, **self._fixed_headers, **headers}
+        if content is not None:
+            head_fields["Content-Length"] = str(len(content))
+        head = encode_head(method, target, head_fields)
+        return await self._direct.fetch(self._origin, head, content or b"", self._timeouts)
 
     async def _json(
         self,
@@ -325,12 +376,15 @@ class Client:
         content_type: str = _JSON,
         accept: str | None = None,
     ) -> dict[str, Any]:
-        resp = await self.request(
-            method, path, params=params, body=body, content_type=content_type, accept=accept
-        )
-        data = orjson.loads(resp.content) if resp.content else {}
+        resp = await self._request(method, path, params, body, content_type, accept)
+        try:
+            data = orjson.loads(resp.content) if resp.content else {}
+        except orjson.JSONDecodeError as exc:
+            raise ApiError(
+                {"code": resp.status, "message": f"response is not JSON: {exc}"}
+            ) from exc
         if not isinstance(data, dict):
-            raise ApiError({"code": resp.status_code, "message": "response is not a JSON object"})
+            raise ApiError({"code": resp.status, "message": "response is not a JSON object"})
         return data
 
     def _namespace(self, info: ResourceInfo, namespace: str | None, body: Any = None) -> str | None:
@@ -665,7 +719,7 @@ class Client:
 
     async def get_raw(self, path: str, *, params: Mapping[str, str] | None = None) -> bytes:
         """GET any path (``/version``, ``/apis``, ...) and return the raw body."""
-        resp = await self.request("GET", path, params=params)
+        resp = await self._request("GET", path, params, None, _JSON, None)
         return resp.content
 
     def watch(
@@ -794,7 +848,7 @@ class Watch:
                 try:
                     if resp.status_code >= 400:
                         await resp.aread()
-                        raise _error(resp)
+                        raise _error(_raw(resp))
                     async for line in resp.aiter_lines():
                         if not line.strip():
                             continue
@@ -874,8 +928,14 @@ def _delete_options(
     return opts
 
 
-def _retry_after(resp: httpx.Response) -> float | None:
-    value = resp.headers.get("Retry-After")
+def _raw(resp: httpx.Response) -> RawResponse:
+    return RawResponse(
+        resp.status_code, resp.reason_phrase.encode("latin-1"), resp.headers.raw, resp.content
+    )
+
+
+def _retry_after(resp: RawResponse) -> float | None:
+    value = resp.header("Retry-After")
     if value is None:
         return None
     try:
@@ -884,7 +944,7 @@ def _retry_after(resp: httpx.Response) -> float | None:
         return None
 
 
-def _error(resp: httpx.Response) -> ApiError:
+def _error(resp: RawResponse) -> ApiError:
     """Translate a failure response to the error tree (a ``Status`` body if there is one)."""
     status: dict[str, Any] = {}
     try:
@@ -899,7 +959,7 @@ def _error(resp: httpx.Response) -> ApiError:
             "kind": "Status",
             "apiVersion": "v1",
             "status": "Failure",
-            "message": text or resp.reason_phrase,
-            "code": resp.status_code,
+            "message": text or resp.reason.decode("latin-1"),
+            "code": resp.status,
         }
-    return error_from_status(status, resp.status_code)
+    return error_from_status(status, resp.status)

@@ -34,11 +34,12 @@ import asyncio
 import contextlib
 import socket
 import ssl
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 
 import httpx
 
-__all__ = ["LeanTransport"]
+__all__ = ["LeanTransport", "Origin", "RawResponse", "encode_head"]
 
 
 class _Conn:
@@ -159,23 +160,57 @@ class LeanTransport(httpx.AsyncBaseTransport):
     ) -> None:
         self._ssl = ssl_context
         self._limit = max_connections
-        self._pools: dict[tuple[bytes, bytes, int], _Pool] = {}
+        self._pools: dict[Origin, _Pool] = {}
         self._live: set[_Conn] = set()
         self._closed = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self._closed:
-            raise httpx.ConnectError("transport is closed")
         url = request.url
-        scheme = url.raw_scheme
-        port = url.port or (443 if scheme == b"https" else 80)
-        key = (scheme, url.raw_host, port)
-        pool = self._pools.get(key)
-        if pool is None:
-            pool = self._pools[key] = _Pool(self._limit)
+        tls = url.raw_scheme == b"https"
+        origin = Origin(
+            tls=tls,
+            host=url.host,
+            port=url.port or (443 if tls else 80),
+            sni=request.extensions.get("sni_hostname"),
+        )
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         head = _request_head(request)
         body = await request.aread()
+        status, reason, headers, stream = await self._send(origin, head, body, timeouts)
+        return httpx.Response(
+            status,
+            headers=headers,
+            stream=stream,
+            extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason},
+        )
+
+    async def fetch(
+        self,
+        origin: Origin,
+        head: bytes,
+        body: bytes,
+        timeouts: Mapping[str, float | None],
+    ) -> RawResponse:
+        """Send one request whose head is already encoded (`encode_head`) and read the whole
+        answer: the direct path `Client` takes for ordinary requests, without building httpx
+        request and response models. Raises the same ``httpx`` errors as a request through
+        httpx."""
+        status, reason, headers, stream = await self._send(origin, head, body, timeouts)
+        parts = [chunk async for chunk in stream]
+        return RawResponse(status, reason, headers, b"".join(parts))
+
+    async def _send(
+        self,
+        origin: Origin,
+        head: bytes,
+        body: bytes,
+        timeouts: Mapping[str, float | None],
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]], _Body]:
+        if self._closed:
+            raise httpx.ConnectError("transport is closed")
+        pool = self._pools.get(origin)
+        if pool is None:
+            pool = self._pools[origin] = _Pool(self._limit)
         if pool.slots is not None:
             try:
                 async with asyncio.timeout(timeouts.get("pool")):
@@ -184,7 +219,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
                 raise httpx.PoolTimeout("timed out waiting for a free connection") from None
         try:
             for attempt in range(2):
-                conn, reused = await self._connect(pool, request, timeouts, fresh=attempt > 0)
+                conn, reused = await self._connect(pool, origin, timeouts, fresh=attempt > 0)
                 try:
                     return await self._exchange(pool, conn, head, body, timeouts)
                 except _StaleConnection:
@@ -206,8 +241,8 @@ class LeanTransport(httpx.AsyncBaseTransport):
     async def _connect(
         self,
         pool: _Pool,
-        request: httpx.Request,
-        timeouts: dict[str, float | None],
+        origin: Origin,
+        timeouts: Mapping[str, float | None],
         *,
         fresh: bool,
     ) -> tuple[_Conn, bool]:
@@ -216,22 +251,20 @@ class LeanTransport(httpx.AsyncBaseTransport):
             if conn.usable():
                 return conn, True
             self._discard(conn)
-        url = request.url
-        tls = url.raw_scheme == b"https"
+        tls = origin.tls
         if tls and self._ssl is None:
             self._ssl = ssl.create_default_context()
-        sni = request.extensions.get("sni_hostname") or url.host
         try:
             async with asyncio.timeout(timeouts.get("connect")):
                 reader, writer = await asyncio.open_connection(
-                    url.host,
-                    url.port or (443 if tls else 80),
+                    origin.host,
+                    origin.port,
                     ssl=self._ssl if tls else None,
-                    server_hostname=sni if tls else None,
+                    server_hostname=(origin.sni or origin.host) if tls else None,
                     limit=1 << 20,
                 )
         except TimeoutError:
-            raise httpx.ConnectTimeout(f"timed out connecting to {url.host}") from None
+            raise httpx.ConnectTimeout(f"timed out connecting to {origin.host}") from None
         except (OSError, ssl.SSLError) as exc:
             raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
         sock = writer.get_extra_info("socket")
@@ -250,8 +283,8 @@ class LeanTransport(httpx.AsyncBaseTransport):
         conn: _Conn,
         head: bytes,
         body: bytes,
-        timeouts: dict[str, float | None],
-    ) -> httpx.Response:
+        timeouts: Mapping[str, float | None],
+    ) -> tuple[int, bytes, list[tuple[bytes, bytes]], _Body]:
         try:
             conn.writer.write(head + body if len(body) < 65536 else head)
             if len(body) >= 65536:
@@ -310,12 +343,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
             keep_alive=keep_alive,
             read_timeout=read_timeout,
         )
-        return httpx.Response(
-            status,
-            headers=headers,
-            stream=stream,
-            extensions={"http_version": b"HTTP/1.1", "reason_phrase": reason},
-        )
+        return status, reason, headers, stream
 
     def _release(self, pool: _Pool, conn: _Conn, *, reuse: bool) -> None:
         if reuse and not self._closed and conn.usable():
@@ -342,6 +370,34 @@ class LeanTransport(httpx.AsyncBaseTransport):
                 await conn.writer.wait_closed()
 
 
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where connections go: scheme, host and port, plus the TLS server name to verify (SNI)."""
+
+    tls: bool
+    host: str
+    port: int
+    sni: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RawResponse:
+    """A whole response read by `LeanTransport.fetch`."""
+
+    status: int
+    reason: bytes
+    headers: list[tuple[bytes, bytes]]
+    content: bytes
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (case-insensitive)."""
+        key = name.lower().encode()
+        for k, v in self.headers:
+            if k.lower() == key:
+                return v.decode("latin-1")
+        return None
+
+
 class _StaleConnection(Exception):
     """The connection was closed by the peer before any byte of a response arrived."""
 
@@ -354,6 +410,18 @@ def _request_head(request: httpx.Request) -> bytes:
         lines += (name, b": ", value, b"\r\n")
     lines.append(b"\r\n")
     return b"".join(lines)
+
+
+def encode_head(method: str, target: str, headers: Mapping[str, str]) -> bytes:
+    """An HTTP/1.1 request head: ``target`` is the percent-encoded path and query; ``headers``
+    must include ``Host`` (and ``Content-Length`` when there is a body)."""
+    lines = [f"{method} {target} HTTP/1.1\r\n"]
+    lines.extend(f"{name}: {value}\r\n" for name, value in headers.items())
+    lines.append("\r\n")
+    head = "".join(lines)
+    if "\n" in "".join(headers.values()) or "\r" in "".join(headers.values()):
+        raise ValueError("header values may not contain line breaks")
+    return head.encode("latin-1")
 
 
 def _parse_head(raw: bytes, conn: _Conn) -> tuple[int, bytes, list[tuple[bytes, bytes]]]:
