@@ -3,7 +3,9 @@ bodies, connection reuse, a stale kept-alive connection retried once on a fresh 
 refused connections as httpx errors, the pool limit as PoolTimeout), the separate watch pool (more
 open watches than the request pool has connections, and requests still answered at once; the same
 watches on one shared pool starve requests, which shows the test can fail), and
-``transport="httpx"`` still working end to end. TLS with the lean transport is in test_tls.py.
+``transport="httpx"`` still working end to end), and the direct request path `Client` takes over
+the lean transport (what goes on the wire; status errors and Retry-After). TLS with the lean
+transport is in test_tls.py.
 Raw protocol cases use a tiny asyncio server on 127.0.0.1; the rest the real API server."""
 
 from __future__ import annotations
@@ -11,12 +13,23 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import orjson
 import pytest
 
 from skiff.apiserver.server import ApiServer
-from skiff.client import Client, LeanTransport, TransportError, Watch, WatchEventType
+from skiff.client import (
+    Client,
+    Config,
+    LeanTransport,
+    NotFound,
+    ServerError,
+    TransportError,
+    Watch,
+    WatchEventType,
+)
 from skiff.testing.apiserver import admin_config
 from skiff.testing.wait import eventually
 
@@ -189,3 +202,105 @@ async def test_httpx_transport_still_selectable(server: ApiServer) -> None:
         assert (await client.get("configmaps", "h"))["metadata"]["name"] == "h"
     with pytest.raises(ValueError, match="unknown transport"):
         Client(admin_config(server), transport="h2")  # type: ignore[arg-type]
+
+
+def parse_request(raw: bytes) -> tuple[str, str, dict[str, list[str]], dict[str, str], bytes]:
+    head, _, body = raw.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    method, target, version = lines[0].split(" ")
+    assert version == "HTTP/1.1"
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    url = urlsplit(target)
+    return method, url.path, parse_qs(url.query), headers, body
+
+
+async def test_direct_request_path_shapes() -> None:
+    """What the lean direct path puts on the wire: a base path prefix, the Host header, query
+    encoding of selectors the server must decode back exactly, auth, content headers, body."""
+    server = RawServer(lambda conn, head: ok(b'{"kind":"X","metadata":{}}'))
+    async with server.running() as url:
+        config = Config(server=url + "/prefix/", token="s3cret", namespace="team")
+        async with Client(config) as c:
+            await c.list(
+                "pods",
+                label_selector={
+                    "matchLabels": {"app": "web"},
+                    "matchExpressions": [{"key": "tier", "operator": "In", "values": ["a", "b"]}],
+                },
+                field_selector=r"metadata.name=a\,b",
+                limit=5,
+            )
+            await c.create("configmaps", {"metadata": {"name": "x"}, "data": {"k": "v w"}})
+            await c.patch("deployments", "web", {"spec": {}}, patch_type="merge")
+            await c.get("pods", "p", metadata_only=True)
+    requests = [parse_request(r) for r in server.requests]
+    method, path, query, headers, body = requests[0]
+    assert (method, path) == ("GET", "/prefix/api/v1/pods")
+    assert query == {
+        "labelSelector": ["app=web,tier in (a,b)"],
+        "fieldSelector": [r"metadata.name=a\,b"],
+        "limit": ["5"],
+    }
+    port = url.rsplit(":", 1)[1]
+    assert headers["host"] == f"127.0.0.1:{port}"
+    assert headers["authorization"] == "Bearer s3cret"
+    assert headers["accept"] == "application/json"
+    assert headers["user-agent"].startswith("skiff-client/")
+    assert "content-length" not in headers and body == b""
+    method, path, _, headers, body = requests[1]
+    assert (method, path) == ("POST", "/prefix/api/v1/namespaces/team/configmaps")
+    assert headers["content-type"] == "application/json"
+    assert int(headers["content-length"]) == len(body)
+    assert orjson.loads(body) == {"metadata": {"name": "x"}, "data": {"k": "v w"}}
+    assert requests[2][3]["content-type"] == "application/merge-patch+json"
+    assert requests[3][3]["accept"] == (
+        "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+    )
+    assert server.connections == 1
+
+
+async def test_status_errors_and_retry_after_on_the_direct_path() -> None:
+    answers = iter(
+        [
+            b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n",
+            b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+            % (len(NOT_FOUND), NOT_FOUND),
+            b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 4\r\n\r\noops",
+        ]
+    )
+    server = RawServer(lambda conn, head: next(answers))
+    sleeps: list[float] = []
+
+    class Clock:
+        def monotonic(self) -> float:
+            return 0.0
+
+        def time(self) -> float:
+            return 0.0
+
+        async def sleep(self, seconds: float) -> None:
+            sleeps.append(seconds)
+
+    async with server.running() as url, Client(Config(server=url), clock=Clock()) as c:
+        with pytest.raises(NotFound) as missing:
+            await c.get("pods", "p")
+        assert sleeps == [1.0]  # the 429 was retried after Retry-After
+        assert missing.value.status["message"] == 'pods "p" not found'
+        with pytest.raises(ServerError) as bad:
+            await c.get("pods", "p")
+        assert bad.value.code == 502 and "oops" in str(bad.value)
+
+
+NOT_FOUND = orjson.dumps(
+    {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "status": "Failure",
+        "message": 'pods "p" not found',
+        "reason": "NotFound",
+        "code": 404,
+    }
+)
