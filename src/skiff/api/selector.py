@@ -28,6 +28,7 @@ __all__ = [
     "FieldRequirement",
     "FieldSelector",
     "LabelSelector",
+    "LabelSelectorLike",
     "Operator",
     "Requirement",
     "SelectorError",
@@ -531,7 +532,11 @@ def label_selector_from_object(sel: Mapping[str, Any] | None) -> LabelSelector:
     return LabelSelector(tuple(sorted(reqs, key=lambda r: r.key)))
 
 
-def as_label_selector(sel: str | LabelSelector | Mapping[str, Any] | None) -> LabelSelector:
+LabelSelectorLike = str | LabelSelector | Mapping[str, Any] | None
+"""Every spelling of a label selector `as_label_selector` accepts."""
+
+
+def as_label_selector(sel: LabelSelectorLike) -> LabelSelector:
     """Any spelling of a label selector a caller may hold, as one `LabelSelector`.
 
     * ``None`` or ``""``: everything (a filter that was not given; unlike a ``null``

@@ -23,6 +23,7 @@ Only ``skiff.api`` and ``skiff.util`` are imported; the API server and storage a
 from skiff.api.selector import (
     FieldSelector,
     LabelSelector,
+    LabelSelectorLike,
     SelectorError,
     as_label_selector,
     label_selector_from_object,
@@ -33,7 +34,6 @@ from skiff.api.selector import (
 from skiff.client._client import (
     METADATA_API_VERSION,
     Client,
-    LabelSelectorLike,
     PatchType,
     Preconditions,
     TransportChoice,

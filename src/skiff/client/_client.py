@@ -29,17 +29,17 @@ import enum
 import logging
 import socket
 import ssl
-from urllib.parse import quote, urlencode, urlsplit
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Literal, Self
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 import orjson
 
 from skiff.api.resources import ResourceInfo
-from skiff.api.selector import FieldSelector, LabelSelector, as_label_selector
+from skiff.api.selector import FieldSelector, LabelSelectorLike, as_label_selector
 from skiff.client._transport import LeanTransport, Origin, RawResponse, encode_head
 from skiff.client.config import CachedTokenFile, Config
 from skiff.client.errors import ApiError, Expired, TransportError, error_from_status
@@ -75,11 +75,6 @@ METADATA_API_VERSION = "meta.k8s.io/v1"
 # PartialObjectMetadataList, a get or watch for PartialObjectMetadata per object.
 _ACCEPT_METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 _ACCEPT_METADATA = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
-
-LabelSelectorLike = str | LabelSelector | Mapping[str, Any] | None
-"""A label selector as a string, a parsed `LabelSelector`, a ``metav1.LabelSelector`` object
-(``matchLabels``/``matchExpressions``) or a plain ``matchLabels`` map; see
-`skiff.api.selector.as_label_selector`."""
 
 
 class WatchEventType(enum.StrEnum):

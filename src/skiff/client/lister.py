@@ -18,7 +18,7 @@ from typing import Any, Generic, TypeVar
 
 from skiff.api.selector import (
     FieldSelector,
-    LabelSelector,
+    LabelSelectorLike,
     as_label_selector,
     object_fields,
     validate_field_selector,
@@ -46,7 +46,7 @@ class Lister(Generic[T]):
         self,
         *,
         namespace: str | None = None,
-        label_selector: str | LabelSelector | Any = None,
+        label_selector: LabelSelectorLike = None,
         field_selector: str | FieldSelector | None = None,
     ) -> builtins.list[T]:
         """Cached objects, optionally in one namespace, matching a label selector (see the module

@@ -46,6 +46,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from skiff.api import resources
+from skiff.api.patch import merge_patch
 from skiff.api.resources import ResourceInfo
 from skiff.api.selector import (
     SelectorError,
@@ -60,7 +61,6 @@ __all__ = [
     "FakeApiServer",
     "FakeApiState",
     "fake_api_app",
-    "merge_patch",
     "status_body",
 ]
 
@@ -90,19 +90,6 @@ def status_body(code: int, reason: str, message: str) -> Obj:
         "reason": reason,
         "code": code,
     }
-
-
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
 
 
 @dataclass(frozen=True)
