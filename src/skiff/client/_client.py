@@ -50,12 +50,15 @@ from skiff.util.clock import Clock, SystemClock
 __all__ = [
     "METADATA_API_VERSION",
     "Client",
-    "LabelSelectorLike",
     "PatchType",
     "Preconditions",
+    "TransportChoice",
     "Watch",
     "WatchEvent",
     "WatchEventType",
+    "field_selector_param",
+    "label_selector_param",
+    "partial_object_metadata",
 ]
 
 log = logging.getLogger(__name__)
