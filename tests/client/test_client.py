@@ -369,3 +369,11 @@ async def test_watch_without_resume_ends(client: Client) -> None:
     async with client.watch(CM, timeout_seconds=1, resume=False) as w:
         events = [ev async for ev in w]
     assert events == []
+
+
+async def test_request_returns_an_httpx_response(client: Client) -> None:
+    resp = await client.request("GET", "/version")
+    resp.raise_for_status()  # a complete httpx.Response, request included
+    assert resp.status_code == 200 and resp.json()["major"]
+    assert resp.request.url.path == "/version"
+    assert await client.get_raw("/version") == resp.content

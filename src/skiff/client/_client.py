@@ -303,6 +303,7 @@ class Client:
             headers=raw.headers,
             content=raw.content,
             extensions={"reason_phrase": raw.reason},
+            request=self._http.build_request(method, path, params=params),
         )
 
     async def _request(

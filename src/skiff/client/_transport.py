@@ -24,8 +24,8 @@ What it does, and keeps from httpx's transport:
   byte) is sent once more on a fresh connection, as browsers and httpcore do for idle keep-alive
   races.
 
-Not supported, on purpose: HTTP/2, proxies, ``Expect: 100-continue``, request bodies that are not
-in memory (the client always sends bytes), response trailers (ignored).
+Not supported, on purpose: HTTP/2, proxies, ``HEAD`` requests, ``Expect: 100-continue``, request
+bodies that are not in memory (the client always sends bytes), response trailers (ignored).
 """
 
 from __future__ import annotations
