@@ -36,10 +36,9 @@ from types import TracebackType
 from typing import Any, Generic, Protocol, Self, TypeVar, overload
 
 from skiff.api.resources import ResourceInfo
-from skiff.api.selector import FieldSelector
+from skiff.api.selector import FieldSelector, LabelSelectorLike
 from skiff.client._client import (
     Client,
-    LabelSelectorLike,
     WatchEvent,
     WatchEventType,
     field_selector_param,
