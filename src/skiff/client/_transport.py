@@ -236,14 +236,15 @@ class LeanTransport(httpx.AsyncBaseTransport):
             pool = self._pools[origin] = _Pool(self._limit)
         return pool
 
-    async def _acquire(self, pool: _Pool, timeout: float | None) -> None:
+    async def _acquire(self, pool: _Pool, pool_timeout: float | None) -> None:
+        """Take a connection slot, waiting at most ``pool_timeout`` seconds for one."""
         if pool.slots is None:
             return
         if not pool.slots.locked():
             await pool.slots.acquire()  # a free slot: taken at once, no timer needed
             return
         try:
-            async with _deadline(timeout):
+            async with _deadline(pool_timeout):
                 await pool.slots.acquire()
         except TimeoutError:
             raise httpx.PoolTimeout("timed out waiting for a free connection") from None
