@@ -196,3 +196,25 @@ async def test_informers_drop_managed_fields_and_build_views(client: Client) -> 
         await eventually(lambda: any(v.node_name == "n1" for v in seen))
         bound = views.lister.list(field_selector="spec.nodeName=n1")
         assert [v.name for v in bound] == ["web-1"]
+
+
+async def test_a_failing_transform_skips_the_object_not_the_informer(
+    client: Client, caplog: pytest.LogCaptureFixture
+) -> None:
+    def picky(obj: dict[str, Any]) -> FrozenDict:
+        if obj["metadata"]["name"].startswith("bad"):
+            raise ValueError("cannot view this one")
+        return drop_managed_fields(obj)
+
+    await client.create("configmaps", {"metadata": {"name": "bad-1"}})
+    await client.create("configmaps", {"metadata": {"name": "good-1"}})
+    async with SharedInformerFactory(client, backoff_factory=fast_backoff) as factory:
+        informer = factory.informer("configmaps", namespace="default", transform=picky)
+        factory.start()
+        assert await factory.wait_for_sync(timeout=5)
+        assert informer.indexer.list_keys() == ["default/good-1"]
+        await client.create("configmaps", {"metadata": {"name": "bad-2"}})
+        await client.create("configmaps", {"metadata": {"name": "good-2"}})
+        await eventually(lambda: "default/good-2" in informer.indexer)
+        assert sorted(informer.indexer.list_keys()) == ["default/good-1", "default/good-2"]
+    assert "transform" in caplog.text and "cannot view this one" in caplog.text

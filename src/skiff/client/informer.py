@@ -10,7 +10,8 @@ handlers in order (client-go ``sharedIndexInformer.HandleDeltas``):
   relist, the last cached state — client-go's ``DeletedFinalStateUnknown`` case).
 
 Handlers are plain synchronous callables and must be quick (typically ``queue.add(key)``); an
-exception in one is logged and does not stop the informer or the other handlers. On a relist only
+exception in one is logged and does not stop the informer or the other handlers. A transform that
+raises on an object is logged too, and that object is left as it was in the cache. On a relist only
 added, changed (resourceVersion differs) and vanished objects produce calls.
 
 Every object passes through the informer's ``transform`` before it is cached (client-go
@@ -48,7 +49,7 @@ from skiff.client.cache import Indexer, IndexFunc, stored_form
 from skiff.client.frozen import FrozenDict
 from skiff.client.lister import Lister
 from skiff.client.reflector import Reflector
-from skiff.client.resource import ResourceRef, resolve
+from skiff.client.resource import ResourceRef, object_key, resolve
 from skiff.client.view import drop_managed_fields
 from skiff.util.backoff import Backoff
 from skiff.util.clock import Clock, SystemClock, wait_event
@@ -241,8 +242,34 @@ class Informer(Generic[T]):
 
     # -- the reflector's sink -------------------------------------------------------------
 
+    def _transformed(self, obj: dict[str, Any]) -> T | None:
+        """The cached form of ``obj``; ``None`` (logged) if the transform fails on it, so one bad
+        object or transform bug does not stop the informer."""
+        try:
+            stored: T = stored_form(self.transform(obj))
+        except Exception:
+            log.exception(
+                "%s: transform %r failed; object not cached",
+                self.resource.group_resource,
+                self.transform,
+            )
+            return None
+        return stored
+
+    def _cached(self, obj: dict[str, Any]) -> T | None:
+        try:
+            return self.indexer.get_by_key(object_key(obj))
+        except ValueError:  # no metadata.name
+            return None
+
     def replace(self, items: list[dict[str, Any]], resource_version: str) -> None:
-        transformed: list[T] = [self.transform(item) for item in items]
+        transformed: list[T] = []
+        for item in items:
+            stored = self._transformed(item)
+            if stored is None:
+                stored = self._cached(item)  # keep what we had rather than report a delete
+            if stored is not None:
+                transformed.append(stored)
         added, updated, deleted = self.indexer.replace(transformed, resource_version)
         for obj in deleted:
             self._dispatch_delete(obj)
@@ -255,15 +282,20 @@ class Informer(Generic[T]):
     def apply(self, event: WatchEvent) -> None:
         rv = event.resource_version
         if event.type in (WatchEventType.ADDED, WatchEventType.MODIFIED):
-            previous, stored = self.indexer.upsert(self.transform(event.object))
-            if previous is None:
-                self._dispatch_add(stored)
-            else:
-                self._dispatch_update(previous, stored)
+            stored = self._transformed(event.object)
+            if stored is not None:
+                previous, stored = self.indexer.upsert(stored)
+                if previous is None:
+                    self._dispatch_add(stored)
+                else:
+                    self._dispatch_update(previous, stored)
         elif event.type is WatchEventType.DELETED:
-            final: T = stored_form(self.transform(event.object))
-            self.indexer.delete(final)
-            self._dispatch_delete(final)
+            final = self._transformed(event.object)
+            if final is None:
+                final = self._cached(event.object)
+            if final is not None:
+                self.indexer.delete(final)
+                self._dispatch_delete(final)
         if rv:
             self.indexer.resource_version = rv
 
