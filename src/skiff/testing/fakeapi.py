@@ -1,5 +1,10 @@
 """An in-memory fake Kubernetes API server for client tests, served over real loopback HTTP.
 
+Use it for fault injection only (failures with Retry-After, dropped and expired watches, compacted
+history, server restarts, request logs); everything else runs against the real API server
+in-process (`skiff.testing.apiserver`). Selectors are parsed and matched with the API server's own
+code (`skiff.api.selector`), merge patches with `skiff.api.patch.merge_patch`.
+
 `FakeApiState` holds objects of any registry resource under one global resourceVersion counter and
 keeps a bounded window of change events (older watches get 410 Expired, like the apiserver watch
 cache). `fake_api_app` exposes it with the standard REST layout (get/list with label/field selectors
