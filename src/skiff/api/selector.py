@@ -558,12 +558,13 @@ def as_label_selector(sel: LabelSelectorLike) -> LabelSelector:
 
 
 def _is_selector_object(sel: Mapping[str, Any]) -> bool:
-    # A label map never has a mapping or list value, a metav1.LabelSelector always does (or is {}).
-    if not sel:
-        return True
+    # A metav1.LabelSelector has only these two keys, with a map and a list (either may be null);
+    # a label map's values are strings. ``{}`` reads the same either way: everything.
+    if not set(sel) <= {"matchLabels", "matchExpressions"}:
+        return False
     labels, expressions = sel.get("matchLabels"), sel.get("matchExpressions")
-    return set(sel) <= {"matchLabels", "matchExpressions"} and (
-        isinstance(labels, Mapping)
+    return (labels is None or isinstance(labels, Mapping)) and (
+        expressions is None
         or (isinstance(expressions, Sequence) and not isinstance(expressions, str))
     )
 
