@@ -16,8 +16,11 @@ from skiff.client import (
     FrozenList,
     Indexer,
     Lister,
+    SelectorError,
+    as_label_selector,
     freeze,
     label_index_func,
+    label_selector_from_object,
     labels_index_func,
     object_key,
     parse_field_selector,
@@ -148,11 +151,59 @@ def test_label_selectors(selector: str, labels: dict[str, str], expected: bool) 
 
 def test_field_selectors_and_errors() -> None:
     pod = {"metadata": {"name": "p", "namespace": "a"}, "spec": {"nodeName": "n1"}}
-    assert parse_field_selector("spec.nodeName=n1,metadata.namespace=a").matches_object(pod)
-    assert not parse_field_selector("spec.nodeName!=n1").matches_object(pod)
-    assert parse_field_selector("status.phase=").matches_object(pod)
+    idx: Indexer[FrozenDict] = Indexer()
+    idx.upsert(pod)
+    idx.upsert({"metadata": {"name": "q", "namespace": "a"}, "spec": {"nodeName": "n2"}})
+    lister = Lister(idx, kind="Pod")
+    assert [o["metadata"]["name"] for o in lister.list(field_selector="spec.nodeName=n1")] == ["p"]
+    assert [
+        o["metadata"]["name"]
+        for o in lister.list(field_selector="spec.nodeName!=n1,metadata.namespace=a")
+    ] == ["q"]
+    # A field the server does not select on is refused the way the server refuses it.
+    with pytest.raises(SelectorError, match=r"field label not supported: spec\.dnsPolicy"):
+        lister.list(field_selector="spec.dnsPolicy=x")
+    with pytest.raises(ValueError, match="kind="):
+        Lister(idx).list(field_selector="spec.nodeName=n1")
     for bad in ("=x", "a in", "!a in (x)"):
         with pytest.raises(ValueError):
             parse_label_selector(bad)
     with pytest.raises(ValueError):
         parse_field_selector("nonsense")
+    # An escaped comma is part of the value, not a separator (the old client copy raised here).
+    assert parse_field_selector(r"metadata.name=a\,b").requirements[0].value == "a,b"
+
+
+def test_lister_takes_every_selector_spelling() -> None:
+    idx: Indexer[FrozenDict] = Indexer()
+    for o in (
+        obj("one", app="web", tier="fe", gen="1"),
+        obj("two", app="web", tier="be", gen="3"),
+        obj("three", app="db", gen="5"),
+    ):
+        idx.upsert(o)
+    lister = Lister(idx)
+
+    def names(selector: object) -> list[str]:
+        return sorted(o["metadata"]["name"] for o in lister.list(label_selector=selector))
+
+    # gt/lt, which the client's old parser rejected.
+    assert names("gen>2") == ["three", "two"]
+    assert names("gen<2,app=web") == ["one"]
+    # A ReplicaSet's spec.selector as it stands: matchLabels plus matchExpressions.
+    rs_selector = {
+        "matchLabels": {"app": "web"},
+        "matchExpressions": [
+            {"key": "tier", "operator": "In", "values": ["fe", "canary"]},
+            {"key": "gen", "operator": "Exists"},
+        ],
+    }
+    assert names(rs_selector) == ["one"]
+    assert names(freeze(rs_selector)) == ["one"]  # as read from another informer's cache
+    assert names({"matchExpressions": [{"key": "tier", "operator": "DoesNotExist"}]}) == ["three"]
+    assert names({"app": "web"}) == ["one", "two"]  # a Service-style matchLabels map
+    assert names(as_label_selector("app notin (web)")) == ["three"]
+    assert names({}) == ["one", "three", "two"]  # an empty selector object selects everything
+    assert names(label_selector_from_object(None)) == []  # a null one selects nothing
+    with pytest.raises(SelectorError):
+        names({"matchExpressions": [{"key": "a", "operator": "Near"}]})

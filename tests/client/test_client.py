@@ -1,7 +1,8 @@
-"""Client verbs and watches: CRUD against the fake API server over loopback, Status -> error
-mapping, Retry-After retries (bounded, on an injected clock), request shapes (paths, query
-parameters, patch content types, DeleteOptions) via httpx.MockTransport, and Watch behaviour
-(bookmarks tracked, resume after a normal end, 410 as ERROR event and as HTTP 410)."""
+"""Client verbs and watches: CRUD, typed errors, paging, selectors, subresources and watches
+against the real API server in-process over loopback; Retry-After retries (bounded, on an injected
+clock), resume after a normal end of stream and 410 (as ERROR event and as HTTP 410) against the
+fake API server, which injects those faults; request shapes (paths, query parameters, patch
+content types, DeleteOptions) via httpx.MockTransport."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ from skiff.client import (
     resource_path,
 )
 from skiff.testing.fakeapi import FakeApiServer
+from skiff.testing.wait import eventually
 
 CM = resolve("configmaps")
 
@@ -64,6 +66,7 @@ def cm(name: str, ns: str = "default", **data: str) -> dict[str, Any]:
 
 
 async def test_crud_roundtrip(client: Client) -> None:
+    await client.create("namespaces", {"metadata": {"name": "ns1"}})
     created = await client.create(CM, cm("a", "ns1", k="v"))
     assert created["metadata"]["resourceVersion"]
     got = await client.get("configmaps", "a", namespace="ns1")
@@ -77,7 +80,9 @@ async def test_crud_roundtrip(client: Client) -> None:
     assert [o["metadata"]["name"] for o in listed["items"]] == ["a"]
     assert listed["metadata"]["resourceVersion"] == patched["metadata"]["resourceVersion"]
     deleted = await client.delete(CM, "a", namespace="ns1")
-    assert deleted["metadata"]["name"] == "a"
+    # A ConfigMap is gone at once; the server answers Status Success naming it (as Kubernetes).
+    assert deleted["kind"] == "Status" and deleted["status"] == "Success"
+    assert deleted["details"]["name"] == "a"
     with pytest.raises(NotFound) as info:
         await client.get(CM, "a", namespace="ns1")
     assert info.value.code == 404 and info.value.reason == "NotFound"
@@ -103,8 +108,11 @@ async def test_errors_are_typed(client: Client) -> None:
     with pytest.raises(Invalid):
         await client.create(CM, {"metadata": {}})
     with pytest.raises(UnsupportedMediaType):
-        await client.patch(
-            CM, "a", [{"op": "add", "path": "/data/x", "value": "1"}], patch_type="json"
+        await client.request(
+            "PATCH",
+            resource_path(CM, namespace="default", name="a"),
+            body={},
+            content_type="text/plain",
         )
     with pytest.raises(Conflict):
         await client.delete(CM, "a", preconditions=Preconditions(uid="not-the-uid"))
@@ -131,7 +139,10 @@ async def test_list_all_pages_and_selectors(client: Client) -> None:
 
 async def test_status_subresource_and_binding(client: Client) -> None:
     pods = resolve("pods")
-    await client.create(pods, {"metadata": {"name": "p"}, "spec": {"containers": []}})
+    await client.create(
+        pods,
+        {"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "busybox"}]}},
+    )
     pod = await client.get(pods, "p")
     pod["status"] = {"phase": "Running"}
     pod["spec"]["nodeName"] = "ignored-by-status-update"
@@ -303,21 +314,24 @@ async def test_watch_from_zero_then_live_events(client: Client) -> None:
 
 
 async def test_watch_resumes_after_stream_end_from_bookmark(
-    api: FakeApiServer, client: Client
+    api: FakeApiServer, fake_client: Client
 ) -> None:
-    await client.create(CM, cm("a"))
-    other = await client.create(resolve("secrets"), {"metadata": {"name": "s"}})
+    await fake_client.create(CM, cm("a"))
+    other = await fake_client.create(resolve("secrets"), {"metadata": {"name": "s"}})
     start_rv = str(int(other["metadata"]["resourceVersion"]) - 1)
     events = []
-    async with client.watch(CM, resource_version=start_rv, yield_bookmarks=True) as w:
+    async with fake_client.watch(CM, resource_version=start_rv, yield_bookmarks=True) as w:
+
+        def watch_requests() -> int:
+            return len([q for m, p, q in api.state.requests if q.get("watch")])
 
         async def drive() -> None:
-            await asyncio.sleep(0.05)
+            await eventually(lambda: api.state.active_watches == 1, what="the watch is open")
             api.state.send_bookmarks()
-            await asyncio.sleep(0.05)
+            await eventually(lambda: events, what="the bookmark arrived")
             api.state.drop_watches()  # server ends the stream normally
-            await asyncio.sleep(0.05)
-            await client.create(CM, cm("b"))
+            await eventually(lambda: watch_requests() == 2, what="the watch resumed")
+            await fake_client.create(CM, cm("b"))
 
         driver = asyncio.create_task(drive())
         async for ev in w:
@@ -336,15 +350,15 @@ async def test_watch_resumes_after_stream_end_from_bookmark(
     assert all(q["allowWatchBookmarks"] == "true" for q in watches)
 
 
-async def test_watch_410_as_http_and_as_event(api: FakeApiServer, client: Client) -> None:
-    await client.create(CM, cm("a"))
-    await client.create(CM, cm("b"))
+async def test_watch_410_as_http_and_as_event(api: FakeApiServer, fake_client: Client) -> None:
+    await fake_client.create(CM, cm("a"))
+    await fake_client.create(CM, cm("b"))
     api.state.compact()
     with pytest.raises(Expired):
-        async with client.watch(CM, resource_version="1") as w:
+        async with fake_client.watch(CM, resource_version="1") as w:
             async for _ in w:
                 pass
-    async with client.watch(CM, resource_version="0") as w:
+    async with fake_client.watch(CM, resource_version="0") as w:
         with pytest.raises(Expired):
             async for ev in w:
                 if ev.object["metadata"]["name"] == "b":
@@ -355,3 +369,11 @@ async def test_watch_without_resume_ends(client: Client) -> None:
     async with client.watch(CM, timeout_seconds=1, resume=False) as w:
         events = [ev async for ev in w]
     assert events == []
+
+
+async def test_request_returns_an_httpx_response(client: Client) -> None:
+    resp = await client.request("GET", "/version")
+    resp.raise_for_status()  # a complete httpx.Response, request included
+    assert resp.status_code == 200 and resp.json()["major"]
+    assert resp.request.url.path == "/version"
+    assert await client.get_raw("/version") == resp.content

@@ -1,5 +1,7 @@
 """Kubeconfig loading (contexts, inline and file credentials, relative paths, errors), TLS context
-construction from CA / client certificate material, token files, in-cluster configuration."""
+construction from CA / client certificate material, token files (the cached token source on a fake
+clock: read once, re-read once a minute, kept on a failed re-read; the client sending it),
+in-cluster configuration."""
 
 from __future__ import annotations
 
@@ -15,7 +17,16 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from skiff.client import Config, ConfigError, load_kubeconfig
+from skiff.client import (
+    CachedTokenFile,
+    Client,
+    Config,
+    ConfigError,
+    Unauthorized,
+    load_kubeconfig,
+)
+from skiff.testing.clock import FakeClock
+from skiff.testing.fakeapi import FakeApiServer
 
 
 def self_signed(cn: str) -> tuple[bytes, bytes]:
@@ -200,3 +211,52 @@ def test_in_cluster(tmp_path: Path) -> None:
     assert cfg.bearer_token() == "sa-token" and cfg.namespace == "kube-system" and cfg.ca_data == ca
     with pytest.raises(ConfigError):
         Config.in_cluster(sa_dir=tmp_path, env={})
+
+
+async def test_cached_token_file_reloads_once_a_minute(tmp_path: Path) -> None:
+    path = tmp_path / "token"
+    path.write_text("tok-1\n")
+    clock = FakeClock()
+    source = CachedTokenFile(str(path), clock=clock)
+    assert await source.token() == "tok-1"
+    path.write_text("tok-2\n")  # rotated on disk
+    for _ in range(100):
+        assert await source.token() == "tok-1"  # served from memory
+    assert source.reads == 1
+    clock.advance(59.9)
+    assert await source.token() == "tok-1" and source.reads == 1
+    clock.advance(0.1)
+    assert await source.token() == "tok-2" and source.reads == 2
+    path.unlink()  # a failed re-read keeps the cached token
+    clock.advance(60)
+    assert await source.token() == "tok-2" and source.reads == 3
+    path.write_text("tok-3")
+    assert await source.token() == "tok-3" and source.reads == 4  # and retries next time
+    path.write_text("")
+    clock.advance(60)
+    assert await source.token() is None
+    with pytest.raises(ConfigError, match="cannot read token file"):
+        await CachedTokenFile(str(tmp_path / "missing"), clock=clock).token()
+
+
+async def test_client_sends_the_cached_token(tmp_path: Path, api: FakeApiServer) -> None:
+    path = tmp_path / "token"
+    path.write_text("tok-1")
+    clock = FakeClock()
+    api.state.required_token = "tok-1"
+    config = Config(server=api.url, token_file=str(path))
+    async with Client(config, clock=clock, token_reload_period=60) as client:
+        for _ in range(5):
+            await client.list("configmaps")
+        assert client.token_file is not None and client.token_file.reads == 1
+        path.write_text("tok-2")
+        api.state.required_token = "tok-2"  # the server now wants the rotated token
+        with pytest.raises(Unauthorized):
+            await client.list("configmaps")  # still the cached one
+        clock.advance(60)
+        await client.list("configmaps")
+        assert client.token_file.reads == 2
+    # An explicit token wins and no file is read.
+    async with Client(Config(server=api.url, token="tok-2", token_file=str(path))) as client:
+        await client.list("configmaps")
+        assert client.token_file is None

@@ -1,27 +1,34 @@
-"""Leader election over a Lease on the fake API server: one leader among candidates, release on
-cancel, takeover after expiry when the leader stops renewing, a partitioned leader stepping down
-before anyone else takes over. Uses short real durations (1 s lease)."""
+"""Leader election over a Lease on the real API server in-process, on a fake clock: one leader
+among candidates, a released lease taken at once (before it would expire), takeover only after
+expiry when the leader stops renewing, a partitioned leader stepping down before anyone else takes
+over. Time moves only when the test advances the shared `FakeClock`, after every candidate is
+asleep on it, so the assertions are about lease arithmetic, not about machine speed."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
 import pytest
 
-from skiff.client import Client, Config, LeaderElector, resolve
-from skiff.testing.fakeapi import FakeApiServer
+from skiff.apiserver.server import ApiServer
+from skiff.client import Client, LeaderElector, LeanTransport, resolve
+from skiff.testing.apiserver import admin_config
+from skiff.testing.clock import FakeClock
+from skiff.testing.wait import eventually
 
 LEASES = resolve(("coordination.k8s.io/v1", "Lease"))
+LEASE_S, RENEW_S, RETRY_S = 15.0, 10.0, 2.0
 
 
 class Cuttable(httpx.AsyncBaseTransport):
     """A transport whose network can be cut (every request then fails to connect)."""
 
     def __init__(self) -> None:
-        self.inner = httpx.AsyncHTTPTransport()
+        self.inner = LeanTransport()
         self.cut = False
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -55,25 +62,35 @@ class Monitor:
         return lead
 
 
-def elector(client: Client, identity: str, **kwargs: object) -> LeaderElector:
+def elector(client: Client, identity: str, clock: FakeClock, **kwargs: Any) -> LeaderElector:
     return LeaderElector(
         client,
         name="ctrl",
         namespace="kube-system",
         identity=identity,
-        lease_duration=1,
-        renew_deadline=0.5,
-        retry_period=0.05,
-        **kwargs,  # type: ignore[arg-type]
+        lease_duration=LEASE_S,
+        renew_deadline=RENEW_S,
+        retry_period=RETRY_S,
+        clock=clock,
+        rng=random.Random(identity),
+        **kwargs,
     )
 
 
-async def wait_until(check: Callable[[], bool], within: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while not check():
-        assert loop.time() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.01)
+async def settle(clock: FakeClock, tasks: list[asyncio.Task[None]]) -> None:
+    """Wait until every running candidate is asleep on the clock (its attempt is complete)."""
+    await eventually(
+        lambda: clock.sleepers >= sum(1 for t in tasks if not t.done()),
+        what="every candidate asleep on the clock",
+    )
+
+
+async def step(clock: FakeClock, tasks: list[asyncio.Task[None]]) -> None:
+    """Let every candidate finish what it is doing, then move time to the next wake-up."""
+    await settle(clock, tasks)
+    deadline = clock.next_deadline()
+    assert deadline is not None
+    clock.set(deadline)
 
 
 async def stop(task: asyncio.Task[None]) -> None:
@@ -81,28 +98,35 @@ async def stop(task: asyncio.Task[None]) -> None:
     await asyncio.gather(task, return_exceptions=True)
 
 
-async def test_one_leader_and_handover_on_release(api: FakeApiServer, client: Client) -> None:
+async def test_one_leader_and_handover_on_release(client: Client) -> None:
+    clock = FakeClock()
     mon = Monitor()
     stopped: list[str] = []
-    a, b = elector(client, "a"), elector(client, "b")
+    a, b = elector(client, "a", clock), elector(client, "b", clock)
     ta = asyncio.create_task(a.run(mon.work("a"), on_stopped_leading=lambda: stopped.append("a")))
-    await wait_until(lambda: a.is_leader)
+    await eventually(lambda: a.is_leader)
     tb = asyncio.create_task(b.run(mon.work("b"), on_stopped_leading=lambda: stopped.append("b")))
+    tasks = [ta, tb]
     try:
-        await asyncio.sleep(0.4)  # several renew periods: b must not lead
-        assert not b.is_leader and mon.leading == {"a"}
+        start = clock.monotonic()
+        while clock.monotonic() - start < 3 * LEASE_S:  # many renewals: b never leads
+            await step(clock, tasks)
+            await settle(clock, tasks)
+            assert not b.is_leader and mon.leading == {"a"}
         assert b.leader == "a"
-        lease = api.state.get(LEASES, "kube-system", "ctrl")
+        lease = await client.get(LEASES, "ctrl", namespace="kube-system")
         assert lease["spec"]["holderIdentity"] == "a"
-        assert lease["spec"]["leaseDurationSeconds"] == 1
+        assert lease["spec"]["leaseDurationSeconds"] == LEASE_S
         assert lease["spec"]["renewTime"].endswith("Z")
-        loop = asyncio.get_running_loop()
-        t0 = loop.time()
         await stop(ta)  # releases the lease
         assert stopped == ["a"]
-        await wait_until(lambda: b.is_leader)
-        assert loop.time() - t0 < 0.9, "released lease should be taken before it expires"
-        lease = api.state.get(LEASES, "kube-system", "ctrl")
+        released_at = clock.monotonic()
+        while not b.is_leader:
+            await step(clock, [tb])
+            await settle(clock, [tb])
+        # b took the released lease at its next retry, long before the lease would expire.
+        assert clock.monotonic() - released_at <= RETRY_S * 2.2
+        lease = await client.get(LEASES, "ctrl", namespace="kube-system")
         assert lease["spec"]["holderIdentity"] == "b"
         assert lease["spec"]["leaseTransitions"] == 1
     finally:
@@ -112,58 +136,72 @@ async def test_one_leader_and_handover_on_release(api: FakeApiServer, client: Cl
     assert mon.history == ["a", "b"]
 
 
-async def test_takeover_after_expiry_when_leader_stops_renewing(
-    api: FakeApiServer, client: Client
-) -> None:
+async def test_takeover_after_expiry_when_leader_stops_renewing(client: Client) -> None:
+    clock = FakeClock()
     mon = Monitor()
-    a = elector(client, "a", release_on_cancel=False)
-    b = elector(client, "b")
+    a = elector(client, "a", clock, release_on_cancel=False)
+    b = elector(client, "b", clock)
     ta = asyncio.create_task(a.run(mon.work("a")))
-    await wait_until(lambda: a.is_leader)
+    await eventually(lambda: a.is_leader)
     tb = asyncio.create_task(b.run(mon.work("b")))
     try:
-        await asyncio.sleep(0.2)
-        loop = asyncio.get_running_loop()
+        for _ in range(5):
+            await step(clock, [ta, tb])
+        await settle(clock, [ta, tb])
         await stop(ta)  # dies without releasing: the lease stays held
-        t0 = loop.time()
-        await wait_until(lambda: b.is_leader)
-        waited = loop.time() - t0
-        assert 0.7 < waited < 2.5, waited
+        died_at = clock.monotonic()
+        while not b.is_leader:
+            await step(clock, [tb])
+            await settle(clock, [tb])
+            assert clock.monotonic() - died_at < 3 * LEASE_S, "b never took over"
+        waited = clock.monotonic() - died_at
+        # Not before the lease expired as b observed it: a's last renewal was at most one retry
+        # period before it died; b polls at most every 2.2 retry periods (jitter).
+        assert LEASE_S - RETRY_S <= waited <= LEASE_S + 2 * 2.2 * RETRY_S, waited
     finally:
         await stop(ta)
         await stop(tb)
     assert mon.violations == 0
 
 
-async def test_partitioned_leader_steps_down_before_takeover(api: FakeApiServer) -> None:
+async def test_partitioned_leader_steps_down_before_takeover(server: ApiServer) -> None:
+    clock = FakeClock()
     cut = Cuttable()
     mon = Monitor()
     events: list[tuple[str, float]] = []
-    loop = asyncio.get_running_loop()
     async with (
-        Client(Config(server=api.url), transport=cut) as ca,
-        Client(Config(server=api.url)) as cb,
+        Client(admin_config(server), transport=cut) as ca,
+        Client(admin_config(server)) as cb,
     ):
-        a = elector(ca, "a")
-        b = elector(cb, "b")
+        a = elector(ca, "a", clock)
+        b = elector(cb, "b", clock)
         ta = asyncio.create_task(
             a.run(
-                mon.work("a"), on_stopped_leading=lambda: events.append(("a-stopped", loop.time()))
+                mon.work("a"),
+                on_stopped_leading=lambda: events.append(("a-stopped", clock.monotonic())),
             )
         )
-        await wait_until(lambda: a.is_leader)
+        await eventually(lambda: a.is_leader)
         tb = asyncio.create_task(b.run(mon.work("b")))
         try:
-            await asyncio.sleep(0.2)
+            for _ in range(3):
+                await step(clock, [ta, tb])
+            await settle(clock, [ta, tb])
             cut.cut = True
-            await wait_until(lambda: b.is_leader)
-            events.append(("b-leads", loop.time()))
+            cut_at = clock.monotonic()
+            while not b.is_leader:
+                await step(clock, [ta, tb])
+                await settle(clock, [ta, tb])
+                assert clock.monotonic() - cut_at < 3 * LEASE_S, "b never took over"
+            events.append(("b-leads", clock.monotonic()))
             assert not a.is_leader
-            await asyncio.wait_for(ta, 1)  # run() returns after losing the lease
+            await asyncio.wait_for(ta, 5)  # run() returned after losing the lease
         finally:
             await stop(ta)
             await stop(tb)
     assert [name for name, _ in events] == ["a-stopped", "b-leads"]
+    # a stopped within its renew deadline of the cut, so before the lease could expire.
+    assert events[0][1] - cut_at <= RENEW_S + RETRY_S
     assert mon.violations == 0
 
 

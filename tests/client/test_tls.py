@@ -1,6 +1,8 @@
-"""The client over HTTPS against the fake API server: server verification with the CA from the
-config, rejection of a server signed by another CA, mutual TLS with a client certificate given as
-PEM data, bearer tokens (401 -> Unauthorized). Certificates are generated per test module."""
+"""The client over HTTPS against the fake API server, with the lean transport and with httpx's:
+server verification with the CA from the config, the server name checked (``tls_server_name``),
+rejection of a server signed by another CA, mutual TLS with a client certificate given as PEM data,
+a watch streaming over TLS, bearer tokens (401 -> Unauthorized). Certificates are generated per
+test module."""
 
 from __future__ import annotations
 
@@ -16,7 +18,14 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from skiff.client import Client, Config, TransportError, Unauthorized, resolve
+from skiff.client import (
+    Client,
+    Config,
+    TransportChoice,
+    TransportError,
+    Unauthorized,
+    resolve,
+)
 from skiff.testing.fakeapi import FakeApiServer
 
 CM = resolve("configmaps")
@@ -112,7 +121,10 @@ async def https_api(pki: Pki) -> AsyncIterator[FakeApiServer]:
         yield server
 
 
-async def test_mutual_tls_with_ca_and_client_cert(https_api: FakeApiServer, pki: Pki) -> None:
+@pytest.mark.parametrize("transport", ["lean", "httpx"])
+async def test_mutual_tls_with_ca_and_client_cert(
+    https_api: FakeApiServer, pki: Pki, transport: TransportChoice
+) -> None:
     assert https_api.url.startswith("https://")
     config = Config(
         server=https_api.url,
@@ -120,9 +132,29 @@ async def test_mutual_tls_with_ca_and_client_cert(https_api: FakeApiServer, pki:
         client_cert_data=pki.client_cert,
         client_key_data=pki.client_key,
     )
-    async with Client(config) as client:
+    async with Client(config, transport=transport) as client:
         created = await client.create(CM, {"metadata": {"name": "tls"}})
         assert created["metadata"]["name"] == "tls"
+        async with client.watch(CM, resource_version="0") as watch:  # streams over TLS too
+            event = await anext(watch)
+            assert event.object["metadata"]["name"] == "tls"
+
+
+@pytest.mark.parametrize("transport", ["lean", "httpx"])
+async def test_server_name_is_verified(
+    https_api: FakeApiServer, pki: Pki, transport: TransportChoice
+) -> None:
+    # The certificate names 127.0.0.1 only: a tls-server-name it does not carry must fail.
+    config = Config(
+        server=https_api.url,
+        ca_data=pki.ca,
+        client_cert_data=pki.client_cert,
+        client_key_data=pki.client_key,
+        tls_server_name="kubernetes.default.svc",
+    )
+    async with Client(config, transport=transport) as client:
+        with pytest.raises(TransportError, match=r"(?i)certificate|hostname|match"):
+            await client.get(CM, "x")
 
 
 async def test_server_signed_by_unknown_ca_is_rejected(https_api: FakeApiServer, pki: Pki) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,9 +28,11 @@ __all__ = [
     "FieldRequirement",
     "FieldSelector",
     "LabelSelector",
+    "LabelSelectorLike",
     "Operator",
     "Requirement",
     "SelectorError",
+    "as_label_selector",
     "escape_field_value",
     "everything",
     "format_label_selector",
@@ -528,6 +530,43 @@ def label_selector_from_object(sel: Mapping[str, Any] | None) -> LabelSelector:
         values = [str(v) for v in (expr.get("values") or [])]
         reqs.append(Requirement.new(str(expr.get("key", "")), op, values))
     return LabelSelector(tuple(sorted(reqs, key=lambda r: r.key)))
+
+
+LabelSelectorLike = str | LabelSelector | Mapping[str, Any] | None
+"""Every spelling of a label selector `as_label_selector` accepts."""
+
+
+def as_label_selector(sel: LabelSelectorLike) -> LabelSelector:
+    """Any spelling of a label selector a caller may hold, as one `LabelSelector`.
+
+    * ``None`` or ``""``: everything (a filter that was not given; unlike a ``null``
+      ``metav1.LabelSelector`` in an object, which `label_selector_from_object` reads as nothing);
+    * a string: `parse_label_selector`;
+    * a ``metav1.LabelSelector`` object (a mapping with ``matchLabels`` and/or
+      ``matchExpressions``, e.g. a ReplicaSet's ``spec.selector``): `label_selector_from_object`;
+    * any other mapping of strings: ``matchLabels`` (e.g. a Service's ``spec.selector``).
+    """
+    if sel is None:
+        return everything()
+    if isinstance(sel, LabelSelector):
+        return sel
+    if isinstance(sel, str):
+        return parse_label_selector(sel)
+    if _is_selector_object(sel):
+        return label_selector_from_object(sel)
+    return label_selector_from_object({"matchLabels": sel})
+
+
+def _is_selector_object(sel: Mapping[str, Any]) -> bool:
+    # A metav1.LabelSelector has only these two keys, with a map and a list (either may be null);
+    # a label map's values are strings. ``{}`` reads the same either way: everything.
+    if not set(sel) <= {"matchLabels", "matchExpressions"}:
+        return False
+    labels, expressions = sel.get("matchLabels"), sel.get("matchExpressions")
+    return (labels is None or isinstance(labels, Mapping)) and (
+        expressions is None
+        or (isinstance(expressions, Sequence) and not isinstance(expressions, str))
+    )
 
 
 def selector_to_string(sel: LabelSelector | Mapping[str, Any] | None) -> str:

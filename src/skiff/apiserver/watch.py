@@ -40,7 +40,7 @@ from skiff.store import (
     WatchDropped,
 )
 
-__all__ = ["NODE_NAME", "WatchParams", "cache_codec", "watch_stream"]
+__all__ = ["NODE_NAME", "WatchParams", "cache_codec", "strategy_fields", "watch_stream"]
 
 NODE_NAME = "spec.nodeName"
 """The pod field the watch cache indexes (kube's pod ``NodeNameTriggerFunc``/``IndexerFuncs``)."""

@@ -8,7 +8,11 @@ Layers, bottom up:
   ``skiff.client.errors`` tree (`ApiError`, `NotFound`, `Conflict`, `Expired`, ...);
 * `Reflector` -> `Indexer` (``cache``) -> `Informer` / `SharedInformerFactory` -> `Lister`: a
   local, immutable (`FrozenDict`; `thaw` for a mutable copy), indexed copy of server state with
-  add/update/delete handlers;
+  add/update/delete handlers; each object passes an informer ``transform`` first (``view``:
+  `drop_managed_fields` by default, typed frozen `PodView`/`NodeView`/`EndpointSliceView`), and
+  ``metadata_only`` informers cache ``PartialObjectMetadata`` only;
+* selectors are the API server's (``skiff.api.selector``, re-exported here), so the client and the
+  server never disagree on what ``a>1`` or ``matchExpressions`` mean;
 * `WorkQueue` with `RateLimiter`s: what controllers' workers pull keys from;
 * `LeaderElector` (Lease-based) and `EventRecorder` (aggregating core/v1 Events).
 
@@ -16,14 +20,31 @@ Only ``skiff.api`` and ``skiff.util`` are imported; the API server and storage a
 (they are reached over HTTP). Controllers, the scheduler, the agent and the CLI build on this.
 """
 
+from skiff.api.selector import (
+    FieldSelector,
+    LabelSelector,
+    LabelSelectorLike,
+    SelectorError,
+    as_label_selector,
+    label_selector_from_object,
+    parse_field_selector,
+    parse_label_selector,
+    selector_to_string,
+)
 from skiff.client._client import (
+    METADATA_API_VERSION,
     Client,
     PatchType,
     Preconditions,
+    TransportChoice,
     Watch,
     WatchEvent,
     WatchEventType,
+    field_selector_param,
+    label_selector_param,
+    partial_object_metadata,
 )
+from skiff.client._transport import LeanTransport
 from skiff.client.cache import (
     LABELS_INDEX,
     NAMESPACE_INDEX,
@@ -32,8 +53,9 @@ from skiff.client.cache import (
     label_index_func,
     labels_index_func,
     namespace_index_func,
+    stored_form,
 )
-from skiff.client.config import Config, load_kubeconfig
+from skiff.client.config import CachedTokenFile, Config, load_kubeconfig
 from skiff.client.errors import (
     AlreadyExists,
     ApiError,
@@ -59,7 +81,7 @@ from skiff.client.errors import (
     error_from_status,
 )
 from skiff.client.event import EventRecorder, EventRecorderStatistics
-from skiff.client.frozen import FrozenDict, FrozenList, freeze, thaw
+from skiff.client.frozen import FrozenDict, FrozenList, adopt, freeze, thaw
 from skiff.client.informer import (
     HandlerRegistration,
     Informer,
@@ -77,28 +99,37 @@ from skiff.client.ratelimit import (
 )
 from skiff.client.reflector import Reflector, ReflectorSink
 from skiff.client.resource import ResourceRef, object_key, resolve, resource_for, resource_path
-from skiff.client.selector import (
-    FieldSelector,
-    LabelSelector,
-    format_label_selector,
-    parse_field_selector,
-    parse_label_selector,
-)
 from skiff.client.typed import TypedClient, resource_of
+from skiff.client.view import (
+    EndpointSliceView,
+    NodeView,
+    ObjectView,
+    PodView,
+    Transform,
+    drop_managed_fields,
+    endpoint_slice_view,
+    keep_everything,
+    node_view,
+    object_meta,
+    pod_view,
+)
 from skiff.client.workqueue import QueueStatistics, WorkQueue
 
 __all__ = [
     "LABELS_INDEX",
+    "METADATA_API_VERSION",
     "NAMESPACE_INDEX",
     "AlreadyExists",
     "ApiError",
     "BadRequest",
     "BucketRateLimiter",
+    "CachedTokenFile",
     "Client",
     "ClientError",
     "Config",
     "ConfigError",
     "Conflict",
+    "EndpointSliceView",
     "EventRecorder",
     "EventRecorderStatistics",
     "Expired",
@@ -114,12 +145,17 @@ __all__ = [
     "Invalid",
     "ItemExponentialRateLimiter",
     "LabelSelector",
+    "LabelSelectorLike",
     "LeaderElector",
+    "LeanTransport",
     "Lister",
     "MaxOfRateLimiter",
     "MethodNotAllowed",
+    "NodeView",
     "NotFound",
+    "ObjectView",
     "PatchType",
+    "PodView",
     "Preconditions",
     "QueueStatistics",
     "RateLimiter",
@@ -127,12 +163,15 @@ __all__ = [
     "ReflectorSink",
     "ResourceEventHandler",
     "ResourceRef",
+    "SelectorError",
     "ServerError",
     "ServerTimeout",
     "ServiceUnavailable",
     "SharedInformerFactory",
     "ShutDown",
     "TooManyRequests",
+    "Transform",
+    "TransportChoice",
     "TransportError",
     "TypedClient",
     "Unauthorized",
@@ -142,20 +181,33 @@ __all__ = [
     "WatchEventType",
     "WorkQueue",
     "WouldBlock",
+    "adopt",
+    "as_label_selector",
     "default_controller_rate_limiter",
+    "drop_managed_fields",
+    "endpoint_slice_view",
     "error_from_status",
-    "format_label_selector",
+    "field_selector_param",
     "freeze",
+    "keep_everything",
     "label_index_func",
+    "label_selector_from_object",
+    "label_selector_param",
     "labels_index_func",
     "load_kubeconfig",
     "namespace_index_func",
+    "node_view",
     "object_key",
+    "object_meta",
     "parse_field_selector",
     "parse_label_selector",
+    "partial_object_metadata",
+    "pod_view",
     "resolve",
     "resource_for",
     "resource_of",
     "resource_path",
+    "selector_to_string",
+    "stored_form",
     "thaw",
 ]

@@ -4,12 +4,20 @@
 ``current-context``) and resolves one context into a `Config`; relative file references are resolved
 against the kubeconfig's directory, as client-go ``clientcmd`` does. `Config` can also be built
 directly (tests, in-cluster use via `Config.in_cluster`). `Config.ssl_context` turns the TLS material
-into an ``ssl.SSLContext`` for httpx.
+into an ``ssl.SSLContext`` for the transport.
+
+`CachedTokenFile` is how `Client` reads a ``token_file``: the token is kept in memory and the file
+re-read at most once per ``reload_period`` (60 s, as client-go's ``NewCachedFileTokenSource``,
+``transport/token_source.go``), off the event loop (a worker thread), so a request never waits on
+the disk; kubelet rotates projected service-account tokens well before they expire, so a minute of
+staleness is harmless.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import logging
 import os
 import ssl
 import tempfile
@@ -21,8 +29,11 @@ from typing import Any
 import yaml
 
 from skiff.client.errors import ConfigError
+from skiff.util.clock import Clock, SystemClock
 
-__all__ = ["Config", "load_kubeconfig"]
+__all__ = ["CachedTokenFile", "Config", "load_kubeconfig"]
+
+log = logging.getLogger(__name__)
 
 _SA_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
@@ -31,8 +42,9 @@ _SA_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 class Config:
     """Everything needed to reach and authenticate to one API server.
 
-    ``ca_data``, ``client_cert_data`` and ``client_key_data`` are PEM bytes. ``token_file`` is read on
-    every request build (bound service-account tokens rotate), ``token`` is used as given.
+    ``ca_data``, ``client_cert_data`` and ``client_key_data`` are PEM bytes. ``token`` is used as
+    given; ``token_file`` is read through a `CachedTokenFile` by `Client` (bound service-account
+    tokens rotate).
     """
 
     server: str
@@ -46,7 +58,8 @@ class Config:
     tls_server_name: str | None = None
 
     def bearer_token(self) -> str | None:
-        """The token to send, re-reading ``token_file`` so rotated tokens are picked up."""
+        """The token to send, reading ``token_file`` now (synchronously; `Client` does not call this
+        per request but keeps a `CachedTokenFile`)."""
         if self.token:
             return self.token
         if self.token_file:
@@ -97,6 +110,54 @@ class Config:
             token_file=str(token_file),
             namespace=ns_file.read_text().strip() if ns_file.exists() else "default",
         )
+
+
+class CachedTokenFile:
+    """A bearer token read from a file, cached and re-read at most every ``reload_period`` seconds.
+
+    client-go ``cachingTokenSource`` over ``fileTokenSource``: the first `token` call reads the
+    file; later calls return the cached token until ``reload_period`` of ``clock`` time has passed,
+    then one caller re-reads it (in a worker thread) while concurrent callers wait for that read.
+    If a re-read fails and a token is cached, the cached one is kept (and the failure logged) and
+    the next call tries again, as client-go does; with nothing cached, `ConfigError` is raised.
+    """
+
+    def __init__(
+        self, path: str, *, clock: Clock | None = None, reload_period: float = 60.0
+    ) -> None:
+        self.path = path
+        self.reload_period = reload_period
+        self.clock: Clock = clock or SystemClock()
+        self.reads = 0
+        """How many times the file was read (tests and statistics)."""
+        self._token: str | None = None
+        self._expires = 0.0
+        self._lock = asyncio.Lock()
+
+    async def token(self) -> str | None:
+        """The current token (``None`` if the file is empty)."""
+        if self._token is not None and self.clock.monotonic() < self._expires:
+            return self._token or None
+        async with self._lock:
+            if self._token is not None and self.clock.monotonic() < self._expires:
+                return self._token or None  # another caller reloaded it while we waited
+            try:
+                text = await asyncio.to_thread(self._read)
+            except ConfigError:
+                if self._token is None:
+                    raise
+                log.warning("keeping the cached token: cannot re-read %s", self.path)
+                return self._token or None
+            self._token = text.strip()
+            self._expires = self.clock.monotonic() + self.reload_period
+            return self._token or None
+
+    def _read(self) -> str:
+        self.reads += 1
+        try:
+            return Path(self.path).read_text()
+        except OSError as exc:
+            raise ConfigError(f"cannot read token file {self.path}: {exc}") from exc
 
 
 def _load_cert_chain(ctx: ssl.SSLContext, cert: bytes, key: bytes) -> None:

@@ -3,6 +3,7 @@
 The loop mirrors client-go ``tools/cache/reflector.go`` ``ListAndWatch``:
 
 1. LIST (paged, ``limit=500``) and hand the full set to ``sink.replace(items, rv)``;
+   (``metadata_only``: both ask for ``PartialObjectMetadata``)
 2. WATCH from the list's resourceVersion with ``allowWatchBookmarks`` and a ``timeoutSeconds``
    drawn from ``[min_watch_timeout, 2*min_watch_timeout)`` so many clients do not reconnect in step;
    each event goes to ``sink.apply(event)``;
@@ -61,6 +62,7 @@ class Reflector:
         page_size: int = 500,
         backoff: Backoff | None = None,
         rng: random.Random | None = None,
+        metadata_only: bool = False,
     ) -> None:
         self.client = client
         self.resource = resource
@@ -68,6 +70,7 @@ class Reflector:
         self.namespace = namespace
         self.label_selector = label_selector
         self.field_selector = field_selector
+        self.metadata_only = metadata_only
         self.clock: Clock = clock or SystemClock()
         self.min_watch_timeout = min_watch_timeout
         self.page_size = page_size
@@ -104,6 +107,7 @@ class Reflector:
             label_selector=self.label_selector,
             field_selector=self.field_selector,
             page_size=self.page_size,
+            metadata_only=self.metadata_only,
         )
         rv = str((listing.get("metadata") or {}).get("resourceVersion") or "")
         self.relists += 1
@@ -121,6 +125,7 @@ class Reflector:
                 timeout_seconds=self._watch_timeout(),
                 resume=False,
                 yield_bookmarks=True,
+                metadata_only=self.metadata_only,
             ) as watch:
                 async for event in watch:
                     received += 1

@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from skiff.api import resources
 from skiff.api.resources import ResourceInfo
+from skiff.client.view import object_meta
 
 __all__ = ["ResourceRef", "object_key", "resolve", "resource_for", "resource_path"]
 
@@ -80,12 +81,13 @@ def resource_path(
     return "/".join(parts)
 
 
-def object_key(obj: Mapping[str, Any]) -> str:
-    """The cache key of an object: ``"namespace/name"``, or ``"name"`` when it has no namespace.
+def object_key(obj: Mapping[str, Any] | Any) -> str:
+    """The cache key of an object (a mapping or a view): ``"namespace/name"``, or ``"name"`` when
+    it has no namespace.
 
     This is the only function producing keys (client-go ``MetaNamespaceKeyFunc``).
     """
-    meta = obj.get("metadata") or {}
+    meta = object_meta(obj)
     name = str(meta.get("name") or "")
     if not name:
         raise ValueError("object has no metadata.name")

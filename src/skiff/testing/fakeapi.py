@@ -1,5 +1,10 @@
 """An in-memory fake Kubernetes API server for client tests, served over real loopback HTTP.
 
+Use it for fault injection only (failures with Retry-After, dropped and expired watches, compacted
+history, server restarts, request logs); everything else runs against the real API server
+in-process (`skiff.testing.apiserver`). Selectors are parsed and matched with the API server's own
+code (`skiff.api.selector`), merge patches with `skiff.api.patch.merge_patch`.
+
 `FakeApiState` holds objects of any registry resource under one global resourceVersion counter and
 keeps a bounded window of change events (older watches get 410 Expired, like the apiserver watch
 cache). `fake_api_app` exposes it with the standard REST layout (get/list with label/field selectors
@@ -11,7 +16,14 @@ and started again on the same port with the same state (a server restart).
 Test controls: `FakeApiState.compact` (drop the event window so old resourceVersions expire),
 `FakeApiState.drop_watches` (end every open watch, optionally with an ERROR 410 event),
 `FakeApiState.send_bookmarks`, `FakeApiState.fail_next` (answer the next requests with an error
-and ``Retry-After``), and `FakeApiState.requests` (a log of what the clients asked).
+and ``Retry-After``), `FakeApiState.requests` (a log of what the clients asked) and
+`FakeApiState.accepts` (the ``Accept`` header of each request).
+
+Metadata-only requests are answered as the API server answers client-go's metadata client: an
+``Accept`` of ``application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1`` on a list gets a
+``PartialObjectMetadataList``, ``...;as=PartialObjectMetadata;...`` on a get or a watch gets each
+object as a ``PartialObjectMetadata`` (``FakeApiState.ignore_metadata_accept`` turns this off, to
+play a server that does not know the parameters and sends whole objects).
 
 Not implemented on purpose: strategic-merge, JSON and apply patches (415), graceful deletion,
 finalizers, generation bookkeeping, admission; the real server covers those.
@@ -27,7 +39,7 @@ import socket
 import ssl
 import uuid
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,8 +51,14 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from skiff.api import resources
+from skiff.api.patch import merge_patch
 from skiff.api.resources import ResourceInfo
-from skiff.client.selector import parse_field_selector, parse_label_selector
+from skiff.api.selector import (
+    SelectorError,
+    object_fields,
+    parse_label_selector,
+    validate_field_selector,
+)
 from skiff.util.clock import format_time
 
 __all__ = [
@@ -48,7 +66,6 @@ __all__ = [
     "FakeApiServer",
     "FakeApiState",
     "fake_api_app",
-    "merge_patch",
     "status_body",
 ]
 
@@ -80,19 +97,6 @@ def status_body(code: int, reason: str, message: str) -> Obj:
     }
 
 
-def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = merge_patch(result.get(key), value)
-    return result
-
-
 @dataclass(frozen=True)
 class _Event:
     rv: int
@@ -113,6 +117,8 @@ class FakeApiState:
         # Events with rv > floor are still known; watching from an rv < floor means 410.
         self.floor = 0
         self.requests: list[tuple[str, str, dict[str, str]]] = []
+        self.accepts: list[str] = []
+        self.ignore_metadata_accept = False
         self._failures: deque[tuple[int, float | None]] = deque()
         self._changed = asyncio.Event()
         self._watch_epoch = 0
@@ -188,15 +194,11 @@ class FakeApiState:
         label_selector: str | None = None,
         field_selector: str | None = None,
     ) -> list[Obj]:
-        labels = parse_label_selector(label_selector)
-        fields = parse_field_selector(field_selector)
+        matches = _matcher(resource, label_selector, field_selector)
         out = [
             copy.deepcopy(obj)
             for (res, ns, _), obj in sorted(self.objects.items(), key=lambda kv: kv[0][1:])
-            if res == resource
-            and (namespace is None or ns == namespace)
-            and labels.matches_object(obj)
-            and fields.matches_object(obj)
+            if res == resource and (namespace is None or ns == namespace) and matches(obj)
         ]
         return out
 
@@ -353,11 +355,10 @@ class FakeApiState:
         bookmarks: bool,
         timeout_seconds: float | None,
     ) -> AsyncGenerator[Obj, None]:
-        labels = parse_label_selector(label_selector)
-        fields = parse_field_selector(field_selector)
+        matches = _matcher(resource, label_selector, field_selector)
 
         def visible(obj: Obj | None) -> bool:
-            return obj is not None and labels.matches_object(obj) and fields.matches_object(obj)
+            return obj is not None and matches(obj)
 
         epoch = self._watch_epoch
         bookmark_epoch = self._bookmark_epoch
@@ -417,6 +418,26 @@ class FakeApiState:
                 return
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(changed.wait(), remaining)
+
+
+def _matcher(
+    resource: ResourceInfo, label_selector: str | None, field_selector: str | None
+) -> Callable[[Obj], bool]:
+    """A predicate for objects matching both selectors, parsed by the API server's own parser
+    (``skiff.api.selector``); a bad selector is a 400 as on the real server."""
+    try:
+        labels = parse_label_selector(label_selector or "")
+        fields = validate_field_selector(resource.kind, field_selector or "")
+    except SelectorError as exc:
+        raise ApiFailure(400, "BadRequest", str(exc)) from exc
+
+    def matches(obj: Obj) -> bool:
+        meta = obj.get("metadata") or {}
+        if not labels.matches(meta.get("labels") or {}):
+            return False
+        return fields.empty or fields.matches(object_fields(resource.kind, obj))
+
+    return matches
 
 
 def _without_rv(obj: Obj) -> Obj:
@@ -503,6 +524,7 @@ def fake_api_app(state: FakeApiState) -> Starlette:
         ):
             return _json(status_body(401, "Unauthorized", "Unauthorized"), 401)
         state.requests.append((request.method, request.url.path, query))
+        state.accepts.append(request.headers.get("accept", ""))
         failure = state.take_failure()
         if failure is not None:
             code, retry_after = failure
@@ -534,11 +556,16 @@ async def _dispatch(state: FakeApiState, request: Request, query: dict[str, str]
         except orjson.JSONDecodeError as exc:
             raise ApiFailure(400, "BadRequest", f"invalid JSON body: {exc}") from exc
     ns = namespace or ""
+    accept = "" if state.ignore_metadata_accept else request.headers.get("accept", "")
     if name is None:
         if method == "GET" and query.get("watch") in ("true", "1", "True"):
-            return _watch_response(state, info, namespace, query)
+            metadata = "as=PartialObjectMetadata;" in accept
+            return _watch_response(state, info, namespace, query, metadata_only=metadata)
         if method == "GET":
-            return _json(_list(state, info, namespace, query))
+            listing = _list(state, info, namespace, query)
+            if "as=PartialObjectMetadataList;" in accept:
+                listing = _partial_list(listing)
+            return _json(listing)
         if method == "POST":
             if not isinstance(body, dict):
                 raise ApiFailure(400, "BadRequest", "body must be an object")
@@ -573,7 +600,8 @@ async def _dispatch(state: FakeApiState, request: Request, query: dict[str, str]
         state.delete(info, ns, name)
         return _json(status_body(201, "", "evicted") | {"status": "Success"}, 201)
     if method == "GET":
-        return _json(state.get(info, ns, name))
+        obj = state.get(info, ns, name)
+        return _json(_partial(obj) if "as=PartialObjectMetadata;" in accept else obj)
     if method == "PUT":
         if not isinstance(body, dict):
             raise ApiFailure(400, "BadRequest", "body must be an object")
@@ -632,14 +660,37 @@ def _list(
     }
 
 
+def _partial(obj: Obj) -> Obj:
+    return {
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": obj.get("metadata") or {},
+    }
+
+
+def _partial_list(listing: Obj) -> Obj:
+    return {
+        "kind": "PartialObjectMetadataList",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": listing["metadata"],
+        "items": [_partial(o) for o in listing["items"]],
+    }
+
+
 def _watch_response(
-    state: FakeApiState, info: ResourceInfo, namespace: str | None, query: dict[str, str]
+    state: FakeApiState,
+    info: ResourceInfo,
+    namespace: str | None,
+    query: dict[str, str],
+    *,
+    metadata_only: bool = False,
 ) -> Response:
     rv = query.get("resourceVersion")
     if rv and rv != "0" and int(rv) < state.floor:
         # Some servers answer 410 on the request itself rather than in the stream.
         raise ApiFailure(410, "Expired", f"too old resource version: {rv} ({state.rv})")
     timeout = float(query["timeoutSeconds"]) if query.get("timeoutSeconds") else None
+    _matcher(info, query.get("labelSelector"), query.get("fieldSelector"))  # 400 before streaming
 
     async def lines() -> AsyncIterator[bytes]:
         async for event in state.watch(
@@ -651,6 +702,8 @@ def _watch_response(
             bookmarks=query.get("allowWatchBookmarks") in ("true", "1"),
             timeout_seconds=timeout,
         ):
+            if metadata_only and event["type"] != "ERROR":
+                event = {"type": event["type"], "object": _partial(event["object"])}
             yield orjson.dumps(event) + b"\n"
 
     return StreamingResponse(lines(), media_type="application/json")
