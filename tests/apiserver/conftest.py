@@ -1,4 +1,5 @@
-"""An in-process API server on 127.0.0.1 (plain HTTP, bearer token) over a MemoryStore."""
+"""An in-process API server on 127.0.0.1 (plain HTTP, bearer token) over a MemoryStore, and an
+in-process controller-manager against it for the tests that need controllers."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ import pytest
 
 from skiff.apiserver.auth import UserInfo
 from skiff.apiserver.server import ApiServer, ApiServerConfig
+from skiff.controllers import ControllerManager
 from skiff.store import MemoryStore
+from skiff.testing.cluster import running_controller_manager
 
 TOKEN = "test-admin-token"
 
@@ -48,3 +51,14 @@ async def api(apiserver: ApiServer) -> AsyncIterator[httpx.AsyncClient]:
         timeout=20,
     ) as client:
         yield client
+
+
+@pytest.fixture
+async def controller_manager(apiserver: ApiServer) -> AsyncIterator[ControllerManager]:
+    """The controller-manager in this event loop against ``apiserver`` (garbage collection,
+    namespace deletion, default ServiceAccounts, PodDisruptionBudget status...), for tests of
+    behaviour that moved out of the API server."""
+    async with running_controller_manager(
+        f"http://127.0.0.1:{apiserver.bound_port}", TOKEN
+    ) as manager:
+        yield manager
