@@ -50,6 +50,11 @@ def url(apiserver: ApiServer) -> str:
 
 
 @pytest.fixture
+def token() -> str:
+    return TOKEN
+
+
+@pytest.fixture
 async def api(url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with httpx.AsyncClient(
         base_url=url, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=20

@@ -432,6 +432,8 @@ class DisruptionController:
         body = thaw(pdb)
         st = body.setdefault("status", {})
         st["disruptionsAllowed"] = 0
+        for counter in ("currentHealthy", "desiredHealthy", "expectedPods"):
+            st.setdefault(counter, 0)  # int32 fields without omitempty in Kubernetes
         st["conditions"] = _condition(
             list(st.get("conditions") or ()),
             "False",
