@@ -1,8 +1,10 @@
-"""Fixtures for integration tests: one real ``skiff apiserver`` per module, kubectl, namespaces."""
+"""Fixtures for integration tests: one real ``skiff apiserver`` (and ``skiff controller-manager``)
+per module, kubectl, namespaces (with their ``default`` ServiceAccount)."""
 
 from __future__ import annotations
 
 import shutil
+import time
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -16,7 +18,7 @@ from skiff.testing.cluster import Kubectl, ServerProcess
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
     data = Path(tempfile.mkdtemp(prefix="skiff-it-"))
-    proc = ServerProcess(data_dir=data)
+    proc = ServerProcess(data_dir=data, controller_manager=True)
     try:
         proc.start()
         yield proc
@@ -39,6 +41,11 @@ def ns(kubectl: Kubectl) -> Iterator[str]:
     """A fresh namespace for one test, deleted afterwards (without waiting)."""
     name = f"skiff-t-{uuid.uuid4().hex[:8]}"
     kubectl("create", "namespace", name)
+    # pods are refused until the controller-manager gave the namespace its default account
+    for _ in range(300):
+        if kubectl.run("get", "serviceaccount", "default", "-n", name).returncode == 0:
+            break
+        time.sleep(0.05)
     try:
         yield name
     finally:
