@@ -41,8 +41,8 @@ async def test_published_everywhere_and_kept(api: httpx.AsyncClient, url: str, t
     async with running_controller_manager(
         url, token, controllers=["root-ca-cert-publisher"], options=options
     ):
-        for ns in ("default", "kube-system", "kube-public", "kube-node-lease"):
-            assert await _published(api, ns), ns
+        for name in ("default", "kube-system", "kube-public", "kube-node-lease"):
+            assert await _published(api, name), name
         ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "newcomer"}}
         assert (await api.post("/api/v1/namespaces", json=ns)).status_code == 201
         assert await _published(api, "newcomer")

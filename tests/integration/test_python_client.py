@@ -197,10 +197,7 @@ def test_config_map_json_patch_generate_name_dry_run_immutable(
     assert "data" in {c["field"] for c in body["details"]["causes"]}
 
     everywhere = core.list_config_map_for_all_namespaces(field_selector=f"metadata.namespace={ns}")
-    # kube-root-ca.crt: published in every namespace by the controller-manager
-    assert sorted(c.metadata.name for c in everywhere.items) == sorted(
-        [name, "frozen", "kube-root-ca.crt"]
-    )
+    assert sorted(c.metadata.name for c in everywhere.items) == sorted([name, "frozen"])
 
 
 def test_errors_are_api_exceptions_with_status(core: client.CoreV1Api, ns: str) -> None:
@@ -353,8 +350,7 @@ def test_list_paging_with_limit_and_continue(core: client.CoreV1Api, ns: str) ->
         if not token:
             break
     assert pages == 3
-    # (kube-root-ca.crt is published in every namespace by the controller-manager)
-    assert [n for n in seen if n != "kube-root-ca.crt"] == [f"page{i}" for i in range(7)]
+    assert seen == [f"page{i}" for i in range(7)]
 
     with pytest.raises(ApiException) as exc:
         core.list_namespaced_config_map(ns, limit=3, _continue="not-a-token")

@@ -141,7 +141,9 @@ async def _controllers_work(kubeconfig: Path, tag: str) -> None:
     """Garbage collection, namespace deletion and PodDisruptionBudget status, end to end."""
 
     async def until(check: object, what: str) -> None:
-        deadline = time.monotonic() + 30
+        # a controller-manager killed with SIGKILL held the Lease: its successor acts once the
+        # Lease expires (15 s), as in Kubernetes
+        deadline = time.monotonic() + 45
         while not await check():  # type: ignore[operator]
             assert time.monotonic() < deadline, what
             await asyncio.sleep(0.05)

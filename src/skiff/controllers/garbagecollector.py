@@ -10,8 +10,10 @@ Kubernetes' garbage collector (``pkg/controller/garbagecollector``) in miniature
   itself deleted (in the foreground if it has dependents of its own).
 - **Orphan**: an owner being deleted with the ``orphan`` finalizer has its reference removed from
   every dependent, then the finalizer is removed.
-- References to kinds this cluster does not serve (a custom resource, say) are left alone: such a
-  dependent is never collected on their account.
+- References to kinds this cluster does not serve (a custom resource, say), and references from a
+  cluster-scoped object to a namespaced kind, are unresolvable and left alone: such a dependent is
+  never collected on their account. A namespaced owner is looked for in its dependent's namespace
+  only (elsewhere it counts as absent).
 
 It follows every kind in ``skiff.api.resources`` except Events (Kubernetes ignores them too:
 ``garbagecollector.DefaultIgnoredResources``). Each kind's informer comes from
@@ -323,7 +325,9 @@ class GarbageCollector:
             if not isinstance(owner_ref, Mapping) or not owner_ref.get("uid"):
                 continue
             info = self._owner_info(owner_ref)
-            if info is None:
+            if info is None or (info.namespaced and not ref.namespace):
+                # a kind not served here, or a namespaced owner of a cluster-scoped object: an
+                # unresolvable reference, never a reason to collect (Kubernetes 1.20+)
                 continue
             yield _Owner(owner_ref, info, await self._owner_state(ref, info, owner_ref))
 
@@ -331,8 +335,6 @@ class GarbageCollector:
         self, ref: ObjectRef, info: ResourceInfo, owner_ref: Mapping[str, Any]
     ) -> Literal["solid", "dangling", "waiting"]:
         uid = str(owner_ref.get("uid"))
-        if info.namespaced and not ref.namespace:
-            return "dangling"  # a cluster-scoped object cannot be owned by a namespaced one
         meta: Mapping[str, Any] | None = None
         cached = self._cached_by_uid(info, uid)
         if cached is not None:
