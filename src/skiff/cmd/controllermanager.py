@@ -62,9 +62,6 @@ def add_controller_manager_flags(p: argparse.ArgumentParser, *, standalone: bool
             help="compete for the Lease kube-system/kube-controller-manager and act only while "
             "holding it (default true)",
         )
-        p.add_argument("--leader-elect-lease-duration", type=float, default=15.0)
-        p.add_argument("--leader-elect-renew-deadline", type=float, default=10.0)
-        p.add_argument("--leader-elect-retry-period", type=float, default=2.0)
         p.add_argument(
             "--ready-file",
             type=Path,
@@ -73,6 +70,24 @@ def add_controller_manager_flags(p: argparse.ArgumentParser, *, standalone: bool
         )
         p.add_argument("-v", "--verbose", action="store_true", help="debug output")
         p.add_argument("--event-ttl", type=float, default=3600.0, help=_EVENT_TTL_HELP)
+    p.add_argument(
+        "--leader-elect-lease-duration",
+        type=float,
+        default=15.0,
+        help="seconds a leader's Lease is valid without renewal (default 15)",
+    )
+    p.add_argument(
+        "--leader-elect-renew-deadline",
+        type=float,
+        default=10.0,
+        help="seconds a leader keeps trying to renew before it stops leading (default 10)",
+    )
+    p.add_argument(
+        "--leader-elect-retry-period",
+        type=float,
+        default=2.0,
+        help="seconds between acquire/renew attempts (default 2)",
+    )
     p.add_argument(
         "--controllers",
         default="*",

@@ -229,7 +229,15 @@ def _is_ip(text: str) -> bool:
 
 
 # flags of ``skiff server`` that belong to the controller-manager, not the API server
-_CONTROLLER_FLAGS = ("--controllers", "--concurrent-syncs", "--concurrent-gc-syncs", "--event-ttl")
+_CONTROLLER_FLAGS = (
+    "--controllers",
+    "--concurrent-syncs",
+    "--concurrent-gc-syncs",
+    "--event-ttl",
+    "--leader-elect-lease-duration",
+    "--leader-elect-renew-deadline",
+    "--leader-elect-retry-period",
+)
 
 
 def _apiserver_argv(argv: list[str]) -> list[str]:
@@ -286,6 +294,9 @@ def _server(args: argparse.Namespace, argv: list[str]) -> int:
         str(args.concurrent_gc_syncs),
         "--event-ttl",
         str(args.event_ttl),
+        f"--leader-elect-lease-duration={args.leader_elect_lease_duration}",
+        f"--leader-elect-renew-deadline={args.leader_elect_renew_deadline}",
+        f"--leader-elect-retry-period={args.leader_elect_retry_period}",
         *(["-v"] if args.verbose else []),
     ]
     log.info(
