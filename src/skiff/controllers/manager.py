@@ -41,6 +41,7 @@ __all__ = [
     "CONTROLLERS",
     "ControllerManager",
     "LeadershipLost",
+    "default_identity",
     "enabled_controllers",
 ]
 

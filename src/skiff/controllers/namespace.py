@@ -24,7 +24,7 @@ from skiff.api.resources import ResourceInfo
 from skiff.client import FrozenDict, NotFound, WorkQueue, resolve, thaw
 from skiff.controllers.base import ControllerContext, meta_of, run_workers
 
-__all__ = ["NamespaceController"]
+__all__ = ["NamespaceController", "namespaced_resources"]
 
 log = logging.getLogger("skiff.controllers.namespace")
 
