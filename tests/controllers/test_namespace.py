@@ -1,7 +1,8 @@
 """The namespace controller (skiff.controllers.namespace) against an in-process API server.
 
 Covers: deleting a namespace deletes every kind in it and then the namespace; a pod bound to a
-node keeps the namespace Terminating (rechecked) until it is gone; another finalizer keeps the
+node keeps the namespace Terminating (rechecked, and reported in the namespace's deletion
+conditions) until it is gone; another finalizer keeps the
 namespace after the controller released ``kubernetes``; new content is refused while terminating.
 Excludes: the /finalize subresource's own rules (tests/apiserver).
 """
@@ -90,9 +91,22 @@ async def test_a_pod_waiting_for_its_agent_keeps_the_namespace_terminating(
         return bool(got["metadata"].get("deletionTimestamp"))
 
     assert await _until(pod_deleting)  # graceful: it waits for its (absent) agent
+
+    async def reported() -> bool:
+        got = (await api.get("/api/v1/namespaces/slow")).json()
+        conds = {c["type"]: c for c in got["status"].get("conditions") or []}
+        return "NamespaceContentRemaining" in conds
+
+    assert await _until(reported)  # what is left is reported, as kubectl describe shows it
     ns = (await api.get("/api/v1/namespaces/slow")).json()
     assert ns["status"]["phase"] == "Terminating"
     assert ns["spec"]["finalizers"] == ["kubernetes"]
+    conds = {c["type"]: c for c in ns["status"]["conditions"]}
+    remaining = conds["NamespaceContentRemaining"]
+    assert (remaining["status"], remaining["reason"]) == ("True", "SomeResourcesRemain")
+    assert remaining["message"] == "Some resources are remaining: pods has 1 resource instances"
+    assert conds["NamespaceFinalizersRemaining"]["status"] == "False"
+    assert conds["NamespaceDeletionContentFailure"]["reason"] == "ContentDeleted"
     # the agent confirms (a forced delete); the controller's recheck then finishes the namespace
     r = await api.request(
         "DELETE", "/api/v1/namespaces/slow/pods/bound", json={"gracePeriodSeconds": 0}
