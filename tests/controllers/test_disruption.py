@@ -7,13 +7,15 @@ Covers: the pure decisions (IntOrString scaling, healthy counting with recent di
 Deployment), for unmanaged pods (expectedPods 0, nothing allowed), and the fail-safe when a pod's
 controller is missing; eviction spending disruptions (decrement + ``disruptedPods``), refusing with
 429 once none is left and while the status is behind the budget's generation. Excludes: the
-``DisruptionTarget`` pod condition (not built).
+``DisruptionTarget`` pod condition (not built). The expiry of a recorded disruption after two
+minutes runs on a FakeClock.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -26,6 +28,7 @@ from skiff.controllers.disruption import (
     disrupted_pod_map,
     scaled_value,
 )
+from skiff.testing.clock import FakeClock
 from skiff.testing.cluster import running_controller_manager
 
 PODS = "/api/v1/namespaces/default/pods"
@@ -296,8 +299,6 @@ async def test_a_missing_controller_fails_safe(
 async def test_eviction_waits_for_the_controller(
     api: httpx.AsyncClient, url: str, token: str
 ) -> None:
-    from skiff.testing.cluster import running_controller_manager
-
     async with running_controller_manager(url, token, controllers=["serviceaccount"]):
         await _pod(api, "s-0", "s")
         await _pod(api, "s-1", "s")
@@ -308,3 +309,48 @@ async def test_eviction_waits_for_the_controller(
     async with running_controller_manager(url, token, controllers=["disruption"]):
         await _status(api, "s", disruptionsAllowed=1)
         assert (await _evict(api, "s-0")).status_code == 201
+
+
+async def test_a_disruption_expires_after_two_minutes_on_the_fake_clock(
+    api: httpx.AsyncClient, url: str, token: str
+) -> None:
+    """An evicted pod that is not deleted within DELETION_TIMEOUT counts as healthy again: the
+    controller rechecks the budget when the entry expires (time from the injected clock)."""
+    async with running_controller_manager(url, token, controllers=["serviceaccount"]):
+        await _pod(api, "x-0", "x")
+        await _pod(api, "x-1", "x")
+    await _budget(api, "x", "x", minAvailable=1)
+    clock = FakeClock(wall_start=datetime.now(UTC).timestamp())
+
+    async def ticking(check: Callable[[], Awaitable[bool]]) -> bool:
+        # small steps of fake time let rate-limited retries (conflicts) through meanwhile
+        for _ in range(500):
+            if await check():
+                return True
+            clock.advance(0.01)
+            await asyncio.sleep(0.02)
+        return False
+
+    async def allowed(n: int) -> bool:
+        pdb = (await api.get(f"{PDBS}/x")).json()
+        status = pdb.get("status") or {}
+        return bool(
+            status.get("observedGeneration") == pdb["metadata"]["generation"]
+            and status.get("disruptionsAllowed") == n
+        )
+
+    async with running_controller_manager(url, token, controllers=["disruption"], clock=clock):
+        assert await ticking(lambda: allowed(1))
+        pdb = (await api.get(f"{PDBS}/x")).json()
+        when = datetime.fromtimestamp(clock.time(), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        pdb["status"]["disruptedPods"] = {"x-0": when}  # as an eviction records it
+        pdb["status"]["disruptionsAllowed"] = 0
+        r = await api.put(f"{PDBS}/x/status", json=pdb)
+        assert r.status_code == 200, r.text
+        assert await ticking(lambda: allowed(0))  # x-0 is counted as going away
+        got = (await api.get(f"{PDBS}/x")).json()["status"]
+        assert got["currentHealthy"] == 1 and "x-0" in got["disruptedPods"]
+        clock.advance(DELETION_TIMEOUT + 1)  # x-0 was never deleted: the entry expires
+        assert await ticking(lambda: allowed(1))
+        got = (await api.get(f"{PDBS}/x")).json()["status"]
+        assert got["currentHealthy"] == 2 and not got.get("disruptedPods")
