@@ -3,20 +3,69 @@
 Covers: background, foreground (blocking and non-blocking dependents) and orphan propagation,
 several owners (only the dangling reference goes), owners missing from the start, owners of kinds
 this cluster does not serve (left alone), a cluster-scoped owner across kinds, a dependent created
-right after its owner (never collected by mistake), and the worker loop surviving failures.
-Excludes: metadata-only informers (the client does not offer them yet).
+right after its owner (never collected by mistake). Every test runs twice: with the informers
+as they are, and with informers that keep only ``metadata`` (what a PartialObjectMetadata watch
+delivers), which shows the collector reads nothing else and the switch to metadata-only
+informers in ``skiff.controllers.base.metadata_informer`` is safe.
+Excludes: the metadata-only wire format itself (the API server's and client's tests).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
 import pytest
 
+from skiff.api.resources import ResourceInfo
+from skiff.client import IndexFunc, Informer, SharedInformerFactory, WatchEvent
+from skiff.controllers import ControllerManager, base, garbagecollector
+from skiff.testing.cluster import running_controller_manager
+
 pytestmark = pytest.mark.usefixtures("controller_manager")
+
+
+def _metadata_only(obj: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "meta.k8s.io/v1",
+        "kind": "PartialObjectMetadata",
+        "metadata": obj.get("metadata") or {},
+    }
+
+
+@pytest.fixture(params=["full-objects", "metadata-only"])
+async def controller_manager(
+    request: pytest.FixtureRequest, url: str, token: str, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[ControllerManager]:
+    """The garbage collector alone, on full-object or metadata-only informers."""
+    if request.param == "metadata-only":
+        original = base.metadata_informer
+
+        def stripped(
+            factory: SharedInformerFactory,
+            info: ResourceInfo,
+            *,
+            indexers: Mapping[str, IndexFunc] | None = None,
+        ) -> Informer:
+            informer = original(factory, info, indexers=indexers)
+            replace, apply = informer.replace, informer.apply
+
+            def replace_meta(items: list[dict[str, Any]], rv: str) -> None:
+                replace([_metadata_only(o) for o in items], rv)
+
+            def apply_meta(event: WatchEvent) -> None:
+                apply(WatchEvent(event.type, _metadata_only(event.object)))
+
+            informer.replace = replace_meta  # type: ignore[method-assign,assignment]
+            informer.apply = apply_meta  # type: ignore[method-assign]
+            return informer
+
+        monkeypatch.setattr(garbagecollector, "metadata_informer", stripped)
+    async with running_controller_manager(url, token, controllers=["garbagecollector"]) as m:
+        yield m
+
 
 CM = "/api/v1/namespaces/default/configmaps"
 GHOST_UID = "00000000-0000-0000-0000-000000000000"
