@@ -6,9 +6,10 @@ Covers: the pure decisions (IntOrString scaling, healthy counting with recent di
 ``maxUnavailable`` over a ReplicaSet's pods (expectedPods from its replicas, also through a
 Deployment), for unmanaged pods (expectedPods 0, nothing allowed), and the fail-safe when a pod's
 controller is missing; eviction spending disruptions (decrement + ``disruptedPods``), refusing with
-429 once none is left and while the status is behind the budget's generation. Excludes: the
-``DisruptionTarget`` pod condition (not built). The expiry of a recorded disruption after two
-minutes runs on a FakeClock.
+429 once none is left and while the status is behind the budget's generation; an unready pod
+evicted while the budget is otherwise met (``unhealthyPodEvictionPolicy: IfHealthyBudget``); the
+expiry of a recorded disruption after two minutes, on a FakeClock. Excludes: the
+``DisruptionTarget`` pod condition (not built).
 """
 
 from __future__ import annotations
@@ -354,3 +355,17 @@ async def test_a_disruption_expires_after_two_minutes_on_the_fake_clock(
         assert await ticking(lambda: allowed(1))
         got = (await api.get(f"{PDBS}/x")).json()["status"]
         assert got["currentHealthy"] == 2 and not got.get("disruptedPods")
+
+
+@pytest.mark.usefixtures("controller_manager")
+async def test_an_unready_pod_may_go_while_the_budget_is_met(api: httpx.AsyncClient) -> None:
+    for name in ("h-0", "h-1", "sick"):
+        await _pod(api, name, "h")
+    unready = {"status": {"conditions": [{"type": "Ready", "status": "False"}]}}
+    r = await api.patch(f"{PODS}/sick/status", json=unready, headers=MERGE)
+    assert r.status_code == 200
+    await _budget(api, "h", "h", minAvailable=2)
+    status = await _status(api, "h", currentHealthy=2)
+    assert (status["desiredHealthy"], status["disruptionsAllowed"]) == (2, 0)
+    assert (await _evict(api, "sick")).status_code == 201  # IfHealthyBudget: it is not counted
+    assert (await _evict(api, "h-0")).status_code == 429

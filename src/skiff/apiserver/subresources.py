@@ -354,14 +354,19 @@ async def _check_and_decrement(
 
     def mutate(current: dict[str, Any]) -> dict[str, Any]:
         meta = current.get("metadata") or {}
-        status = current.setdefault("status", {})
+        status = dict(current.get("status") or {})
+        desired = int(status.get("desiredHealthy") or 0)
+        healthy = int(status.get("currentHealthy") or 0)
+        policy = (current.get("spec") or {}).get("unhealthyPodEvictionPolicy") or "IfHealthyBudget"
+        if not _pod_ready(pod) and (
+            policy == "AlwaysAllow" or (healthy >= desired and desired > 0)
+        ):
+            return current  # an unready pod does not count as healthy: nothing to spend
         if int(status.get("observedGeneration") or 0) < int(meta.get("generation") or 0):
             raise _too_many_requests(
                 f"The disruption budget {pdb_name} is still being processed by the server.", 10
             )
         allowed = int(status.get("disruptionsAllowed") or 0)
-        desired = int(status.get("desiredHealthy") or 0)
-        healthy = int(status.get("currentHealthy") or 0)
         if allowed < 0:
             raise _forbidden_budget(pdbs, pdb_name, "pdb disruptions allowed is negative")
         disrupted = dict(status.get("disruptedPods") or {})
@@ -371,11 +376,6 @@ async def _check_and_decrement(
                 pdb_name,
                 "DisruptedPods map too big - too many evictions not confirmed by PDB controller",
             )
-        policy = (current.get("spec") or {}).get("unhealthyPodEvictionPolicy") or "IfHealthyBudget"
-        if not _pod_ready(pod) and (
-            policy == "AlwaysAllow" or (healthy >= desired and desired > 0)
-        ):
-            return current  # an unready pod does not count as healthy: nothing to spend
         if allowed == 0:
             raise _too_many_requests(
                 f"The disruption budget {pdb_name} needs {desired} healthy pods "
@@ -404,6 +404,7 @@ async def _check_and_decrement(
             status["conditions"] = conditions
         disrupted[pod_name] = objects.now_rfc3339()
         status["disruptedPods"] = disrupted
+        current["status"] = status
         return current
 
     await _raw_update(registry, pdbs, namespace, pdb_name, mutate, ctx)
