@@ -9,13 +9,17 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from skiff.api import resources
 from skiff.apiserver.auth import UserInfo
+from skiff.apiserver.registry import RequestContext
 from skiff.apiserver.server import ApiServer, ApiServerConfig
 from skiff.controllers import ControllerManager
 from skiff.store import MemoryStore
 from skiff.testing.cluster import running_controller_manager
 
 TOKEN = "test-admin-token"
+SERVICE_ACCOUNTS = resources.by_resource("", "v1", "serviceaccounts")
+assert SERVICE_ACCOUNTS is not None
 
 
 @pytest.fixture
@@ -34,6 +38,14 @@ async def apiserver() -> AsyncIterator[ApiServer]:
     task = asyncio.create_task(server.run(started=started))
     try:
         await asyncio.wait_for(started.wait(), 15)
+        # the controller-manager's serviceaccount controller would create this; most tests here
+        # run without one and create pods in "default"
+        await server.registry.create(
+            SERVICE_ACCOUNTS,
+            "default",
+            {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}},
+            RequestContext(user=UserInfo("test", ("system:masters",))),
+        )
         yield server
     finally:
         server.stop()

@@ -379,7 +379,6 @@ async def test_watch_too_old_gets_410(api: httpx.AsyncClient, apiserver: ApiServ
     assert events[0]["object"]["code"] == 410 and events[0]["object"]["reason"] == "Expired"
 
 
-@pytest.mark.usefixtures("controller_manager")
 async def test_graceful_pod_deletion_binding_and_force(api: httpx.AsyncClient) -> None:
     assert (await api.post(PODS, json=pod("unbound"))).status_code == 201
     r = await api.delete(f"{PODS}/unbound")
@@ -707,7 +706,6 @@ async def test_hpa_v1_list_and_watch_convert(api: httpx.AsyncClient) -> None:
     assert "annotations" not in back["metadata"] or not back["metadata"]["annotations"]
 
 
-@pytest.mark.usefixtures("controller_manager")
 async def test_scale_and_binding_reject_bad_input(api: httpx.AsyncClient) -> None:
     rc = {
         "apiVersion": "v1",
