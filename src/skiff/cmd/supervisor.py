@@ -125,12 +125,14 @@ class Supervisor:
         self,
         specs: list[ChildSpec],
         *,
+        initial_delay: float = 1.0,
         max_delay: float = 30.0,
         healthy_after: float = 30.0,
         stop_timeout: float = 15.0,
         poll: float = 0.2,
     ) -> None:
-        self.children = [Child(spec) for spec in specs]
+        self.children = [Child(spec, delay=initial_delay) for spec in specs]
+        self.initial_delay = initial_delay
         self.max_delay = max_delay
         self.healthy_after = healthy_after
         self.stop_timeout = stop_timeout
@@ -201,7 +203,7 @@ class Supervisor:
             if code is None:
                 continue
             if now - child.started_at > self.healthy_after:
-                child.delay = 1.0
+                child.delay = self.initial_delay
             log.error(
                 "%s (pid %s) exited with code %s; restarting in %.0f s",
                 child.spec.name,
