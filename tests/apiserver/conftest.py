@@ -1,43 +1,28 @@
-"""An in-process API server on 127.0.0.1 (plain HTTP, bearer token) over a MemoryStore."""
+"""An in-process API server on 127.0.0.1 (plain HTTP, bearer token) over a MemoryStore, and an
+in-process controller-manager against it for the tests that need controllers."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
-from skiff.apiserver.auth import UserInfo
-from skiff.apiserver.server import ApiServer, ApiServerConfig
-from skiff.store import MemoryStore
+from skiff.api import resources
+from skiff.apiserver.server import ApiServer
+from skiff.controllers import ControllerManager
+from skiff.testing.apiserver import ADMIN_TOKEN, in_process_apiserver
+from skiff.testing.cluster import running_controller_manager
 
-TOKEN = "test-admin-token"
+TOKEN = ADMIN_TOKEN
+SERVICE_ACCOUNTS = resources.by_resource("", "v1", "serviceaccounts")
+assert SERVICE_ACCOUNTS is not None
 
 
 @pytest.fixture
 async def apiserver() -> AsyncIterator[ApiServer]:
-    store = MemoryStore()
-    server = ApiServer(
-        store,
-        ApiServerConfig(
-            port=0,
-            tokens={TOKEN: UserInfo("admin", ("system:masters",))},
-            bookmark_interval=0.5,
-            watch_window=200,
-        ),
-    )
-    started = asyncio.Event()
-    task = asyncio.create_task(server.run(started=started))
-    try:
-        await asyncio.wait_for(started.wait(), 15)
+    async with in_process_apiserver(bookmark_interval=0.5, watch_window=200) as server:
         yield server
-    finally:
-        server.stop()
-        try:
-            await asyncio.wait_for(task, 15)
-        finally:
-            await store.close()
 
 
 @pytest.fixture
@@ -48,3 +33,14 @@ async def api(apiserver: ApiServer) -> AsyncIterator[httpx.AsyncClient]:
         timeout=20,
     ) as client:
         yield client
+
+
+@pytest.fixture
+async def controller_manager(apiserver: ApiServer) -> AsyncIterator[ControllerManager]:
+    """The controller-manager in this event loop against ``apiserver`` (garbage collection,
+    namespace deletion, default ServiceAccounts, PodDisruptionBudget status...), for tests of
+    behaviour that moved out of the API server."""
+    async with running_controller_manager(
+        f"http://127.0.0.1:{apiserver.bound_port}", TOKEN
+    ) as manager:
+        yield manager

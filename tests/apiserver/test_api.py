@@ -16,10 +16,6 @@ from typing import Any
 import httpx
 import pytest
 
-from skiff.api import resources as kinds
-from skiff.apiserver import objects
-from skiff.apiserver.auth import UserInfo
-from skiff.apiserver.registry import RequestContext
 from skiff.apiserver.server import ApiServer
 
 CM = "/api/v1/namespaces/default/configmaps"
@@ -37,6 +33,19 @@ def pod(name: str, **labels: str) -> dict[str, Any]:
         "metadata": {"name": name, "labels": labels},
         "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]},
     }
+
+
+async def budget_current(api: httpx.AsyncClient, name: str) -> None:
+    """Wait until the disruption controller has computed the budget's status for its current
+    generation (eviction answers 429 until then)."""
+    for _ in range(500):
+        got = (
+            await api.get(f"/apis/policy/v1/namespaces/default/poddisruptionbudgets/{name}")
+        ).json()
+        if (got.get("status") or {}).get("observedGeneration") == got["metadata"]["generation"]:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"budget {name} status never caught up: {got}")
 
 
 async def test_health_needs_no_auth_but_api_does(apiserver: ApiServer) -> None:
@@ -408,6 +417,7 @@ async def test_graceful_pod_deletion_binding_and_force(api: httpx.AsyncClient) -
     assert (await api.get(f"{PODS}/bound")).status_code == 404
 
 
+@pytest.mark.usefixtures("controller_manager")
 async def test_eviction_honours_pod_disruption_budget(api: httpx.AsyncClient) -> None:
     for name in ("e1", "e2"):
         assert (await api.post(PODS, json=pod(name, app="db"))).status_code == 201
@@ -428,6 +438,7 @@ async def test_eviction_honours_pod_disruption_budget(api: httpx.AsyncClient) ->
     }
     r = await api.post("/apis/policy/v1/namespaces/default/poddisruptionbudgets", json=pdb)
     assert r.status_code == 201, r.text
+    await budget_current(api, "db")
     eviction = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "e1"}}
     r = await api.post(f"{PODS}/e1/eviction", json=eviction)
     assert r.status_code == 201, r.text
@@ -438,6 +449,7 @@ async def test_eviction_honours_pod_disruption_budget(api: httpx.AsyncClient) ->
     assert "disruption budget" in r.json()["message"]
 
 
+@pytest.mark.usefixtures("controller_manager")
 async def test_namespace_termination(api: httpx.AsyncClient) -> None:
     ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "doomed"}}
     assert (await api.post("/api/v1/namespaces", json=ns)).status_code == 201
@@ -627,6 +639,7 @@ async def test_continue_token_expires_with_compaction(
     assert r.status_code == 410 and r.json()["reason"] == "Expired"
 
 
+@pytest.mark.usefixtures("controller_manager")
 async def test_namespace_finalize_subresource(api: httpx.AsyncClient) -> None:
     ns = {
         "apiVersion": "v1",
@@ -745,9 +758,35 @@ async def test_scale_and_binding_reject_bad_input(api: httpx.AsyncClient) -> Non
         assert r.status_code == code, (bad, r.text)
 
 
+@pytest.mark.usefixtures("controller_manager")
 async def test_eviction_with_percent_budget_and_unready_pods(api: httpx.AsyncClient) -> None:
+    rs = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {"name": "q"},
+        "spec": {
+            "replicas": 4,
+            "selector": {"matchLabels": {"app": "q"}},
+            "template": {
+                "metadata": {"labels": {"app": "q"}},
+                "spec": {"containers": [{"name": "c", "image": "i"}]},
+            },
+        },
+    }
+    created = (await api.post("/apis/apps/v1/namespaces/default/replicasets", json=rs)).json()
     for name in ("q1", "q2", "q3", "q4"):
-        await api.post(PODS, json=pod(name, app="q"))
+        # a percentage budget counts the replicas of the pods' controller (Kubernetes 1.32)
+        body = pod(name, app="q")
+        body["metadata"]["ownerReferences"] = [
+            {
+                "apiVersion": "apps/v1",
+                "kind": "ReplicaSet",
+                "name": "q",
+                "uid": created["metadata"]["uid"],
+                "controller": True,
+            }
+        ]
+        await api.post(PODS, json=body)
         ready = {
             "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
         }
@@ -763,6 +802,7 @@ async def test_eviction_with_percent_budget_and_unready_pods(api: httpx.AsyncCli
         "spec": {"maxUnavailable": "50%", "selector": {"matchLabels": {"app": "q"}}},
     }
     await api.post("/apis/policy/v1/namespaces/default/poddisruptionbudgets", json=pdb)
+    await budget_current(api, "q")
 
     async def evict(name: str) -> int:
         body = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": name}}
@@ -770,7 +810,7 @@ async def test_eviction_with_percent_budget_and_unready_pods(api: httpx.AsyncCli
 
     assert await evict("q1") == 201
     assert await evict("q2") == 201
-    assert await evict("q3") == 429  # 2 of the (now 2) remaining may not go below 50% of 2
+    assert await evict("q3") == 429  # 2 of the 4 expected must stay healthy
     # a pending pod can always be evicted, and names must match
     await api.post(PODS, json=pod("pending", app="q"))
     assert await evict("pending") == 201
@@ -778,6 +818,7 @@ async def test_eviction_with_percent_budget_and_unready_pods(api: httpx.AsyncCli
     assert (await api.post(f"{PODS}/q3/eviction", json=body)).status_code == 400
 
 
+@pytest.mark.usefixtures("controller_manager")
 async def test_eviction_counts_the_controllers_replicas(api: httpx.AsyncClient) -> None:
     rs = {
         "apiVersion": "apps/v1",
@@ -818,6 +859,7 @@ async def test_eviction_counts_the_controllers_replicas(api: httpx.AsyncClient) 
         "spec": {"maxUnavailable": 1, "selector": {"matchLabels": {"app": "rs"}}},
     }
     await api.post("/apis/policy/v1/namespaces/default/poddisruptionbudgets", json=pdb)
+    await budget_current(api, "rs")
     body = {"apiVersion": "policy/v1", "kind": "Eviction", "metadata": {"name": "r1"}}
     r = await api.post(f"{PODS}/r1/eviction", json=body)
     # 4 expected, at most 1 unavailable: 3 must be healthy and only 2 are
@@ -872,32 +914,6 @@ async def test_finalizer_rules_while_deleting(api: httpx.AsyncClient) -> None:
         "/api/v1/namespaces/edited", headers=merge, content=b'{"spec":{"finalizers":[]}}'
     )
     assert r.status_code == 200 and r.json()["spec"]["finalizers"] == ["kubernetes"]
-
-
-async def test_old_events_expire(api: httpx.AsyncClient, apiserver: ApiServer) -> None:
-    def event(name: str, last: str) -> dict[str, Any]:
-        return {
-            "apiVersion": "v1",
-            "kind": "Event",
-            "metadata": {"name": name, "namespace": "default"},
-            "involvedObject": {"kind": "Pod", "name": "p", "namespace": "default"},
-            "reason": "Test",
-            "message": "m",
-            "type": "Normal",
-            "firstTimestamp": last,
-            "lastTimestamp": last,
-            "count": 1,
-        }
-
-    path = "/api/v1/namespaces/default/events"
-    assert (await api.post(path, json=event("old", "2020-01-01T00:00:00Z"))).status_code == 201
-    assert (await api.post(path, json=event("fresh", objects.now_rfc3339()))).status_code == 201
-    info = kinds.by_resource("", "v1", "events")
-    assert info is not None
-    ctx = RequestContext(user=UserInfo("t"), field_manager="t")
-    assert await apiserver.sweep_events(info, ctx) == 1
-    names = [e["metadata"]["name"] for e in (await api.get(path)).json()["items"]]
-    assert names == ["fresh"]
 
 
 async def test_requests_beyond_the_inflight_limit_get_429(

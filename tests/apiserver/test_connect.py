@@ -37,14 +37,14 @@ from starlette.websockets import WebSocket
 from websockets.asyncio.client import connect as ws_connect
 from websockets.typing import Subprotocol
 
-from skiff.apiserver.auth import Attributes, UserInfo
+from skiff.apiserver.auth import Attributes
 from skiff.apiserver.connect import offering
-from skiff.apiserver.server import ApiServer, ApiServerConfig
+from skiff.apiserver.server import ApiServer
 from skiff.apiserver.tls import ensure_credentials, issue_certificate
 from skiff.apiserver.wsserver import KubernetesWebSocketProtocol
-from skiff.store import MemoryStore
+from skiff.testing.apiserver import ADMIN_TOKEN, in_process_apiserver
 
-TOKEN = "connect-admin-token"
+TOKEN = ADMIN_TOKEN
 PODS = "/api/v1/namespaces/default/pods"
 
 
@@ -231,22 +231,8 @@ async def pod_server() -> AsyncIterator[Agent]:
 
 
 async def _api_server(**options: Any) -> AsyncIterator[ApiServer]:
-    store = MemoryStore()
-    server = ApiServer(
-        store,
-        ApiServerConfig(port=0, tokens={TOKEN: UserInfo("admin", ("system:masters",))}, **options),
-    )
-    started = asyncio.Event()
-    task = asyncio.create_task(server.run(started=started))
-    try:
-        await asyncio.wait_for(started.wait(), 15)
+    async with in_process_apiserver(**options) as server:
         yield server
-    finally:
-        server.stop()
-        try:
-            await asyncio.wait_for(task, 15)
-        finally:
-            await store.close()
 
 
 @pytest.fixture

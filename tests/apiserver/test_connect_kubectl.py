@@ -103,7 +103,7 @@ def agent_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 @pytest.fixture(scope="module")
 def kubectl() -> Iterator[Kubectl]:
     data = Path(tempfile.mkdtemp(prefix="skiff-connect-"))
-    proc = ServerProcess(data_dir=data)
+    proc = ServerProcess(data_dir=data, controller_manager=True)
     k = Kubectl(proc.kubeconfig)
     try:
         proc.start()

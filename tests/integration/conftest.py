@@ -1,4 +1,5 @@
-"""Fixtures for integration tests: one real ``skiff apiserver`` per module, kubectl, namespaces."""
+"""Fixtures for integration tests: one real ``skiff apiserver`` (and ``skiff controller-manager``)
+per module, kubectl, namespaces (with their ``default`` ServiceAccount)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,13 @@ from skiff.testing.cluster import Kubectl, ServerProcess
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
     data = Path(tempfile.mkdtemp(prefix="skiff-it-"))
-    proc = ServerProcess(data_dir=data)
+    # kube-root-ca.crt is left out: these tests list namespaces' ConfigMaps exactly (its
+    # publisher is tested in tests/controllers/test_rootcacert.py)
+    proc = ServerProcess(
+        data_dir=data,
+        controller_manager=True,
+        controller_manager_args=["--controllers", "*,-root-ca-cert-publisher"],
+    )
     try:
         proc.start()
         yield proc
@@ -44,6 +51,11 @@ def ns(kubectl: Kubectl) -> Iterator[str]:
     """A fresh namespace for one test, deleted afterwards (without waiting)."""
     name = f"skiff-t-{uuid.uuid4().hex[:8]}"
     kubectl("create", "namespace", name)
+    # pods are refused until the controller-manager gave the namespace its default account
+    for _ in range(300):
+        if kubectl.run("get", "serviceaccount", "default", "-n", name).returncode == 0:
+            break
+        time.sleep(0.05)
     try:
         yield name
     finally:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import uuid
 from typing import Any
 
@@ -259,6 +260,18 @@ def _evict(core: client.CoreV1Api, ns: str, name: str) -> Any:
     )
 
 
+def _budget_current(policy: client.PolicyV1Api, ns: str, name: str) -> None:
+    """Wait until the disruption controller has computed the budget's status for its current
+    generation (the eviction subresource answers 429 until then, as in Kubernetes)."""
+    deadline = time.monotonic() + 15
+    while True:
+        pdb = policy.read_namespaced_pod_disruption_budget(name, ns)
+        if pdb.status is not None and pdb.status.observed_generation == pdb.metadata.generation:
+            return
+        assert time.monotonic() < deadline, f"budget {name} status never caught up"
+        time.sleep(0.05)
+
+
 @pytest.mark.usefixtures("default_service_account")
 def test_pdb_and_eviction(api: ApiClient, core: client.CoreV1Api, ns: str) -> None:
     policy = client.PolicyV1Api(api)
@@ -273,6 +286,7 @@ def test_pdb_and_eviction(api: ApiClient, core: client.CoreV1Api, ns: str) -> No
     )
     assert pdb.spec.min_available == 2
     assert policy.read_namespaced_pod_disruption_budget("db", ns).metadata.uid == pdb.metadata.uid
+    _budget_current(policy, ns, "db")
 
     # Two healthy pods and two required: evicting one would violate the budget.
     with pytest.raises(ApiException) as exc:
@@ -286,6 +300,7 @@ def test_pdb_and_eviction(api: ApiClient, core: client.CoreV1Api, ns: str) -> No
 
     # Relax the budget: one disruption is allowed now, and the eviction deletes the pod.
     policy.patch_namespaced_pod_disruption_budget("db", ns, {"spec": {"minAvailable": 1}})
+    _budget_current(policy, ns, "db")
     _evict(core, ns, "db-0")
     with pytest.raises(ApiException) as exc:
         core.read_namespaced_pod("db-0", ns)
@@ -322,9 +337,12 @@ def test_eviction_refusal_names_the_pod_counts(
         ns,
         {
             "metadata": {"name": "db"},
-            "spec": {"maxUnavailable": 0, "selector": {"matchLabels": {"app": "db"}}},
+            # an integer minAvailable counts bare pods (maxUnavailable counts only the replicas
+            # of the pods' controllers, as in Kubernetes 1.32)
+            "spec": {"minAvailable": 2, "selector": {"matchLabels": {"app": "db"}}},
         },
     )
+    _budget_current(policy, ns, "db")
     with pytest.raises(ApiException) as exc:
         _evict(core, ns, "db-1")
     body = status_of(exc.value, 429, "TooManyRequests")

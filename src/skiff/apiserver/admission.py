@@ -7,7 +7,11 @@ small ``Lookup`` seam that the registry implements, so plugins never touch the s
 Plugins shipped now, in Kubernetes' order:
 - NamespaceLifecycle: refuses objects in missing or terminating namespaces and the deletion of
   the immortal namespaces.
-- ServiceAccount: gives pods ``serviceAccountName: default`` and checks the account exists.
+- ServiceAccount: gives pods ``serviceAccountName: default`` and checks the account exists. As in
+  Kubernetes 1.32 (``plugin/pkg/admission/serviceaccount``), a missing account is a 403 Forbidden
+  ``error looking up service account <ns>/<name>: serviceaccount "<name>" not found``; the
+  ``default`` account, which the controller-manager creates shortly after its namespace, is looked
+  up again for a moment (10 tries, 100-200 ms apart) before the pod is refused.
 - Priority: resolves ``priorityClassName`` (default: the global default class or 0).
 - DefaultTolerationSeconds: pods tolerate ``not-ready``/``unreachable`` NoExecute taints for
   skiff's 5 s (Kubernetes: 300 s), which is what makes healing fast.
@@ -16,6 +20,8 @@ Room is left for LimitRanger, ResourceQuota and VPA (later issues).
 
 from __future__ import annotations
 
+import asyncio
+import random
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -117,6 +123,20 @@ def _ns_not_found(namespace: str) -> NotFoundError:
 
 
 class ServiceAccountAdmission:
+    def __init__(self, *, default_lookups: int = 10, retry_interval: float = 0.1) -> None:
+        # Kubernetes: 10 lookups of the default account, rand(100..200) ms apart
+        self.default_lookups = default_lookups
+        self.retry_interval = retry_interval
+
+    async def _exists(self, lookup: Lookup, namespace: str, name: str) -> bool:
+        attempts = self.default_lookups if name == "default" else 1
+        for attempt in range(max(1, attempts)):
+            if attempt:
+                await asyncio.sleep(self.retry_interval * (1 + random.random()))
+            if await lookup.get_object("ServiceAccount", namespace, name) is not None:
+                return True
+        return False
+
     async def admit(self, req: AdmissionRequest, lookup: Lookup) -> None:
         if (
             req.info.kind != "Pod"
@@ -129,7 +149,7 @@ class ServiceAccountAdmission:
         name = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
         spec["serviceAccountName"] = name
         spec["serviceAccount"] = name
-        if await lookup.get_object("ServiceAccount", req.namespace, name) is None:
+        if not await self._exists(lookup, req.namespace, name):
             raise forbidden(
                 f'pods "{req.name}" is forbidden: error looking up service account '
                 f'{req.namespace}/{name}: serviceaccount "{name}" not found',

@@ -1,16 +1,15 @@
 """The API server process: store -> watch cache -> registry -> HTTP, plus bootstrap and housekeeping.
 
-``ApiServer`` owns everything it starts (structured concurrency): the watch cache feed, the
-namespace lifecycle loop, and uvicorn. It takes an opened ``Store``; which backend that is, is the
-composition root's decision (``skiff.cmd``).
+``ApiServer`` is wiring: it owns everything it starts (structured concurrency): the watch cache
+feed, uvicorn, and storage housekeeping only (compaction, allocation repair, serving-certificate
+renewal). It takes an opened ``Store``; which backend that is, is the composition root's decision
+(``skiff.cmd``). Control loops (garbage collection, namespace deletion, default ServiceAccounts,
+``kube-root-ca.crt``, PodDisruptionBudget status, Event expiry) run in the controller-manager
+(``skiff.controllers``), which reaches this server over HTTP like any client.
 
 Bootstrap (idempotent, every start): namespaces default, kube-system, kube-public and
-kube-node-lease; a ``default`` ServiceAccount in every namespace; the PriorityClasses
-system-node-critical and system-cluster-critical.
-
-Namespace lifecycle (until the controller-manager takes it over): a namespace being deleted is
-``Terminating``; everything in it is deleted, and once nothing is left its ``kubernetes``
-finalizer is removed and the namespace goes.
+kube-node-lease; the PriorityClasses system-node-critical and system-cluster-critical; the
+``default/kubernetes`` Service and its Endpoints.
 
 Allocation (``skiff.apiserver.allocation``): Node pod CIDRs (``cluster_cidr`` in
 ``node_cidr_mask_size`` blocks), Service ClusterIPs and NodePorts come from bitmap records in the
@@ -25,7 +24,6 @@ import contextlib
 import ipaddress
 import logging
 import ssl
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,25 +32,17 @@ from typing import Any
 import uvicorn
 
 from skiff.api import resources as kinds
-from skiff.api.duration import parse_time
 from skiff.apiserver.admission import SYSTEM_PRIORITY_CLASSES, default_chain
 from skiff.apiserver.allocation import PodCIDRAllocation, ServiceAllocation, run_repairs
 from skiff.apiserver.allocator import RangeAllocator, cidr_blocks, ip_range, port_range
 from skiff.apiserver.app import ApiServerApp, build_app
 from skiff.apiserver.audit import AuditLog
 from skiff.apiserver.auth import TokenAuthenticator, UserInfo
-from skiff.apiserver.errors import (
-    AlreadyExistsError,
-    ApiError,
-    ForbiddenError,
-    NotFoundError,
-)
-from skiff.apiserver.gc import GarbageCollector
+from skiff.apiserver.errors import AlreadyExistsError, NotFoundError
 from skiff.apiserver.metrics import ApiMetrics
 from skiff.apiserver.objects import ValueTransformer
-from skiff.apiserver.registry import ListOptions, Registry, RequestContext
+from skiff.apiserver.registry import Registry, RequestContext
 from skiff.apiserver.strategies import build_strategies
-from skiff.apiserver.subresources import finalize_namespace
 from skiff.apiserver.watch import cache_codec, strategy_fields
 from skiff.apiserver.watchcache import WatchCache
 from skiff.apiserver.wsserver import KubernetesWebSocketProtocol
@@ -90,10 +80,6 @@ class ApiServerConfig:
     # serving certificate, which is then loaded for new connections without a restart
     cert_renewer: Callable[[], bool] | None = None
     cert_check_interval: float = 3600.0
-    # Events live this long after their last occurrence (Kubernetes' --event-ttl, 1 h)
-    event_ttl: float = 3600.0
-    event_sweep_interval: float = 60.0
-    gc_resync: float = 30.0
     max_requests_inflight: int = 400
     max_mutating_requests_inflight: int = 200
     audit_log_path: str | None = None
@@ -159,7 +145,6 @@ class ApiServer:
             transformer=config.transformer,
             strategies=strategies,
         )
-        self.gc = GarbageCollector(self.registry, resync=config.gc_resync)
         self._ready = False
         authn = None
         if not config.anonymous:
@@ -209,10 +194,7 @@ class ApiServer:
             await self.bootstrap()
             self._ready = True
             async with asyncio.TaskGroup() as tg:
-                tg.create_task(self._namespace_loop(), name="skiff-namespace-lifecycle")
                 tg.create_task(self.compactor.run(), name="skiff-compactor")
-                tg.create_task(self._event_sweeper(), name="skiff-event-ttl")
-                tg.create_task(self.gc.run(), name="skiff-garbage-collector")
                 tg.create_task(
                     run_repairs((self.service_allocation, self.pod_cidr_allocation)),
                     name="skiff-allocation-repair",
@@ -271,45 +253,6 @@ class ApiServer:
             await asyncio.sleep(0.01)
         if started is not None:
             started.set()
-
-    async def _event_sweeper(self) -> None:
-        """Delete Events whose last occurrence is older than ``event_ttl``, as the etcd lease
-        on each Event does in Kubernetes, so a chatty cluster's store does not grow forever."""
-        info = kinds.by_resource("", "v1", "events")
-        assert info is not None
-        ctx = RequestContext(user=SYSTEM_USER, field_manager="skiff-event-ttl")
-        while True:
-            await asyncio.sleep(self.config.event_sweep_interval)
-            try:
-                await self.sweep_events(info, ctx)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("expiring events failed; trying again later")
-
-    async def sweep_events(self, info: kinds.ResourceInfo, ctx: RequestContext) -> int:
-        cutoff = time.time() - self.config.event_ttl
-        expired = 0
-        for event in await self.registry.list_objects("Event", ""):
-            meta = event.get("metadata") or {}
-            last = (
-                event.get("lastTimestamp")
-                or (event.get("series") or {}).get("lastObservedTime")
-                or event.get("eventTime")
-                or meta.get("creationTimestamp")
-            )
-            try:
-                when = parse_time(str(last)).timestamp()
-            except ValueError:
-                continue
-            if when >= cutoff:
-                continue
-            try:
-                await self.registry.delete(info, meta.get("namespace", ""), meta["name"], ctx)
-                expired += 1
-            except NotFoundError:
-                pass
-        return expired
 
     async def _cert_loop(self, renew: Callable[[], bool]) -> None:
         """Renew the serving certificate before it expires, without dropping a connection."""
@@ -370,9 +313,6 @@ class ApiServer:
                 },
                 ctx,
             )
-        for ns in await self.registry.list_objects("Namespace", ""):
-            if not ns["metadata"].get("deletionTimestamp"):
-                await self._ensure_service_account(ns["metadata"]["name"])
         await self._ensure_kubernetes_service(ctx)
 
     async def _ensure_kubernetes_service(self, ctx: RequestContext) -> None:
@@ -428,115 +368,6 @@ class ApiServer:
     ) -> None:
         with contextlib.suppress(AlreadyExistsError):
             await self.registry.create(info, namespace, obj, ctx)
-
-    async def _ensure_service_account(self, namespace: str) -> None:
-        sa_info = kinds.by_resource("", "v1", "serviceaccounts")
-        assert sa_info is not None
-        ctx = RequestContext(user=SYSTEM_USER, field_manager="skiff-serviceaccounts")
-        with contextlib.suppress(AlreadyExistsError, ForbiddenError, NotFoundError):
-            await self.registry.create(
-                sa_info,
-                namespace,
-                {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}},
-                ctx,
-            )
-
-    # ------------------------------------------------------------------ namespaces
-
-    async def _namespace_loop(self) -> None:
-        """Create default ServiceAccounts and finish terminating namespaces.
-
-        Level-triggered: every namespace is synced on start and on each change; terminating
-        namespaces that still hold objects (pods waiting for their agents) are looked at again
-        every two seconds.
-        """
-        prefix = "/registry/core/namespaces/"
-        while True:
-            try:
-                pending: set[str] = set()
-                result = await self.cache.list(prefix)
-                for kv in result.items:
-                    await self._sync_and_track(self.registry.decode(kv), pending)
-                async with self.cache.watch(prefix, revision=result.revision) as events:
-                    while True:
-                        try:
-                            batch = await asyncio.wait_for(
-                                events.next_batch(), timeout=2.0 if pending else None
-                            )
-                        except TimeoutError:
-                            for name in sorted(pending):
-                                ns = await self.registry.get_object("Namespace", "", name)
-                                if ns is None:
-                                    pending.discard(name)
-                                else:
-                                    await self._sync_and_track(ns, pending)
-                            continue
-                        if not batch:
-                            break
-                        for event in batch:
-                            if event.type.name == "DELETE":
-                                continue
-                            await self._sync_and_track(self.registry.decode(event.kv), pending)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("namespace lifecycle loop failed; restarting")
-                await asyncio.sleep(1)
-
-    async def _sync_and_track(self, ns: dict[str, Any], pending: set[str]) -> None:
-        name = ns.get("metadata", {}).get("name", "")
-        if await self._sync_namespace(ns):
-            pending.add(name)
-        else:
-            pending.discard(name)
-
-    async def _sync_namespace(self, ns: dict[str, Any]) -> bool:
-        """Sync one namespace; True while it is terminating and not yet empty."""
-        meta = ns.get("metadata") or {}
-        name = meta.get("name", "")
-        if not meta.get("deletionTimestamp"):
-            await self._ensure_service_account(name)
-            return False
-        spec_finalizers = (ns.get("spec") or {}).get("finalizers") or []
-        if "kubernetes" not in spec_finalizers:
-            # our part is done: the namespace now waits only for other finalizers' owners
-            return False
-        remaining = await self._delete_namespace_content(name)
-        if remaining:
-            return True
-        finalizers = [f for f in spec_finalizers if f != "kubernetes"]
-        ctx = RequestContext(user=SYSTEM_USER, field_manager="skiff-namespace-controller")
-        with contextlib.suppress(NotFoundError):
-            await finalize_namespace(self.registry, name, {"spec": {"finalizers": finalizers}}, ctx)
-        return False
-
-    async def _delete_namespace_content(self, namespace: str) -> int:
-        ctx = RequestContext(user=SYSTEM_USER, field_manager="skiff-namespace-controller")
-        remaining = 0
-        for info in kinds.RESOURCES:
-            if not info.namespaced or info.storage_version or not info.stored:
-                continue
-            items, _, _ = await self.registry.list(info, namespace, ListOptions())
-            for item in items:
-                remaining += 1
-                if item["metadata"].get("deletionTimestamp"):
-                    continue
-                try:
-                    await self.registry.delete(info, namespace, item["metadata"]["name"], ctx)
-                except NotFoundError:
-                    pass
-                except ApiError as e:
-                    log.warning(
-                        "namespace %s: deleting %s/%s: %s",
-                        namespace,
-                        info.plural,
-                        item["metadata"]["name"],
-                        e.message,
-                    )
-            if items:
-                left, _, _ = await self.registry.list(info, namespace, ListOptions())
-                remaining += len(left) - len(items)
-        return remaining
 
     # ------------------------------------------------------------------ allocation
 

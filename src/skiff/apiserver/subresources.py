@@ -13,7 +13,8 @@ storage; the HTTP layer compiles its route table from it once.
   resourceVersion gets 409.
 - ``pods/binding`` sets ``spec.nodeName`` once (the scheduler's write); a bound pod cannot be
   re-bound (409).
-- ``pods/eviction`` deletes a pod unless a PodDisruptionBudget forbids it (429).
+- ``pods/eviction`` deletes a pod unless its PodDisruptionBudget's status forbids it (429); the
+  disruption controller in the controller-manager keeps that status.
 - ``namespaces/finalize`` sets the namespace's ``spec.finalizers`` (what the namespace
   finalizer removes when the namespace is empty).
 """
@@ -22,19 +23,16 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from skiff.api import patch as patching
 from skiff.api import resources as kinds
-from skiff.api.duration import parse_time
 from skiff.api.field import FieldError
 from skiff.api.resources import ResourceInfo
 from skiff.api.selector import format_label_selector, format_labels, label_selector_from_object
 from skiff.apiserver import decode as decoding
 from skiff.apiserver import objects
-from skiff.apiserver.auth import UserInfo
 from skiff.apiserver.errors import (
     STALE,
     ApiError,
@@ -343,18 +341,53 @@ def _pod_ready(pod: dict[str, Any]) -> bool:
     return False
 
 
-def _resolve(value: Any, total: int, *, round_up: bool) -> int:
-    if isinstance(value, str) and value.endswith("%"):
-        pct = int(value[:-1])
-        n = total * pct
-        return -(-n // 100) if round_up else n // 100
-    return int(value)
+_EVICTION_REFUSED = "Cannot evict pod as it would violate the pod's disruption budget."
+_MAX_DISRUPTED_PODS = 2000  # Kubernetes' MaxDisruptedPodSize
+
+
+def _too_many_requests(cause: str, retry_after: int = 0) -> ApiError:
+    """429 with a ``DisruptionBudget`` cause (``errors.NewTooManyRequests``: a Retry-After only
+    when there is a sensible wait)."""
+    details: dict[str, Any] = {"causes": [{"reason": "DisruptionBudget", "message": cause}]}
+    if retry_after:
+        details["retryAfterSeconds"] = retry_after
+    return ApiError(
+        429,
+        "TooManyRequests",
+        _EVICTION_REFUSED,
+        details=details,
+        headers={"Retry-After": str(retry_after)} if retry_after else None,
+    )
+
+
+def _budgets_for(pod: dict[str, Any], budgets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The budgets whose selector matches the pod (a missing selector matches nothing, an empty
+    one everything; an invalid one nothing)."""
+    labels = (pod.get("metadata") or {}).get("labels") or {}
+    out = []
+    for pdb in budgets:
+        try:
+            selector = label_selector_from_object((pdb.get("spec") or {}).get("selector"))
+        except ValueError:
+            continue
+        if selector.matches(labels):
+            out.append(pdb)
+    return out
 
 
 async def evict(
     registry: Registry, namespace: str, name: str, body: Any, ctx: RequestContext
 ) -> None:
-    """Delete a pod unless a PodDisruptionBudget would be violated (429 TooManyRequests)."""
+    """Delete a pod unless its PodDisruptionBudget's status forbids it (429 TooManyRequests).
+
+    As Kubernetes 1.32's ``EvictionREST`` does, the budget's *status* decides (the disruption
+    controller in the controller-manager computes it): a pod that is terminal, Pending or already
+    being deleted is deleted regardless; a budget whose ``status.observedGeneration`` is behind its
+    generation answers 429 (Retry-After 10); an unready pod may go while the budget is otherwise
+    met (``unhealthyPodEvictionPolicy``); else ``status.disruptionsAllowed`` must be positive and
+    is decremented, with the pod recorded in ``status.disruptedPods``, by a compare-and-swap on the
+    budget that re-checks on every retry - two evictions never spend the same disruption.
+    """
     pods = kinds.by_resource("", "v1", "pods")
     pdbs = kinds.by_resource("policy", "v1", "poddisruptionbudgets")
     assert pods is not None and pdbs is not None
@@ -364,20 +397,12 @@ async def evict(
     if ename and ename != name:
         raise bad_request(f"name in URL does not match name in Eviction object ({ename} != {name})")
     pod = await registry.get(pods, namespace, name)
-    labels = (pod.get("metadata") or {}).get("labels") or {}
     phase = (pod.get("status") or {}).get("phase")
     options = body.get("deleteOptions") or {}
     if phase not in ("Succeeded", "Failed", "Pending") and not (pod.get("metadata") or {}).get(
         "deletionTimestamp"
     ):
-        budgets = [
-            p
-            for p in await registry.list_objects("PodDisruptionBudget", namespace)
-            if label_selector_from_object((p.get("spec") or {}).get("selector") or {}).matches(
-                labels
-            )
-            and (p.get("spec") or {}).get("selector")
-        ]
+        budgets = _budgets_for(pod, await registry.list_objects("PodDisruptionBudget", namespace))
         if len(budgets) > 1:
             raise ApiError(
                 500,
@@ -386,26 +411,7 @@ async def evict(
                 "subresource does not support.",
             )
         if budgets:
-            pdb = budgets[0]
-            allowed, desired, healthy = await _disruptions_allowed(registry, namespace, pdb)
-            if allowed < 1:
-                pdb_name = pdb["metadata"]["name"]
-                raise ApiError(
-                    429,
-                    "TooManyRequests",
-                    "Cannot evict pod as it would violate the pod's disruption budget.",
-                    details={
-                        "causes": [
-                            {
-                                "reason": "DisruptionBudget",
-                                "message": f"The disruption budget {pdb_name} needs "
-                                f"{desired} healthy pods and has {healthy} currently",
-                            }
-                        ]
-                    },
-                    headers={"Retry-After": "5"},
-                )
-            await _consume_disruption(registry, pdbs, namespace, pdb, name, allowed)
+            await _check_and_decrement(registry, pdbs, namespace, budgets[0], pod, ctx)
     grace = options.get("gracePeriodSeconds")
     pre = options.get("preconditions")
     await registry.delete(
@@ -418,121 +424,83 @@ async def evict(
     )
 
 
-async def _disruptions_allowed(
-    registry: Registry, namespace: str, pdb: dict[str, Any]
-) -> tuple[int, int, int]:
-    """(disruptionsAllowed, desiredHealthy, currentHealthy): the disruption controller's status
-    when it is current, else computed now from the matching pods."""
-    spec = pdb.get("spec") or {}
-    status = pdb.get("status") or {}
-    meta = pdb.get("metadata") or {}
-    if (
-        status.get("observedGeneration") == meta.get("generation")
-        and "disruptionsAllowed" in status
-    ):
-        return (
-            int(status.get("disruptionsAllowed") or 0),
-            int(status.get("desiredHealthy") or 0),
-            int(status.get("currentHealthy") or 0),
-        )
-    sel = label_selector_from_object(spec.get("selector") or {})
-    matching = [
-        p
-        for p in await registry.list_objects("Pod", namespace)
-        if sel.matches((p.get("metadata") or {}).get("labels") or {})
-        and not (p.get("metadata") or {}).get("deletionTimestamp")
-    ]
-    # evictions of the last two minutes still count against the budget (the disruption
-    # controller's disruptedPods), so draining one pod at a time cannot walk below it
-    now = dt.datetime.now(dt.UTC)
-    disrupted = {
-        name
-        for name, when in (status.get("disruptedPods") or {}).items()
-        if isinstance(when, str) and now - parse_time(when) < _DISRUPTION_MEMORY
-    }
-    healthy = sum(1 for p in matching if _pod_ready(p) and p["metadata"]["name"] not in disrupted)
-    expected = await _expected_pods(registry, namespace, matching, disrupted)
-    if spec.get("minAvailable") is not None:
-        desired = _resolve(spec["minAvailable"], expected, round_up=True)
-    elif spec.get("maxUnavailable") is not None:
-        desired = expected - _resolve(spec["maxUnavailable"], expected, round_up=True)
-    else:
-        desired = expected
-    return max(0, healthy - desired), desired, healthy
-
-
-_DISRUPTION_MEMORY = dt.timedelta(minutes=2)
-_SCALED = ("ReplicaSet", "StatefulSet", "ReplicationController")
-
-
-async def _expected_pods(
-    registry: Registry, namespace: str, matching: list[dict[str, Any]], disrupted: set[str]
-) -> int:
-    """How many pods the budget is about: the replicas of the pods' controllers (a ReplicaSet
-    owned by a Deployment counts the Deployment's), plus every pod without one and every
-    recently evicted pod that is gone (as Kubernetes' disruption controller counts)."""
-    controllers: set[tuple[str, str]] = set()
-    expected = 0
-    names = {p["metadata"]["name"] for p in matching}
-    for pod in matching:
-        ref = next(
-            (r for r in (pod["metadata"].get("ownerReferences") or []) if r.get("controller")),
-            None,
-        )
-        if ref is None or ref.get("kind") not in _SCALED:
-            expected += 1
-            continue
-        controllers.add((str(ref["kind"]), str(ref["name"])))
-    for kind, name in sorted(controllers):
-        owner = await registry.get_object(kind, namespace, name)
-        if owner is None:
-            expected += sum(
-                1
-                for p in matching
-                if any(r.get("name") == name for r in p["metadata"].get("ownerReferences") or [])
-            )
-            continue
-        top = next(
-            (
-                r
-                for r in (owner["metadata"].get("ownerReferences") or [])
-                if r.get("controller") and r.get("kind") == "Deployment"
-            ),
-            None,
-        )
-        if top is not None:
-            deployment = await registry.get_object("Deployment", namespace, str(top["name"]))
-            if deployment is not None:
-                owner = deployment
-        expected += int((owner.get("spec") or {}).get("replicas") or 0)
-    if not controllers:
-        expected += len(disrupted - names)
-    return expected
-
-
-async def _consume_disruption(
+async def _check_and_decrement(
     registry: Registry,
     pdbs: ResourceInfo,
     namespace: str,
     pdb: dict[str, Any],
-    pod: str,
-    allowed: int,
+    pod: dict[str, Any],
+    ctx: RequestContext,
 ) -> None:
+    """Spend one of the budget's disruptions on ``pod`` (Kubernetes ``checkAndDecrement``), or
+    raise 429. Runs inside the compare-and-swap, so it sees the budget as it is when written."""
+    pod_name = str(pod["metadata"]["name"])
+    pdb_name = str(pdb["metadata"]["name"])
+
     def mutate(current: dict[str, Any]) -> dict[str, Any]:
-        status = current.setdefault("status", {})
-        status["disruptionsAllowed"] = max(0, allowed - 1)
+        meta = current.get("metadata") or {}
+        status = dict(current.get("status") or {})
+        desired = int(status.get("desiredHealthy") or 0)
+        healthy = int(status.get("currentHealthy") or 0)
+        policy = (current.get("spec") or {}).get("unhealthyPodEvictionPolicy") or "IfHealthyBudget"
+        if not _pod_ready(pod) and (
+            policy == "AlwaysAllow" or (healthy >= desired and desired > 0)
+        ):
+            return current  # an unready pod does not count as healthy: nothing to spend
+        if int(status.get("observedGeneration") or 0) < int(meta.get("generation") or 0):
+            raise _too_many_requests(
+                f"The disruption budget {pdb_name} is still being processed by the server.", 10
+            )
+        allowed = int(status.get("disruptionsAllowed") or 0)
+        if allowed < 0:
+            raise _forbidden_budget(pdbs, pdb_name, "pdb disruptions allowed is negative")
         disrupted = dict(status.get("disruptedPods") or {})
-        disrupted[pod] = objects.now_rfc3339()
+        if len(disrupted) > _MAX_DISRUPTED_PODS:
+            raise _forbidden_budget(
+                pdbs,
+                pdb_name,
+                "DisruptedPods map too big - too many evictions not confirmed by PDB controller",
+            )
+        if allowed == 0:
+            raise _too_many_requests(
+                f"The disruption budget {pdb_name} needs {desired} healthy pods "
+                f"and has {healthy} currently"
+            )
+        status["disruptionsAllowed"] = allowed - 1
+        if allowed - 1 == 0:
+            conditions = [
+                c for c in status.get("conditions") or [] if c.get("type") != "DisruptionAllowed"
+            ]
+            old: dict[str, Any] = next(
+                (c for c in status.get("conditions") or [] if c.get("type") == "DisruptionAllowed"),
+                {},
+            )
+            conditions.append(
+                {
+                    "type": "DisruptionAllowed",
+                    "status": "False",
+                    "reason": "InsufficientPods",
+                    "message": "",
+                    "lastTransitionTime": old.get("lastTransitionTime")
+                    if old.get("status") == "False"
+                    else objects.now_rfc3339(),
+                }
+            )
+            status["conditions"] = conditions
+        disrupted[pod_name] = objects.now_rfc3339()
         status["disruptedPods"] = disrupted
+        current["status"] = status
         return current
 
-    await _raw_update(
-        registry,
-        pdbs,
-        namespace,
-        pdb["metadata"]["name"],
-        mutate,
-        RequestContext(user=UserInfo("system:apiserver", ("system:masters",))),
+    await _raw_update(registry, pdbs, namespace, pdb_name, mutate, ctx)
+
+
+def _forbidden_budget(pdbs: ResourceInfo, name: str, why: str) -> ApiError:
+    return ApiError(
+        403,
+        "Forbidden",
+        f'{pdbs.group_resource} "{name}" is forbidden: {why}',
+        details={"name": name, "group": pdbs.group, "kind": pdbs.plural},
     )
 
 

@@ -1,10 +1,12 @@
-"""The ``skiff`` command line: ``server``, ``apiserver``, ``apply`` and ``kubectl``.
+"""The ``skiff`` command line: ``server``, ``apiserver``, ``controller-manager``, ``apply``, ``kubectl``.
 
 ``skiff server`` is the supervisor k3s users know: it prepares the data directory (CA, serving
-certificate, admin and join tokens, admin kubeconfig) and runs the API server as a child process,
-restarting it if it dies. The controller-manager and the local agent join it in later issues.
-``skiff apiserver`` runs the API server alone in this process. ``skiff kubectl`` runs the real
-kubectl against the admin kubeconfig (``$KUBECONFIG`` if set, else the one under
+certificate, admin and join tokens, admin kubeconfig), then runs the API server and the
+controller-manager as child processes, in that order, each once the previous is ready, and
+restarts a dead one with back-off (`skiff.cmd.supervisor`). The scheduler and the local agent join
+it in later issues. ``skiff apiserver`` runs the API server alone in this process;
+``skiff controller-manager`` the controllers (`skiff.cmd.controllermanager`). ``skiff kubectl``
+runs the real kubectl against the admin kubeconfig (``$KUBECONFIG`` if set, else the one under
 ``$SKIFF_DATA_DIR`` or the default data directory).
 """
 
@@ -17,11 +19,12 @@ import os
 import shutil
 import signal
 import socket
-import subprocess
+import ssl
 import sys
-import threading
-import time
+import urllib.request
 from pathlib import Path
+
+from skiff.cmd.controllermanager import add_controller_manager_flags, run_controller_manager
 
 __all__ = [
     "default_data_dir",
@@ -99,12 +102,6 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
         help="write an audit log (JSON lines, audit.k8s.io/v1 Events at level Metadata) here",
     )
     p.add_argument(
-        "--event-ttl",
-        type=float,
-        default=3600.0,
-        help="seconds an Event is kept after it last happened (default 3600)",
-    )
-    p.add_argument(
         "--watch-bookmark-interval",
         type=float,
         default=5.0,
@@ -129,8 +126,19 @@ def _parser() -> argparse.ArgumentParser:
     server.add_argument(
         "--no-agent", action="store_true", help="do not run a node agent on this machine"
     )
+    server.add_argument(
+        "--event-ttl",
+        type=float,
+        default=3600.0,
+        help="seconds an Event is kept after it last happened (default 3600)",
+    )
+    add_controller_manager_flags(server, standalone=False)
     apiserver = sub.add_parser("apiserver", help="run the API server alone")
     _add_server_flags(apiserver)
+    cm = sub.add_parser(
+        "controller-manager", help="run the controllers (leader-elected) against an API server"
+    )
+    add_controller_manager_flags(cm, standalone=True)
     apply = sub.add_parser("apply", help="server-side apply YAML manifests (no kubectl needed)")
     apply.add_argument(
         "-f",
@@ -174,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command == "apply":
         return _apply(args)
+    if args.command == "controller-manager":
+        args.kubeconfig = args.kubeconfig or _admin_kubeconfig()
+        return run_controller_manager(args)
     if args.data_dir is None:
         args.data_dir = default_data_dir()
     if args.command == "server":
@@ -217,76 +228,100 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-def _ready_marker(data_dir: Path) -> Path:
-    """Written by ``skiff apiserver`` once it serves; tells the supervisor a start succeeded."""
-    return data_dir / "server" / "apiserver.ready"
+# flags of ``skiff server`` that belong to the controller-manager, not the API server
+_CONTROLLER_FLAGS = (
+    "--controllers",
+    "--concurrent-syncs",
+    "--concurrent-gc-syncs",
+    "--event-ttl",
+    "--leader-elect-lease-duration",
+    "--leader-elect-renew-deadline",
+    "--leader-elect-retry-period",
+)
+
+
+def _apiserver_argv(argv: list[str]) -> list[str]:
+    """``skiff server``'s arguments minus those that are not the API server's."""
+    out: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+            continue
+        if arg == "--no-agent":
+            continue
+        if arg in _CONTROLLER_FLAGS:
+            skip = True
+            continue
+        if arg.split("=", 1)[0] in _CONTROLLER_FLAGS:
+            continue
+        out.append(arg)
+    return out
+
+
+def _readyz(url: str, ca_file: Path) -> bool:
+    ctx = ssl.create_default_context(cafile=str(ca_file))
+    with urllib.request.urlopen(f"{url}/readyz", context=ctx, timeout=2) as r:
+        return bool(r.status == 200)
 
 
 def _server(args: argparse.Namespace, argv: list[str]) -> int:
-    """Supervise the API server child process; restart it with back-off if it dies."""
+    """Supervise the API server and the controller-manager (see `skiff.cmd.supervisor`)."""
+    from skiff.cmd.supervisor import ChildSpec, Supervisor
+
     _creds, url = _prepare(args)
-    child_args = [
-        sys.executable,
-        "-m",
-        "skiff",
-        "apiserver",
-        *[a for a in argv[1:] if a != "--no-agent"],
-    ]
+    data_dir: Path = args.data_dir
+    server_dir = data_dir / "server"
+    skiff = [sys.executable, "-m", "skiff"]
+    apiserver_args = [*skiff, "apiserver", *_apiserver_argv(argv[1:])]
     if "--data-dir" not in " ".join(argv):
-        child_args += ["--data-dir", str(args.data_dir)]
+        apiserver_args += ["--data-dir", str(data_dir)]
+    ready_file = server_dir / "controller-manager.ready"
+    cm_args = [
+        *skiff,
+        "controller-manager",
+        "--kubeconfig",
+        str(server_dir / "admin.kubeconfig"),
+        "--root-ca-file",
+        str(server_dir / "tls" / "ca.crt"),
+        "--ready-file",
+        str(ready_file),
+        "--controllers",
+        str(args.controllers),
+        "--concurrent-syncs",
+        str(args.concurrent_syncs),
+        "--concurrent-gc-syncs",
+        str(args.concurrent_gc_syncs),
+        "--event-ttl",
+        str(args.event_ttl),
+        f"--leader-elect-lease-duration={args.leader_elect_lease_duration}",
+        f"--leader-elect-renew-deadline={args.leader_elect_renew_deadline}",
+        f"--leader-elect-retry-period={args.leader_elect_retry_period}",
+        *(["-v"] if args.verbose else []),
+    ]
     log.info(
         "skiff server: data in %s, API at %s, kubeconfig %s",
-        args.data_dir,
+        data_dir,
         url,
-        args.data_dir / "server" / "admin.kubeconfig",
+        server_dir / "admin.kubeconfig",
     )
-    stop = threading.Event()
-    child: subprocess.Popen[bytes] | None = None
-
-    def on_signal(signum: int, _frame: object) -> None:
-        stop.set()
-        if child is not None and child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    delay = 1.0
-    ever_up = False
-    marker = _ready_marker(args.data_dir)
-    while not stop.is_set():
-        started = time.monotonic()
-        marker.unlink(missing_ok=True)
-        child = subprocess.Popen(child_args)
-        while True:
-            try:
-                code = child.wait(timeout=0.5)
-                break
-            except subprocess.TimeoutExpired:
-                ever_up = ever_up or marker.exists()
-        ever_up = ever_up or marker.exists()
-        if stop.is_set():
-            break
-        if not ever_up:
-            # the API server never came up on its very first start: a configuration problem (a
-            # port in use, an unreadable data dir). Say so and stop instead of looping on it.
-            log.error(
-                "apiserver failed to start (exit code %s); see the messages above. Not restarting.",
-                code,
-            )
-            return code or 1
-        lived = time.monotonic() - started
-        if lived > 30:
-            delay = 1.0
-        log.error("apiserver exited with code %s; restarting in %.0f s", code, delay)
-        stop.wait(delay)
-        delay = min(delay * 2, 30.0)
-    if child is not None and child.poll() is None:
-        try:
-            child.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait()
-    return 0
+    supervisor = Supervisor(
+        [
+            ChildSpec(
+                "apiserver",
+                apiserver_args,
+                ready=lambda: _readyz(url, server_dir / "tls" / "ca.crt"),
+            ),
+            ChildSpec(
+                "controller-manager",
+                cm_args,
+                ready=ready_file.exists,
+                prepare=lambda: ready_file.unlink(missing_ok=True),
+            ),
+        ]
+    )
+    supervisor.install_signal_handlers()
+    return supervisor.run()
 
 
 def _renew_serving_certificate(args: argparse.Namespace) -> bool:
@@ -324,7 +359,6 @@ def _apiserver(args: argparse.Namespace) -> int:
         advertise_address=_advertise(args),
         watch_window=args.watch_cache_window,
         bookmark_interval=args.watch_bookmark_interval,
-        event_ttl=args.event_ttl,
         audit_log_path=args.audit_log_path or None,
         max_requests_inflight=args.max_requests_inflight,
         max_mutating_requests_inflight=args.max_mutating_requests_inflight,
@@ -341,17 +375,7 @@ def _apiserver(args: argparse.Namespace) -> int:
             loop = asyncio.get_running_loop()
             for sig in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(sig, server.stop)
-            started = asyncio.Event()
-            marker = _ready_marker(args.data_dir)
-
-            async def announce() -> None:
-                await started.wait()
-                marker.write_text(f"{os.getpid()}\n")
-
-            async with asyncio.TaskGroup() as tg:
-                announcer = tg.create_task(announce())
-                await server.run(started=started)
-                announcer.cancel()
+            await server.run()
         finally:
             await store.close()
 

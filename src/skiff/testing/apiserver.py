@@ -10,11 +10,15 @@ the fake API server (`skiff.testing.fakeapi`) stays for fault injection only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from skiff.api import resources
 from skiff.apiserver.auth import UserInfo
+from skiff.apiserver.context import RequestContext
+from skiff.apiserver.errors import AlreadyExistsError
 from skiff.apiserver.server import ApiServer, ApiServerConfig
 from skiff.client import Config
 from skiff.store import MemoryStore
@@ -27,12 +31,15 @@ ADMIN_TOKEN = "test-admin-token"
 
 @asynccontextmanager
 async def in_process_apiserver(
-    *, start_timeout: float = 15.0, **config: Any
+    *, start_timeout: float = 15.0, default_service_account: bool = True, **config: Any
 ) -> AsyncIterator[ApiServer]:
     """Run an `ApiServer` over a fresh `MemoryStore` until the block ends.
 
     ``config`` overrides `ApiServerConfig` fields; the defaults suit tests: a free port, the admin
-    token, bookmarks every 0.5 s and a 200-event watch window (so expiry is reachable).
+    token, bookmarks every 0.5 s and a 200-event watch window (so expiry is reachable). With
+    ``default_service_account`` the ``default/default`` ServiceAccount is created before the
+    server is handed out: the controller-manager's serviceaccount controller makes it in a real
+    cluster, and most tests run without one and create pods in ``default``.
     """
     settings: dict[str, Any] = {
         "port": 0,
@@ -55,6 +62,8 @@ async def in_process_apiserver(
             raise RuntimeError("the API server stopped before it started")
         if ready not in done:
             raise TimeoutError(f"the API server did not start within {start_timeout} s")
+        if default_service_account:
+            await _create_default_service_account(server)
         yield server
     finally:
         ready.cancel()
@@ -64,6 +73,18 @@ async def in_process_apiserver(
                 await asyncio.gather(task, return_exceptions=True)
         finally:
             await store.close()
+
+
+async def _create_default_service_account(server: ApiServer) -> None:
+    info = resources.by_resource("", "v1", "serviceaccounts")
+    assert info is not None
+    with contextlib.suppress(AlreadyExistsError):
+        await server.registry.create(
+            info,
+            "default",
+            {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}},
+            RequestContext(user=UserInfo("system:test", ("system:masters",))),
+        )
 
 
 def server_url(server: ApiServer) -> str:

@@ -3,12 +3,18 @@
 ``ServerProcess`` picks a free port and a temporary data directory, starts the API server as a
 child process (the same code path as production, over HTTPS with a generated CA), waits for
 ``/readyz``, and on ``stop()`` ends exactly that process by its pid and removes nothing it did not
-create. ``Kubectl`` runs the installed kubectl with the server's admin kubeconfig and a private
+create. With ``controller_manager=True`` it also starts ``skiff controller-manager`` against it
+(garbage collection, namespace deletion, default ServiceAccounts, PodDisruptionBudget status...)
+and waits for its ready file; ``stop()`` ends it first. ``Kubectl`` runs the installed kubectl with the server's admin kubeconfig and a private
 ``--cache-dir`` (kubectl caches discovery and ``/version`` for hours otherwise).
+
+``running_controller_manager`` runs the controller-manager in this event loop instead, against any
+API server URL (tests with an in-process API server use it; they are much faster than processes).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -20,11 +26,92 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-__all__ = ["Kubectl", "KubectlResult", "ServerProcess", "free_port"]
+from skiff.client import Client, Config, NotFound
+from skiff.controllers import ControllerManager, ControllerOptions
+from skiff.util.clock import Clock
+
+__all__ = [
+    "Kubectl",
+    "KubectlResult",
+    "ServerProcess",
+    "free_port",
+    "running_controller_manager",
+    "wait_for_service_account",
+]
+
+
+@contextlib.asynccontextmanager
+async def running_controller_manager(
+    url: str,
+    token: str,
+    *,
+    controllers: Sequence[str] = ("*",),
+    options: ControllerOptions | None = None,
+    clock: Clock | None = None,
+    leader_elect: bool = False,
+    timeout: float = 15.0,  # noqa: ASYNC109 - bounds the start-up wait only
+) -> AsyncIterator[ControllerManager]:
+    """Run a `ControllerManager` in this event loop against ``url`` until the block ends.
+
+    Yields once it is ready (informers synced) and, when the service-account controller runs, the
+    ``default`` account of the ``default`` namespace exists (so tests can create pods at once).
+    """
+    options = options or ControllerOptions(namespace_recheck=0.2, root_ca="test-ca")
+    async with Client(Config(server=url, token=token), timeout=10) as client:
+        manager = ControllerManager(
+            client,
+            controllers=controllers,
+            options=options,
+            clock=clock,
+            leader_elect=leader_elect,
+            lease_duration=2,
+            renew_deadline=1.5,
+            retry_period=0.5,
+        )
+        task = asyncio.create_task(manager.run(), name="test-controller-manager")
+        try:
+            waiter = asyncio.ensure_future(manager.ready.wait())
+            done, _ = await asyncio.wait(
+                {waiter, task}, timeout=timeout, return_when="FIRST_COMPLETED"
+            )
+            waiter.cancel()
+            if task in done:
+                task.result()
+                raise RuntimeError("controller-manager ended before it was ready")
+            if not done:
+                raise TimeoutError(f"controller-manager not ready after {timeout}s")
+            if "serviceaccount-controller" in manager.names:
+                await wait_for_service_account(client, "default", timeout=timeout)
+            yield manager
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+
+async def wait_for_service_account(
+    client: Client,
+    namespace: str,
+    *,
+    name: str = "default",
+    timeout: float = 15.0,  # noqa: ASYNC109 - a deadline on the loop's clock
+) -> None:
+    """Wait until ``namespace`` has the ServiceAccount ``name`` (pods are refused until then)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        try:
+            await client.get("serviceaccounts", name, namespace=namespace)
+            return
+        except NotFound:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(
+                    f"no ServiceAccount {namespace}/{name} after {timeout}s"
+                ) from None
+            await asyncio.sleep(0.02)
 
 
 def free_port() -> int:
@@ -38,7 +125,10 @@ class ServerProcess:
     data_dir: Path
     port: int = 0
     extra_args: list[str] = field(default_factory=list)
+    controller_manager: bool = False
+    controller_manager_args: list[str] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
+    cm_process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     _log: IO[bytes] | None = None
 
@@ -81,6 +171,46 @@ class ServerProcess:
             cmd, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
         )
         self.wait_ready(timeout=timeout)
+        if self.controller_manager:
+            self.start_controller_manager(timeout=timeout)
+
+    @property
+    def cm_ready_file(self) -> Path:
+        return self.data_dir / "controller-manager.ready"
+
+    def start_controller_manager(self, *, timeout: float = 30.0) -> None:
+        """Start ``skiff controller-manager`` against this server and wait until it is ready."""
+        assert self._log is not None, "start the API server first"
+        self.cm_ready_file.unlink(missing_ok=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "skiff",
+            "controller-manager",
+            "--kubeconfig",
+            str(self.kubeconfig),
+            "--root-ca-file",
+            str(self.ca_file),
+            "--ready-file",
+            str(self.cm_ready_file),
+            *self.controller_manager_args,
+        ]
+        self.cm_process = subprocess.Popen(
+            cmd, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout
+        while not self.cm_ready_file.exists():
+            if self.cm_process.poll() is not None:
+                raise RuntimeError(
+                    f"controller-manager exited with {self.cm_process.returncode}:\n{self.logs()}"
+                )
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"controller-manager not ready after {timeout}s:\n{self.logs()}")
+            time.sleep(0.05)
+
+    def stop_controller_manager(self, *, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+        proc, self.cm_process = self.cm_process, None
+        _end(proc, sig, timeout)
 
     def wait_ready(self, *, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -107,15 +237,9 @@ class ServerProcess:
         return self.log_path.read_text(errors="replace")[-20000:]
 
     def stop(self, *, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
-        proc = self.process
-        if proc is not None and proc.poll() is None:
-            proc.send_signal(sig)
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        self.process = None
+        self.stop_controller_manager(sig=sig, timeout=timeout)
+        proc, self.process = self.process, None
+        _end(proc, sig, timeout)
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -133,6 +257,19 @@ class ServerProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def _end(proc: subprocess.Popen[bytes] | None, sig: int, timeout: float) -> None:
+    """End one child by its pid: ``sig``, then SIGKILL after ``timeout``."""
+    if proc is None:
+        return
+    if proc.poll() is None:
+        proc.send_signal(sig)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 @dataclass

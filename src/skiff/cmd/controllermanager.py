@@ -1,0 +1,183 @@
+"""``skiff controller-manager``: the controllers as their own process.
+
+It reads a kubeconfig, builds a `skiff.client.Client` and runs
+`skiff.controllers.ControllerManager`: with ``--leader-elect=true`` (the default) it competes for
+the Lease ``kube-system/kube-controller-manager`` and runs the controllers only while it holds it,
+so several can run and exactly one acts. ``--controllers`` picks controllers by name as
+kube-controller-manager does (``*``, ``foo``, ``-foo``); an unknown name stops it at start with
+exit code 2.
+
+Readiness: with ``--ready-file F`` it writes its pid to F once it is ready: leading with every
+informer synced, or standing by behind another leader. ``skiff server`` waits for that file.
+SIGTERM/SIGINT stop it cleanly (a leader releases the Lease); losing the Lease ends it with exit
+code 1, as kube-controller-manager exits, and its supervisor starts it again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+from pathlib import Path
+
+__all__ = ["add_controller_manager_flags", "run_controller_manager"]
+
+log = logging.getLogger("skiff.controller-manager")
+
+
+def _bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("true", "1", "yes", "t"):
+        return True
+    if lowered in ("false", "0", "no", "f"):
+        return False
+    raise argparse.ArgumentTypeError(f"invalid boolean {text!r} (true or false)")
+
+
+def add_controller_manager_flags(p: argparse.ArgumentParser, *, standalone: bool) -> None:
+    """The controller flags; ``standalone`` adds those ``skiff server`` fills in itself."""
+    if standalone:
+        p.add_argument(
+            "--kubeconfig",
+            type=Path,
+            default=None,
+            help="kubeconfig to reach the API server (default: $KUBECONFIG, else the admin "
+            "kubeconfig of $SKIFF_DATA_DIR or the default data directory)",
+        )
+        p.add_argument(
+            "--root-ca-file",
+            type=Path,
+            default=None,
+            help="CA bundle published as the kube-root-ca.crt ConfigMap in every namespace "
+            "(default: the kubeconfig's CA)",
+        )
+        p.add_argument(
+            "--leader-elect",
+            type=_bool,
+            nargs="?",
+            const=True,
+            default=True,
+            help="compete for the Lease kube-system/kube-controller-manager and act only while "
+            "holding it (default true)",
+        )
+        p.add_argument(
+            "--ready-file",
+            type=Path,
+            default=None,
+            help="write the pid here once ready (leading and synced, or standing by)",
+        )
+        p.add_argument("-v", "--verbose", action="store_true", help="debug output")
+        p.add_argument("--event-ttl", type=float, default=3600.0, help=_EVENT_TTL_HELP)
+    p.add_argument(
+        "--leader-elect-lease-duration",
+        type=float,
+        default=15.0,
+        help="seconds a leader's Lease is valid without renewal (default 15)",
+    )
+    p.add_argument(
+        "--leader-elect-renew-deadline",
+        type=float,
+        default=10.0,
+        help="seconds a leader keeps trying to renew before it stops leading (default 10)",
+    )
+    p.add_argument(
+        "--leader-elect-retry-period",
+        type=float,
+        default=2.0,
+        help="seconds between acquire/renew attempts (default 2)",
+    )
+    p.add_argument(
+        "--controllers",
+        default="*",
+        help="controllers to run, comma-separated: '*' all on by default, 'foo' on, '-foo' off "
+        "(default '*')",
+    )
+    p.add_argument(
+        "--concurrent-syncs", type=int, default=2, help="workers per controller (default 2)"
+    )
+    p.add_argument(
+        "--concurrent-gc-syncs",
+        type=int,
+        default=8,
+        help="garbage collector workers (default 8)",
+    )
+
+
+_EVENT_TTL_HELP = "seconds an Event is kept after it last happened (default 3600)"
+
+
+def run_controller_manager(args: argparse.Namespace) -> int:
+    from skiff.client import Client, ClientError, load_kubeconfig
+    from skiff.controllers import ControllerManager, ControllerOptions, LeadershipLost
+    from skiff.controllers.manager import enabled_controllers
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    specs = [s for s in str(args.controllers).split(",")]
+    try:
+        enabled_controllers(specs)
+    except ValueError as e:
+        log.error("controller-manager: --controllers: %s", e)
+        return 2
+    try:
+        config = load_kubeconfig(args.kubeconfig)
+    except (ClientError, OSError, ValueError) as e:
+        log.error("controller-manager: cannot load the kubeconfig %s: %s", args.kubeconfig, e)
+        return 1
+    root_ca = ""
+    if args.root_ca_file is not None:
+        try:
+            root_ca = Path(args.root_ca_file).read_text()
+        except OSError as e:
+            log.error("controller-manager: cannot read --root-ca-file: %s", e)
+            return 1
+    elif config.ca_data:
+        root_ca = config.ca_data.decode()
+    options = ControllerOptions(
+        workers=args.concurrent_syncs,
+        gc_workers=args.concurrent_gc_syncs,
+        root_ca=root_ca,
+        event_ttl=args.event_ttl,
+    )
+    ready_file: Path | None = args.ready_file
+
+    def announce() -> None:
+        if ready_file is not None:
+            tmp = ready_file.with_suffix(".tmp")
+            tmp.write_text(f"{os.getpid()}\n")
+            tmp.replace(ready_file)
+
+    async def run() -> int:
+        async with Client(config, user_agent="skiff-controller-manager/0.1") as client:
+            manager = ControllerManager(
+                client,
+                controllers=specs,
+                options=options,
+                leader_elect=args.leader_elect,
+                lease_duration=args.leader_elect_lease_duration,
+                renew_deadline=args.leader_elect_renew_deadline,
+                retry_period=args.leader_elect_retry_period,
+                on_ready=announce,
+            )
+            task = asyncio.create_task(manager.run(), name="controller-manager")
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, task.cancel)
+            try:
+                await task
+            except asyncio.CancelledError:
+                current = asyncio.current_task()
+                if current is not None and current.cancelling():
+                    raise  # we are being cancelled ourselves, not just the manager
+                return 0  # stopped by a signal
+            except LeadershipLost as e:
+                log.error("%s; exiting", e)
+                return 1
+            return 0
+
+    try:
+        return asyncio.run(run())
+    finally:
+        if ready_file is not None:
+            ready_file.unlink(missing_ok=True)

@@ -1,0 +1,206 @@
+"""The controller-manager: which controllers exist, which run, and leader election around them.
+
+`CONTROLLERS` names every controller (Kubernetes' 1.32 names, with their older short names as
+`ALIASES`). `enabled_controllers` reads a ``--controllers`` list as kube-controller-manager does:
+``*`` turns on every controller that is on by default, ``foo`` turns one on, ``-foo`` turns one
+off; the first entry naming a controller decides; an unknown name is an error.
+
+`ControllerManager.run` either runs the controllers directly (``leader_elect=False``) or competes
+for the Lease ``kube-system/kube-controller-manager`` and runs them only while it leads, so several
+controller-managers can run and exactly one acts. Losing the lease stops the controllers and ends
+`run` with `LeadershipLost` (the process exits, as kube-controller-manager does, and its supervisor
+starts it again as a candidate).
+
+Running the controllers: one `SharedInformerFactory` and one `EventRecorder` are shared by all;
+each controller's factory requests its informers; the factory starts and syncs; then every
+controller's ``run`` is a task of one TaskGroup. `ControllerManager.ready` is set once the
+controllers run (leader) or another leader has been seen (standby).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable, Sequence
+
+from skiff.client import Client, EventRecorder, LeaderElector, SharedInformerFactory
+from skiff.controllers.base import Controller, ControllerContext, ControllerOptions
+from skiff.controllers.disruption import DisruptionController
+from skiff.controllers.eventttl import EventTTLController
+from skiff.controllers.garbagecollector import GarbageCollector
+from skiff.controllers.namespace import NamespaceController
+from skiff.controllers.rootcacert import RootCACertPublisher
+from skiff.controllers.serviceaccount import ServiceAccountsController
+from skiff.util.clock import Clock, SystemClock
+
+__all__ = [
+    "ALIASES",
+    "CONTROLLERS",
+    "ControllerManager",
+    "LeadershipLost",
+    "default_identity",
+    "enabled_controllers",
+]
+
+log = logging.getLogger("skiff.controllers.manager")
+
+ControllerFactory = Callable[[ControllerContext], Controller]
+
+CONTROLLERS: dict[str, ControllerFactory] = {
+    "serviceaccount-controller": ServiceAccountsController,
+    "root-ca-certificate-publisher-controller": RootCACertPublisher,
+    "namespace-controller": NamespaceController,
+    "garbage-collector-controller": GarbageCollector,
+    "disruption-controller": DisruptionController,
+    "event-ttl-controller": EventTTLController,
+}
+"""Every controller by name, in start order."""
+
+ALIASES: dict[str, str] = {
+    "serviceaccount": "serviceaccount-controller",
+    "root-ca-cert-publisher": "root-ca-certificate-publisher-controller",
+    "namespace": "namespace-controller",
+    "garbagecollector": "garbage-collector-controller",
+    "disruption": "disruption-controller",
+    "eventttl": "event-ttl-controller",
+}
+"""kube-controller-manager's names from before 1.28, still accepted."""
+
+DISABLED_BY_DEFAULT: frozenset[str] = frozenset()
+
+LEASE_NAME = "kube-controller-manager"
+LEASE_NAMESPACE = "kube-system"
+
+
+class LeadershipLost(Exception):
+    """This controller-manager led and stopped leading; its controllers were stopped."""
+
+
+def enabled_controllers(spec: Sequence[str]) -> list[str]:
+    """The controllers a ``--controllers`` list turns on, in start order.
+
+    Raises ``ValueError`` naming the first unknown controller.
+    """
+    entries: list[str] = []
+    for raw in spec:
+        entry = raw.strip()
+        if not entry:
+            continue
+        if entry == "*":
+            entries.append(entry)
+            continue
+        negated = entry.startswith("-")
+        name = entry[1:] if negated else entry
+        name = ALIASES.get(name, name)
+        if name not in CONTROLLERS:
+            raise ValueError(
+                f'"{name}" is not in the list of known controllers: {", ".join(sorted(CONTROLLERS))}'
+            )
+        entries.append(f"-{name}" if negated else name)
+    return [name for name in CONTROLLERS if _enabled(name, entries)]
+
+
+def _enabled(name: str, entries: list[str]) -> bool:
+    star = False
+    for entry in entries:
+        if entry == name:
+            return True
+        if entry == f"-{name}":
+            return False
+        star = star or entry == "*"
+    return star and name not in DISABLED_BY_DEFAULT
+
+
+def default_identity() -> str:
+    """``<hostname>_<uuid>``, as kube-controller-manager names its lease holder."""
+    return f"{socket.gethostname()}_{uuid.uuid4()}"
+
+
+class ControllerManager:
+    """Runs the enabled controllers against one API server, optionally under leader election."""
+
+    def __init__(
+        self,
+        client: Client,
+        *,
+        controllers: Sequence[str] = ("*",),
+        options: ControllerOptions | None = None,
+        clock: Clock | None = None,
+        leader_elect: bool = True,
+        identity: str | None = None,
+        lease_duration: float = 15.0,
+        renew_deadline: float = 10.0,
+        retry_period: float = 2.0,
+        on_ready: Callable[[], None] | None = None,
+    ) -> None:
+        self.client = client
+        self.names = enabled_controllers(controllers)
+        self.options = options or ControllerOptions()
+        self.clock: Clock = clock or SystemClock()
+        self.leader_elect = leader_elect
+        self.identity = identity or default_identity()
+        self.lease_duration = lease_duration
+        self.renew_deadline = renew_deadline
+        self.retry_period = retry_period
+        self.ready = asyncio.Event()
+        self.leading = asyncio.Event()
+        self._on_ready = on_ready
+        self.controllers: list[Controller] = []
+
+    def _set_ready(self) -> None:
+        if not self.ready.is_set():
+            self.ready.set()
+            if self._on_ready is not None:
+                self._on_ready()
+
+    async def run(self) -> None:
+        """Run until cancelled; with leader election, raise `LeadershipLost` when it is lost."""
+        if not self.leader_elect:
+            await self.run_controllers()
+            return
+        elector = LeaderElector(
+            self.client,
+            name=LEASE_NAME,
+            namespace=LEASE_NAMESPACE,
+            identity=self.identity,
+            lease_duration=self.lease_duration,
+            renew_deadline=self.renew_deadline,
+            retry_period=self.retry_period,
+            clock=self.clock,
+        )
+
+        def on_new_leader(holder: str) -> None:
+            if holder != self.identity:
+                log.info("controller-manager %s is the leader; standing by", holder)
+                self._set_ready()
+
+        await elector.run(self.run_controllers, on_new_leader=on_new_leader)
+        raise LeadershipLost(f"{self.identity} lost the lease {LEASE_NAMESPACE}/{LEASE_NAME}")
+
+    async def run_controllers(self) -> None:
+        """Build the enabled controllers, sync their informers, run them until cancelled."""
+        self.leading.set()
+        try:
+            async with (
+                EventRecorder(self.client, "controller-manager", socket.gethostname()) as recorder,
+                SharedInformerFactory(self.client, clock=self.clock) as factory,
+            ):
+                ctx = ControllerContext(self.client, factory, recorder, self.clock, self.options)
+                self.controllers = [CONTROLLERS[name](ctx) for name in self.names]
+                factory.start()
+                await factory.wait_for_sync()
+                log.info(
+                    "controller-manager %s (pid %d) running: %s",
+                    self.identity,
+                    os.getpid(),
+                    ", ".join(self.names) or "no controllers",
+                )
+                self._set_ready()
+                async with asyncio.TaskGroup() as tg:
+                    for controller in self.controllers:
+                        tg.create_task(controller.run(), name=controller.name)
+        finally:
+            self.leading.clear()
