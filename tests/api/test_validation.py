@@ -37,6 +37,11 @@ def _meta(name: str = "web", namespace: str | None = "default") -> Obj:
 
 
 # One valid object per served (group, version, kind); the test below checks the table is complete.
+PV = ("", "v1", "PersistentVolume")
+PVC = ("", "v1", "PersistentVolumeClaim")
+SC = ("storage.k8s.io", "v1", "StorageClass")
+APISVC = ("apiregistration.k8s.io", "v1", "APIService")
+
 VALID: dict[tuple[str, str, str], Obj] = {
     ("", "v1", "Namespace"): {"metadata": _meta("team-a", None)},
     ("", "v1", "Node"): {
@@ -215,6 +220,29 @@ VALID: dict[tuple[str, str, str], Obj] = {
     ("scheduling.k8s.io", "v1", "PriorityClass"): {
         "metadata": _meta("high", None),
         "value": 1000000,
+    },
+    PV: {
+        "metadata": _meta("pv-1", None),
+        "spec": {
+            "capacity": {"storage": "1Gi"},
+            "accessModes": ["ReadWriteOnce"],
+            "hostPath": {"path": "/data/pv-1"},
+        },
+    },
+    PVC: {
+        "metadata": _meta("data"),
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}},
+    },
+    SC: {"metadata": _meta("fast", None), "provisioner": "example.com/fast"},
+    APISVC: {
+        "metadata": _meta("v1beta1.metrics.k8s.io", None),
+        "spec": {
+            "group": "metrics.k8s.io",
+            "version": "v1beta1",
+            "groupPriorityMinimum": 100,
+            "versionPriority": 100,
+            "service": {"namespace": "kube-system", "name": "metrics-server"},
+        },
     },
     ("rbac.authorization.k8s.io", "v1", "Role"): {
         "metadata": _meta("reader"),
@@ -977,6 +1005,127 @@ INVALID: list[tuple[str, tuple[str, str, str], Mutator, str]] = [
         _set("spec.updatePolicy.updateMode", "Sometimes"),
         'spec.updatePolicy.updateMode: Unsupported value: "Sometimes"',
     ),
+    ("pv-modes", PV, _set("spec.accessModes", []), "spec.accessModes: Required value"),
+    (
+        "pv-mode-unknown",
+        PV,
+        _set("spec.accessModes", ["ReadAlot"]),
+        'spec.accessModes: Unsupported value: "ReadAlot": supported values: "ReadOnlyMany", '
+        '"ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"',
+    ),
+    (
+        "pv-rwop-alone",
+        PV,
+        _set("spec.accessModes", ["ReadWriteOncePod", "ReadOnlyMany"]),
+        "spec.accessModes: Forbidden: may not use ReadWriteOncePod with other access modes",
+    ),
+    ("pv-capacity", PV, _set("spec.capacity", ...), "spec.capacity: Required value"),
+    (
+        "pv-capacity-zero",
+        PV,
+        _set("spec.capacity.storage", "0"),
+        'spec.capacity[storage]: Invalid value: "0": must be greater than zero',
+    ),
+    (
+        "pv-no-source",
+        PV,
+        _set("spec.hostPath", ...),
+        "spec: Required value: must specify a volume type",
+    ),
+    (
+        "pv-two-sources",
+        PV,
+        _set("spec.nfs", {"server": "nfs.local", "path": "/x"}),
+        "spec.nfs: Forbidden: may not specify more than 1 volume type",
+    ),
+    (
+        "pv-reclaim",
+        PV,
+        _set("spec.persistentVolumeReclaimPolicy", "Shred"),
+        'spec.persistentVolumeReclaimPolicy: Unsupported value: "Shred": supported values: '
+        '"Delete", "Recycle", "Retain"',
+    ),
+    (
+        "pv-local-affinity",
+        PV,
+        _both(_set("spec.hostPath", ...), _set("spec.local", {"path": "/mnt/disk"})),
+        "spec.nodeAffinity: Required value: Local volume requires node affinity",
+    ),
+    (
+        "pv-class-name",
+        PV,
+        _set("spec.storageClassName", "Fast_Disks"),
+        'spec.storageClassName: Invalid value: "Fast_Disks": a lowercase RFC 1123 subdomain',
+    ),
+    (
+        "pvc-modes",
+        PVC,
+        _set("spec.accessModes", ...),
+        "spec.accessModes: Required value: at least 1 access mode is required",
+    ),
+    (
+        "pvc-storage",
+        PVC,
+        _set("spec.resources", ...),
+        "spec.resources[storage]: Required value",
+    ),
+    (
+        "pvc-storage-negative",
+        PVC,
+        _set("spec.resources.requests.storage", "-1Gi"),
+        'spec.resources[storage]: Invalid value: "-1Gi": must be greater than zero',
+    ),
+    (
+        "pvc-volume-mode",
+        PVC,
+        _set("spec.volumeMode", "Raw"),
+        'spec.volumeMode: Unsupported value: "Raw": supported values: "Block", "Filesystem"',
+    ),
+    ("sc-provisioner", SC, _set("provisioner", ...), "provisioner: Required value"),
+    (
+        "sc-reclaim",
+        SC,
+        _set("reclaimPolicy", "Recycle"),
+        'reclaimPolicy: Unsupported value: "Recycle": supported values: "Delete", "Retain"',
+    ),
+    (
+        "sc-binding-mode",
+        SC,
+        _set("volumeBindingMode", "Later"),
+        'volumeBindingMode: Unsupported value: "Later": supported values: "Immediate", '
+        '"WaitForFirstConsumer"',
+    ),
+    (
+        "sc-topology",
+        SC,
+        _set("allowedTopologies", [{"matchLabelExpressions": [{"key": "zone", "values": []}]}]),
+        "allowedTopologies[0].matchLabelExpressions[0].values: Required value",
+    ),
+    (
+        "apisvc-name",
+        APISVC,
+        _set("metadata.name", "metrics"),
+        'metadata.name: Invalid value: "metrics": must be `spec.version+"."+spec.group`: '
+        '"v1beta1.metrics.k8s.io"',
+    ),
+    (
+        "apisvc-priority",
+        APISVC,
+        _set("spec.groupPriorityMinimum", 0),
+        "spec.groupPriorityMinimum: Invalid value: 0: must be positive and less than 20000",
+    ),
+    (
+        "apisvc-service-name",
+        APISVC,
+        _set("spec.service.name", ...),
+        "spec.service.name: Required value",
+    ),
+    (
+        "apisvc-local-ca",
+        APISVC,
+        _both(_set("spec.service", ...), _set("spec.caBundle", "QUJD")),
+        'spec.caBundle: Invalid value: "3 bytes": local APIServices may not have a caBundle',
+    ),
 ]
 
 
@@ -1107,6 +1256,39 @@ UPDATES: list[tuple[str, tuple[str, str, str], Mutator, str | None]] = [
         _both(_set("addressType", "IPv6"), _set("endpoints[0].addresses", ["fd00::5"])),
         'addressType: Invalid value: "IPv6": field is immutable',
     ),
+    (
+        "pv-source",
+        PV,
+        _set("spec.hostPath.path", "/data/other"),
+        "spec.persistentvolumesource: Forbidden: spec.persistentvolumesource is immutable",
+    ),
+    ("pv-claim-ref-ok", PV, _set("spec.claimRef", {"namespace": "default", "name": "data"}), None),
+    ("pvc-volume-name-once-ok", PVC, _set("spec.volumeName", "pv-1"), None),
+    (
+        "pvc-spec",
+        PVC,
+        _set("spec.accessModes", ["ReadWriteMany"]),
+        "spec: Forbidden: spec is immutable after creation except resources.requests",
+    ),
+    (
+        "pvc-shrink",
+        PVC,
+        _set("spec.resources.requests.storage", "512Mi"),
+        "spec.resources.requests.storage: Forbidden: field can not be less than previous value",
+    ),
+    (
+        "sc-parameters",
+        SC,
+        _set("parameters", {"type": "ssd"}),
+        "parameters: Forbidden: updates to parameters are forbidden.",
+    ),
+    (
+        "sc-provisioner-update",
+        SC,
+        _set("provisioner", "example.com/slow"),
+        "provisioner: Forbidden: updates to provisioner are forbidden.",
+    ),
+    ("sc-expansion-ok", SC, _set("allowVolumeExpansion", True), None),
     (
         "node-pod-cidr",
         ("", "v1", "Node"),

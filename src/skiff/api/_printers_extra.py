@@ -717,7 +717,32 @@ def _binding_row(rb: Mapping[str, Any], now: datetime) -> Cells:
     ]
 
 
+_APISERVICE_COLUMNS = [
+    name_col(),
+    col("Service", description="The Service that serves this API, or Local."),
+    col("Available", description="Whether the API is available."),
+    age_col(),
+]
+
+
+def _apiservice_row(svc: Mapping[str, Any], now: datetime) -> Cells:
+    # kube-aggregator's table convertor (pkg/registry/apiservice/etcd): Local for the groups the
+    # API server serves itself; the Available condition, with its reason unless it is True
+    service = "Local"
+    ref = get(svc, "spec", "service")
+    if isinstance(ref, Mapping):
+        service = f"{s(ref, 'namespace')}/{s(ref, 'name')}"
+    available = "Unknown"
+    for condition in lst(svc, "status", "conditions"):
+        if s(condition, "type") == "Available":
+            status, reason = s(condition, "status"), s(condition, "reason")
+            available = f"{status} ({reason})" if status != "True" and reason else status
+            break
+    return [name_of(svc), service, available, age_of(svc, now)]
+
+
 COLUMNS: dict[str, list[Column]] = {
+    "APIService": _APISERVICE_COLUMNS,
     "Deployment": _DEPLOYMENT_COLUMNS,
     "ReplicaSet": _REPLICASET_COLUMNS,
     "DaemonSet": _DAEMONSET_COLUMNS,
@@ -738,6 +763,7 @@ COLUMNS: dict[str, list[Column]] = {
 }
 
 ROWS: dict[str, RowFunc] = {
+    "APIService": _apiservice_row,
     "Deployment": _deployment_row,
     "ReplicaSet": _replicaset_row,
     "DaemonSet": _daemonset_row,

@@ -323,6 +323,34 @@ def _priority_class(obj: dict[str, Any]) -> None:
 _RBAC_GROUP = "rbac.authorization.k8s.io"
 
 
+def _persistent_volume(obj: dict[str, Any]) -> None:
+    # SetDefaults_PersistentVolume: a volume made by hand is kept when its claim goes
+    spec = _spec(obj)
+    set_if_unset(spec, "persistentVolumeReclaimPolicy", "Retain")
+    set_if_none(spec, "volumeMode", "Filesystem")
+    host_path = _sub(spec, "hostPath")
+    if host_path is not None:
+        set_if_none(host_path, "type", "")
+    status = obj.setdefault("status", {})
+    if isinstance(status, dict):
+        set_if_unset(status, "phase", "Pending")
+
+
+def _persistent_volume_claim(obj: dict[str, Any]) -> None:
+    default_pvc(obj, with_status=True)
+
+
+def _storage_class(obj: dict[str, Any]) -> None:
+    set_if_none(obj, "reclaimPolicy", "Delete")
+    set_if_none(obj, "volumeBindingMode", "Immediate")
+
+
+def _api_service(obj: dict[str, Any]) -> None:
+    service = _sub(_spec(obj), "service")
+    if service is not None:
+        set_if_none(service, "port", 443)
+
+
 def _binding(obj: dict[str, Any]) -> None:
     role_ref = _sub(obj, "roleRef")
     if role_ref is not None:
@@ -343,6 +371,10 @@ _DEFAULTERS: dict[tuple[str, str], Defaulter] = {
     ("", "Namespace"): _namespace,
     ("", "Node"): _node,
     ("", "Endpoints"): _endpoints,
+    ("", "PersistentVolume"): _persistent_volume,
+    ("", "PersistentVolumeClaim"): _persistent_volume_claim,
+    ("storage.k8s.io", "StorageClass"): _storage_class,
+    ("apiregistration.k8s.io", "APIService"): _api_service,
     ("apps", "Deployment"): _deployment,
     ("apps", "ReplicaSet"): _replica_set,
     ("apps", "DaemonSet"): _daemon_set,

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from skiff.api import _printers_core, _printers_extra
+from skiff.api import _printers_core, _printers_extra, _printers_storage
 from skiff.api._printers_common import CREATION_DOC, NAME_DOC, Column, RowFunc, col, s
 from skiff.api.duration import format_time, parse_time
 
@@ -32,8 +32,16 @@ __all__ = [
     "row_conditions",
 ]
 
-_COLUMNS: dict[str, list[Column]] = {**_printers_core.COLUMNS, **_printers_extra.COLUMNS}
-_ROWS: dict[str, RowFunc] = {**_printers_core.ROWS, **_printers_extra.ROWS}
+_COLUMNS: dict[str, list[Column]] = {
+    **_printers_core.COLUMNS,
+    **_printers_extra.COLUMNS,
+    **_printers_storage.COLUMNS,
+}
+_ROWS: dict[str, RowFunc] = {
+    **_printers_core.ROWS,
+    **_printers_extra.ROWS,
+    **_printers_storage.ROWS,
+}
 
 _DEFAULT_COLUMNS: list[Column] = [
     col("Name", "string", NAME_DOC, fmt="name"),

@@ -206,6 +206,9 @@ RESOURCES: tuple[ResourceInfo, ...] = (
         extra=(Subresource("proxy", "ServiceProxyOptions", verbs=PROXY_VERBS, connect=True),),
         verbs=("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"),
     ),
+    # the older form of pods/binding: POST a Binding named after the pod (create only, never
+    # stored; Kubernetes' LegacyBindingREST)
+    _r("v1", "Binding", "bindings", verbs=("create",)),
     _r("v1", "Endpoints", "endpoints", short=("ep",)),
     _r("v1", "ConfigMap", "configmaps", short=("cm",)),
     _r("v1", "Secret", "secrets"),
@@ -220,6 +223,15 @@ RESOURCES: tuple[ResourceInfo, ...] = (
         status=True,
         scale=True,
     ),
+    _r(
+        "v1",
+        "PersistentVolume",
+        "persistentvolumes",
+        namespaced=False,
+        short=("pv",),
+        status=True,
+    ),
+    _r("v1", "PersistentVolumeClaim", "persistentvolumeclaims", short=("pvc",), status=True),
     # apps/v1
     _r(
         "apps/v1",
@@ -271,6 +283,16 @@ RESOURCES: tuple[ResourceInfo, ...] = (
     _r("networking.k8s.io/v1", "NetworkPolicy", "networkpolicies", short=("netpol",)),
     _r("policy/v1", "PodDisruptionBudget", "poddisruptionbudgets", short=("pdb",), status=True),
     _r("scheduling.k8s.io/v1", "PriorityClass", "priorityclasses", namespaced=False, short=("pc",)),
+    _r("storage.k8s.io/v1", "StorageClass", "storageclasses", namespaced=False, short=("sc",)),
+    # built-in APIServices are kept by the API server; skiff proxies no aggregated API
+    _r(
+        "apiregistration.k8s.io/v1",
+        "APIService",
+        "apiservices",
+        namespaced=False,
+        cats=("api-extensions",),
+        status=True,
+    ),
     _r("rbac.authorization.k8s.io/v1", "Role", "roles"),
     _r("rbac.authorization.k8s.io/v1", "ClusterRole", "clusterroles", namespaced=False),
     _r("rbac.authorization.k8s.io/v1", "RoleBinding", "rolebindings"),

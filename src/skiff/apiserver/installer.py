@@ -20,7 +20,14 @@ from skiff.api.resources import ResourceInfo
 from skiff.apiserver.connect import Connecter
 from skiff.apiserver.nodeproxy import CONNECTERS
 from skiff.apiserver.routes import Handler, Route, RouteTable, WebSocketHandler
-from skiff.apiserver.subresources import STORAGE, Creater, Getter, Patcher, Updater
+from skiff.apiserver.subresources import (
+    COLLECTION_STORAGE,
+    STORAGE,
+    Creater,
+    Getter,
+    Patcher,
+    Updater,
+)
 
 __all__ = ["Handlers", "install_routes"]
 
@@ -66,6 +73,18 @@ def _resource_routes(h: Handlers, info: ResourceInfo) -> list[Route]:
     if not info.stored:
         refusal = f"{info.plural} only supports create: POST a {info.kind} to ask the question"
         review = {"POST": h.review}
+        creater = COLLECTION_STORAGE.get((info.group, info.plural))
+        if creater is not None:  # bindings: POST answered by a storage, in a namespace only
+            refusal = f"{info.plural} only supports create: POST a {info.kind}"
+            posting = Route(
+                info,
+                namespaced=True,
+                methods={"POST": h.sub_create},
+                default_refusal=refusal,
+                storage=creater,
+            )
+            item = Route(info, named=True, namespaced=True, default_refusal=refusal)
+            return [posting, Route(info, default_refusal=refusal), item]
         routes = [Route(info, methods=review, default_refusal=refusal)]
         if info.namespaced:
             routes.append(Route(info, namespaced=True, methods=review, default_refusal=refusal))

@@ -43,6 +43,7 @@ from skiff.apiserver.metrics import ApiMetrics
 from skiff.apiserver.objects import ValueTransformer
 from skiff.apiserver.registry import Registry, RequestContext
 from skiff.apiserver.strategies import build_strategies
+from skiff.apiserver.strategies.apiservice import local_api_services
 from skiff.apiserver.watch import cache_codec, strategy_fields
 from skiff.apiserver.watchcache import WatchCache
 from skiff.apiserver.wsserver import KubernetesWebSocketProtocol
@@ -314,6 +315,10 @@ class ApiServer:
                 ctx,
             )
         await self._ensure_kubernetes_service(ctx)
+        api_services = kinds.by_resource("apiregistration.k8s.io", "v1", "apiservices")
+        assert api_services is not None
+        for api_service in local_api_services():  # as kube-apiserver's autoregister controller
+            await self._ensure(api_services, "", api_service, ctx)
 
     async def _ensure_kubernetes_service(self, ctx: RequestContext) -> None:
         """The ``default/kubernetes`` Service and its Endpoints: how pods reach the API."""

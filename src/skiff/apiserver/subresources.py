@@ -605,6 +605,27 @@ class BindingStorage:
         return None
 
 
+class BindingsStorage:
+    """``bindings``, the older form of ``pods/binding``: the pod is the Binding's own name
+    (Kubernetes' ``LegacyBindingREST``); the route is the namespace's collection."""
+
+    async def create(
+        self, registry: Registry, target: Target, body: Any, ctx: RequestContext
+    ) -> dict[str, Any] | None:
+        meta = (body.get("metadata") if isinstance(body, dict) else None) or {}
+        namespace = meta.get("namespace") if isinstance(meta, dict) else None
+        if namespace and namespace != target.namespace:
+            raise bad_request(
+                "the namespace of the provided object does not match the namespace sent on "
+                "the request"
+            )
+        name = meta.get("name") if isinstance(meta, dict) else None
+        if not isinstance(name, str) or not name:
+            raise bad_request("Name parameter required.")
+        await bind(registry, target.namespace, name, body, ctx)
+        return None
+
+
 class EvictionStorage:
     """``pods/eviction``: a delete that respects PodDisruptionBudgets."""
 
@@ -632,3 +653,6 @@ STORAGE: Mapping[str, object] = {
     "eviction": EvictionStorage(),
     "finalize": FinalizeStorage(),
 }
+
+# create-only resources answered by a storage rather than stored: by (group, plural)
+COLLECTION_STORAGE: Mapping[tuple[str, str], Creater] = {("", "bindings"): BindingsStorage()}

@@ -2,7 +2,7 @@
 
 Transcribed from k8s.io/api/core/v1/generated.proto; the text format is described in
 :mod:`skiff.api.protobuf._schema`. Only messages reachable from the served kinds are listed
-(no PersistentVolume sources, no *List or *Options types). Pointer marks (``*``) follow the Go
+(no *List or *Options types). Pointer marks (``*``) follow the Go
 types in k8s.io/api/core/v1/types.go.
 """
 
@@ -273,5 +273,42 @@ PersistentVolumeClaimStatus: phase=1 accessModes=2:[]str capacity=3:{Quantity} c
   allocatedResources=5:{Quantity} allocatedResourceStatuses=7:{} currentVolumeAttributesClassName=8:str*
   modifyVolumeStatus=9:ModifyVolumeStatus
 ModifyVolumeStatus: targetVolumeAttributesClassName=1 status=2
+PersistentVolume: metadata=1:ObjectMeta spec=2:PersistentVolumeSpec status=3:PersistentVolumeStatus
+PersistentVolumeSpec: capacity=1:{Quantity} persistentVolumeSource=2:^PersistentVolumeSource accessModes=3:[]str
+  claimRef=4:ObjectReference persistentVolumeReclaimPolicy=5 storageClassName=6 mountOptions=7:[]str
+  volumeMode=8:str* nodeAffinity=9:VolumeNodeAffinity volumeAttributesClassName=10:str*
+PersistentVolumeSource: gcePersistentDisk=1:GCEPersistentDiskVolumeSource
+  awsElasticBlockStore=2:AWSElasticBlockStoreVolumeSource hostPath=3:HostPathVolumeSource
+  glusterfs=4:GlusterfsPersistentVolumeSource nfs=5:NFSVolumeSource rbd=6:RBDPersistentVolumeSource
+  iscsi=7:ISCSIPersistentVolumeSource cinder=8:CinderPersistentVolumeSource
+  cephfs=9:CephFSPersistentVolumeSource fc=10:FCVolumeSource flocker=11:FlockerVolumeSource
+  flexVolume=12:FlexPersistentVolumeSource azureFile=13:AzureFilePersistentVolumeSource
+  vsphereVolume=14:VsphereVirtualDiskVolumeSource quobyte=15:QuobyteVolumeSource
+  azureDisk=16:AzureDiskVolumeSource photonPersistentDisk=17:PhotonPersistentDiskVolumeSource
+  portworxVolume=18:PortworxVolumeSource scaleIO=19:ScaleIOPersistentVolumeSource
+  local=20:LocalVolumeSource storageos=21:StorageOSPersistentVolumeSource csi=22:CSIPersistentVolumeSource
+PersistentVolumeStatus: phase=1 message=2 reason=3 lastPhaseTransitionTime=4:Time
+AzureFilePersistentVolumeSource: secretName=1! shareName=2! readOnly=3:bool secretNamespace=4:str*
+CSIPersistentVolumeSource: driver=1! volumeHandle=2! readOnly=3:bool fsType=4 volumeAttributes=5:{}
+  controllerPublishSecretRef=6:SecretReference nodeStageSecretRef=7:SecretReference
+  nodePublishSecretRef=8:SecretReference controllerExpandSecretRef=9:SecretReference
+  nodeExpandSecretRef=10:SecretReference
+CephFSPersistentVolumeSource: monitors=1:[]str! path=2 user=3 secretFile=4 secretRef=5:SecretReference readOnly=6:bool
+CinderPersistentVolumeSource: volumeID=1! fsType=2 readOnly=3:bool secretRef=4:SecretReference
+FlexPersistentVolumeSource: driver=1! fsType=2 secretRef=3:SecretReference readOnly=4:bool options=5:{}
+GlusterfsPersistentVolumeSource: endpoints=1! path=2! readOnly=3:bool endpointsNamespace=4:str*
+ISCSIPersistentVolumeSource: targetPortal=1! iqn=2! lun=3:i32! iscsiInterface=4 fsType=5 readOnly=6:bool
+  portals=7:[]str chapAuthDiscovery=8:bool chapAuthSession=11:bool secretRef=10:SecretReference
+  initiatorName=12:str*
+LocalVolumeSource: path=1! fsType=2:str*
+RBDPersistentVolumeSource: monitors=1:[]str! image=2! fsType=3 pool=4 user=5 keyring=6
+  secretRef=7:SecretReference readOnly=8:bool
+ScaleIOPersistentVolumeSource: gateway=1! system=2! secretRef=3:SecretReference sslEnabled=4:bool
+  protectionDomain=5 storagePool=6 storageMode=7 volumeName=8 fsType=9 readOnly=10:bool
+StorageOSPersistentVolumeSource: volumeName=1 volumeNamespace=2 fsType=3 readOnly=4:bool
+  secretRef=5:ObjectReference
+VolumeNodeAffinity: required=1:NodeSelector
+TopologySelectorLabelRequirement: key=1 values=2:[]str
+TopologySelectorTerm: matchLabelExpressions=1:[]TopologySelectorLabelRequirement
 """,
 )

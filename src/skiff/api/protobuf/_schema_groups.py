@@ -1,5 +1,6 @@
 """Schema tables for the smaller groups: autoscaling v1/v2, coordination, discovery, networking,
-policy, scheduling, rbac and authorization.
+policy, scheduling, storage, apiregistration (kube-aggregator's generated.proto), rbac and
+authorization.
 
 Transcribed from the matching k8s.io/api/<group>/<version>/generated.proto files; the text format
 is described in :mod:`skiff.api.protobuf._schema`.
@@ -108,6 +109,16 @@ PodDisruptionBudgetStatus: observedGeneration=1:i64 disruptedPods=2:{Time} disru
   currentHealthy=4:i32! desiredHealthy=5:i32! expectedPods=6:i32! conditions=7:[]Condition
 @scheduling.k8s.io/v1
 PriorityClass: metadata=1:ObjectMeta value=2:i32! globalDefault=3:bool description=4 preemptionPolicy=5:str*
+@storage.k8s.io/v1
+StorageClass: metadata=1:ObjectMeta provisioner=2! parameters=3:{} reclaimPolicy=4:str* mountOptions=5:[]str
+  allowVolumeExpansion=6:bool* volumeBindingMode=7:str* allowedTopologies=8:[]TopologySelectorTerm
+@apiregistration.k8s.io/v1
+APIService: metadata=1:ObjectMeta spec=2:APIServiceSpec status=3:APIServiceStatus
+APIServiceSpec: service=1:ServiceReference group=2 version=3 insecureSkipTLSVerify=4:bool caBundle=5:bytes
+  groupPriorityMinimum=7:i32! versionPriority=8:i32!
+ServiceReference: namespace=1 name=2 port=3:i32*
+APIServiceStatus: conditions=1:[]APIServiceCondition
+APIServiceCondition: type=1! status=2! lastTransitionTime=3:Time reason=4 message=5
 @rbac.authorization.k8s.io/v1
 AggregationRule: clusterRoleSelectors=1:[]LabelSelector
 ClusterRole: metadata=1:ObjectMeta rules=2:[]PolicyRule! aggregationRule=3:AggregationRule

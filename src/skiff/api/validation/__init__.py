@@ -8,7 +8,8 @@ that defaulting always fills (``restartPolicy``, port ``protocol``...) are ``Req
 
 Layout: ``names`` holds the string-format checks (DNS names, label keys, ports), ``_meta`` the
 ObjectMeta/label-selector rules, and one module per API group area holds the kind rules
-(``pod``, ``core``, ``apps``, ``batch``, ``autoscaling``, ``networking``, ``policy``, ``rbac``).
+(``pod``, ``core``, ``apps``, ``batch``, ``autoscaling``, ``networking``, ``policy``, ``rbac``,
+``storage``, ``apiregistration``).
 The API server's registry strategies call ``validate``; generic metadata rules that need the
 request (name/namespace/uid immutability, resourceVersion) stay with the API server.
 """
@@ -22,7 +23,7 @@ from typing import Any
 from skiff.api.field import FieldError
 from skiff.api.resources import by_gvk
 
-from . import apps, autoscaling, batch, core, networking, policy, rbac
+from . import apiregistration, apps, autoscaling, batch, core, networking, policy, rbac, storage
 from ._meta import NameFunc, validate_object_meta
 from .names import (
     is_path_segment_name,
@@ -66,6 +67,20 @@ _RULES: dict[tuple[str, str, str], _KindRules] = {
     ("", "Event", ""): _KindRules(core.validate_event),
     ("", "ServiceAccount", ""): _KindRules(),
     ("", "ReplicationController", ""): _KindRules(apps.validate_replication_controller),
+    ("", "PersistentVolume", ""): _KindRules(
+        storage.validate_persistent_volume,
+        storage.validate_persistent_volume_update,
+        name=_path_segment_name,
+    ),
+    ("", "PersistentVolumeClaim", ""): _KindRules(
+        storage.validate_persistent_volume_claim, storage.validate_persistent_volume_claim_update
+    ),
+    ("storage.k8s.io", "StorageClass", ""): _KindRules(
+        storage.validate_storage_class, storage.validate_storage_class_update
+    ),
+    ("apiregistration.k8s.io", "APIService", ""): _KindRules(
+        apiregistration.validate_api_service, name=apiregistration.api_service_name
+    ),
     ("apps", "Deployment", ""): _KindRules(apps.validate_deployment, apps.validate_selector_update),
     ("apps", "ReplicaSet", ""): _KindRules(
         apps.validate_replica_set, apps.validate_selector_update

@@ -15,12 +15,17 @@ from skiff.apiserver.strategies._base import (
     GroupKind,
     ResourceStrategy,
 )
+from skiff.apiserver.strategies.apiservice import APIServiceStrategy
 from skiff.apiserver.strategies.job import JobStrategy
 from skiff.apiserver.strategies.namespace import NamespaceStrategy
 from skiff.apiserver.strategies.node import NodeStrategy
 from skiff.apiserver.strategies.pod import PodStrategy
 from skiff.apiserver.strategies.secret import SecretStrategy
 from skiff.apiserver.strategies.service import ServiceStrategy
+from skiff.apiserver.strategies.storage import (
+    PersistentVolumeClaimStrategy,
+    PersistentVolumeStrategy,
+)
 
 __all__ = ["build_strategies", "strategy_for"]
 
@@ -61,6 +66,9 @@ def build_strategies(
         GroupKind("", "Service"): lambda info: ServiceStrategy(info, service_allocation),
         GroupKind("", "Node"): lambda info: NodeStrategy(info, node_allocation),
         GroupKind("batch", "Job"): JobStrategy,
+        GroupKind("", "PersistentVolume"): PersistentVolumeStrategy,
+        GroupKind("", "PersistentVolumeClaim"): PersistentVolumeClaimStrategy,
+        GroupKind("apiregistration.k8s.io", "APIService"): APIServiceStrategy,
     }
     table: dict[GroupKind, ResourceStrategy] = {}
     for info in RESOURCES:
