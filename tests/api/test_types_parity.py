@@ -40,6 +40,8 @@ MODULES = {
     "rbac_v1": ("Rbac", "V1"),
     "authorization_v1": ("Authorization", "V1"),
     "authentication_v1": ("Authentication", "V1"),
+    "storage_v1": ("Storage", "V1"),
+    "apiregistration_v1": ("Apiregistration", "V1"),
 }
 NO_CLIENT_MODULES = ("autoscaling_k8s_io_v1",)
 

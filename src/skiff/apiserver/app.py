@@ -27,13 +27,13 @@ from starlette.websockets import WebSocket
 from skiff import KUBERNETES_VERSION
 from skiff.api.resources import ResourceInfo
 from skiff.api.selector import SelectorError, parse_label_selector, validate_field_selector
-from skiff.apiserver import connect, discovery, openapi, params
+from skiff.apiserver import connect, discovery, openapi, openapi_v2, params
 from skiff.apiserver import decode as decoding
 from skiff.apiserver.audit import AuditLog
 from skiff.apiserver.auth import AlwaysAllow, Attributes, Authorizer, TokenAuthenticator, UserInfo
 from skiff.apiserver.connect import AgentTransport, Connecter
 from skiff.apiserver.encryption import DecryptError
-from skiff.apiserver.errors import ApiError, bad_request, status_success
+from skiff.apiserver.errors import ApiError, NotAcceptableError, bad_request, status_success
 from skiff.apiserver.installer import Handlers, install_routes
 from skiff.apiserver.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from skiff.apiserver.metrics import ApiMetrics
@@ -96,6 +96,24 @@ def _json(
     return Response(
         orjson.dumps(body), status_code=status, media_type=content_type, headers=headers
     )
+
+
+def _openapi_v2(request: Request) -> Response:
+    """``GET /openapi/v2``: protobuf or JSON as asked, 304 for a current ETag (kube-openapi's
+    handler)."""
+    media = openapi_v2.negotiate_openapi_v2(request.headers.get("accept"))
+    if media is None:
+        raise NotAcceptableError(
+            "only application/json and "
+            f"{openapi_v2.PROTOBUF_MEDIA_TYPES[0]} are served at /openapi/v2"
+        )
+    doc = openapi_v2.openapi_v2()
+    etag = f'"{doc.etag}"'
+    headers = {"Etag": etag, "Vary": "Accept"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(b"", 304, headers=headers)
+    body = doc.json if media == JSON_CT else doc.protobuf
+    return Response(body, 200, media_type=media, headers=headers)
 
 
 def _error(e: ApiError) -> Response:
@@ -364,7 +382,8 @@ class ApiServerApp:
             if request.query_params.get("hash") == digest:
                 headers["Cache-Control"] = "public, immutable"
             return Response(body, 200, media_type=JSON_CT, headers=headers)
-        # OpenAPI v2 is not served: kubectl falls back to v3 for everything it needs
+        if path in ("/openapi/v2", "/openapi/v2/"):
+            return _openapi_v2(request)
         raise not_found_path(path)
 
     # ------------------------------------------------------------- resources

@@ -59,6 +59,7 @@ __all__ = [
     "build_openapi_v3_document",
     "default_model_lookup",
     "openapi_v3_document",
+    "openapi_v3_documents",
     "openapi_v3_index",
     "openapi_v3_path",
     "schema_name",
@@ -793,6 +794,11 @@ def _documents(extra: tuple[ResourceInfo, ...]) -> dict[str, tuple[bytes, str]]:
         body = orjson.dumps(doc, option=orjson.OPT_SORT_KEYS)
         out[openapi_v3_path(gv)] = (body, hashlib.sha512(body).hexdigest().upper())
     return out
+
+
+def openapi_v3_documents(*, extra: tuple[ResourceInfo, ...] = ()) -> dict[str, tuple[bytes, str]]:
+    """Every served group/version's serialized document and hash, by index path (shared)."""
+    return _documents(extra)
 
 
 def openapi_v3_document(
