@@ -6,7 +6,7 @@ user's one stored ``False``/``AggregationNotSupported`` whatever the client writ
 and kept out of discovery); PersistentVolumes and claims born ``Pending`` (the volume's phase
 transition time stamped again when a status write changes the phase) and StorageClass
 immutability; ``/openapi/v2`` negotiation, ETag and 304. kubectl and the Python client are in
-tests/integration/test_compat_kinds.py.
+tests/integration/test_clients_compat_kinds.py.
 """
 
 from __future__ import annotations

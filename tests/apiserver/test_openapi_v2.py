@@ -6,7 +6,7 @@ Swagger types, the int-or-string scalars read as strings, group-version-kinds me
 group/versions; the Namespace PATCH without ``fieldValidation`` (so kubectl does not probe for
 CRDs) while other kinds keep it; the protobuf bytes decoded field by field against gnostic's
 ``openapi_v2.Document`` numbering; Accept negotiation. The HTTP route is covered in
-test_compat_kinds.py, kubectl in tests/integration/test_compat_kinds.py.
+test_compat_kinds.py, kubectl in tests/integration/test_clients_compat_kinds.py.
 """
 
 from __future__ import annotations
