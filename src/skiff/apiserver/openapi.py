@@ -86,11 +86,13 @@ _PACKAGE_OVERRIDES: dict[str, str] = {
     "intstr": "io.k8s.apimachinery.pkg.util.intstr",
     "resource": "io.k8s.apimachinery.pkg.api.resource",
     "autoscaling_k8s_io_v1": "io.k8s.autoscaler.vpa.v1",
+    "apiregistration_v1": "io.k8s.kube-aggregator.pkg.apis.apiregistration.v1",
     "metrics_k8s_io_v1beta1": "io.k8s.metrics.pkg.apis.metrics.v1beta1",
 }
 # The same rule keyed by API group, for kinds that have no model (fallback schema names).
 _GROUP_OVERRIDES: dict[str, str] = {
     "autoscaling.k8s.io": "io.k8s.autoscaler.vpa",
+    "apiregistration.k8s.io": "io.k8s.kube-aggregator.pkg.apis.apiregistration",
     "metrics.k8s.io": "io.k8s.metrics.pkg.apis.metrics",
 }
 _TYPES_PACKAGE = "skiff.api.types"

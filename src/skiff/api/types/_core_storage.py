@@ -1,4 +1,5 @@
-"""core/v1 storage objects: PersistentVolume, its volume sources, and the claim list."""
+"""core/v1 storage objects: PersistentVolume, its volume sources, the claim list, and the
+topology terms StorageClasses use."""
 
 from pydantic import ConfigDict, Field
 
@@ -39,6 +40,8 @@ __all__ = [
     "ScaleIOPersistentVolumeSource",
     "SecretReference",
     "StorageOSPersistentVolumeSource",
+    "TopologySelectorLabelRequirement",
+    "TopologySelectorTerm",
     "VolumeNodeAffinity",
 ]
 
@@ -281,6 +284,31 @@ class StorageOSPersistentVolumeSource(KubeModel):
     )
     volume_namespace: str | None = Field(
         None, alias="volumeNamespace", description="StorageOS namespace of the volume."
+    )
+
+
+class TopologySelectorLabelRequirement(KubeModel):
+    """A topology label and the values it may take."""
+
+    key: str = Field(
+        alias="key", description="The topology label, e.g. topology.kubernetes.io/zone."
+    )
+    values: list[str] = Field(
+        alias="values",
+        description="Values the label may have; one must match.",
+        json_schema_extra=atomic_list(),
+    )
+
+
+class TopologySelectorTerm(KubeModel):
+    """A topology domain: every requirement must hold (they are ANDed)."""
+
+    model_config = ConfigDict(json_schema_extra=struct_extensions(map_type="atomic"))
+    match_label_expressions: list[TopologySelectorLabelRequirement] | None = Field(
+        None,
+        alias="matchLabelExpressions",
+        description="Label requirements of the domain.",
+        json_schema_extra=atomic_list(),
     )
 
 

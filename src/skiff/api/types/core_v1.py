@@ -168,6 +168,8 @@ from skiff.api.types._core_storage import (
     ScaleIOPersistentVolumeSource,
     SecretReference,
     StorageOSPersistentVolumeSource,
+    TopologySelectorLabelRequirement,
+    TopologySelectorTerm,
     VolumeNodeAffinity,
 )
 from skiff.api.types._core_volume import (
@@ -400,6 +402,8 @@ __all__ = [
     "TCPSocketAction",
     "Taint",
     "Toleration",
+    "TopologySelectorLabelRequirement",
+    "TopologySelectorTerm",
     "TopologySpreadConstraint",
     "TypedLocalObjectReference",
     "TypedObjectReference",

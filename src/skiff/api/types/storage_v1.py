@@ -4,39 +4,10 @@ from pydantic import ConfigDict, Field
 
 from skiff.api.types._base import KubeModel
 from skiff.api.types._fields import atomic_list, struct_extensions
+from skiff.api.types.core_v1 import TopologySelectorTerm
 from skiff.api.types.meta_v1 import ListMeta, ObjectMeta
 
-__all__ = [
-    "StorageClass",
-    "StorageClassList",
-    "TopologySelectorLabelRequirement",
-    "TopologySelectorTerm",
-]
-
-
-class TopologySelectorLabelRequirement(KubeModel):
-    """A topology label and the values it may take."""
-
-    key: str = Field(
-        alias="key", description="The topology label, e.g. topology.kubernetes.io/zone."
-    )
-    values: list[str] = Field(
-        alias="values",
-        description="Values the label may have; one must match.",
-        json_schema_extra=atomic_list(),
-    )
-
-
-class TopologySelectorTerm(KubeModel):
-    """A topology domain: every requirement must hold (they are ANDed)."""
-
-    model_config = ConfigDict(json_schema_extra=struct_extensions(map_type="atomic"))
-    match_label_expressions: list[TopologySelectorLabelRequirement] | None = Field(
-        None,
-        alias="matchLabelExpressions",
-        description="Label requirements of the domain.",
-        json_schema_extra=atomic_list(),
-    )
+__all__ = ["StorageClass", "StorageClassList"]
 
 
 class StorageClass(KubeModel):
