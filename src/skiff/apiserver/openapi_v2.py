@@ -43,6 +43,8 @@ __all__ = [
     "PROTOBUF_CONTENT_TYPE",
     "PROTOBUF_MEDIA_TYPES",
     "OpenAPIV2",
+    "build_openapi_v2",
+    "encode_document",
     "negotiate_openapi_v2",
     "openapi_v2",
     "openapi_v2_dict",
