@@ -48,9 +48,11 @@ from skiff.apiserver.registry import PatchType, Registry, RequestContext, Update
 from skiff.apiserver.routes import Target
 
 __all__ = [
+    "COLLECTION_STORAGE",
     "PATCH_MEDIA_TYPES",
     "STORAGE",
     "BindingStorage",
+    "BindingsStorage",
     "Creater",
     "EvictionStorage",
     "FinalizeStorage",
