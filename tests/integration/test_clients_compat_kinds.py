@@ -6,7 +6,8 @@ their printer columns and validation messages, a Warning-free apply; ``get apise
 user's APIService that does not make later commands warn; ``explain`` from OpenAPI v2 and a
 mistyped kind failing with kubectl's usual ``no matches for kind``. With the official Python
 client: ``create_namespaced_binding`` (the older ``bindings`` resource), which binds the pod and
-then fails to read Kubernetes' Status answer as a V1Binding, as it does against Kubernetes.
+then fails to read Kubernetes' Status answer as a V1Binding, as it does against Kubernetes;
+and reading PersistentVolumes, StorageClasses and APIServices into its models.
 """
 
 from __future__ import annotations
@@ -206,3 +207,31 @@ def test_create_namespaced_binding(core: client.CoreV1Api, ns: str) -> None:
     assert response.status == 201
     status = json.loads(response.data)
     assert (status["kind"], status["status"]) == ("Status", "Success")
+
+
+def test_python_client_reads_the_new_kinds(api: client.ApiClient, core: client.CoreV1Api) -> None:
+    name = f"pv-{uuid.uuid4().hex[:6]}"
+    pv = client.V1PersistentVolume(
+        metadata=client.V1ObjectMeta(name=name),
+        spec=client.V1PersistentVolumeSpec(
+            capacity={"storage": "1Gi"},
+            access_modes=["ReadWriteOnce"],
+            host_path=client.V1HostPathVolumeSource(path="/tmp/x"),
+        ),
+    )
+    try:
+        created = core.create_persistent_volume(pv)
+        assert created.status.phase == "Pending"
+        assert created.spec.persistent_volume_reclaim_policy == "Retain"
+        assert created.status.last_phase_transition_time is not None
+        assert name in [p.metadata.name for p in core.list_persistent_volume().items]
+    finally:
+        core.delete_persistent_volume(name)
+    classes = client.StorageV1Api(api).list_storage_class()
+    assert isinstance(classes.items, list)
+    services = {
+        s.metadata.name: s for s in client.ApiregistrationV1Api(api).list_api_service().items
+    }
+    apps = services["v1.apps"]
+    assert apps.spec.service is None and apps.spec.group_priority_minimum == 17800
+    assert apps.status.conditions[0].reason == "Local"
