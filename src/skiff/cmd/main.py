@@ -25,6 +25,7 @@ import urllib.request
 from pathlib import Path
 
 from skiff.cmd.controllermanager import add_controller_manager_flags, run_controller_manager
+from skiff.cmd.netflags import NetworkFlagError, check_network_flags, kubernetes_service_ip
 
 __all__ = [
     "default_data_dir",
@@ -65,6 +66,11 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--cluster-cidr", default="10.42.0.0/16", help="pod network (default 10.42.0.0/16)"
+    )
+    p.add_argument(
+        "--service-cidr",
+        default="10.43.0.0/16",
+        help="Service ClusterIP range; must not overlap --cluster-cidr (default 10.43.0.0/16)",
     )
     p.add_argument(
         "--node-cidr-mask-size",
@@ -111,7 +117,8 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
         "--tls-san",
         action="append",
         default=[],
-        help="extra IP or DNS name for the serving certificate (repeatable)",
+        help="extra IP or DNS name for the serving certificate (repeatable; the host's "
+        "interface addresses, its hostname and localhost are always in it)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log requests and debug output")
 
@@ -187,6 +194,15 @@ def main(argv: list[str] | None = None) -> int:
         return run_controller_manager(args)
     if args.data_dir is None:
         args.data_dir = default_data_dir()
+    try:
+        check_network_flags(
+            cluster_cidr=args.cluster_cidr,
+            service_cidr=args.service_cidr,
+            node_cidr_mask_size=args.node_cidr_mask_size,
+        )
+    except NetworkFlagError as e:
+        log.error("skiff %s: refusing to start: %s", args.command, e)
+        return 1
     if args.command == "server":
         return _server(args, argv)
     if args.command == "apiserver":
@@ -207,7 +223,8 @@ def _prepare(args: argparse.Namespace) -> tuple[object, str]:
 
     data_dir: Path = args.data_dir
     advertise = _advertise(args)
-    extra_ips = [a for a in [advertise, args.bind_address, *args.tls_san] if _is_ip(a)]
+    service_ip = kubernetes_service_ip(args.service_cidr)
+    extra_ips = [a for a in [advertise, args.bind_address, service_ip, *args.tls_san] if _is_ip(a)]
     extra_dns = [a for a in args.tls_san if not _is_ip(a)]
     creds = ensure_credentials(data_dir, extra_ips=extra_ips, extra_dns=extra_dns)
     url = f"https://{advertise}:{args.https_port}"
@@ -355,6 +372,7 @@ def _apiserver(args: argparse.Namespace) -> int:
             creds.admin_token: UserInfo("system:admin", ("system:masters", "system:authenticated"))
         },
         cluster_cidr=args.cluster_cidr,
+        service_cidr=args.service_cidr,
         node_cidr_mask_size=args.node_cidr_mask_size,
         advertise_address=_advertise(args),
         watch_window=args.watch_cache_window,
@@ -373,11 +391,17 @@ def _apiserver(args: argparse.Namespace) -> int:
         try:
             server = ApiServer(store, config)
             loop = asyncio.get_running_loop()
+
+            def on_signal(sig: signal.Signals) -> None:
+                log.info("apiserver: received %s; shutting down", sig.name)
+                server.stop()
+
             for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(sig, server.stop)
+                loop.add_signal_handler(sig, on_signal, sig)
             await server.run()
         finally:
             await store.close()
+        log.info("apiserver: stopped")
 
     try:
         # uvloop's event loop (libuv) handles sockets and TLS at a fraction of asyncio's cost
