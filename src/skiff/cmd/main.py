@@ -134,6 +134,13 @@ def _parser() -> argparse.ArgumentParser:
         "--no-agent", action="store_true", help="do not run a node agent on this machine"
     )
     server.add_argument(
+        "-l",
+        "--log",
+        type=Path,
+        default=None,
+        help="append the server's and its children's output to this file (as k3s' --log)",
+    )
+    server.add_argument(
         "--event-ttl",
         type=float,
         default=3600.0,
@@ -183,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "kubectl":
         return _kubectl(argv[1:])
     args = _parser().parse_args(argv)
+    if getattr(args, "log", None) is not None:
+        _log_to(args.log)
     logging.basicConfig(
         level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -208,6 +217,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "apiserver":
         return _apiserver(args)
     return 2  # pragma: no cover - argparse requires a command
+
+
+def _log_to(path: Path) -> None:
+    """Send stdout and stderr (and so every child's output) to ``path``, appending."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
 
 
 def _advertise(args: argparse.Namespace) -> str:
@@ -245,8 +265,11 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-# flags of ``skiff server`` that belong to the controller-manager, not the API server
+# flags of ``skiff server`` that belong to the controller-manager or the supervisor itself,
+# not the API server
 _CONTROLLER_FLAGS = (
+    "--log",
+    "-l",
     "--controllers",
     "--concurrent-syncs",
     "--concurrent-gc-syncs",
@@ -392,8 +415,13 @@ def _apiserver(args: argparse.Namespace) -> int:
             server = ApiServer(store, config)
             loop = asyncio.get_running_loop()
 
+            received: list[signal.Signals] = []
+
             def on_signal(sig: signal.Signals) -> None:
-                log.info("apiserver: received %s; shutting down", sig.name)
+                # uvicorn re-raises the signal it captured once it has stopped: log it once
+                if not received:
+                    log.info("apiserver: received %s; shutting down", sig.name)
+                received.append(sig)
                 server.stop()
 
             for sig in (signal.SIGTERM, signal.SIGINT):
