@@ -71,3 +71,22 @@ def test_certificate_is_reissued_when_the_host_gains_an_address(tmp_path: Path) 
     # an address that went away does not force a new certificate
     ensure_credentials(tmp_path, host_addresses=lambda: ["127.0.0.1"], extra_dns=["x.test"])
     assert _san(creds.cert_path)[2] == second
+
+
+def test_running_servers_renewer_adds_a_new_host_address(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check ``skiff apiserver`` runs hourly (``ApiServerConfig.cert_renewer``) re-issues the
+    certificate when the host gained an address, and only then."""
+    from skiff.apiserver import tls
+    from skiff.cmd.main import _parser, _renew_serving_certificate
+
+    args = _parser().parse_args(["apiserver", "--data-dir", str(tmp_path)])
+    assert _renew_serving_certificate(args)  # first start: a certificate is written
+    assert not _renew_serving_certificate(args)  # nothing changed: kept
+    real = tls.interface_addresses()
+    monkeypatch.setattr(tls, "interface_addresses", lambda: [*real, "192.0.2.77"])
+    assert _renew_serving_certificate(args)
+    ips, _dns, _serial = _san(tmp_path / "server" / "tls" / "serving.crt")
+    assert {"192.0.2.77", *real} <= ips
+    assert not _renew_serving_certificate(args)

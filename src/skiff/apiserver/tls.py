@@ -296,13 +296,13 @@ def ensure_credentials(
     extra_dns: list[str] | None = None,
     serving_lifetime: dt.timedelta = _SERVING_LIFETIME,
     renew_before: dt.timedelta = _RENEW_BEFORE,
-    host_addresses: Callable[[], list[str]] = interface_addresses,
+    host_addresses: Callable[[], list[str]] | None = None,
 ) -> ServerCredentials:
     """Create (first start) or load (restart) the CA, serving certificate and tokens.
 
     The serving certificate is re-issued when it expires within ``renew_before`` or misses a
     wanted name (``extra_ips``, ``extra_dns``, the standard names and whatever
-    ``host_addresses()`` finds now); a running server calls this periodically
+    ``host_addresses()``, by default `interface_addresses`, finds now); a running server calls this periodically
     (``ApiServerConfig.cert_renewer``) and loads the new certificate without restarting.
     """
     server_dir = data_dir / "server"
@@ -320,7 +320,8 @@ def ensure_credentials(
         ca, ca_key = _new_ca()
         _write_private(ca_key_path, _key_pem(ca_key))
         _write_private(ca_cert_path, ca.public_bytes(serialization.Encoding.PEM))
-    dns, ips = _wanted_names([*host_addresses(), *(extra_ips or [])], extra_dns or [])
+    host = (host_addresses or interface_addresses)()
+    dns, ips = _wanted_names([*host, *(extra_ips or [])], extra_dns or [])
     cert_path, key_path = tls_dir / "serving.crt", tls_dir / "serving.key"
     if not (key_path.exists() and _serving_ok(cert_path, dns, ips, ca, renew_before)):
         cert_pem, key_pem = issue_certificate(
