@@ -82,6 +82,15 @@ def test_certificate_serves_every_host_address_and_tls_san(named_server: ServerP
         _handshake(named_server.port, named_server.ca_file, name)
     with pytest.raises(ssl.SSLCertVerificationError):
         _handshake(named_server.port, named_server.ca_file, "198.51.100.1")
+    # kubectl (Go's verifier) as on another machine that dialled a host address
+    kubectl = Kubectl(named_server.kubeconfig)
+    try:
+        for name in [*names[:1], "203.0.113.9"]:
+            assert kubectl("--tls-server-name", name, "get", "--raw", "/readyz") == "ok"
+        wrong = kubectl.run("--tls-server-name", "198.51.100.1", "get", "--raw", "/readyz")
+        assert wrong.returncode != 0 and "x509" in wrong.stderr, wrong.stderr
+    finally:
+        kubectl.cleanup()
 
 
 @pytest.mark.parametrize("command", ["server", "apiserver"])
