@@ -151,7 +151,7 @@ def _legacy_resource(r: ResourceInfo) -> dict[str, Any]:
         entry["shortNames"] = list(r.short_names)
     if r.categories:
         entry["categories"] = list(r.categories)
-    if r.stored and ("create" in r.verbs or "update" in r.verbs):
+    if r.persisted and ("create" in r.verbs or "update" in r.verbs):
         # only writable resources kept in storage have one (bindings and reviews are answered,
         # not stored; the metrics API is read-only)
         entry["storageVersionHash"] = _storage_version_hash(r)
