@@ -29,6 +29,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import orjson
+
 from skiff.api.field import FieldError
 from skiff.api.resources import ResourceInfo
 
@@ -82,21 +84,52 @@ class ApiError(Exception):
         self.headers = headers or {}
 
     def to_status(self) -> dict[str, Any]:
+        """The ``Status`` body, keys in the order Kubernetes encodes them (the field order of
+        apimachinery's ``metav1.Status``, ``StatusDetails`` and ``StatusCause``)."""
         body: dict[str, Any] = {
             "kind": "Status",
             "apiVersion": "v1",
             "metadata": {},
             "status": "Failure",
-            "message": self.message,
-            "reason": self.reason,
-            "code": self.code,
         }
+        if self.message:
+            body["message"] = self.message
+        if self.reason:
+            body["reason"] = self.reason
         if self.details:
-            body["details"] = self.details
+            body["details"] = _ordered_details(self.details)
+        body["code"] = self.code
         return body
+
+    def to_bytes(self) -> bytes:
+        """The ``Status`` as Kubernetes writes it: compact JSON and a trailing newline."""
+        return orjson.dumps(self.to_status()) + b"\n"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code}, {self.reason!r}, {self.message!r})"
+
+
+# metav1.StatusDetails and metav1.StatusCause field order
+_DETAILS_ORDER = ("name", "group", "kind", "uid", "causes", "retryAfterSeconds")
+_CAUSE_ORDER = ("reason", "message", "field")
+
+
+def _ordered(d: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
+    """``d`` in ``order`` (other keys after), without empty values (all of these fields are
+    ``omitempty`` in Go)."""
+    out = {k: d[k] for k in order if k in d}
+    out.update((k, v) for k, v in d.items() if k not in out)
+    return {k: v for k, v in out.items() if v not in ("", 0, None, [], {})}
+
+
+def _ordered_details(details: dict[str, Any]) -> dict[str, Any]:
+    out = _ordered(details, _DETAILS_ORDER)
+    causes = out.get("causes")
+    if isinstance(causes, list):
+        out["causes"] = [
+            _ordered(c, _CAUSE_ORDER) if isinstance(c, dict) else c for c in causes
+        ]
+    return out
 
 
 class _Fixed(ApiError):
