@@ -788,7 +788,7 @@ INVALID: list[tuple[str, tuple[str, str, str], Mutator, str]] = [
         "cm-too-big",
         ("", "v1", "ConfigMap"),
         _set("data", {"big": "x" * (1024 * 1024 + 1)}),
-        ": Too long: may not be more than 1048576 bytes",
+        "[]: Too long: may not be more than 1048576 bytes",
     ),
     (
         "secret-tls-keys",

@@ -29,6 +29,7 @@ from skiff.apiserver.errors import (
     InvalidError,
     api_error,
     bad_request,
+    cannot_decode,
     conflict,
     invalid,
     not_found,
@@ -72,6 +73,10 @@ class UpdateSpec:
     structural: bool = False
     # computes managedFields itself (server-side apply) instead of the update's tracking
     operation_manager: ManagedFieldsFunc | None = None
+    # the subresource a write of the main resource is recorded under in managedFields: "scale"
+    # (Kubernetes' scale storage updates the parent, and its field manager records the entry
+    # with ``subresource: scale`` and the parent's apiVersion)
+    fields_subresource: str = ""
 
 
 PLAIN_UPDATE = UpdateSpec()
@@ -198,7 +203,9 @@ async def guaranteed_update(
         if spec.operation_manager is not None:
             new = spec.operation_manager(current, new)
         else:
-            new = reg._managed(info, current, new, ctx, subresource=spec.subresource)
+            new = reg._managed(
+                info, current, new, ctx, subresource=spec.subresource or spec.fields_subresource
+            )
         nmeta = _meta(new)
         current_cmp = {k: v for k, v in current.items()}
         current_cmp["metadata"] = {k: v for k, v in cmeta.items() if k not in ("resourceVersion",)}
@@ -321,6 +328,8 @@ async def apply(
     # the applied configuration must itself be structurally valid
     check = structural_decode(info, applied, field_validation=ctx.field_validation)
     ctx.warnings.extend(check.warnings)
+    if check.decode_error:
+        raise cannot_decode(info, check.decode_error)
     if check.errors:
         errs = [e for e in check.errors if e.reason != "FieldValueRequired"]
         if errs:

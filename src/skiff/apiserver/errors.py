@@ -54,6 +54,7 @@ __all__ = [
     "already_exists",
     "api_error",
     "bad_request",
+    "cannot_decode",
     "conflict",
     "expired",
     "forbidden",
@@ -126,9 +127,7 @@ def _ordered_details(details: dict[str, Any]) -> dict[str, Any]:
     out = _ordered(details, _DETAILS_ORDER)
     causes = out.get("causes")
     if isinstance(causes, list):
-        out["causes"] = [
-            _ordered(c, _CAUSE_ORDER) if isinstance(c, dict) else c for c in causes
-        ]
+        out["causes"] = [_ordered(c, _CAUSE_ORDER) if isinstance(c, dict) else c for c in causes]
     return out
 
 
@@ -305,6 +304,14 @@ def _details(info: ResourceInfo | None, name: str) -> dict[str, Any]:
 
 def bad_request(message: str) -> BadRequestError:
     return BadRequestError(message)
+
+
+def cannot_decode(info: ResourceInfo, why: str) -> BadRequestError:
+    """400 for a body Kubernetes' decoder refuses (a value of the wrong type, unknown fields
+    under fieldValidation=Strict), worded as the API server words it."""
+    return BadRequestError(
+        f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: {why}'
+    )
 
 
 def forbidden(message: str, info: ResourceInfo | None = None, name: str = "") -> ForbiddenError:
