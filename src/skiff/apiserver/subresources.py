@@ -165,7 +165,8 @@ def _replicas(scale: Any) -> int:
             f"the kind in the data ({scale.get('kind')}) does not match the expected kind (Scale)"
         )
     # JSON null decodes to Go's zero value
-    replicas = (scale.get("spec") or {}).get("replicas") or 0
+    replicas = (scale.get("spec") or {}).get("replicas")
+    replicas = 0 if replicas is None else replicas
     if not isinstance(replicas, int) or isinstance(replicas, bool):
         kind = "bool" if isinstance(replicas, bool) else "string"
         if isinstance(replicas, float):
