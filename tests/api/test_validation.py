@@ -990,6 +990,8 @@ def test_invalid_object_reports_kubernetes_error(
     mutate(obj)
     msgs = _messages(*gvk, obj)
     assert any(m.startswith(expected) for m in msgs), msgs
+    # every error names its field (Kubernetes says "[]" for the whole object, never "")
+    assert all(e.field for e in validate(*gvk, obj, None)), msgs
 
 
 # (id, gvk, mutator turning the stored object into the update, expected message prefix or None)

@@ -171,7 +171,9 @@ def structural_decode(
                 _drop(work, real)
             continue
         return StructuralResult(validated.to_wire(), warnings, [])
-    return StructuralResult(obj, warnings, [FieldError("InternalError", "", "could not normalise")])
+    return StructuralResult(
+        obj, warnings, [FieldError("InternalError", "[]", "could not normalise")]
+    )
 
 
 def _document_order(obj: Any, real: list[int | str]) -> tuple[int, ...]:

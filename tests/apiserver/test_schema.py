@@ -1,0 +1,108 @@
+"""Structural decoding (skiff.apiserver.schema): the decoding errors as Kubernetes' JSON decoder
+words them (``json: cannot unmarshal ... into Go struct field ...``, ``strict decoding error``),
+reported in document order; Warn and Ignore dropping unknown fields; null in a required field
+read as a missing one. The HTTP answers are in test_fidelity.py."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from skiff.api import resources
+from skiff.api.resources import ResourceInfo
+from skiff.apiserver.schema import structural_decode
+
+
+def _info(group: str, version: str, plural: str) -> ResourceInfo:
+    info = resources.by_resource(group, version, plural)
+    assert info is not None
+    return info
+
+
+PODS = _info("", "v1", "pods")
+HPA_V2 = _info("autoscaling", "v2", "horizontalpodautoscalers")
+
+
+def pod(**spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {"containers": [{"name": "c", "image": "i"}], **spec},
+    }
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        (
+            {"terminationGracePeriodSeconds": "30"},
+            "string into Go struct field PodSpec.spec.terminationGracePeriodSeconds of type int64",
+        ),
+        (
+            {"nodeSelector": {"disk": True}},
+            "bool into Go struct field PodSpec.spec.nodeSelector of type string",
+        ),
+        (
+            {"overhead": {"cpu": {"n": 1}}},
+            "object into Go struct field PodSpec.spec.overhead of type resource.Quantity",
+        ),
+        (
+            {"tolerations": [["x"]]},
+            "array into Go struct field PodSpec.spec.tolerations of type v1.Toleration",
+        ),
+    ],
+)
+def test_wrong_types_read_as_go_unmarshal_errors(spec: dict[str, Any], words: str) -> None:
+    result = structural_decode(PODS, pod(**spec))
+    assert result.decode_error == "json: cannot unmarshal " + words
+    assert result.errors == []
+
+
+def test_the_first_wrong_value_in_the_document_is_reported() -> None:
+    body = pod(hostNetwork="yes")
+    body["spec"] = {"hostNetwork": "yes", "containers": [{"name": 1, "image": "i"}]}
+    assert structural_decode(PODS, body).decode_error.endswith(
+        "PodSpec.spec.hostNetwork of type bool"
+    )
+    body["spec"] = {"containers": [{"name": 1, "image": "i"}], "hostNetwork": "yes"}
+    assert structural_decode(PODS, body).decode_error.endswith(
+        "Container.spec.containers.name of type string"
+    )
+
+
+def test_a_v2_type_is_named_in_its_package() -> None:
+    body = {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": "h"},
+        "spec": {"scaleTargetRef": "web", "maxReplicas": 1},
+    }
+    assert structural_decode(HPA_V2, body).decode_error == (
+        "json: cannot unmarshal string into Go struct field HorizontalPodAutoscalerSpec."
+        "spec.scaleTargetRef of type v2.CrossVersionObjectReference"
+    )
+
+
+def test_unknown_fields_by_field_validation() -> None:
+    body = pod(bogus=1)
+    body["extra"] = {"x": 1}
+    strict = structural_decode(PODS, body, field_validation="Strict")
+    assert strict.decode_error == (
+        'strict decoding error: unknown field "spec.bogus", unknown field "extra"'
+    )
+    warn = structural_decode(PODS, body, field_validation="Warn")
+    assert warn.decode_error == "" and warn.warnings == [
+        'unknown field "spec.bogus"',
+        'unknown field "extra"',
+    ]
+    assert "bogus" not in warn.obj["spec"] and "extra" not in warn.obj
+    ignore = structural_decode(PODS, body, field_validation="Ignore")
+    assert ignore.decode_error == "" and ignore.warnings == [] and "extra" not in ignore.obj
+
+
+def test_null_in_a_required_field_is_a_missing_field() -> None:
+    result = structural_decode(PODS, pod(containers=[{"name": None, "image": "i"}]))
+    assert result.decode_error == ""
+    assert [str(e) for e in result.errors] == ["spec.containers[0].name: Required value"]
