@@ -1,7 +1,8 @@
 """Structural decoding (skiff.apiserver.schema): the decoding errors as Kubernetes' JSON decoder
 words them (``json: cannot unmarshal ... into Go struct field ...``, ``strict decoding error``),
 reported in document order; Warn and Ignore dropping unknown fields; null in a required field
-read as a missing one. The HTTP answers are in test_fidelity.py."""
+read as a missing one; a sweep setting every top-level and spec field of every served kind to
+a value of the wrong type finds no pydantic wording. The HTTP answers are in test_fidelity.py."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 
 from skiff.api import resources
 from skiff.api.resources import ResourceInfo
+from skiff.api.types import field_shape, model_for
 from skiff.apiserver.schema import structural_decode
 
 
@@ -106,3 +108,57 @@ def test_null_in_a_required_field_is_a_missing_field() -> None:
     result = structural_decode(PODS, pod(containers=[{"name": None, "image": "i"}]))
     assert result.decode_error == ""
     assert [str(e) for e in result.errors] == ["spec.containers[0].name: Required value"]
+
+
+def _wrong_value(annotation: Any) -> Any:
+    """A JSON value of another type than ``annotation`` takes."""
+    container, inner = field_shape(annotation)
+    if container or inner is not None:
+        return "not-an-object-or-list"
+    text = str(annotation)
+    if "bool" in text:
+        return "yes"
+    if "int" in text or "float" in text:
+        return "seven" if "str" not in text else [7]
+    return [["nested"]]
+
+
+def _sweep() -> list[tuple[ResourceInfo, tuple[str, ...], Any]]:
+    """For every served kind: each top-level field and each field of its spec, set wrong."""
+    cases = []
+    for info in resources.RESOURCES:
+        model = model_for(info.group, info.version, info.kind)
+        if model is None:
+            continue
+        for name, field in model.model_fields.items():
+            alias = field.alias or name
+            if alias in ("apiVersion", "kind"):
+                continue
+            cases.append((info, (alias,), _wrong_value(field.annotation)))
+            _, inner = field_shape(field.annotation)
+            if alias == "spec" and inner is not None:
+                for sub_name, sub in inner.model_fields.items():
+                    path = (alias, sub.alias or sub_name)
+                    cases.append((info, path, _wrong_value(sub.annotation)))
+    return cases
+
+
+def test_no_pydantic_wording_for_any_wrong_type_of_any_kind() -> None:
+    cases = _sweep()
+    assert len(cases) > 250
+    for info, path, value in cases:
+        body: dict[str, Any] = {
+            "apiVersion": info.api_version,
+            "kind": info.kind,
+            "metadata": {"name": "x"},
+        }
+        holder = body
+        for seg in path[:-1]:
+            holder = holder.setdefault(seg, {})
+        holder[path[-1]] = value
+        result = structural_decode(info, body)
+        said = [result.decode_error, *(str(e) for e in result.errors)]
+        assert result.decode_error.startswith("json: cannot unmarshal "), (info.kind, path, said)
+        assert " into Go struct field " in result.decode_error, (info.kind, path, said)
+        for phrase in ("Input should", "valid dictionary", "pydantic", "type=", "instance of"):
+            assert phrase not in " ".join(said), (info.kind, path, said)
