@@ -350,3 +350,34 @@ async def test_strict_field_validation_names_every_unknown_field(api: httpx.Asyn
         'unknown field "spec.template.spec.containers[0].imagee", unknown field "spec.bogus", '
         'unknown field "extra"'
     )
+
+
+async def test_metadata_of_the_wrong_type_on_every_verb(api: httpx.AsyncClient) -> None:
+    cms = "/api/v1/namespaces/default/configmaps"
+    assert (await api.post(cms, json={"metadata": {"name": "m"}})).status_code == 201
+    words = (
+        'ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal '
+        "string into Go struct field ConfigMap.metadata of type v1.ObjectMeta"
+    )
+    answers = [
+        await api.post(cms, json={"metadata": "m"}),
+        await api.put(f"{cms}/m", json={"metadata": "m"}),
+    ]
+    for content_type, patch in (
+        ("application/merge-patch+json", {"metadata": "m"}),
+        ("application/json-patch+json", [{"op": "replace", "path": "/metadata", "value": "m"}]),
+        (
+            "application/apply-patch+yaml",
+            {"apiVersion": "v1", "kind": "ConfigMap", "metadata": "m"},
+        ),
+    ):
+        answers.append(
+            await api.patch(
+                f"{cms}/m?fieldManager=t",
+                content=json.dumps(patch),
+                headers={"Content-Type": content_type},
+            )
+        )
+    for r in answers:
+        assert r.status_code == 400, (r.request.method, r.request.url, r.text)
+        assert r.json()["message"] == words, r.text

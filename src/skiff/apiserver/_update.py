@@ -274,6 +274,7 @@ async def patch(
             raise api_error(e.code, e.reason, e.message) from None
         if not isinstance(result, dict):
             raise bad_request("the patch must leave an object")
+        reg.check_metadata(info, result)
         if patch_type == "json":
             rv = (result.get("metadata") or {}).get("resourceVersion")
             cur_rv = (current.get("metadata") or {}).get("resourceVersion")

@@ -55,7 +55,7 @@ from skiff.apiserver.errors import (
     invalid,
     not_found,
 )
-from skiff.apiserver.schema import structural_decode
+from skiff.apiserver.schema import metadata_decode_error, structural_decode
 from skiff.apiserver.strategies import GroupKind, ResourceStrategy, build_strategies, strategy_for
 from skiff.apiserver.watchcache import CountingStore, WatchCache
 from skiff.store import Compacted, FutureRevision, KeyExists, KeyValue, Revision, Store
@@ -204,6 +204,7 @@ class Registry:
         if api_version is None and kind is None:
             filled: dict[str, Any] = dict(body)
             filled["apiVersion"], filled["kind"] = info.api_version, info.kind
+            self.check_metadata(info, filled)
             return filled
         if api_version != info.api_version:
             raise bad_request(
@@ -216,7 +217,14 @@ class Registry:
                 f"for {info.group_resource}"
             )
         checked: dict[str, Any] = body
+        self.check_metadata(info, checked)
         return checked
+
+    def check_metadata(self, info: ResourceInfo, obj: dict[str, Any]) -> None:
+        """400 in Go's words when ``obj["metadata"]`` is there but not an object."""
+        why = metadata_decode_error(info, obj)
+        if why:
+            raise cannot_decode(info, why)
 
     def _structural(
         self, info: ResourceInfo, body: dict[str, Any], ctx: RequestContext
@@ -341,13 +349,6 @@ class Registry:
         """One attempt of ``create``; ``body`` is not modified."""
         body = self._check_type(info, body)
         meta = body.get("metadata")
-        if meta is not None and not isinstance(meta, dict):
-            raise invalid(
-                info,
-                info.kind,
-                "",
-                [FieldError.type_invalid("metadata", meta, "must be an object")],
-            )
         if info.namespaced:
             body_ns = (meta or {}).get("namespace")
             if body_ns and namespace and body_ns != namespace:

@@ -23,7 +23,7 @@ from skiff.api.resources import ResourceInfo
 from skiff.api.types import model_for
 from skiff.api.types._base import IntOrString, MicroTime, Quantity, RawExtension, Time
 
-__all__ = ["FIELD_VALIDATION", "StructuralResult", "structural_decode"]
+__all__ = ["FIELD_VALIDATION", "StructuralResult", "metadata_decode_error", "structural_decode"]
 
 FIELD_VALIDATION = ("Strict", "Warn", "Ignore")
 
@@ -173,6 +173,18 @@ def structural_decode(
         return StructuralResult(validated.to_wire(), warnings, [])
     return StructuralResult(
         obj, warnings, [FieldError("InternalError", "[]", "could not normalise")]
+    )
+
+
+def metadata_decode_error(info: ResourceInfo, body: dict[str, Any]) -> str:
+    """Go's decoding error for a ``metadata`` that is not an object ("" when it is one or is
+    absent): checked before anything reads the name or namespace from it."""
+    meta = body.get("metadata")
+    if meta is None or isinstance(meta, dict):
+        return ""
+    return (
+        f"json: cannot unmarshal {_json_kind(meta)} into Go struct field {info.kind}.metadata "
+        "of type v1.ObjectMeta"
     )
 
 
