@@ -300,39 +300,86 @@ async def test_wrong_types_are_worded_as_kubernetes_decoding_errors(
 
 
 async def test_no_pydantic_wording_on_any_verb(api: httpx.AsyncClient) -> None:
-    """Updates, patches of each type, apply and /status writes with wrongly typed values."""
+    """Updates, patches of each type, apply, /status and /scale writes with wrongly typed values:
+    a PUT, an apply and a subresource body are 400 "cannot be handled as a ..."; a patch whose
+    result does not decode is 422 on field ``patch``, as Kubernetes' patch handler answers."""
     deployments = "/apis/apps/v1/namespaces/default/deployments"
     r = await api.post(deployments, json=_workload("Deployment", "web"))
     assert r.status_code == 201, r.text
     current = r.json()
-    answers = []
+
+    async def patch(content_type: str, body: Any) -> httpx.Response:
+        return await api.patch(
+            f"{deployments}/web?fieldManager=t",
+            content=json.dumps(body),
+            headers={"Content-Type": content_type},
+        )
+
+    bad_requests = []
     replaced = json.loads(json.dumps(current))
     replaced["spec"]["replicas"] = "two"
-    answers.append(await api.put(f"{deployments}/web", json=replaced))
-    for content_type, patch in (
-        ("application/merge-patch+json", {"spec": {"replicas": "two"}}),
-        ("application/strategic-merge-patch+json", {"spec": {"template": {"metadata": "x"}}}),
-        ("application/json-patch+json", [{"op": "add", "path": "/spec/paused", "value": "no"}]),
-        (
-            "application/apply-patch+yaml",
-            {"apiVersion": "apps/v1", "kind": "Deployment", "spec": {"replicas": "two"}},
-        ),
-    ):
-        answers.append(
-            await api.patch(
-                f"{deployments}/web?fieldManager=t",
-                content=json.dumps(patch),
-                headers={"Content-Type": content_type},
-            )
-        )
+    bad_requests.append(await api.put(f"{deployments}/web", json=replaced))
+    applied = {"apiVersion": "apps/v1", "kind": "Deployment", "spec": {"replicas": "two"}}
+    bad_requests.append(await patch("application/apply-patch+yaml", applied))
     status = json.loads(json.dumps(current))
     status["status"] = {"replicas": "two"}
-    answers.append(await api.put(f"{deployments}/web/status", json=status))
-    answers.append(await api.put(f"{deployments}/web/scale", json={"spec": {"replicas": "two"}}))
-    for r in answers:
+    bad_requests.append(await api.put(f"{deployments}/web/status", json=status))
+    bad_requests.append(
+        await api.put(f"{deployments}/web/scale", json={"spec": {"replicas": "two"}})
+    )
+    for r in bad_requests:
         assert r.status_code == 400, (r.request.method, r.request.url, r.text)
         assert not [p for p in PYDANTIC_PHRASES if p in r.text], r.text
         assert "cannot unmarshal" in r.json()["message"], r.text
+
+    unprocessable = [
+        await patch("application/merge-patch+json", {"spec": {"replicas": "two"}}),
+        await patch(
+            "application/json-patch+json", [{"op": "add", "path": "/spec/paused", "value": "no"}]
+        ),
+        await patch(
+            "application/strategic-merge-patch+json", {"spec": {"template": {"metadata": "x"}}}
+        ),
+    ]
+    for r in unprocessable:
+        assert r.status_code == 422, (r.request.method, r.request.url, r.text)
+        assert not [p for p in PYDANTIC_PHRASES if p in r.text], r.text
+        status = r.json()
+        assert status["message"].startswith(' "" is invalid: patch: Invalid value: "'), r.text
+        assert [c["field"] for c in status["details"]["causes"]] == ["patch"]
+    # a JSON or merge patch names the patched object and the decoder's words
+    assert (
+        unprocessable[0]
+        .json()["message"]
+        .endswith(
+            "json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type "
+            "int32"
+        )
+    )
+    assert '\\"replicas\\":\\"two\\"' in unprocessable[0].json()["message"]
+    # a strategic merge patch names the patch as Go prints it and the converter's words
+    assert unprocessable[2].json()["message"] == (
+        ' "" is invalid: patch: Invalid value: "map[spec:map[template:map[metadata:x]]]": '
+        "cannot restore struct from: string"
+    )
+
+
+async def test_a_strategic_merge_patch_of_a_map_with_a_string(api: httpx.AsyncClient) -> None:
+    """What kubectl's client-side apply and ``kubectl patch`` send: the issue's example."""
+    cms = "/api/v1/namespaces/default/configmaps"
+    await api.post(cms, json={"metadata": {"name": "smp"}})
+    r = await api.patch(
+        f"{cms}/smp",
+        content=json.dumps({"metadata": {"labels": "x"}}),
+        headers={"Content-Type": "application/strategic-merge-patch+json"},
+    )
+    assert r.content == (
+        b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+        b'"message":" \\"\\" is invalid: patch: Invalid value: \\"map[metadata:map[labels:x]]\\": '
+        b'cannot restore map from string","reason":"Invalid","details":{"causes":[{"reason":'
+        b'"FieldValueInvalid","message":"Invalid value: \\"map[metadata:map[labels:x]]\\": '
+        b'cannot restore map from string","field":"patch"}]},"code":422}\n'
+    )
 
 
 async def test_strict_field_validation_names_every_unknown_field(api: httpx.AsyncClient) -> None:
@@ -378,6 +425,10 @@ async def test_metadata_of_the_wrong_type_on_every_verb(api: httpx.AsyncClient) 
                 headers={"Content-Type": content_type},
             )
         )
-    for r in answers:
+    # a PUT, a POST and an apply are refused as they decode; a patch's result as a patch's
+    for r in answers[:2] + answers[4:]:
         assert r.status_code == 400, (r.request.method, r.request.url, r.text)
         assert r.json()["message"] == words, r.text
+    for r in answers[2:4]:
+        assert r.status_code == 422, (r.request.method, r.request.url, r.text)
+        assert r.json()["message"].endswith(words.partition(": ")[2]), r.text

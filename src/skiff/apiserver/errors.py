@@ -61,6 +61,7 @@ __all__ = [
     "invalid",
     "method_not_allowed",
     "not_found",
+    "patch_invalid",
     "status_success",
 ]
 
@@ -312,6 +313,12 @@ def cannot_decode(info: ResourceInfo, why: str) -> BadRequestError:
     return BadRequestError(
         f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: {why}'
     )
+
+
+def patch_invalid(patched: str, why: str) -> InvalidError:
+    """422 for a patch whose result does not decode, as Kubernetes' patch handler words it: no
+    kind or name, one cause on field ``patch`` carrying the patched object (or the patch)."""
+    return invalid(None, "", "", [FieldError.invalid("patch", patched, why)])
 
 
 def forbidden(message: str, info: ResourceInfo | None = None, name: str = "") -> ForbiddenError:

@@ -41,7 +41,7 @@ from skiff.api.selector import (
 from skiff.apiserver import _delete, _update, objects
 from skiff.apiserver._common import conversion, patch_schema
 from skiff.apiserver._common import ensure_meta as _meta
-from skiff.apiserver._update import Mutate, PatchType, UpdateSpec
+from skiff.apiserver._update import DecodeFailure, Mutate, PatchType, UpdateSpec
 from skiff.apiserver.admission import AdmissionChain, AdmissionRequest
 from skiff.apiserver.cachedobject import selector_match
 from skiff.apiserver.context import RequestContext
@@ -227,11 +227,20 @@ class Registry:
             raise cannot_decode(info, why)
 
     def _structural(
-        self, info: ResourceInfo, body: dict[str, Any], ctx: RequestContext
+        self,
+        info: ResourceInfo,
+        body: dict[str, Any],
+        ctx: RequestContext,
+        *,
+        decode_failure: DecodeFailure | None = None,
     ) -> dict[str, Any]:
+        """``body`` decoded through its kind's model. What the decoder refuses is 400 in
+        Kubernetes' words, or what ``decode_failure`` makes of it (a patch's 422)."""
         result = structural_decode(info, body, field_validation=ctx.field_validation)
         ctx.warnings.extend(result.warnings)
         if result.decode_error:
+            if decode_failure is not None:
+                raise decode_failure(body, result)
             raise cannot_decode(info, result.decode_error)
         if result.errors:
             name = str((body.get("metadata") or {}).get("name") or "")

@@ -23,7 +23,13 @@ from skiff.api.resources import ResourceInfo
 from skiff.api.types import model_for
 from skiff.api.types._base import IntOrString, MicroTime, Quantity, RawExtension, Time
 
-__all__ = ["FIELD_VALIDATION", "StructuralResult", "metadata_decode_error", "structural_decode"]
+__all__ = [
+    "FIELD_VALIDATION",
+    "StructuralResult",
+    "go_format",
+    "metadata_decode_error",
+    "structural_decode",
+]
 
 FIELD_VALIDATION = ("Strict", "Warn", "Ignore")
 
@@ -32,7 +38,7 @@ class StructuralResult:
     """The decoded object, the warnings for the client, the field errors (422) and, when
     decoding itself failed as Kubernetes' would, its message (400)."""
 
-    __slots__ = ("decode_error", "errors", "obj", "warnings")
+    __slots__ = ("convert_error", "decode_error", "errors", "obj", "warnings")
 
     def __init__(
         self,
@@ -41,11 +47,14 @@ class StructuralResult:
         errors: list[FieldError],
         *,
         decode_error: str = "",
+        convert_error: str = "",
     ) -> None:
         self.obj = obj
         self.warnings = warnings
         self.errors = errors
+        # Go's JSON decoder's words, and the unstructured converter's for the same failure
         self.decode_error = decode_error
+        self.convert_error = convert_error or decode_error
 
 
 def _model(group: str, version: str, kind: str) -> Any:
@@ -132,7 +141,7 @@ def structural_decode(
         except ValidationError as exc:
             errors: list[FieldError] = []
             unknown: list[tuple[str, list[int | str]]] = []
-            wrong: list[tuple[list[int | str], str]] = []
+            wrong: list[tuple[list[int | str], str, str]] = []
             seen: set[str] = set()
             for err in exc.errors(include_url=False):
                 path, real = _path(work, tuple(err["loc"]))
@@ -147,10 +156,19 @@ def structural_decode(
                     # is the same as leaving it out
                     errors.append(FieldError.required(path))
                 else:
-                    wrong.append((real, _unmarshal_error(model, tuple(err["loc"]), err)))
+                    loc = tuple(err["loc"])
+                    wrong.append(
+                        (
+                            real,
+                            _unmarshal_error(model, loc, err),
+                            _convert_error(model, loc, err),
+                        )
+                    )
             if wrong:
                 first = min(wrong, key=lambda w: _document_order(work, w[0]))
-                return StructuralResult(obj, warnings, [], decode_error=first[1])
+                return StructuralResult(
+                    obj, warnings, [], decode_error=first[1], convert_error=first[2]
+                )
             unknown.sort(key=lambda u: _document_order(work, u[1]))
             if unknown and field_validation == "Strict":
                 return StructuralResult(
@@ -291,11 +309,10 @@ def _go_type(annotation: Any, field: str) -> str:
     return "interface {}"
 
 
-def _unmarshal_error(model: type[BaseModel], loc: tuple[int | str, ...], err: Any) -> str:
-    """``json: cannot unmarshal <value> into Go struct field <Struct>.<path> of type <type>``,
-    for a pydantic type error at ``loc``: the struct is the innermost one holding the field, the
-    path the JSON field names without indices or keys, the type the one at the bad value (the
-    element type inside a list or map)."""
+def _walk(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[str, list[str], Any, str]:
+    """Follow a pydantic error location through the models: (the innermost struct holding the
+    field, the JSON field names without indices or keys, the annotation at the bad value, that
+    field's name)."""
     struct = model.__name__
     names: list[str] = []
     current: Any = model
@@ -323,7 +340,72 @@ def _unmarshal_error(model: type[BaseModel], loc: tuple[int | str, ...], err: An
             current = typing.get_args(current)[1]
         else:
             break
+    return struct, names, _strip_optional(current), field
+
+
+def _unmarshal_error(model: type[BaseModel], loc: tuple[int | str, ...], err: Any) -> str:
+    """``json: cannot unmarshal <value> into Go struct field <Struct>.<path> of type <type>``
+    (Go's json.UnmarshalTypeError) for a pydantic type error at ``loc``: the type is the one at
+    the bad value (the element type inside a list or map)."""
+    struct, names, current, field = _walk(model, loc)
     return (
         f"json: cannot unmarshal {_json_kind(err.get('input'))} into Go struct field "
         f"{struct}.{'.'.join(names)} of type {_go_type(current, field)}"
     )
+
+
+def _go_kind(value: Any) -> str:
+    """The reflect.Kind of a value decoded into ``map[string]interface{}``."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int64"
+    if isinstance(value, float):
+        return "float64"
+    if isinstance(value, str):
+        return "string"
+    return "slice" if isinstance(value, list) else "map"
+
+
+def _convert_error(model: type[BaseModel], loc: tuple[int | str, ...], err: Any) -> str:
+    """The same type error as apimachinery's unstructured converter words it (what a strategic
+    merge patch's result goes through): ``cannot restore map from string``, ``cannot convert
+    string to int32``..."""
+    _, _, current, field = _walk(model, loc)
+    value = err.get("input")
+    kind = _go_kind(value)
+    if current == Quantity:
+        return (
+            "quantities must match the regular expression "
+            "'^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+        )
+    if any(current == named for named in _NAMED_SCALARS):
+        # IntOrString and Time decode the value's JSON as a string
+        return f"json: cannot unmarshal {_json_kind(value)} into Go value of type string"
+    origin = typing.get_origin(current)
+    if origin is typing.Annotated:
+        current = _strip_optional(typing.get_args(current)[0])
+        origin = typing.get_origin(current)
+    if origin is dict:
+        return f"cannot restore map from {kind}"
+    if origin is list:
+        return f"cannot restore slice from {kind}"
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return f"cannot restore struct from: {kind}"
+    return f"cannot convert {kind} to {_go_type(current, field)}"
+
+
+def go_format(value: Any) -> str:
+    """``value`` as Go's ``fmt.Sprintf("%+v", ...)`` prints a decoded JSON value: ``map[a:1
+    b:[x y]]`` with sorted keys, strings unquoted, ``<nil>`` for null."""
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{k}:{go_format(value[k])}" for k in sorted(value)) + "]"
+    if isinstance(value, list):
+        return "[" + " ".join(go_format(v) for v in value) + "]"
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    return str(value)
