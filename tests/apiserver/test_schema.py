@@ -1,7 +1,8 @@
 """Structural decoding (skiff.apiserver.schema): the decoding errors as Kubernetes' JSON decoder
 words them (``json: cannot unmarshal ... into Go struct field ...``, ``strict decoding error``),
 reported in document order; Warn and Ignore dropping unknown fields; null in a required field
-read as a missing one; a sweep setting every top-level and spec field of every served kind to
+read as a missing one; the unstructured converter's words for the same failures (what a
+strategic merge patch answers) and Go's ``%+v`` printing of the patch; a sweep setting every top-level and spec field of every served kind to
 a value of the wrong type finds no pydantic wording. The HTTP answers are in test_fidelity.py."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 from skiff.api import resources
 from skiff.api.resources import ResourceInfo
 from skiff.api.types import field_shape, model_for
-from skiff.apiserver.schema import structural_decode
+from skiff.apiserver.schema import go_format, structural_decode
 
 
 def _info(group: str, version: str, plural: str) -> ResourceInfo:
@@ -162,3 +163,24 @@ def test_no_pydantic_wording_for_any_wrong_type_of_any_kind() -> None:
         assert " into Go struct field " in result.decode_error, (info.kind, path, said)
         for phrase in ("Input should", "valid dictionary", "pydantic", "type=", "instance of"):
             assert phrase not in " ".join(said), (info.kind, path, said)
+
+
+def test_go_format_prints_as_fmt_percent_plus_v() -> None:
+    value = {"b": [1, "x", None], "a": {"d": True, "c": 1.5}, "e": 2.0}
+    assert go_format(value) == "map[a:map[c:1.5 d:true] b:[1 x <nil>] e:2]"
+
+
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ({"nodeSelector": "x"}, "cannot restore map from string"),
+        ({"containers": {"name": "c"}}, "cannot restore slice from map"),
+        ({"securityContext": ["x"]}, "cannot restore struct from: slice"),
+        ({"hostNetwork": "yes"}, "cannot convert string to bool"),
+        ({"terminationGracePeriodSeconds": True}, "cannot convert bool to int64"),
+    ],
+)
+def test_the_converters_words_for_a_strategic_patch(spec: dict[str, Any], words: str) -> None:
+    result = structural_decode(PODS, pod(**spec))
+    assert result.convert_error == words
+    assert result.decode_error.startswith("json: cannot unmarshal ")

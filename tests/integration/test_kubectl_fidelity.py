@@ -4,7 +4,8 @@ Kubernetes 1.32 server.
 Covers: a new object's zero status (``--dry-run=server`` of a Deployment, a Service), the
 decoding errors kubectl prints for unknown fields (``strict decoding error``, the default
 ``--validate=strict``) and for a value of the wrong type, an oversize ConfigMap naming its
-field, and ``kubectl scale`` recording its managedFields entry with ``subresource: scale``.
+field, a strategic patch of the wrong type (the unstructured converter's words), and
+``kubectl scale`` recording its managedFields entry with ``subresource: scale``.
 The same behaviour through HTTP and the Python client is in tests/apiserver/test_fidelity.py.
 """
 
@@ -98,3 +99,23 @@ def test_scale_records_its_managed_fields_as_the_scale_subresource(
     assert entry["fieldsV1"] == {"f:spec": {"f:replicas": {}}}
     applied = [e for e in got["metadata"]["managedFields"] if e["manager"] != "kubectl"]
     assert all("f:replicas" not in e["fieldsV1"].get("f:spec", {}) for e in applied)
+
+
+def test_a_strategic_patch_of_the_wrong_type_reads_as_kubernetes(kubectl: Kubectl, ns: str) -> None:
+    kubectl("create", "configmap", "smp", "-n", ns)
+    res = kubectl.run(
+        "patch",
+        "configmap",
+        "smp",
+        "-n",
+        ns,
+        "--type=strategic",
+        "-p",
+        '{"metadata":{"labels":"x"}}',
+    )
+    assert res.returncode == 1
+    # kubectl words an Invalid Status without kind or name "The request is invalid"
+    assert res.stderr == (
+        'The request is invalid: patch: Invalid value: "map[metadata:map[labels:x]]": cannot '
+        "restore map from string\n"
+    )
