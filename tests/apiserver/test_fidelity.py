@@ -432,3 +432,16 @@ async def test_metadata_of_the_wrong_type_on_every_verb(api: httpx.AsyncClient) 
     for r in answers[2:4]:
         assert r.status_code == 422, (r.request.method, r.request.url, r.text)
         assert r.json()["message"].endswith(words.partition(": ")[2]), r.text
+
+
+async def test_a_success_status_has_kubernetes_field_order(api: httpx.AsyncClient) -> None:
+    deployments = "/apis/apps/v1/namespaces/default/deployments"
+    uid = (await api.post(deployments, json=_workload("Deployment", "gone"))).json()["metadata"][
+        "uid"
+    ]
+    r = await api.delete(f"{deployments}/gone")
+    assert r.status_code == 200
+    assert r.content.startswith(
+        b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","details":'
+        b'{"name":"gone","group":"apps","kind":"deployments","uid":"' + uid.encode() + b'"}}'
+    )

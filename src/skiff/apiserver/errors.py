@@ -285,22 +285,19 @@ def status_success(
         "status": "Success",
     }
     if info is not None:
-        details: dict[str, Any] = {"name": name, "kind": info.plural}
-        if info.group:
-            details["group"] = info.group
+        details: dict[str, Any] = {"name": name, "group": info.group, "kind": info.plural}
         if uid:
             details["uid"] = uid
-        body["details"] = details
+        body["details"] = _ordered_details(details)
     return body
 
 
 def _details(info: ResourceInfo | None, name: str) -> dict[str, Any]:
     d: dict[str, Any] = {"name": name}
     if info is not None:
+        d["group"] = info.group
         d["kind"] = info.plural
-        if info.group:
-            d["group"] = info.group
-    return d
+    return _ordered_details(d)
 
 
 def bad_request(message: str) -> BadRequestError:
