@@ -39,6 +39,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def _run_side(checkout: Path, name: str, args: list[str]) -> dict[str, Any]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join([str(checkout / "src"), str(checkout)])
+    if checkout != REPO_ROOT:
+        # not this checkout's code: measuring it under a coverage run (the test suite measures
+        # subprocesses) would record files that vanish with the temporary worktree
+        for var in ("COVERAGE_PROCESS_CONFIG", "COVERAGE_PROCESS_START"):
+            env.pop(var, None)
     proc = subprocess.run(
         [sys.executable, "-m", "bench", name, *args],
         cwd=checkout,

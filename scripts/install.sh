@@ -4,10 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Needed now: a venv. Installed for the node agent and networking (later issues), and used by
-# nothing yet, so a mirror hiccup there must not stop the control plane from installing.
-REQUIRED=(python3-venv)
-LATER=(runc iproute2 nftables busybox-static)
+# Needed now: a venv, and iproute2 (the tests compare the serving certificate's addresses with
+# `ip address`). Installed for the node agent and networking (later issues), and used by nothing
+# yet, so a mirror hiccup there must not stop the control plane from installing.
+REQUIRED=(python3-venv iproute2)
+LATER=(runc nftables busybox-static)
 missing() { for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done; }
 need=($(missing "${REQUIRED[@]}"))
 want=($(missing "${LATER[@]}"))

@@ -1,24 +1,34 @@
 #!/usr/bin/env bash
 # Install skiff, start a cluster on the embedded SQLite store, and apply the sample app.
-# Usage: scripts/quickstart.sh [extra skiff server flags...]
+# Usage: /path/to/skiff/scripts/quickstart.sh [extra skiff server flags...]   (from any directory)
 # Environment: SKIFF_DATA_DIR (default /var/lib/skiff as root), SKIFF_PORT (default 6443).
+#
+# Safe to run again: a running server is reused, the server log is appended to, and the sample
+# app is applied with --force-conflicts, so it converges back to examples/ even after
+# `kubectl scale` or `kubectl edit` changed it (fields the manifests do not set are kept).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+REPO=$PWD
 scripts/install.sh
 if [[ $(id -u) -eq 0 ]]; then DATA=${SKIFF_DATA_DIR:-/var/lib/skiff}; else DATA=${SKIFF_DATA_DIR:-$HOME/.local/share/skiff}; fi
 PORT=${SKIFF_PORT:-6443}
 export SKIFF_DATA_DIR="$DATA"
 mkdir -p "$DATA"
+LOG="$DATA/server.log"
 if [[ -f "$DATA/server.pid" ]] && kill -0 "$(cat "$DATA/server.pid")" 2>/dev/null; then
     echo "skiff server already running (pid $(cat "$DATA/server.pid"))"
 else
-    nohup .venv/bin/skiff server --data-dir "$DATA" --https-port "$PORT" "$@" >"$DATA/server.log" 2>&1 &
+    echo "==== quickstart $(date -u +%Y-%m-%dT%H:%M:%SZ): starting skiff server" >>"$LOG"
+    # --log appends the server's and its children's output; the redirect catches anything
+    # written before the server opened it (a bad flag)
+    nohup "$REPO/.venv/bin/skiff" server --data-dir "$DATA" --https-port "$PORT" --log "$LOG" "$@" \
+        >>"$LOG" 2>&1 &
     echo $! >"$DATA/server.pid"
 fi
 # wait for /readyz over HTTPS with the cluster CA (no kubectl or curl needed)
-.venv/bin/python - "$DATA" "$PORT" <<'PY'
-import ssl, sys, time, urllib.request
-data, port = sys.argv[1], sys.argv[2]
+"$REPO/.venv/bin/python" - "$DATA" "$PORT" "$(cat "$DATA/server.pid")" <<'PY'
+import os, ssl, sys, time, urllib.request
+data, port, pid = sys.argv[1], sys.argv[2], int(sys.argv[3])
 deadline = time.time() + 60
 while True:
     try:
@@ -26,13 +36,19 @@ while True:
         with urllib.request.urlopen(f"https://127.0.0.1:{port}/readyz", context=ctx, timeout=2):
             break
     except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            sys.exit(f"skiff server exited; see the end of {data}/server.log")
         if time.time() > deadline:
             sys.exit(f"skiff server did not become ready; see {data}/server.log")
         time.sleep(0.3)
 PY
 export KUBECONFIG="$DATA/server/admin.kubeconfig"
-.venv/bin/skiff apply -f examples/
+"$REPO/.venv/bin/skiff" apply --force-conflicts -f "$REPO/examples/"
 if command -v kubectl >/dev/null; then kubectl get all; fi
 echo
-echo "skiff is running (pid $(cat "$DATA/server.pid"), log $DATA/server.log)."
+echo "skiff is running (pid $(cat "$DATA/server.pid"), log $LOG)."
 echo "  export KUBECONFIG=$KUBECONFIG"
+echo "  export PATH=$REPO/.venv/bin:\$PATH     # for skiff itself"
+echo "  stop it with: kill \$(cat $DATA/server.pid)"

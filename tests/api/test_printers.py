@@ -166,7 +166,7 @@ def test_every_served_kind_prints_partial_objects(kind: str, obj: dict[str, Any]
 
 
 def test_every_served_kind_has_a_table() -> None:
-    served = {r.kind for r in RESOURCES if r.stored}  # reviews are never listed or printed
+    served = {r.kind for r in RESOURCES if r.persisted}  # reviews are never listed or printed
     fallback = {"Role", "ClusterRole"}
     assert served - fallback <= set(printed_kinds())
     assert not any(has_printer(k) for k in fallback)

@@ -42,3 +42,34 @@ def test_apply_reports_errors(server: ServerProcess, tmp_path: Path) -> None:
     res = _skiff_apply(server, "-f", str(bad))
     assert res.returncode == 1
     assert "bad.yaml" in res.stderr and "metadata.name" in res.stderr
+
+
+def test_apply_again_after_the_user_changed_the_app(
+    server: ServerProcess, kubectl: Kubectl, ns: str
+) -> None:
+    """What the quick start does when run again after ``kubectl scale``/``kubectl edit``: a plain
+    apply meets the conflict, ``--force-conflicts`` takes the fields back to the manifests."""
+    assert _skiff_apply(server, "-f", str(EXAMPLES), "-n", ns).returncode == 0
+    kubectl("scale", "-n", ns, "deployment/web", "--replicas=5")
+    kubectl(
+        "edit",
+        "-n",
+        ns,
+        "configmap/web-config",
+        env={"KUBE_EDITOR": "sed -i s/Hello/Changed/", "EDITOR": "sed -i s/Hello/Changed/"},
+    )
+    cm = json.loads(kubectl("get", "-n", ns, "configmap", "web-config", "-o", "json"))
+    assert "Changed" in cm["data"]["index.html"]
+
+    plain = _skiff_apply(server, "-f", str(EXAMPLES), "-n", ns)
+    assert plain.returncode == 1
+    assert "conflict" in plain.stderr.lower(), plain.stderr
+
+    for _ in range(2):  # and again: forcing is idempotent too
+        forced = _skiff_apply(server, "--force-conflicts", "-f", str(EXAMPLES), "-n", ns)
+        assert forced.returncode == 0, forced.stderr
+        assert "deployment.apps/web serverside-applied" in forced.stdout
+    deploy = json.loads(kubectl("get", "-n", ns, "deploy", "web", "-o", "json"))
+    assert deploy["spec"]["replicas"] == 2
+    cm = json.loads(kubectl("get", "-n", ns, "configmap", "web-config", "-o", "json"))
+    assert "Hello from skiff" in cm["data"]["index.html"]

@@ -19,6 +19,7 @@ import pytest
 
 from skiff.api.duration import parse_time
 from skiff.client import Client, Informer, LeaderElector, NotFound, load_kubeconfig, object_key
+from skiff.testing import wait
 from skiff.testing.cluster import ServerProcess
 from skiff.util.backoff import Backoff
 
@@ -47,21 +48,8 @@ async def client(small_window_server: ServerProcess) -> AsyncIterator[Client]:
 
 
 async def eventually(check: Callable[[], object], *, within: float = 20.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        try:
-            result = check()
-            if asyncio.iscoroutine(result):
-                result = await result
-            if result:
-                return
-        except AssertionError:
-            if loop.time() > deadline:
-                raise
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached in time")
-        await asyncio.sleep(0.05)
+    """skiff.testing.wait.eventually with this module's patience (real processes over TLS)."""
+    await wait.eventually(check, within=within, interval=0.05)
 
 
 async def server_state(client: Client, label_selector: str | None = None) -> dict[str, str]:

@@ -8,7 +8,13 @@ import asyncio
 import pytest
 
 from skiff.testing.clock import FakeClock
-from skiff.util.clock import Clock, SystemClock, format_micro_time, format_time, wait_event
+from skiff.util.clock import (
+    Clock,
+    SystemClock,
+    format_epoch_micro_time,
+    format_epoch_time,
+    wait_event,
+)
 
 
 def test_protocol_conformance() -> None:
@@ -80,5 +86,5 @@ async def test_wait_event_with_fake_clock() -> None:
 
 
 def test_formatting() -> None:
-    assert format_time(0) == "1970-01-01T00:00:00Z"
-    assert format_micro_time(1.5) == "1970-01-01T00:00:01.500000Z"
+    assert format_epoch_time(0) == "1970-01-01T00:00:00Z"
+    assert format_epoch_micro_time(1.5) == "1970-01-01T00:00:01.500000Z"

@@ -70,16 +70,22 @@ class ResourceInfo:
     categories: tuple[str, ...] = ()
     subresources: tuple[Subresource, ...] = ()
     verbs: tuple[str, ...] = ALL_VERBS
-    # The group/version objects of this resource are stored in (several versions may be served).
-    storage_version: str = ""
+    # Set when objects of this resource are stored in another version of the group (several
+    # versions may be served; this one converts to and from that one). Empty: stored as is.
+    converts_to: str = ""
     # Whether spec changes bump metadata.generation (kinds with a spec/status split).
     has_status: bool = False
     singular: str = field(default="")
 
     @property
-    def stored(self) -> bool:
+    def persisted(self) -> bool:
         """Whether objects of this resource are persisted (reviews are answered, not stored)."""
         return "get" in self.verbs
+
+    @property
+    def is_storage_version(self) -> bool:
+        """Whether objects of this resource are stored in this version (no conversion)."""
+        return not self.converts_to
 
     @property
     def gv(self) -> GroupVersion:
@@ -103,8 +109,9 @@ class ResourceInfo:
         return f"{self.plural}.{self.group}" if self.group else self.plural
 
     @property
-    def stored_version(self) -> str:
-        return self.storage_version or self.version
+    def storage_version(self) -> str:
+        """The version objects of this resource are stored in."""
+        return self.converts_to or self.version
 
     def subresource(self, name: str) -> Subresource | None:
         for sub in self.subresources:
@@ -151,7 +158,7 @@ def _r(
         categories=cats,
         subresources=tuple(subs),
         verbs=verbs,
-        storage_version=storage_version,
+        converts_to=storage_version,
         has_status=status,
     )
 

@@ -18,7 +18,7 @@ MAX_RETRIES = 16
 
 def conversion(info: ResourceInfo) -> tuple[ResourceInfo, bool]:
     """The resource objects of ``info`` are stored as, and whether conversion is needed."""
-    if info.storage_version and info.storage_version != info.version:
+    if not info.is_storage_version:
         stored = kinds.by_gvk(info.group, info.storage_version, info.kind)
         assert stored is not None
         return stored, True

@@ -34,6 +34,7 @@ from skiff.apiserver.auth import AlwaysAllow, Attributes, Authorizer, TokenAuthe
 from skiff.apiserver.connect import AgentTransport, Connecter
 from skiff.apiserver.encryption import DecryptError
 from skiff.apiserver.errors import ApiError, bad_request, status_success
+from skiff.apiserver.health import HEALTH_PATHS, HealthChecks
 from skiff.apiserver.installer import Handlers, install_routes
 from skiff.apiserver.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from skiff.apiserver.metrics import ApiMetrics
@@ -240,10 +241,8 @@ class ApiServerApp:
     async def _handle(self, request: Request) -> Response:
         path = request.scope["path"]
         try:
-            if path in ("/healthz", "/livez", "/readyz") or path.startswith(
-                ("/healthz/", "/livez/", "/readyz/")
-            ):
-                return self._health(path)
+            if path in HEALTH_PATHS or path.startswith(("/healthz/", "/livez/", "/readyz/")):
+                return await self._health(request)
             user = self._authenticate(request)
             request.scope["skiff.user"] = user
             is_watch = b"watch" in request.scope.get("query_string", b"") and params.flag(
@@ -293,12 +292,14 @@ class ApiServerApp:
                 )
             )
 
-    def _health(self, path: str) -> Response:
-        if path.startswith("/readyz") and self._ready is not None and not self._ready():
-            return Response(
-                b"[-]store not ready\nreadyz check failed\n", 500, media_type="text/plain"
-            )
-        return Response(b"ok", 200, media_type="text/plain")
+    async def _health(self, request: Request) -> Response:
+        # ``ready`` is the server's HealthChecks, or (older callers) a bare readiness callable
+        checks = (
+            self._ready
+            if isinstance(self._ready, HealthChecks)
+            else HealthChecks.from_ready(self._ready)
+        )
+        return await checks.respond(request.scope["path"], request.query_params)
 
     def _authenticate(self, conn: HTTPConnection) -> UserInfo:
         if self.authenticator is None:

@@ -99,7 +99,7 @@ def _storage_version_hash(r: ResourceInfo) -> str:
     # Upstream hashes "group/version/kind" of the storage version with SHA-256 and keeps the
     # first 8 bytes base64-encoded (apiserver/pkg/endpoints/discovery StorageVersionHash). Clients
     # only compare it for equality, so the recipe just needs to be stable.
-    digest = hashlib.sha256(f"{r.group}/{r.stored_version}/{r.kind}".encode()).digest()
+    digest = hashlib.sha256(f"{r.group}/{r.storage_version}/{r.kind}".encode()).digest()
     return base64.b64encode(digest[:8]).decode()
 
 

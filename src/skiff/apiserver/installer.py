@@ -63,7 +63,7 @@ def install_routes(
 
 
 def _resource_routes(h: Handlers, info: ResourceInfo) -> list[Route]:
-    if not info.stored:
+    if not info.persisted:
         refusal = f"{info.plural} only supports create: POST a {info.kind} to ask the question"
         review = {"POST": h.review}
         routes = [Route(info, methods=review, default_refusal=refusal)]

@@ -94,7 +94,7 @@ def parse_key(key: str) -> tuple[ResourceInfo, str, str] | None:
     None for keys that are not objects of a served resource (e.g. ``/registry/ranges/...``)."""
     if not _BY_DIR:
         for r in kinds.RESOURCES:
-            if r.stored and not r.storage_version:
+            if r.persisted and r.is_storage_version:
                 _BY_DIR[(r.group or "core", r.plural)] = r
     parts = key[len(ROOT) :].split("/") if key.startswith(ROOT) else []
     if len(parts) < 3:

@@ -693,7 +693,7 @@ class Registry:
 
 _KIND_INFO: dict[str, ResourceInfo] = {}
 for _r in kinds.RESOURCES:
-    if not _r.storage_version:
+    if _r.is_storage_version:
         _KIND_INFO.setdefault(_r.kind, _r)
 
 

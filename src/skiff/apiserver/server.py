@@ -39,6 +39,7 @@ from skiff.apiserver.app import ApiServerApp, build_app
 from skiff.apiserver.audit import AuditLog
 from skiff.apiserver.auth import TokenAuthenticator, UserInfo
 from skiff.apiserver.errors import AlreadyExistsError, NotFoundError
+from skiff.apiserver.health import server_checks
 from skiff.apiserver.metrics import ApiMetrics
 from skiff.apiserver.objects import ValueTransformer
 from skiff.apiserver.registry import Registry, RequestContext
@@ -54,6 +55,9 @@ log = logging.getLogger("skiff.apiserver")
 
 SYSTEM_USER = UserInfo("system:apiserver", ("system:masters",))
 BOOTSTRAP_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+# read (never written) by the store and watch-cache health checks, as kube-apiserver's etcd
+# check reads one key
+_HEALTH_KEY = "/registry/health"
 
 
 @dataclass
@@ -154,7 +158,12 @@ class ApiServer:
             authenticator=authn,
             server_address=f"{config.advertise_address}:{config.port}",
             bookmark_interval=config.bookmark_interval,
-            ready=lambda: self._ready,
+            ready=server_checks(
+                store_read=lambda: store.get(_HEALTH_KEY),
+                cache_read=lambda: self.cache.get(_HEALTH_KEY),
+                bootstrapped=lambda: self._ready,
+                stopping=lambda: self.uvicorn is not None and self.uvicorn.should_exit,
+            ),
             metrics=ApiMetrics(self._storage_stats),
             max_readonly_inflight=config.max_requests_inflight,
             max_mutating_inflight=config.max_mutating_requests_inflight,

@@ -4,9 +4,13 @@ Layout under ``<data-dir>/server``:
 
 - ``tls/ca.crt``, ``tls/ca.key``: the cluster CA (EC P-256, 10 years).
 - ``tls/serving.crt``, ``tls/serving.key``: the API server's certificate, signed by the CA, for
-  127.0.0.1, localhost, the hostname, the bind/advertise addresses, 10.43.0.1 and
-  ``kubernetes.default.svc(.cluster.local)``. It is re-issued on start when it expires within 90
-  days or misses a wanted name, so certificates never lapse while the server restarts now and then.
+  127.0.0.1, localhost, the hostname, every address of the host's interfaces (read from the kernel
+  over netlink, never by DNS or an outbound connection; link-local ones left out), the
+  bind/advertise addresses, the ``kubernetes`` Service's ClusterIP, ``--tls-san`` names and
+  ``kubernetes.default.svc(.cluster.local)``, so the cluster can be reached by any of the host's
+  addresses without ``--tls-san``, as k3s does. It is re-issued on start (and by the running
+  server's renewer) when it expires within 90 days or misses a wanted name - such as an address
+  the host gained since - so certificates never lapse while the server restarts now and then.
 - ``cred/encryption.key``: the AES-256 key Secrets are encrypted with at rest.
 - ``cred/admin.token``: the admin bearer token (user ``system:admin``, group ``system:masters``).
 - ``token``: the join token for agents, k3s-style ``K10<sha256 of the CA cert>::server:<secret>``.
@@ -22,6 +26,8 @@ import ipaddress
 import os
 import secrets
 import socket
+import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +41,7 @@ __all__ = [
     "ServerCredentials",
     "ca_hash",
     "ensure_credentials",
+    "interface_addresses",
     "issue_certificate",
     "write_kubeconfig",
 ]
@@ -114,6 +121,86 @@ def _new_ca() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     return cert, key
 
 
+# netlink (rtnetlink(7)): ask the kernel for every interface address, as `ip address` does
+_NLMSG_HDR = struct.Struct("=IHHII")  # length, type, flags, sequence, port id
+_IFADDRMSG = struct.Struct("=BBBBI")  # family, prefix length, flags, scope, interface index
+_RTATTR = struct.Struct("=HH")  # length, type
+_RTM_NEWADDR, _RTM_GETADDR = 20, 22
+_NLMSG_ERROR, _NLMSG_DONE = 2, 3
+_NLM_F_REQUEST, _NLM_F_DUMP = 0x1, 0x300
+_IFA_ADDRESS, _IFA_LOCAL = 1, 2
+
+
+def _align(n: int) -> int:
+    return (n + 3) & ~3
+
+
+def _addresses_from_dump(data: bytes) -> tuple[list[str], bool]:
+    """The addresses in one read of an RTM_GETADDR dump, and whether the dump ended."""
+    out: list[str] = []
+    offset = 0
+    while offset + _NLMSG_HDR.size <= len(data):
+        length, kind, _flags, _seq, _pid = _NLMSG_HDR.unpack_from(data, offset)
+        if length < _NLMSG_HDR.size:
+            return out, True
+        if kind == _NLMSG_DONE:
+            return out, True
+        if kind == _NLMSG_ERROR:
+            raise OSError("netlink refused the address dump")
+        if kind == _RTM_NEWADDR:
+            body = offset + _NLMSG_HDR.size
+            family = _IFADDRMSG.unpack_from(data, body)[0]
+            attrs: dict[int, bytes] = {}
+            at = body + _align(_IFADDRMSG.size)
+            while at + _RTATTR.size <= offset + length:
+                alen, atype = _RTATTR.unpack_from(data, at)
+                if alen < _RTATTR.size:
+                    break
+                attrs[atype] = data[at + _RTATTR.size : at + alen]
+                at += _align(alen)
+            # IFA_LOCAL is the interface's own address; IFA_ADDRESS is the peer's on
+            # point-to-point links and the same as IFA_LOCAL elsewhere (IPv6 has IFA_ADDRESS only)
+            raw = attrs.get(_IFA_LOCAL) or attrs.get(_IFA_ADDRESS)
+            if raw is not None and family in (socket.AF_INET, socket.AF_INET6):
+                out.append(socket.inet_ntop(family, raw))
+        offset += _align(length)
+    return out, False
+
+
+def interface_addresses() -> list[str]:
+    """Every address on this host's interfaces (loopback included, link-local left out).
+
+    Read from the kernel over a netlink socket, the way ``ip address`` lists them: no DNS, no
+    outbound connection. Empty where netlink is unavailable (not Linux).
+    """
+    if not hasattr(socket, "AF_NETLINK"):
+        return []
+    found: list[str] = []
+    try:
+        with socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0) as sock:  # 0: NETLINK_ROUTE
+            sock.settimeout(2)
+            sock.bind((0, 0))
+            request = _NLMSG_HDR.pack(
+                _NLMSG_HDR.size + _IFADDRMSG.size,
+                _RTM_GETADDR,
+                _NLM_F_REQUEST | _NLM_F_DUMP,
+                1,
+                0,
+            ) + _IFADDRMSG.pack(socket.AF_UNSPEC, 0, 0, 0, 0)
+            sock.send(request)
+            done = False
+            while not done:
+                batch, done = _addresses_from_dump(sock.recv(65536))
+                found.extend(batch)
+    except OSError:
+        return []
+    out: list[str] = []
+    for text in found:
+        if not ipaddress.ip_address(text).is_link_local and text not in out:
+            out.append(text)
+    return out
+
+
 def _wanted_names(extra_ips: list[str], extra_dns: list[str]) -> tuple[set[str], set[str]]:
     dns = {
         "localhost",
@@ -126,6 +213,7 @@ def _wanted_names(extra_ips: list[str], extra_dns: list[str]) -> tuple[set[str],
     }
     ips = {"127.0.0.1", "10.43.0.1", *extra_ips}
     ips.discard("0.0.0.0")
+    ips.discard("::")
     return dns, ips
 
 
@@ -208,12 +296,14 @@ def ensure_credentials(
     extra_dns: list[str] | None = None,
     serving_lifetime: dt.timedelta = _SERVING_LIFETIME,
     renew_before: dt.timedelta = _RENEW_BEFORE,
+    host_addresses: Callable[[], list[str]] | None = None,
 ) -> ServerCredentials:
     """Create (first start) or load (restart) the CA, serving certificate and tokens.
 
     The serving certificate is re-issued when it expires within ``renew_before`` or misses a
-    wanted name; a running server calls this periodically (``ApiServerConfig.cert_renewer``)
-    and loads the new certificate without restarting.
+    wanted name (``extra_ips``, ``extra_dns``, the standard names and whatever
+    ``host_addresses()``, by default `interface_addresses`, finds now); a running server calls this periodically
+    (``ApiServerConfig.cert_renewer``) and loads the new certificate without restarting.
     """
     server_dir = data_dir / "server"
     tls_dir = server_dir / "tls"
@@ -230,7 +320,8 @@ def ensure_credentials(
         ca, ca_key = _new_ca()
         _write_private(ca_key_path, _key_pem(ca_key))
         _write_private(ca_cert_path, ca.public_bytes(serialization.Encoding.PEM))
-    dns, ips = _wanted_names(extra_ips or [], extra_dns or [])
+    host = (host_addresses or interface_addresses)()
+    dns, ips = _wanted_names([*host, *(extra_ips or [])], extra_dns or [])
     cert_path, key_path = tls_dir / "serving.crt", tls_dir / "serving.key"
     if not (key_path.exists() and _serving_ok(cert_path, dns, ips, ca, renew_before)):
         cert_pem, key_pem = issue_certificate(

@@ -29,7 +29,7 @@ from skiff.client._client import Client
 from skiff.client.errors import AlreadyExists, ApiError, NotFound, TransportError
 from skiff.client.frozen import thaw
 from skiff.client.resource import resolve
-from skiff.util.clock import Clock, SystemClock, format_time
+from skiff.util.clock import Clock, SystemClock, format_epoch_time
 
 __all__ = ["EventRecorder", "EventRecorderStatistics"]
 
@@ -176,7 +176,7 @@ class EventRecorder:
     async def _write(self, item: dict[str, Any]) -> None:
         key = self._key(item)
         now = self.clock.monotonic()
-        timestamp = format_time(item["time"])
+        timestamp = format_epoch_time(item["time"])
         seen = self._seen.get(key)
         if seen is not None and now - seen.last_seen <= self.aggregation_window:
             try:

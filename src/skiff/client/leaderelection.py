@@ -30,7 +30,7 @@ from skiff.client._client import Client
 from skiff.client.errors import AlreadyExists, ApiError, NotFound, TransportError
 from skiff.client.resource import resolve
 from skiff.util.backoff import jittered
-from skiff.util.clock import Clock, SystemClock, format_micro_time
+from skiff.util.clock import Clock, SystemClock, format_epoch_micro_time
 
 __all__ = ["LeaderElector"]
 
@@ -173,7 +173,7 @@ class LeaderElector:
     async def _try_acquire_or_renew(self) -> bool:
         """One read-modify-write of the Lease; ``True`` if we hold it afterwards."""
         now_mono = self.clock.monotonic()
-        now = format_micro_time(self.clock.time())
+        now = format_epoch_micro_time(self.clock.time())
         duration = max(1, math.ceil(self.lease_duration))
         mine = {
             "holderIdentity": self.identity,
@@ -231,7 +231,7 @@ class LeaderElector:
             spec = dict(lease.get("spec") or {})
             if spec.get("holderIdentity") != self.identity:
                 return
-            now = format_micro_time(self.clock.time())
+            now = format_epoch_micro_time(self.clock.time())
             spec.update(holderIdentity="", leaseDurationSeconds=1, renewTime=now, acquireTime=now)
             lease["spec"] = spec
             await self.client.update(LEASES, lease, namespace=self.namespace)

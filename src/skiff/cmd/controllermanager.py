@@ -162,14 +162,20 @@ def run_controller_manager(args: argparse.Namespace) -> int:
             )
             task = asyncio.create_task(manager.run(), name="controller-manager")
             loop = asyncio.get_running_loop()
+
+            def on_signal(sig: signal.Signals) -> None:
+                log.info("controller-manager: received %s; stopping", sig.name)
+                task.cancel()
+
             for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(sig, task.cancel)
+                loop.add_signal_handler(sig, on_signal, sig)
             try:
                 await task
             except asyncio.CancelledError:
                 current = asyncio.current_task()
                 if current is not None and current.cancelling():
                     raise  # we are being cancelled ourselves, not just the manager
+                log.info("controller-manager: stopped")
                 return 0  # stopped by a signal
             except LeadershipLost as e:
                 log.error("%s; exiting", e)

@@ -25,6 +25,7 @@ import urllib.request
 from pathlib import Path
 
 from skiff.cmd.controllermanager import add_controller_manager_flags, run_controller_manager
+from skiff.cmd.netflags import NetworkFlagError, check_network_flags, kubernetes_service_ip
 
 __all__ = [
     "default_data_dir",
@@ -65,6 +66,11 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--cluster-cidr", default="10.42.0.0/16", help="pod network (default 10.42.0.0/16)"
+    )
+    p.add_argument(
+        "--service-cidr",
+        default="10.43.0.0/16",
+        help="Service ClusterIP range; must not overlap --cluster-cidr (default 10.43.0.0/16)",
     )
     p.add_argument(
         "--node-cidr-mask-size",
@@ -111,7 +117,8 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
         "--tls-san",
         action="append",
         default=[],
-        help="extra IP or DNS name for the serving certificate (repeatable)",
+        help="extra IP or DNS name for the serving certificate (repeatable; the host's "
+        "interface addresses, its hostname and localhost are always in it)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="log requests and debug output")
 
@@ -125,6 +132,13 @@ def _parser() -> argparse.ArgumentParser:
     _add_server_flags(server)
     server.add_argument(
         "--no-agent", action="store_true", help="do not run a node agent on this machine"
+    )
+    server.add_argument(
+        "-l",
+        "--log",
+        type=Path,
+        default=None,
+        help="append the server's and its children's output to this file (as k3s' --log)",
     )
     server.add_argument(
         "--event-ttl",
@@ -176,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] == "kubectl":
         return _kubectl(argv[1:])
     args = _parser().parse_args(argv)
+    if getattr(args, "log", None) is not None:
+        _log_to(args.log)
     logging.basicConfig(
         level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -187,11 +203,31 @@ def main(argv: list[str] | None = None) -> int:
         return run_controller_manager(args)
     if args.data_dir is None:
         args.data_dir = default_data_dir()
+    try:
+        check_network_flags(
+            cluster_cidr=args.cluster_cidr,
+            service_cidr=args.service_cidr,
+            node_cidr_mask_size=args.node_cidr_mask_size,
+        )
+    except NetworkFlagError as e:
+        log.error("skiff %s: refusing to start: %s", args.command, e)
+        return 1
     if args.command == "server":
         return _server(args, argv)
     if args.command == "apiserver":
         return _apiserver(args)
     return 2  # pragma: no cover - argparse requires a command
+
+
+def _log_to(path: Path) -> None:
+    """Send stdout and stderr (and so every child's output) to ``path``, appending."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o640)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
 
 
 def _advertise(args: argparse.Namespace) -> str:
@@ -207,7 +243,8 @@ def _prepare(args: argparse.Namespace) -> tuple[object, str]:
 
     data_dir: Path = args.data_dir
     advertise = _advertise(args)
-    extra_ips = [a for a in [advertise, args.bind_address, *args.tls_san] if _is_ip(a)]
+    service_ip = kubernetes_service_ip(args.service_cidr)
+    extra_ips = [a for a in [advertise, args.bind_address, service_ip, *args.tls_san] if _is_ip(a)]
     extra_dns = [a for a in args.tls_san if not _is_ip(a)]
     creds = ensure_credentials(data_dir, extra_ips=extra_ips, extra_dns=extra_dns)
     url = f"https://{advertise}:{args.https_port}"
@@ -228,8 +265,11 @@ def _is_ip(text: str) -> bool:
     return True
 
 
-# flags of ``skiff server`` that belong to the controller-manager, not the API server
+# flags of ``skiff server`` that belong to the controller-manager or the supervisor itself,
+# not the API server
 _CONTROLLER_FLAGS = (
+    "--log",
+    "-l",
     "--controllers",
     "--concurrent-syncs",
     "--concurrent-gc-syncs",
@@ -355,6 +395,7 @@ def _apiserver(args: argparse.Namespace) -> int:
             creds.admin_token: UserInfo("system:admin", ("system:masters", "system:authenticated"))
         },
         cluster_cidr=args.cluster_cidr,
+        service_cidr=args.service_cidr,
         node_cidr_mask_size=args.node_cidr_mask_size,
         advertise_address=_advertise(args),
         watch_window=args.watch_cache_window,
@@ -373,11 +414,22 @@ def _apiserver(args: argparse.Namespace) -> int:
         try:
             server = ApiServer(store, config)
             loop = asyncio.get_running_loop()
+
+            received: list[signal.Signals] = []
+
+            def on_signal(sig: signal.Signals) -> None:
+                # uvicorn re-raises the signal it captured once it has stopped: log it once
+                if not received:
+                    log.info("apiserver: received %s; shutting down", sig.name)
+                received.append(sig)
+                server.stop()
+
             for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(sig, server.stop)
+                loop.add_signal_handler(sig, on_signal, sig)
             await server.run()
         finally:
             await store.close()
+        log.info("apiserver: stopped")
 
     try:
         # uvloop's event loop (libuv) handles sockets and TLS at a fraction of asyncio's cost

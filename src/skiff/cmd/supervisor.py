@@ -116,6 +116,7 @@ class Child:
             proc.wait()
         if self._pump is not None:
             self._pump.join(timeout=2)
+        log.info("stopped %s (pid %d, exit code %s)", self.spec.name, proc.pid, proc.returncode)
 
 
 class Supervisor:
@@ -141,7 +142,16 @@ class Supervisor:
 
     def install_signal_handlers(self) -> None:
         def on_signal(signum: int, _frame: object) -> None:
-            log.info("received %s; stopping", signal.Signals(signum).name)
+            running = [
+                c.spec.name
+                for c in reversed(self.children)
+                if c.process is not None and c.exit_code() is None
+            ]
+            log.info(
+                "received %s; stopping %s",
+                signal.Signals(signum).name,
+                ", ".join(running) or "(no child running)",
+            )
             self.stopping.set()
 
         signal.signal(signal.SIGTERM, on_signal)
@@ -162,6 +172,7 @@ class Supervisor:
             return 0
         finally:
             self.stop_all()
+            log.info("supervisor stopped")
 
     def _start_and_wait(self, child: Child) -> int | None:
         spec = child.spec

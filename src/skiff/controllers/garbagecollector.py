@@ -91,7 +91,7 @@ def followed_resources() -> list[ResourceInfo]:
     ignored ones."""
     out: list[ResourceInfo] = []
     for info in resources.RESOURCES:
-        if not info.stored or info.storage_version:
+        if not info.persisted or not info.is_storage_version:
             continue  # reviews are not stored; HPA v1 is the same objects as v2
         if not {"list", "watch", "delete"} <= set(info.verbs):
             continue

@@ -46,8 +46,8 @@ def namespaced_resources() -> list[ResourceInfo]:
         info
         for info in resources.RESOURCES
         if info.namespaced
-        and info.stored
-        and not info.storage_version
+        and info.persisted
+        and info.is_storage_version
         and {"list", "delete"} <= set(info.verbs)
     ]
 

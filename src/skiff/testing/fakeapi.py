@@ -59,7 +59,7 @@ from skiff.api.selector import (
     parse_label_selector,
     validate_field_selector,
 )
-from skiff.util.clock import format_time
+from skiff.util.clock import format_epoch_time
 
 __all__ = [
     "ApiFailure",
@@ -137,7 +137,7 @@ class FakeApiState:
 
     def _now(self) -> str:
         self._time += 1
-        return format_time(self._time)
+        return format_epoch_time(self._time)
 
     def _notify(self) -> None:
         self._changed.set()

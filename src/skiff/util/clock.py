@@ -17,7 +17,13 @@ import time
 from datetime import UTC, datetime
 from typing import Protocol
 
-__all__ = ["Clock", "SystemClock", "format_micro_time", "format_time", "wait_event"]
+__all__ = [
+    "Clock",
+    "SystemClock",
+    "format_epoch_micro_time",
+    "format_epoch_time",
+    "wait_event",
+]
 
 
 class Clock(Protocol):
@@ -82,11 +88,12 @@ async def wait_event(
     return event.is_set()
 
 
-def format_time(seconds: float) -> str:
-    """RFC 3339 with second precision, as Kubernetes ``metav1.Time`` is serialized."""
+def format_epoch_time(seconds: float) -> str:
+    """Seconds since the epoch as RFC 3339 with second precision (``metav1.Time``); for a
+    ``datetime`` use ``skiff.api.duration.format_time``."""
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def format_micro_time(seconds: float) -> str:
+def format_epoch_micro_time(seconds: float) -> str:
     """RFC 3339 with microseconds, as ``metav1.MicroTime`` (Lease renewTime) is serialized."""
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -86,6 +86,6 @@ def list_model_for(group: str, version: str, kind: str) -> type[KubeModel] | Non
     """The ``<kind>List`` model of a served resource kind (``kind`` without the ``List`` suffix)."""
     module = _MODULES.get((group, version))
     info = by_gvk(group, version, kind)
-    if module is None or info is None or not info.stored:
+    if module is None or info is None or not info.persisted:
         return None
     return _load(module, kind + "List")

@@ -64,7 +64,7 @@ def build_strategies(
     }
     table: dict[GroupKind, ResourceStrategy] = {}
     for info in RESOURCES:
-        if info.storage_version:
+        if not info.is_storage_version:
             continue  # the storage version's entry describes the kind
         gk = GroupKind.of(info)
         table[gk] = special.get(gk, strategy_for)(info)
