@@ -369,15 +369,19 @@ async def apply(
     key = objects.object_key(info, namespace, name)
     kv = await reg.cache.get(key)
     if kv is None:
-        obj = patching.apply(
-            None,
-            applied,
-            manager=ctx.field_manager,
-            schema=schema,
-            force=force,
-            api_version=info.api_version,
-            now=now,
-        )
+        try:
+            obj = patching.apply(
+                None,
+                applied,
+                manager=ctx.field_manager,
+                schema=schema,
+                force=force,
+                api_version=info.api_version,
+                now=now,
+            )
+        except patching.PatchError as e:
+            # e.g. a list-map item without its key: the configuration does not fit the schema
+            raise api_error(e.code, e.reason, e.message) from None
         obj.setdefault("metadata", {})["name"] = name
         try:
             return await reg.create(info, namespace, obj, ctx, track_update=False), True
@@ -398,6 +402,8 @@ async def apply(
         except patching.ApplyConflict as e:
             message, causes = patching.conflict_status(e)
             raise ConflictError(message, details={"causes": causes}) from None
+        except patching.PatchError as e:
+            raise api_error(e.code, e.reason, e.message) from None
 
     def keep(_old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
         return new
