@@ -1,7 +1,9 @@
 """API errors and their ``Status`` bodies.
 
 Every failure a client can cause ends as an ``ApiError`` carrying the HTTP code, the Kubernetes
-``reason`` and a message that says what to fix; the HTTP layer renders it with ``to_status``.
+``reason`` and a message that says what to fix; the HTTP layer writes it with ``to_bytes``
+(``to_status`` in Kubernetes' field order, compact, with a trailing newline, as kube-apiserver
+writes a Status: the Python client's own tests compare these bodies as text).
 Store errors are translated here at the boundary (house style: each layer raises its own errors).
 Callers tell errors apart by class (``except NotFoundError``), never by comparing reasons; the
 constructor functions below (``not_found``, ``conflict``, ...) return the matching subclass, and
