@@ -816,7 +816,7 @@ INVALID: list[tuple[str, tuple[str, str, str], Mutator, str]] = [
         "cm-too-big",
         ("", "v1", "ConfigMap"),
         _set("data", {"big": "x" * (1024 * 1024 + 1)}),
-        ": Too long: may not be more than 1048576 bytes",
+        "[]: Too long: may not be more than 1048576 bytes",
     ),
     (
         "secret-tls-keys",
@@ -1139,6 +1139,8 @@ def test_invalid_object_reports_kubernetes_error(
     mutate(obj)
     msgs = _messages(*gvk, obj)
     assert any(m.startswith(expected) for m in msgs), msgs
+    # every error names its field (Kubernetes says "[]" for the whole object, never "")
+    assert all(e.field for e in validate(*gvk, obj, None)), msgs
 
 
 # (id, gvk, mutator turning the stored object into the update, expected message prefix or None)

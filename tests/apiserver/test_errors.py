@@ -82,3 +82,26 @@ def test_every_error_class_is_in_the_docstring_tree() -> None:
     assert len(classes) > 10
     assert [c for c in classes if c not in doc] == []
     assert sorted(classes) == sorted(n for n in errors.__all__ if n.endswith("Error"))
+
+
+def test_status_bytes_are_kubernetes_field_order_with_a_newline() -> None:
+    error = errors.invalid(
+        resources.by_resource("apps", "v1", "deployments"),
+        "Deployment",
+        "web",
+        [FieldError.required("spec.selector"), FieldError("FieldValueInvalid", "", "")],
+    )
+    assert error.to_bytes() == (
+        b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+        b'"message":"Deployment \\"web\\" is invalid: [spec.selector: Required value, : Invalid '
+        b'value]","reason":"Invalid","details":{"name":"web","group":"apps","kind":"Deployment",'
+        b'"causes":[{"reason":"FieldValueRequired","message":"Required value",'
+        b'"field":"spec.selector"},{"reason":"FieldValueInvalid","message":"Invalid value"}]},'
+        b'"code":422}\n'
+    )
+    # empty details fields are left out, as Go's omitempty does
+    retry = ApiError(429, "TooManyRequests", "slow down", details={"retryAfterSeconds": 0})
+    assert retry.to_bytes() == (
+        b'{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+        b'"message":"slow down","reason":"TooManyRequests","details":{},"code":429}\n'
+    )

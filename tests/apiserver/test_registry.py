@@ -13,6 +13,7 @@ tests/integration.
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -237,6 +238,64 @@ async def test_generate_name(harness: Harness) -> None:
     b = await harness.registry.create(CONFIGMAPS, "default", body, ctx())
     assert a["metadata"]["name"].startswith("web-") and len(a["metadata"]["name"]) > 4
     assert a["metadata"]["name"] != b["metadata"]["name"]
+
+
+def _names(*picks: str) -> tuple[Callable[[str], str], list[str]]:
+    """A name generator handing out ``picks`` in turn (the last one forever), and its calls."""
+    calls: list[str] = []
+
+    def generate(base: str) -> str:
+        calls.append(base)
+        return base + picks[min(len(calls), len(picks)) - 1]
+
+    return generate, calls
+
+
+async def test_generate_name_retries_a_taken_name(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reg = harness.registry
+    await reg.create(CONFIGMAPS, "default", configmap("web-aaaaa"), ctx())
+    await reg.create(CONFIGMAPS, "default", configmap("web-bbbbb"), ctx())
+    generate, calls = _names("aaaaa", "bbbbb", "ccccc")
+    monkeypatch.setattr(objects, "generate_name", generate)
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "web-"}}
+    created = await reg.create(CONFIGMAPS, "default", body, ctx())
+    assert created["metadata"]["name"] == "web-ccccc" and len(calls) == 3
+    assert body["metadata"] == {"generateName": "web-"}  # the request body is left alone
+
+
+async def test_generate_name_gives_up_after_eight_attempts(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reg = harness.registry
+    await reg.create(CONFIGMAPS, "default", configmap("web-aaaaa"), ctx())
+    generate, calls = _names("aaaaa")
+    monkeypatch.setattr(objects, "generate_name", generate)
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "web-"}}
+    with pytest.raises(AlreadyExistsError):
+        await reg.create(CONFIGMAPS, "default", body, ctx())
+    assert len(calls) == registry_module.NAME_GENERATION_ATTEMPTS == 8
+    # a name the client chose is never replaced
+    calls.clear()
+    with pytest.raises(AlreadyExistsError):
+        await reg.create(CONFIGMAPS, "default", configmap("web-aaaaa"), ctx())
+    assert calls == []
+
+
+async def test_concurrent_generate_name_creates_all_succeed(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 50 creates drawing from 200 names: without retries, 99.8% of such runs have a collision;
+    # with 8 attempts each, all get a name (the draws are seeded, so the run is the same each time)
+    rng = random.Random(7)
+    monkeypatch.setattr(objects, "generate_name", lambda base: f"{base}{rng.randrange(200):05d}")
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"generateName": "web-"}}
+    created = await asyncio.gather(
+        *(harness.registry.create(CONFIGMAPS, "default", body, ctx()) for _ in range(50))
+    )
+    names = {c["metadata"]["name"] for c in created}
+    assert len(names) == 50
 
 
 async def test_invalid_object_is_refused(harness: Harness) -> None:

@@ -69,7 +69,71 @@ def deployment(replicas: int = 1, **status: Any) -> dict[str, Any]:
 def test_default_resets_status_and_starts_generation_on_create() -> None:
     obj = deployment(replicas=2, replicas_ready=3)
     DefaultStrategy(DEPLOYMENTS).prepare_for_create(obj)
-    assert "status" not in obj and obj["metadata"]["generation"] == 1
+    # the client's status is dropped; what is left is Kubernetes' zero DeploymentStatus
+    assert obj["status"] == {} and obj["metadata"]["generation"] == 1
+
+
+@pytest.mark.parametrize(
+    ("group", "version", "plural", "zero"),
+    [
+        ("apps", "v1", "deployments", {}),
+        ("apps", "v1", "replicasets", {"replicas": 0}),
+        ("apps", "v1", "statefulsets", {"replicas": 0, "availableReplicas": 0}),
+        (
+            "apps",
+            "v1",
+            "daemonsets",
+            {
+                "currentNumberScheduled": 0,
+                "numberMisscheduled": 0,
+                "desiredNumberScheduled": 0,
+                "numberReady": 0,
+            },
+        ),
+        ("", "v1", "replicationcontrollers", {"replicas": 0}),
+        ("", "v1", "services", {"loadBalancer": {}}),
+        ("batch", "v1", "jobs", {}),
+        ("batch", "v1", "cronjobs", {}),
+        (
+            "autoscaling",
+            "v2",
+            "horizontalpodautoscalers",
+            {"currentReplicas": 0, "desiredReplicas": 0},
+        ),
+        ("networking.k8s.io", "v1", "ingresses", {"loadBalancer": {}}),
+        (
+            "policy",
+            "v1",
+            "poddisruptionbudgets",
+            {"disruptionsAllowed": 0, "currentHealthy": 0, "desiredHealthy": 0, "expectedPods": 0},
+        ),
+    ],
+)
+def test_a_new_object_has_the_zero_status_of_its_go_type(
+    group: str, version: str, plural: str, zero: dict[str, Any]
+) -> None:
+    info = _info(group, version, plural)
+    strategy = build_strategies()[GroupKind.of(info)]
+    obj: dict[str, Any] = {"metadata": meta(), "spec": {}, "status": {"bogus": 1}}
+    strategy.prepare_for_create(obj)
+    assert obj["status"] == zero
+    # an object stored before (without status) gets it on its next write, and a status write
+    # that leaves fields out has them as zero values
+    old = {"metadata": meta(generation=1), "spec": {}}
+    new = copy.deepcopy(old)
+    strategy.prepare_for_update(new, old)
+    assert new["status"] == zero
+    new = {"metadata": meta(), "status": {"observedGeneration": 1}}
+    strategy.prepare_status_update(new, old)
+    assert new["status"] == {"observedGeneration": 1, **zero}
+
+
+def test_a_kind_without_a_go_struct_status_gets_none() -> None:
+    # VerticalPodAutoscaler is a custom resource upstream: nothing fills its status
+    vpa = _info("autoscaling.k8s.io", "v1", "verticalpodautoscalers")
+    obj: dict[str, Any] = {"metadata": meta(), "spec": {}}
+    DefaultStrategy(vpa).prepare_for_create(obj)
+    assert "status" not in obj
 
 
 def test_default_without_status_stores_what_it_gets() -> None:
@@ -438,7 +502,7 @@ def test_job_selector_is_generated_unless_manual() -> None:
     assert job["spec"]["selector"] == {"matchLabels": {uid_label: "u1"}}
     labels = job["spec"]["template"]["metadata"]["labels"]
     assert labels[uid_label] == "u1" and labels["batch.kubernetes.io/job-name"] == "pi"
-    assert job["metadata"]["generation"] == 1 and "status" not in job
+    assert job["metadata"]["generation"] == 1 and job["status"] == {}
     manual = {
         "metadata": meta("pi"),
         "spec": {"manualSelector": True, "selector": {"matchLabels": {"x": "y"}}},
@@ -450,5 +514,8 @@ def test_job_selector_is_generated_unless_manual() -> None:
 def test_node_keeps_its_status_on_create() -> None:
     node: dict[str, Any] = {"metadata": {"name": "n1"}, "status": {"capacity": {"cpu": "2"}}}
     NodeStrategy(_info("", "v1", "nodes")).prepare_for_create(node)
-    assert node["status"] == {"capacity": {"cpu": "2"}}
+    assert node["status"]["capacity"] == {"cpu": "2"}
+    # what the agent left out reads as Kubernetes' zero NodeStatus
+    assert node["status"]["daemonEndpoints"] == {"kubeletEndpoint": {"Port": 0}}
+    assert node["status"]["nodeInfo"]["kubeletVersion"] == ""
     assert node["metadata"]["generation"] == 1

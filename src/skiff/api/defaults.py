@@ -11,6 +11,7 @@ Job selector (it needs the uid). Pod-spec defaults live in ``_defaults_pod``.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -22,8 +23,10 @@ __all__ = [
     "JOB_NAME_LABEL",
     "SKIFF_HPA_SCALE_DOWN_STABILIZATION_SECONDS",
     "apply_defaults",
+    "fill_zero_status",
     "generate_job_selector",
     "prepare_namespace_create",
+    "zero_status",
 ]
 
 # Kubernetes leaves the scale-down window unset so kube-controller-manager's flag (300 s) applies;
@@ -452,3 +455,79 @@ def generate_job_selector(obj: dict[str, Any]) -> None:
         }
     )
     spec["selector"] = {"matchLabels": {JOB_CONTROLLER_UID_LABEL: uid}}
+
+
+# --- the status of an object nothing has written status for -----------------------------------
+
+# What Kubernetes serializes as ``status`` before any controller wrote it: the Go types' status
+# fields are structs (not pointers), so they are never omitted, and the struct's fields without
+# ``omitempty`` come out as zero values (k8s.io/api <group>/v1 types.go: e.g. ReplicaSetStatus'
+# ``replicas``, DaemonSetStatus' four counters, ServiceStatus' ``loadBalancer`` struct). Kinds
+# served from CustomResourceDefinitions upstream (VerticalPodAutoscaler) have no such status.
+_ZERO_NODE_INFO = dict.fromkeys(
+    (
+        "machineID",
+        "systemUUID",
+        "bootID",
+        "kernelVersion",
+        "osImage",
+        "containerRuntimeVersion",
+        "kubeletVersion",
+        "kubeProxyVersion",
+        "operatingSystem",
+        "architecture",
+    ),
+    "",
+)
+_ZERO_STATUS: dict[tuple[str, str], dict[str, Any]] = {
+    ("", "Pod"): {},
+    ("", "Namespace"): {},
+    ("", "Node"): {
+        "daemonEndpoints": {"kubeletEndpoint": {"Port": 0}},
+        "nodeInfo": _ZERO_NODE_INFO,
+    },
+    ("", "Service"): {"loadBalancer": {}},
+    ("", "ReplicationController"): {"replicas": 0},
+    ("apps", "Deployment"): {},
+    ("apps", "ReplicaSet"): {"replicas": 0},
+    ("apps", "StatefulSet"): {"replicas": 0, "availableReplicas": 0},
+    ("apps", "DaemonSet"): {
+        "currentNumberScheduled": 0,
+        "numberMisscheduled": 0,
+        "desiredNumberScheduled": 0,
+        "numberReady": 0,
+    },
+    ("batch", "Job"): {},
+    ("batch", "CronJob"): {},
+    # v1 has both counters without omitempty, v2 only desiredReplicas; one table for the kind
+    # (stored as v2, read in either), so a v1 read always has both
+    ("autoscaling", "HorizontalPodAutoscaler"): {"currentReplicas": 0, "desiredReplicas": 0},
+    ("networking.k8s.io", "Ingress"): {"loadBalancer": {}},
+    ("policy", "PodDisruptionBudget"): {
+        "disruptionsAllowed": 0,
+        "currentHealthy": 0,
+        "desiredHealthy": 0,
+        "expectedPods": 0,
+    },
+}
+
+
+def zero_status(group: str, kind: str) -> dict[str, Any] | None:
+    """A fresh copy of the status Kubernetes shows for ``kind`` before anything wrote one, or
+    None when the kind has no such status (no status field, or one that is omitted)."""
+    zero = _ZERO_STATUS.get((group, kind))
+    return copy.deepcopy(zero) if zero is not None else None
+
+
+def fill_zero_status(group: str, kind: str, obj: dict[str, Any]) -> None:
+    """Give ``obj`` the zero ``status`` of its kind, or add the zero fields its status lacks
+    (what decoding into the Go type leaves there); kinds without one are untouched."""
+    zero = zero_status(group, kind)
+    if zero is None:
+        return
+    status = obj.get("status")
+    if not isinstance(status, dict):
+        obj["status"] = zero
+        return
+    for key, value in zero.items():
+        status.setdefault(key, value)

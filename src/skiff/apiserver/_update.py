@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+import orjson
+
 from skiff.api import patch as patching
 from skiff.api.conversion import convert
 from skiff.api.resources import ResourceInfo
@@ -25,21 +27,25 @@ from skiff.apiserver.context import RequestContext
 from skiff.apiserver.errors import (
     STALE,
     AlreadyExistsError,
+    ApiError,
     ConflictError,
     InvalidError,
     api_error,
     bad_request,
+    cannot_decode,
     conflict,
     invalid,
     not_found,
+    patch_invalid,
 )
-from skiff.apiserver.schema import structural_decode
+from skiff.apiserver.schema import StructuralResult, go_format, structural_decode
 
 if TYPE_CHECKING:
     from skiff.apiserver.registry import Registry
 
 __all__ = [
     "PLAIN_UPDATE",
+    "DecodeFailure",
     "ManagedFieldsFunc",
     "Mutate",
     "PatchType",
@@ -54,6 +60,8 @@ PatchType = Literal["json", "merge", "strategic", "apply"]
 """JSON patch, JSON merge patch, strategic merge patch, server-side apply."""
 
 Mutate = Callable[[dict[str, Any]], dict[str, Any]]
+DecodeFailure = Callable[[dict[str, Any], StructuralResult], ApiError]
+"""The error a write answers when its result does not decode (the object, the decode result)."""
 ManagedFieldsFunc = Callable[[dict[str, Any] | None, dict[str, Any]], dict[str, Any]]
 
 
@@ -72,6 +80,13 @@ class UpdateSpec:
     structural: bool = False
     # computes managedFields itself (server-side apply) instead of the update's tracking
     operation_manager: ManagedFieldsFunc | None = None
+    # what a result that does not decode answers (None: 400 "cannot be handled as a ..."); a
+    # patch answers 422 on field "patch", as Kubernetes' patch handler does
+    decode_failure: DecodeFailure | None = None
+    # the subresource a write of the main resource is recorded under in managedFields: "scale"
+    # (Kubernetes' scale storage updates the parent, and its field manager records the entry
+    # with ``subresource: scale`` and the parent's apiVersion)
+    fields_subresource: str = ""
 
 
 PLAIN_UPDATE = UpdateSpec()
@@ -153,7 +168,7 @@ async def guaranteed_update(
             raise conflict(info, name, STALE)
         new = mutate(copy.deepcopy(current))
         if spec.structural:
-            new = reg._structural(info, new, ctx)
+            new = reg._structural(info, new, ctx, decode_failure=spec.decode_failure)
         new["apiVersion"], new["kind"] = info.api_version, info.kind
         nmeta = _meta(new)
         cmeta = current.get("metadata") or {}
@@ -198,7 +213,9 @@ async def guaranteed_update(
         if spec.operation_manager is not None:
             new = spec.operation_manager(current, new)
         else:
-            new = reg._managed(info, current, new, ctx, subresource=spec.subresource)
+            new = reg._managed(
+                info, current, new, ctx, subresource=spec.subresource or spec.fields_subresource
+            )
         nmeta = _meta(new)
         current_cmp = {k: v for k, v in current.items()}
         current_cmp["metadata"] = {k: v for k, v in cmeta.items() if k not in ("resourceVersion",)}
@@ -268,7 +285,8 @@ async def patch(
         if not isinstance(result, dict):
             raise bad_request("the patch must leave an object")
         if patch_type == "json":
-            rv = (result.get("metadata") or {}).get("resourceVersion")
+            meta = result.get("metadata")
+            rv = meta.get("resourceVersion") if isinstance(meta, dict) else None
             cur_rv = (current.get("metadata") or {}).get("resourceVersion")
             if rv and rv != cur_rv:
                 raise conflict(info, name, STALE)
@@ -281,8 +299,27 @@ async def patch(
         name,
         mutate,
         ctx,
-        UpdateSpec(subresource=subresource, precondition_rv=precondition, structural=True),
+        UpdateSpec(
+            subresource=subresource,
+            precondition_rv=precondition,
+            structural=True,
+            decode_failure=_patch_failure(patch_type, patch),
+        ),
     )
+
+
+def _patch_failure(patch_type: PatchType, patch: Any) -> DecodeFailure:
+    """How Kubernetes' patch handler reports a patched object that does not decode: 422 on
+    field ``patch`` with the patched object's JSON (JSON and merge patches) and the decoder's
+    words, or with the patch as Go prints it and the unstructured converter's words (strategic
+    merge patches): k8s.io/apiserver pkg/endpoints/handlers/patch.go."""
+
+    def failure(new: dict[str, Any], result: StructuralResult) -> ApiError:
+        if patch_type == "strategic":
+            return patch_invalid(go_format(patch), result.convert_error)
+        return patch_invalid(orjson.dumps(new).decode(), result.decode_error)
+
+    return failure
 
 
 async def apply(
@@ -321,6 +358,8 @@ async def apply(
     # the applied configuration must itself be structurally valid
     check = structural_decode(info, applied, field_validation=ctx.field_validation)
     ctx.warnings.extend(check.warnings)
+    if check.decode_error:
+        raise cannot_decode(info, check.decode_error)
     if check.errors:
         errs = [e for e in check.errors if e.reason != "FieldValueRequired"]
         if errs:
@@ -330,15 +369,19 @@ async def apply(
     key = objects.object_key(info, namespace, name)
     kv = await reg.cache.get(key)
     if kv is None:
-        obj = patching.apply(
-            None,
-            applied,
-            manager=ctx.field_manager,
-            schema=schema,
-            force=force,
-            api_version=info.api_version,
-            now=now,
-        )
+        try:
+            obj = patching.apply(
+                None,
+                applied,
+                manager=ctx.field_manager,
+                schema=schema,
+                force=force,
+                api_version=info.api_version,
+                now=now,
+            )
+        except patching.PatchError as e:
+            # e.g. a list-map item without its key: the configuration does not fit the schema
+            raise api_error(e.code, e.reason, e.message) from None
         obj.setdefault("metadata", {})["name"] = name
         try:
             return await reg.create(info, namespace, obj, ctx, track_update=False), True
@@ -359,6 +402,8 @@ async def apply(
         except patching.ApplyConflict as e:
             message, causes = patching.conflict_status(e)
             raise ConflictError(message, details={"causes": causes}) from None
+        except patching.PatchError as e:
+            raise api_error(e.code, e.reason, e.message) from None
 
     def keep(_old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
         return new

@@ -118,7 +118,8 @@ def _openapi_v2(request: Request) -> Response:
 
 
 def _error(e: ApiError) -> Response:
-    return _json(e.to_status(), e.code, headers=e.headers or None)
+    # Kubernetes' field order and trailing newline (clients compare Status bodies as text)
+    return Response(e.to_bytes(), status_code=e.code, media_type=JSON_CT, headers=e.headers or None)
 
 
 class ApiServerApp:

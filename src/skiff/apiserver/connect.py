@@ -35,7 +35,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 import httpx
-import orjson
 import websockets
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response, StreamingResponse
@@ -441,7 +440,7 @@ async def refuse_websocket(ws: WebSocket, error: ApiError) -> None:
         if "websocket.http.response" in (ws.scope.get("extensions") or {}):
             await ws.send_denial_response(
                 Response(
-                    orjson.dumps(error.to_status()),
+                    error.to_bytes(),
                     error.code,
                     media_type="application/json",
                     headers=error.headers or None,

@@ -1,7 +1,9 @@
 """API errors and their ``Status`` bodies.
 
 Every failure a client can cause ends as an ``ApiError`` carrying the HTTP code, the Kubernetes
-``reason`` and a message that says what to fix; the HTTP layer renders it with ``to_status``.
+``reason`` and a message that says what to fix; the HTTP layer writes it with ``to_bytes``
+(``to_status`` in Kubernetes' field order, compact, with a trailing newline, as kube-apiserver
+writes a Status: the Python client's own tests compare these bodies as text).
 Store errors are translated here at the boundary (house style: each layer raises its own errors).
 Callers tell errors apart by class (``except NotFoundError``), never by comparing reasons; the
 constructor functions below (``not_found``, ``conflict``, ...) return the matching subclass, and
@@ -29,6 +31,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import orjson
+
 from skiff.api.field import FieldError
 from skiff.api.resources import ResourceInfo
 
@@ -52,12 +56,14 @@ __all__ = [
     "already_exists",
     "api_error",
     "bad_request",
+    "cannot_decode",
     "conflict",
     "expired",
     "forbidden",
     "invalid",
     "method_not_allowed",
     "not_found",
+    "patch_invalid",
     "status_success",
 ]
 
@@ -82,21 +88,50 @@ class ApiError(Exception):
         self.headers = headers or {}
 
     def to_status(self) -> dict[str, Any]:
+        """The ``Status`` body, keys in the order Kubernetes encodes them (the field order of
+        apimachinery's ``metav1.Status``, ``StatusDetails`` and ``StatusCause``)."""
         body: dict[str, Any] = {
             "kind": "Status",
             "apiVersion": "v1",
             "metadata": {},
             "status": "Failure",
-            "message": self.message,
-            "reason": self.reason,
-            "code": self.code,
         }
+        if self.message:
+            body["message"] = self.message
+        if self.reason:
+            body["reason"] = self.reason
         if self.details:
-            body["details"] = self.details
+            body["details"] = _ordered_details(self.details)
+        body["code"] = self.code
         return body
+
+    def to_bytes(self) -> bytes:
+        """The ``Status`` as Kubernetes writes it: compact JSON and a trailing newline."""
+        return orjson.dumps(self.to_status()) + b"\n"
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.code}, {self.reason!r}, {self.message!r})"
+
+
+# metav1.StatusDetails and metav1.StatusCause field order
+_DETAILS_ORDER = ("name", "group", "kind", "uid", "causes", "retryAfterSeconds")
+_CAUSE_ORDER = ("reason", "message", "field")
+
+
+def _ordered(d: dict[str, Any], order: tuple[str, ...]) -> dict[str, Any]:
+    """``d`` in ``order`` (other keys after), without empty values (all of these fields are
+    ``omitempty`` in Go)."""
+    out = {k: d[k] for k in order if k in d}
+    out.update((k, v) for k, v in d.items() if k not in out)
+    return {k: v for k, v in out.items() if v not in ("", 0, None, [], {})}
+
+
+def _ordered_details(details: dict[str, Any]) -> dict[str, Any]:
+    out = _ordered(details, _DETAILS_ORDER)
+    causes = out.get("causes")
+    if isinstance(causes, list):
+        out["causes"] = [_ordered(c, _CAUSE_ORDER) if isinstance(c, dict) else c for c in causes]
+    return out
 
 
 class _Fixed(ApiError):
@@ -252,26 +287,37 @@ def status_success(
         "status": "Success",
     }
     if info is not None:
-        details: dict[str, Any] = {"name": name, "kind": info.plural}
-        if info.group:
-            details["group"] = info.group
+        details: dict[str, Any] = {"name": name, "group": info.group, "kind": info.plural}
         if uid:
             details["uid"] = uid
-        body["details"] = details
+        body["details"] = _ordered_details(details)
     return body
 
 
 def _details(info: ResourceInfo | None, name: str) -> dict[str, Any]:
     d: dict[str, Any] = {"name": name}
     if info is not None:
+        d["group"] = info.group
         d["kind"] = info.plural
-        if info.group:
-            d["group"] = info.group
-    return d
+    return _ordered_details(d)
 
 
 def bad_request(message: str) -> BadRequestError:
     return BadRequestError(message)
+
+
+def cannot_decode(info: ResourceInfo, why: str) -> BadRequestError:
+    """400 for a body Kubernetes' decoder refuses (a value of the wrong type, unknown fields
+    under fieldValidation=Strict), worded as the API server words it."""
+    return BadRequestError(
+        f'{info.kind} in version "{info.version}" cannot be handled as a {info.kind}: {why}'
+    )
+
+
+def patch_invalid(patched: str, why: str) -> InvalidError:
+    """422 for a patch whose result does not decode, as Kubernetes' patch handler words it: no
+    kind or name, one cause on field ``patch`` carrying the patched object (or the patch)."""
+    return invalid(None, "", "", [FieldError.invalid("patch", patched, why)])
 
 
 def forbidden(message: str, info: ResourceInfo | None = None, name: str = "") -> ForbiddenError:

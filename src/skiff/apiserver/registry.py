@@ -41,24 +41,27 @@ from skiff.api.selector import (
 from skiff.apiserver import _delete, _update, objects
 from skiff.apiserver._common import conversion, patch_schema
 from skiff.apiserver._common import ensure_meta as _meta
-from skiff.apiserver._update import Mutate, PatchType, UpdateSpec
+from skiff.apiserver._update import DecodeFailure, Mutate, PatchType, UpdateSpec
 from skiff.apiserver.admission import AdmissionChain, AdmissionRequest
 from skiff.apiserver.cachedobject import selector_match
 from skiff.apiserver.context import RequestContext
 from skiff.apiserver.errors import (
+    AlreadyExistsError,
     GatewayTimeoutError,
     already_exists,
     bad_request,
+    cannot_decode,
     expired,
     invalid,
     not_found,
 )
-from skiff.apiserver.schema import structural_decode
+from skiff.apiserver.schema import metadata_decode_error, structural_decode
 from skiff.apiserver.strategies import GroupKind, ResourceStrategy, build_strategies, strategy_for
 from skiff.apiserver.watchcache import CountingStore, WatchCache
 from skiff.store import Compacted, FutureRevision, KeyExists, KeyValue, Revision, Store
 
 __all__ = [
+    "NAME_GENERATION_ATTEMPTS",
     "ListOptions",
     "PatchType",
     "Registry",
@@ -70,6 +73,9 @@ __all__ = [
 
 # the name watch.py imports
 _conversion = conversion
+# creates tried with a freshly generated name when ``generateName``'s pick is taken (Kubernetes'
+# maxNameGenerationCreateAttempts: 1 + 7 retries)
+NAME_GENERATION_ATTEMPTS = 8
 # how long a read with a resourceVersion ahead of the store waits for it (then 504)
 _TOO_LARGE_RV_WAIT = 3.0
 
@@ -198,6 +204,7 @@ class Registry:
         if api_version is None and kind is None:
             filled: dict[str, Any] = dict(body)
             filled["apiVersion"], filled["kind"] = info.api_version, info.kind
+            self.check_metadata(info, filled)
             return filled
         if api_version != info.api_version:
             raise bad_request(
@@ -210,13 +217,31 @@ class Registry:
                 f"for {info.group_resource}"
             )
         checked: dict[str, Any] = body
+        self.check_metadata(info, checked)
         return checked
 
+    def check_metadata(self, info: ResourceInfo, obj: dict[str, Any]) -> None:
+        """400 in Go's words when ``obj["metadata"]`` is there but not an object."""
+        why = metadata_decode_error(info, obj)
+        if why:
+            raise cannot_decode(info, why)
+
     def _structural(
-        self, info: ResourceInfo, body: dict[str, Any], ctx: RequestContext
+        self,
+        info: ResourceInfo,
+        body: dict[str, Any],
+        ctx: RequestContext,
+        *,
+        decode_failure: DecodeFailure | None = None,
     ) -> dict[str, Any]:
+        """``body`` decoded through its kind's model. What the decoder refuses is 400 in
+        Kubernetes' words, or what ``decode_failure`` makes of it (a patch's 422)."""
         result = structural_decode(info, body, field_validation=ctx.field_validation)
         ctx.warnings.extend(result.warnings)
+        if result.decode_error:
+            if decode_failure is not None:
+                raise decode_failure(body, result)
+            raise cannot_decode(info, result.decode_error)
         if result.errors:
             name = str((body.get("metadata") or {}).get("name") or "")
             raise invalid(info, info.kind, name, result.errors)
@@ -262,10 +287,9 @@ class Registry:
         *,
         subresource: str = "",
     ) -> dict[str, Any]:
-        kwargs: dict[str, Any] = {}
+        kwargs: dict[str, Any] = {"subresource": subresource} if subresource else {}
         if subresource == "status":
             # a status write owns status fields only; everything else is reset from the old object
-            kwargs["subresource"] = "status"
             kwargs["ignored"] = FieldSet.from_paths(
                 [(k,) for k in new if k not in ("status", "metadata", "apiVersion", "kind")]
                 + [("metadata",)]
@@ -293,16 +317,47 @@ class Registry:
         track_update: bool = True,
     ) -> dict[str, Any]:
         """Create an object. ``track_update=False`` keeps the managedFields the caller computed
-        (server-side apply creating the object owns only what it applied)."""
+        (server-side apply creating the object owns only what it applied).
+
+        A create that names its object by ``metadata.generateName`` and finds the generated
+        name taken is tried again with a new name, up to ``NAME_GENERATION_ATTEMPTS`` times in
+        all (Kubernetes 1.32's RetryGenerateName, KEP-4420: k8s.io/apiserver
+        ``registry/generic/registry/store.go`` ``createWithGenerateNameRetry``)."""
+        meta = body.get("metadata") if isinstance(body, dict) else None
+        generates = (
+            isinstance(meta, dict) and not meta.get("name") and bool(meta.get("generateName"))
+        )
+        attempts = NAME_GENERATION_ATTEMPTS if generates else 1
+        warnings = len(ctx.warnings)
+        for attempt in range(1, attempts + 1):
+            try:
+                return await self._create(
+                    info,
+                    namespace,
+                    body,
+                    ctx,
+                    skip_structural=skip_structural,
+                    track_update=track_update,
+                )
+            except AlreadyExistsError:
+                if attempt == attempts:
+                    raise
+                del ctx.warnings[warnings:]  # the next attempt warns again
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _create(
+        self,
+        info: ResourceInfo,
+        namespace: str,
+        body: Any,
+        ctx: RequestContext,
+        *,
+        skip_structural: bool,
+        track_update: bool,
+    ) -> dict[str, Any]:
+        """One attempt of ``create``; ``body`` is not modified."""
         body = self._check_type(info, body)
         meta = body.get("metadata")
-        if meta is not None and not isinstance(meta, dict):
-            raise invalid(
-                info,
-                info.kind,
-                "",
-                [FieldError.type_invalid("metadata", meta, "must be an object")],
-            )
         if info.namespaced:
             body_ns = (meta or {}).get("namespace")
             if body_ns and namespace and body_ns != namespace:

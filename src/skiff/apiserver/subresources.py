@@ -166,13 +166,18 @@ def _replicas(scale: Any) -> int:
         raise bad_request(
             f"the kind in the data ({scale.get('kind')}) does not match the expected kind (Scale)"
         )
-    replicas = (scale.get("spec") or {}).get("replicas", 0)
+    # JSON null decodes to Go's zero value
+    replicas = (scale.get("spec") or {}).get("replicas")
+    replicas = 0 if replicas is None else replicas
     if not isinstance(replicas, int) or isinstance(replicas, bool):
-        raise invalid(
-            None,
-            "Scale",
-            str((scale.get("metadata") or {}).get("name") or ""),
-            [FieldError.invalid("spec.replicas", replicas, "must be an integer")],
+        kind = "bool" if isinstance(replicas, bool) else "string"
+        if isinstance(replicas, float):
+            kind = f"number {replicas:g}"
+        elif isinstance(replicas, list | dict):
+            kind = "array" if isinstance(replicas, list) else "object"
+        raise bad_request(
+            'Scale in version "v1" cannot be handled as a Scale: json: cannot unmarshal '
+            f"{kind} into Go struct field ScaleSpec.spec.replicas of type int32"
         )
     if replicas < 0:
         raise invalid(
@@ -198,7 +203,12 @@ async def _set_replicas(
         return current
 
     obj, _ = await registry.guaranteed_update(
-        info, namespace, name, mutate, ctx, UpdateSpec(precondition_rv=precondition_rv)
+        info,
+        namespace,
+        name,
+        mutate,
+        ctx,
+        UpdateSpec(precondition_rv=precondition_rv, fields_subresource="scale"),
     )
     return to_scale(info, obj)
 

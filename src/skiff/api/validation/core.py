@@ -280,7 +280,7 @@ def validate_config_map(obj: dict[str, Any]) -> ErrorList:
         else:
             total += size
     if total > MAX_SECRET_SIZE:
-        errs.append(FieldError.too_long("", "", MAX_SECRET_SIZE))
+        errs.append(FieldError.too_long("[]", "", MAX_SECRET_SIZE))
     return errs
 
 

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from skiff.api.defaults import fill_zero_status
 from skiff.api.field import FieldError
 from skiff.api.printers import column_definitions, row_cells, row_conditions
 from skiff.api.resources import ResourceInfo
@@ -234,10 +235,16 @@ class DefaultStrategy:
 
     # -- create / update -------------------------------------------------------------------
 
+    def _zero_status(self, obj: dict[str, Any]) -> None:
+        # a status nothing wrote reads as Kubernetes' zero status ({} for a Deployment,
+        # {"loadBalancer": {}} for a Service, the counters of a ReplicaSet...)
+        fill_zero_status(self._group_kind.group, self._group_kind.kind, obj)
+
     def prepare_for_create(self, obj: dict[str, Any]) -> None:
         if self.has_status:
             obj.pop("status", None)
             _meta(obj)["generation"] = 1
+            self._zero_status(obj)
 
     def prepare_for_update(self, new: dict[str, Any], old: dict[str, Any]) -> None:
         if not self.has_status:
@@ -246,6 +253,7 @@ class DefaultStrategy:
             new["status"] = copy.deepcopy(old["status"])
         else:
             new.pop("status", None)
+        self._zero_status(new)
         gen = int((old.get("metadata") or {}).get("generation") or 1)
         if spec_changed(old, new):
             gen += 1
@@ -264,6 +272,8 @@ class DefaultStrategy:
                 meta[k] = copy.deepcopy(old_meta[k])
             else:
                 meta.pop(k, None)
+        if self.has_status:
+            self._zero_status(new)
 
     def _version(self, obj: Mapping[str, Any]) -> str:
         api_version = obj.get("apiVersion")

@@ -23,8 +23,10 @@ class NodeStrategy(DefaultStrategy):
         self.allocation: Allocation = allocation or NoAllocation()
 
     def prepare_for_create(self, obj: dict[str, Any]) -> None:
-        # the agent registers a Node together with its status: keep it
+        # the agent registers a Node together with its status: keep it (what it lacks reads
+        # as Kubernetes' zero NodeStatus)
         obj.setdefault("metadata", {})["generation"] = 1
+        self._zero_status(obj)
 
     async def before_write(
         self, obj: dict[str, Any], old: dict[str, Any] | None, ctx: RequestContext
