@@ -72,7 +72,13 @@ async def test_bindings_binds_the_pod_it_names(api: httpx.AsyncClient) -> None:
     assert (await api.post(PODS, json=pod("legacy"))).status_code == 201
     r = await api.post(BINDINGS, json=binding("legacy"))
     assert r.status_code == 201, r.text
-    assert r.json()["kind"] == "Status" and r.json()["status"] == "Success"
+    assert r.json() == {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Success",
+        "code": 201,
+    }
     got = (await api.get(f"{PODS}/legacy")).json()
     assert got["spec"]["nodeName"] == "node-a"
     scheduled = [c for c in got["status"]["conditions"] if c["type"] == "PodScheduled"]

@@ -574,7 +574,7 @@ class ApiServerApp:
         storage: Creater = route.storage
         obj = await storage.create(self.registry, t, body, ctx)
         if obj is None:
-            return _json(status_success(), 201)
+            return _json(status_success(code=201), 201)
         return self._object_response(request, t.info, obj, 201, ctx)
 
     # ------------------------------------------------------------- connect

@@ -278,8 +278,10 @@ def api_error(
 
 
 def status_success(
-    info: ResourceInfo | None = None, name: str = "", uid: str = ""
+    info: ResourceInfo | None = None, name: str = "", uid: str = "", *, code: int = 0
 ) -> dict[str, Any]:
+    """A Success Status. ``code`` is set where Kubernetes' handler sets it: a create answered
+    with a Status (binding, eviction) carries 201; the generic store's delete Status has none."""
     body: dict[str, Any] = {
         "kind": "Status",
         "apiVersion": "v1",
@@ -291,6 +293,8 @@ def status_success(
         if uid:
             details["uid"] = uid
         body["details"] = _ordered_details(details)
+    if code:
+        body["code"] = code
     return body
 
 
