@@ -442,9 +442,7 @@ class ApiServerApp:
         self, request: Request, route: Route, t: Target, user: UserInfo
     ) -> Response:
         self._authorize(request, user, "create", t)
-        body = decoding.decode_body(
-            await params.read_body(request), request.headers.get("content-type")
-        )
+        body = await params.read_decoded_body(request)
         review = answer_review(t.info, t.namespace, body, user, self.authorizer)
         return _json(review, 201)
 
@@ -461,9 +459,7 @@ class ApiServerApp:
         info = t.info
         self._authorize(request, user, "create", t)
         ctx = params.request_context(request, user)
-        body = decoding.decode_body(
-            await params.read_body(request), request.headers.get("content-type")
-        )
+        body = await params.read_decoded_body(request)
         obj = await self.registry.create(info, t.namespace, body, ctx)
         return self._object_response(request, info, obj, 201, ctx)
 
@@ -503,9 +499,7 @@ class ApiServerApp:
         info = t.info
         self._authorize(request, user, "update", t)
         ctx = params.request_context(request, user)
-        body = decoding.decode_body(
-            await params.read_body(request), request.headers.get("content-type")
-        )
+        body = await params.read_decoded_body(request)
         obj, created = await self.registry.update(info, t.namespace, t.name, body, ctx)
         return self._object_response(request, info, obj, 201 if created else 200, ctx)
 
@@ -550,9 +544,7 @@ class ApiServerApp:
     ) -> Response:
         self._authorize(request, user, "update", t)
         ctx = params.request_context(request, user)
-        body = decoding.decode_body(
-            await params.read_body(request), request.headers.get("content-type")
-        )
+        body = await params.read_decoded_body(request)
         storage: Updater = route.storage
         obj = await storage.update(self.registry, t, body, ctx)
         return self._object_response(request, t.info, obj, 200, ctx)
@@ -568,9 +560,7 @@ class ApiServerApp:
     ) -> Response:
         self._authorize(request, user, "create", t)
         ctx = params.request_context(request, user)
-        body = decoding.decode_body(
-            await params.read_body(request), request.headers.get("content-type")
-        )
+        body = await params.read_decoded_body(request)
         storage: Creater = route.storage
         obj = await storage.create(self.registry, t, body, ctx)
         if obj is None:

@@ -23,6 +23,7 @@ __all__ = [
     "list_options",
     "manager_from_agent",
     "read_body",
+    "read_decoded_body",
     "request_context",
     "warning_header",
 ]
@@ -86,6 +87,11 @@ async def read_body(request: Request) -> bytes:
             raise decoding.too_large()
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+async def read_decoded_body(request: Request) -> Any:
+    """The request body (at most ``MAX_BODY``), decoded by its Content-Type."""
+    return decoding.decode_body(await read_body(request), request.headers.get("content-type"))
 
 
 async def delete_options(
