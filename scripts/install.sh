@@ -4,29 +4,23 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Needed now: a venv, and iproute2 (the tests compare the serving certificate's addresses with
-# `ip address`). Installed for the node agent and networking (later issues), and used by nothing
-# yet, so a mirror hiccup there must not stop the control plane from installing.
-REQUIRED=(python3-venv iproute2)
-LATER=(runc nftables busybox-static)
+# System packages: a venv; iproute2 (the serving certificate's addresses, pod networking);
+# runc, nftables and busybox-static for the node agent's containers, pod network and test images;
+# docker-registry for the image-pull tests (started by the tests themselves, bound to 127.0.0.1).
+REQUIRED=(python3-venv iproute2 runc nftables busybox-static docker-registry)
 missing() { for p in "$@"; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done; }
 need=($(missing "${REQUIRED[@]}"))
-want=($(missing "${LATER[@]}"))
-if ((${#need[@]} + ${#want[@]})); then
+if ((${#need[@]})); then
     if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
         export DEBIAN_FRONTEND=noninteractive
         apt-get update -qq || true
-        if ((${#need[@]})); then
-            apt-get install -y -qq --no-install-recommends "${need[@]}"
-        fi
-        if ((${#want[@]})); then
-            apt-get install -y -qq --no-install-recommends "${want[@]}" ||
-                echo "skiff: could not install ${want[*]} (not needed yet)" >&2
-        fi
+        apt-get install -y -qq --no-install-recommends "${need[@]}"
     else
-        echo "skiff: not root (or no apt); skipping system packages: ${need[*]} ${want[*]}" >&2
+        echo "skiff: not root (or no apt); skipping system packages: ${need[*]}" >&2
+        echo "skiff: without runc the agent falls back to the process runtime" >&2
     fi
 fi
+# Debian's docker-registry package starts nothing here (no systemd); the tests run their own.
 
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null || PYTHON=python3
