@@ -38,7 +38,7 @@ import ipaddress
 import json
 import os
 import secrets
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,7 @@ __all__ = [
     "STATE_FILE",
     "VETH_PREFIX",
     "BridgeNetwork",
+    "next_free_ip",
     "ruleset",
     "veth_name",
 ]
@@ -99,7 +100,9 @@ class _Pod:
             PortMapping(container_port=int(c), host_port=int(h), protocol=str(p), host_ip=str(i))
             for c, h, p, i in data.get("ports", [])
         )
-        return cls(ip=str(data["ip"]), veth=str(data["veth"]), netns=str(data["netns"]), ports=ports)
+        return cls(
+            ip=str(data["ip"]), veth=str(data["veth"]), netns=str(data["netns"]), ports=ports
+        )
 
 
 @dataclass(slots=True)
@@ -151,9 +154,7 @@ def _check_config(config: NetworkConfig) -> tuple[ipaddress.IPv4Network, ipaddre
         ipaddress.ip_network(config.service_cidr, strict=True)
     except ValueError as e:
         raise NetworkError(f"invalid network config: {e}") from e
-    if not isinstance(pod, ipaddress.IPv4Network) or not isinstance(
-        cluster, ipaddress.IPv4Network
-    ):
+    if not isinstance(pod, ipaddress.IPv4Network) or not isinstance(cluster, ipaddress.IPv4Network):
         raise NetworkError("only IPv4 pod and cluster CIDRs are supported")
     if not pod.subnet_of(cluster):
         raise NetworkError(f"podCIDR {pod} is not inside the cluster CIDR {cluster}")
@@ -162,6 +163,24 @@ def _check_config(config: NetworkConfig) -> tuple[ipaddress.IPv4Network, ipaddre
     if not config.bridge or len(config.bridge) > 15 or config.bridge.startswith(VETH_PREFIX):
         raise NetworkError(f"invalid bridge name {config.bridge!r}")
     return pod, pod.network_address + 1
+
+
+def next_free_ip(pod_cidr: ipaddress.IPv4Network, used: Set[str], last: str | None) -> str:
+    """host-local's choice: the first free address after ``last`` (wrapping), skipping the
+    network address, the gateway (first address) and the broadcast address."""
+    first = int(pod_cidr.network_address) + 2
+    end = int(pod_cidr.broadcast_address) - 1
+    size = end - first + 1
+    start = first
+    if last is not None:
+        previous = int(ipaddress.IPv4Address(last))
+        if first <= previous <= end:
+            start = previous + 1
+    for i in range(size):
+        address = str(ipaddress.IPv4Address(first + (start - first + i) % size))
+        if address not in used:
+            return address
+    raise NetworkError(f"no free address left in {pod_cidr}")
 
 
 def _host_port_rules(ip: str, mapping: PortMapping) -> nft.Rule:
@@ -182,7 +201,9 @@ def _host_port_rules(ip: str, mapping: PortMapping) -> nft.Rule:
     )
 
 
-def ruleset(config: NetworkConfig, pods: Mapping[str, tuple[str, tuple[PortMapping, ...]]]) -> nft.Table:
+def ruleset(
+    config: NetworkConfig, pods: Mapping[str, tuple[str, tuple[PortMapping, ...]]]
+) -> nft.Table:
     """The whole ``ip skiff`` table for this node: ``pods`` maps a sandbox id to its IP and
     hostPorts. Pure, so rendering is tested without root."""
     pod_cidr, _gateway = _check_config(config)
@@ -303,23 +324,10 @@ class BridgeNetwork:
         await asyncio.to_thread(self._write, text)
 
     def _allocate(self, pod_cidr: ipaddress.IPv4Network) -> str:
-        gateway = pod_cidr.network_address + 1
-        first = int(gateway) + 1
-        last = int(pod_cidr.broadcast_address) - 1
         used = {pod.ip for pod in self._state.pods.values()}
-        start = first
-        if self._state.last_ip is not None:
-            prev = int(ipaddress.IPv4Address(self._state.last_ip))
-            if first <= prev <= last:
-                start = prev + 1
-        size = last - first + 1
-        for i in range(size):
-            candidate = first + (start - first + i) % size
-            address = str(ipaddress.IPv4Address(candidate))
-            if address not in used:
-                self._state.last_ip = address
-                return address
-        raise NetworkError(f"no free address left in {pod_cidr}")
+        address = next_free_ip(pod_cidr, used, self._state.last_ip)
+        self._state.last_ip = address
+        return address
 
     def _config(self) -> NetworkConfig:
         if self._state.config is None:
@@ -364,7 +372,9 @@ class BridgeNetwork:
                 if info != "bridge":
                     raise NetworkError(f"{config.bridge} exists and is not a bridge ({info})")
             try:
-                await ipr.addr("add", index=index, address=str(gateway), prefixlen=pod_cidr.prefixlen)
+                await ipr.addr(
+                    "add", index=index, address=str(gateway), prefixlen=pod_cidr.prefixlen
+                )
             except NetlinkError as e:
                 _ignore(e, _EEXIST)
             await ipr.link("set", index=index, state="up")
@@ -552,7 +562,9 @@ class BridgeNetwork:
                         name = link.get("ifname") or ""
                         if not name.startswith(VETH_PREFIX):
                             continue
-                        if name in recorded or (bridge is not None and link.get("master") == bridge):
+                        if name in recorded or (
+                            bridge is not None and link.get("master") == bridge
+                        ):
                             doomed.append(int(link["index"]))
                     for index in doomed:
                         try:

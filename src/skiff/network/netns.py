@@ -43,9 +43,7 @@ def exec_argv(netns: str | None, argv: Sequence[str]) -> list[str]:
     return ["nsenter", f"--net={path_of(netns)}", "--", *argv]
 
 
-async def run(
-    argv: Sequence[str], *, netns: str | None = None, stdin: bytes | None = None
-) -> str:
+async def run(argv: Sequence[str], *, netns: str | None = None, stdin: bytes | None = None) -> str:
     """Run a command (inside ``netns``) and return its stdout; `NetworkError` with its stderr
     when it fails."""
     full = exec_argv(netns, argv)

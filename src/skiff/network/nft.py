@@ -81,10 +81,13 @@ def _check_family(family: str) -> str:
 
 
 def _check_tokens(text: str) -> str:
-    for token in text.split():
+    if any(c in text for c in "\n\r;{}#"):
+        raise NetworkError(f"refusing nftables text {text!r}")
+    tokens = text.split()
+    for token in tokens:
         if not _TOKEN.match(token):
             raise NetworkError(f"refusing nftables token {token!r}")
-    return text
+    return " ".join(tokens)
 
 
 def _render_rule(rule: Rule) -> str:
