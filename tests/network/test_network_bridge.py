@@ -5,7 +5,7 @@ interface (a veth) with a documentation-range address and a default route out of
 fresh machine), others play pods. Covered: pods get distinct addresses from the podCIDR and reach
 each other and the gateway over the bridge (hairpin on each port, lo up, default route); hostPort
 DNAT from the host (node address and 127.0.0.1), from another pod and from the pod itself
-(hairpin); a cluster or service address with no pod fails fast with EHOSTUNREACH instead of
+(hairpin); a pod cannot reach the node's loopback services through the bridge; a cluster or service address with no pod fails fast with EHOSTUNREACH instead of
 following the default route; concurrent attaches; a new BridgeNetwork over the same state keeps
 assignments; detach is idempotent; cleanup (also from a fresh instance, and with the state lost)
 leaves no bridge, veth, route or nftables table and restores ip_forward. The machine's own
@@ -250,6 +250,51 @@ async def test_host_port_on_one_address_and_conflicts(
     await net.attach("sandbox-b", netns.path_of(b), (PortMapping(53, 18090, "UDP"),))
     with pytest.raises(NetworkError, match="protocol"):
         await net.attach("sandbox-c", netns.path_of(b), (PortMapping(1, 2, "ICMP"),))
+
+
+UDP_SINK = """
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 9999))
+print("ready", flush=True)
+while True:
+    data, addr = s.recvfrom(100)
+    print(data.decode(), addr[0], flush=True)
+"""
+
+SEND = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for target in sys.argv[1:]:
+    s.sendto(target.encode(), (target, 9999))
+"""
+
+
+async def test_pods_cannot_reach_the_node_loopback(
+    net: BridgeNetwork, host: str, make_ns: Callable[[str], str]
+) -> None:
+    """route_localnet on the bridge (hostPorts on 127.0.0.1) would let a pod that routes 127/8 to
+    its gateway reach the node's loopback services; the input guard drops such new flows."""
+    a = make_ns("a")
+    await net.attach("sandbox-a", netns.path_of(a))
+    # the pod (root in its namespace) sends 127.0.0.1 to the node instead of its own lo
+    _sync(a, "ip", "route", "del", "local", "127.0.0.0/8", "dev", "lo", "table", "local")
+    _sync(a, "ip", "route", "del", "local", "127.0.0.1", "dev", "lo", "table", "local")
+    _sync(a, "ip", "route", "add", "127.0.0.0/8", "via", GATEWAY, "dev", "eth0")
+    sink = await asyncio.create_subprocess_exec(
+        *netns.exec_argv(host, [sys.executable, "-c", UDP_SINK]), stdout=subprocess.PIPE
+    )
+    try:
+        assert sink.stdout is not None
+        assert (await asyncio.wait_for(sink.stdout.readline(), 10)).strip() == b"ready"
+        # the attempt first, then a datagram to the gateway that must arrive: whatever came
+        # through before the control did so in order on the same path
+        await _run(a, sys.executable, "-c", SEND, "127.0.0.1", GATEWAY)
+        line = await asyncio.wait_for(sink.stdout.readline(), 10)
+        assert line.decode().split()[0] == GATEWAY, line
+    finally:
+        sink.kill()
+        await sink.wait()
 
 
 async def test_cluster_and_service_addresses_without_a_pod_fail_fast(

@@ -92,6 +92,9 @@ def test_ruleset_for_a_node() -> None:
     ]
     assert _chain(table, "prerouting") == ["fib daddr type local jump hostports"]
     assert _chain(table, "output") == ["fib daddr type local jump hostports"]
+    assert _chain(table, "input") == [
+        'iifname != "lo" ip daddr 127.0.0.0/8 ct state new,invalid drop comment "loopback only from lo"'
+    ]
     assert _chain(table, "postrouting") == [
         "ip saddr 10.42.3.2 ip daddr 10.42.3.2 masquerade",
         "ip saddr 10.42.3.3 ip daddr 10.42.3.3 masquerade",

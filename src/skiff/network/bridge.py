@@ -17,7 +17,10 @@
   hostPort DNAT in ``prerouting`` (traffic arriving) and ``output`` (the node itself) for
   destinations that are local addresses; masquerade for pod traffic leaving the cluster CIDR, for
   each pod's hairpin flow (source and destination both the pod after DNAT), and for hostPorts
-  reached on 127.0.0.1 (the bridge gets ``route_localnet`` so such packets may be routed to it).
+  reached on 127.0.0.1 (the bridge gets ``route_localnet`` so such packets may be routed to it);
+  an ``input`` filter that drops new flows to 127.0.0.0/8 arriving on anything but ``lo``, so
+  ``route_localnet`` never lets a pod reach a service the node binds to loopback (kube-proxy's
+  guard for CVE-2020-8558).
 
 IPAM (host-local's role): addresses from the podCIDR except the network address, the gateway and
 the broadcast address, handed out round-robin after the last one given (an address just released
@@ -229,6 +232,21 @@ def ruleset(
             nft.Chain("hostports", tuple(hostports)),
             nft.Chain("prerouting", (local,), type="nat", hook="prerouting", priority="-100"),
             nft.Chain("output", (local,), type="nat", hook="output", priority="-100"),
+            # route_localnet on the bridge (for hostPorts on 127.0.0.1) must not let a pod reach
+            # the node's loopback services: new flows to 127/8 only from lo (CVE-2020-8558)
+            nft.Chain(
+                "input",
+                (
+                    nft.Rule(
+                        ("iifname", "!=", '"lo"', "ip", "daddr", "127.0.0.0/8"),
+                        "ct state new,invalid drop",
+                        comment="loopback only from lo",
+                    ),
+                ),
+                type="filter",
+                hook="input",
+                priority="0",
+            ),
             nft.Chain(
                 "postrouting",
                 (

@@ -34,7 +34,7 @@ __all__ = [
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 _FAMILIES = frozenset({"ip", "ip6", "inet", "arp", "bridge", "netdev"})
 # a token may hold an interface name in double quotes ("skiff0") but nothing that ends a statement
-_TOKEN = re.compile(r'^(?:"[A-Za-z0-9_.:-]{1,15}"|[A-Za-z0-9_.:/!=<>@$-]+)$')
+_TOKEN = re.compile(r'^(?:"[A-Za-z0-9_.:-]{1,15}"|[A-Za-z0-9_.,:/!=<>@$-]+)$')
 _COMMENT = re.compile(r"^[A-Za-z0-9 _.:/=,()-]{0,120}$")
 
 
