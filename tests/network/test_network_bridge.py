@@ -402,6 +402,17 @@ async def test_cleanup_leaves_nothing(
     await network.attach("sandbox-a", netns.path_of(a), (PortMapping(80, 18110),))
     await network.attach("sandbox-b", netns.path_of(b))
     assert len(_leftovers(host)) == 6  # bridge, 2 veths, 2 routes, the table
+    assert sorted(await network.leftovers()) == sorted(
+        [
+            "link skiff0",
+            f"link {veth_name('sandbox-a')}",
+            f"link {veth_name('sandbox-b')}",
+            "route 10.42.0.0/16 metric 4000000000",
+            "route 10.43.0.0/16 metric 4000000000",
+            "nft table ip skiff",
+        ]
+    )
+    assert netns.list_named(f"{host[:-4]}") == sorted([a, b, host])
     assert await sysctl.read("net.ipv4.ip_forward", netns=host) == "1"
 
     if how == "fresh":  # `skiff agent cleanup` in a new process
@@ -412,6 +423,7 @@ async def test_cleanup_leaves_nothing(
     await network.cleanup()
 
     assert _leftovers(host) == []
+    assert await network.leftovers() == []
     assert "eth0" not in _sync(a, "ip", "-br", "link")  # the peer went with its veth
     assert not (state_dir / "bridge.json").exists()
     expected = "1" if how == "state-lost" else "0"  # without the record nothing is restored

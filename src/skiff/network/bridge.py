@@ -566,6 +566,26 @@ class BridgeNetwork:
         pod = self._state.pods.get(sandbox_id)
         return pod.ip if pod is not None else None
 
+    async def leftovers(self) -> list[str]:
+        """What of this network still exists in the host namespace: the bridge, ``skiffv*``
+        veths, routes carrying `routes.RTPROT_SKIFF`, the nft table. Empty after `cleanup`;
+        ``skiff agent cleanup`` and tests check it."""
+        bridge_name = self._state.config.bridge if self._state.config else NetworkConfig("").bridge
+        found: list[str] = []
+        try:
+            async with self._ipr(self._host_netns) as ipr:
+                async for link in await ipr.link("dump"):
+                    name = link.get("ifname") or ""
+                    if name == bridge_name or name.startswith(VETH_PREFIX):
+                        found.append(f"link {name}")
+                for dst, plen, metric in await routes.list_ours(ipr):
+                    found.append(f"route {dst}/{plen} metric {metric}")
+        except NetlinkError as e:
+            raise NetworkError(f"listing the pod network: {e}") from e
+        if (NFT_FAMILY, NFT_TABLE) in await nft.list_tables(netns=self._host_netns):
+            found.append(f"nft table {NFT_FAMILY} {NFT_TABLE}")
+        return found
+
     async def cleanup(self) -> None:
         try:
             async with self._lock:

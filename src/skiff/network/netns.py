@@ -21,7 +21,17 @@ from pathlib import Path
 
 from skiff.network.base import NetworkError
 
-__all__ = ["NETNS_DIR", "create", "delete", "exec_argv", "exists", "path_of", "run", "run_sync"]
+__all__ = [
+    "NETNS_DIR",
+    "create",
+    "delete",
+    "exec_argv",
+    "exists",
+    "list_named",
+    "path_of",
+    "run",
+    "run_sync",
+]
 
 NETNS_DIR = Path("/run/netns")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
@@ -91,9 +101,20 @@ def create(name: str) -> str:
     return path
 
 
+def list_named(prefix: str = "skiff-") -> list[str]:
+    """Names of the namespaces under ``/run/netns`` starting with ``prefix`` (what ``skiff agent
+    cleanup`` must leave none of)."""
+    try:
+        return sorted(p.name for p in NETNS_DIR.iterdir() if p.name.startswith(prefix))
+    except FileNotFoundError:
+        return []
+
+
 def delete(name: str) -> None:
-    """Unmount and remove the named namespace (no error when it is already gone). Interfaces in it
-    are destroyed with it once no process holds it."""
+    """Unmount and remove the named namespace (a name, or a path under ``/run/netns``; no error
+    when it is already gone). Interfaces in it are destroyed with it once no process holds it."""
+    if name.startswith(str(NETNS_DIR) + "/"):
+        name = name[len(str(NETNS_DIR)) + 1 :]
     if not exists(name):
         return
     run_sync(["ip", "netns", "delete", name])
