@@ -51,7 +51,7 @@ from pyroute2.netlink.exceptions import NetlinkError  # type: ignore[import-unty
 
 from skiff.network import nft, routes, sysctl
 from skiff.network.base import NetworkConfig, NetworkError, PortMapping
-from skiff.network.netns import path_of
+from skiff.network.netns import netlink_socket, path_of
 
 __all__ = [
     "NFT_FAMILY",
@@ -297,7 +297,11 @@ class BridgeNetwork:
         self._service_route = service_cidr_unreachable
         self._lock = asyncio.Lock()
         self._rules_lock = asyncio.Lock()
+        self._save_lock = asyncio.Lock()
+        # every change to the state bumps the generation; the state file and the nft table each
+        # catch up to it, and concurrent callers share one write/apply (a burst of attaches)
         self._generation = 0
+        self._saved = -1
         self._applied = -1
         self._state = self._load()
 
@@ -337,9 +341,16 @@ class BridgeNetwork:
         finally:
             os.close(dir_fd)
 
-    async def _save(self) -> None:
-        text = json.dumps(self._state.to_json(), indent=1, sort_keys=True)
-        await asyncio.to_thread(self._write, text)
+    async def _persist(self) -> None:
+        """Make the state file hold the current generation (or a later one) before returning."""
+        wanted = self._generation
+        async with self._save_lock:
+            if self._saved >= wanted:
+                return
+            generation = self._generation
+            text = json.dumps(self._state.to_json(), indent=1, sort_keys=True)
+            await asyncio.to_thread(self._write, text)
+            self._saved = generation
 
     def _allocate(self, pod_cidr: ipaddress.IPv4Network) -> str:
         used = {pod.ip for pod in self._state.pods.values()}
@@ -356,8 +367,8 @@ class BridgeNetwork:
 
     @contextlib.asynccontextmanager
     async def _ipr(self, netns: str | None) -> AsyncIterator[Any]:
-        # flags=0: never create a namespace that does not exist (pyroute2's default is O_CREAT)
-        ipr = AsyncIPRoute() if netns is None else AsyncIPRoute(netns=path_of(netns), flags=0)
+        # not pyroute2's netns= (forks a child per socket, and creates a missing namespace)
+        ipr = AsyncIPRoute() if netns is None else AsyncIPRoute(fileno=netlink_socket(netns))
         async with ipr:
             yield ipr
 
@@ -487,7 +498,8 @@ class BridgeNetwork:
                     self._state.ip_forward_before = await sysctl.read(
                         "net.ipv4.ip_forward", netns=self._host_netns
                     )
-                await self._save()
+                self._generation += 1
+                await self._persist()
                 await self._setup_bridge(config)
                 await sysctl.write("net.ipv4.ip_forward", "1", netns=self._host_netns)
                 await sysctl.write(
@@ -517,8 +529,8 @@ class BridgeNetwork:
                 else:
                     pod = _Pod(ip=pod.ip, veth=pod.veth, netns=netns, ports=port_mappings)
                 self._state.pods[sandbox_id] = pod
-                await self._save()
                 self._generation += 1
+            await self._persist()  # the address is recorded before anything uses it
             try:
                 await self._plumb(sandbox_id, pod, config, fresh)
             except (NetlinkError, OSError, NetworkError):
@@ -554,8 +566,9 @@ class BridgeNetwork:
             async with self._lock:
                 pod = self._state.pods.pop(sandbox_id, None)
                 if pod is not None:
-                    await self._save()
                     self._generation += 1
+            if pod is not None:
+                await self._persist()
             await self._delete_link(pod.veth if pod is not None else veth_name(sandbox_id))
             if pod is not None:
                 await self._apply_rules()
@@ -588,7 +601,7 @@ class BridgeNetwork:
 
     async def cleanup(self) -> None:
         try:
-            async with self._lock:
+            async with self._lock, self._save_lock:
                 state = self._state
                 bridge_name = state.config.bridge if state.config else NetworkConfig("").bridge
                 await nft.delete_table(NFT_FAMILY, NFT_TABLE, netns=self._host_netns)
@@ -623,6 +636,6 @@ class BridgeNetwork:
                     await asyncio.to_thread(self.state_file.unlink)
                 self._state = _State()
                 self._generation += 1
-                self._applied = -1
+                self._saved = self._applied = -1
         except NetlinkError as e:
             raise NetworkError(f"cleaning up the pod network: {e}") from e

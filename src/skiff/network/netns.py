@@ -13,9 +13,12 @@ the network namespace, unlike ``ip netns exec``, which also remounts ``/sys``.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import os
 import re
+import socket
 import subprocess
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -28,12 +31,15 @@ __all__ = [
     "exec_argv",
     "exists",
     "list_named",
+    "netlink_socket",
     "path_of",
     "run",
     "run_sync",
 ]
 
 NETNS_DIR = Path("/run/netns")
+_CLONE_NEWNET = 0x40000000
+_NETLINK_ROUTE = 0
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
@@ -118,3 +124,42 @@ def delete(name: str) -> None:
     if not exists(name):
         return
     run_sync(["ip", "netns", "delete", name])
+
+
+def _enter_and_open(path: str, result: list[int | BaseException]) -> None:
+    """Body of the short-lived thread of `netlink_socket`: enter the namespace (this thread
+    only: a network namespace is per thread), open the socket there, and end the thread."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            if libc.setns(fd, _CLONE_NEWNET) != 0:
+                errno = ctypes.get_errno()
+                raise OSError(errno, f"setns({path}): {os.strerror(errno)}")
+        finally:
+            os.close(fd)
+        sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, _NETLINK_ROUTE)
+        result.append(sock.detach())
+    except BaseException as e:  # handed to the caller
+        result.append(e)
+
+
+def netlink_socket(netns: str) -> int:
+    """The file descriptor of a NETLINK_ROUTE socket in ``netns`` (name or path); the caller
+    owns it (pyroute2's ``IPRoute(fileno=...)`` closes it). A socket stays bound to the namespace
+    it was created in, so it is created by a thread of its own that enters the namespace and then
+    ends: the calling thread and every other thread keep their namespace, and nothing forks
+    (pyroute2's own ``netns=`` forks a child per socket)."""
+    path = path_of(netns)
+    result: list[int | BaseException] = []
+    thread = threading.Thread(target=_enter_and_open, args=(path, result), name="skiff-netns")
+    thread.start()
+    thread.join()
+    if not result:
+        raise NetworkError(f"cannot open a netlink socket in {path}")
+    outcome = result[0]
+    if isinstance(outcome, BaseException):
+        if isinstance(outcome, OSError):
+            raise NetworkError(f"cannot enter network namespace {path}: {outcome}") from outcome
+        raise outcome
+    return outcome
