@@ -1,16 +1,17 @@
 """BridgeNetwork on real kernel objects, inside private network namespaces (root only).
 
-Each test makes its own namespaces (``skiff-test-<tag>-...``): one plays the host (a "node"
-interface (a veth) with a documentation-range address and a default route out of it, ip_forward 0 as on a
+Each test makes its own namespaces (``skiff-test-<tag>-...``): one plays the host (an uplink
+veth with a documentation-range address and a default route out of it, ip_forward 0 as on a
 fresh machine), others play pods. Covered: pods get distinct addresses from the podCIDR and reach
 each other and the gateway over the bridge (hairpin on each port, lo up, default route); hostPort
 DNAT from the host (node address and 127.0.0.1), from another pod and from the pod itself
-(hairpin); a pod cannot reach the node's loopback services through the bridge; a cluster or service address with no pod fails fast with EHOSTUNREACH instead of
-following the default route; concurrent attaches; a new BridgeNetwork over the same state keeps
-assignments; detach is idempotent; cleanup (also from a fresh instance, and with the state lost)
-leaves no bridge, veth, route or nftables table and restores ip_forward. The machine's own
-namespace is never touched: every finalizer deletes the namespaces, and the real host's
-ip_forward is checked unchanged.
+(hairpin); service-style DNAT from another table, pod to pod and a pod to itself; a pod cannot
+reach the node's loopback services through the bridge; a cluster or service address with no pod
+fails fast with EHOSTUNREACH instead of following the default route; concurrent attaches; a new
+BridgeNetwork over the same state keeps assignments; detach is idempotent; cleanup (also from a
+fresh instance, and with the state lost) leaves no bridge, veth, route or nftables table and
+restores ip_forward. The machine's own namespace is never touched: every finalizer deletes the
+namespaces, and the real host's ip_forward is checked unchanged.
 """
 
 from __future__ import annotations
@@ -252,6 +253,42 @@ async def test_host_port_on_one_address_and_conflicts(
         await net.attach("sandbox-c", netns.path_of(b), (PortMapping(1, 2, "ICMP"),))
 
 
+async def test_service_style_dnat_from_another_table(
+    net: BridgeNetwork,
+    host: str,
+    make_ns: Callable[[str], str],
+    server: Callable[[str, int], Awaitable[None]],
+) -> None:
+    """What a service proxy will add (DNAT of a ClusterIP in a table of its own) works over the
+    bridge: another pod reaches the backend with its own source address, and the backend reaching
+    itself through the ClusterIP (hairpin; a pod without hostPorts, so its hairpin element came
+    from the incremental path) is masqueraded to the gateway."""
+    a, b = make_ns("a"), make_ns("b")
+    ip_a = await net.attach("sandbox-a", netns.path_of(a))
+    ip_b = await net.attach("sandbox-b", netns.path_of(b))
+    await server(a, 8080)
+    service = nft.Table(
+        "ip",
+        "skiff-test-svc",
+        (
+            nft.Chain(
+                "prerouting",
+                (
+                    nft.Rule(
+                        ("ip", "daddr", "10.43.0.10", "tcp", "dport", "80"), f"dnat to {ip_a}:8080"
+                    ),
+                ),
+                type="nat",
+                hook="prerouting",
+                priority="-100",
+            ),
+        ),
+    )
+    await nft.apply(service, netns=host)
+    assert await _connect(b, "10.43.0.10", 80) == f"hi from {ip_b}"
+    assert await _connect(a, "10.43.0.10", 80) == f"hi from {GATEWAY}"
+
+
 UDP_SINK = """
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -324,9 +361,9 @@ async def test_concurrent_attaches_get_distinct_addresses(
         *(net.attach(f"sandbox-{i}", netns.path_of(ns)) for i, ns in enumerate(spaces))
     )
     assert len(set(ips)) == 8
-    table = _sync(host, "nft", "list", "table", "ip", NFT_TABLE)
+    hairpin = _sync(host, "nft", "list", "set", "ip", NFT_TABLE, "hairpin")
     for ip in ips:
-        assert f"ip saddr {ip} ip daddr {ip} masquerade" in table
+        assert f"{ip} . {ip}" in hairpin
     assert await _ping(spaces[0], ips[7])
 
 

@@ -62,6 +62,7 @@ def test_render_replaces_the_table_in_one_script() -> None:
         nft.Table("ip", "skiff", (nft.Chain("c", (nft.Rule((), "accept", comment='x"y'),)),)),
         nft.Table("ip", "skiff", (nft.Chain("c", (nft.Rule(("}",), "accept"),)),)),
         nft.Table("ip", "skiff", (nft.Chain("c", type="nat"),)),
+        nft.Table("ip", "skiff", sets=(nft.Set("s", "ipv4_addr", ("1.2.3.4, 5.6.7.8 }",)),)),
     ],
 )
 def test_render_refuses_what_could_escape_a_statement(table: nft.Table) -> None:
@@ -95,14 +96,32 @@ def test_ruleset_for_a_node() -> None:
     assert _chain(table, "input") == [
         'iifname != "lo" ip daddr 127.0.0.0/8 ct state new,invalid drop comment "loopback only from lo"'
     ]
+    assert table.sets == (
+        nft.Set(
+            "hairpin",
+            "ipv4_addr . ipv4_addr",
+            ("10.42.3.2 . 10.42.3.2", "10.42.3.3 . 10.42.3.3", "10.42.3.10 . 10.42.3.10"),
+        ),
+    )
     assert _chain(table, "postrouting") == [
-        "ip saddr 10.42.3.2 ip daddr 10.42.3.2 masquerade",
-        "ip saddr 10.42.3.3 ip daddr 10.42.3.3 masquerade",
-        "ip saddr 10.42.3.10 ip daddr 10.42.3.10 masquerade",
+        'ip saddr . ip daddr @hairpin masquerade comment "a pod reaching itself through a DNAT"',
         'ip saddr 127.0.0.0/8 oifname "skiff0" masquerade comment "hostPort on loopback"',
         'ip saddr 10.42.3.0/24 ip daddr != 10.42.0.0/16 masquerade comment "pods leaving the cluster"',
     ]
     text = nft.render(table)
+    assert (
+        "\tset hairpin {\n\t\ttype ipv4_addr . ipv4_addr;\n"
+        "\t\telements = { 10.42.3.2 . 10.42.3.2, 10.42.3.3 . 10.42.3.3, 10.42.3.10 . 10.42.3.10 }\n"
+        "\t}\n"
+    ) in text
+    assert "\tset hairpin {\n\t\ttype ipv4_addr . ipv4_addr;\n\t}\n" in nft.render(
+        ruleset(CONFIG, {})
+    )
+    assert nft.render_add_elements("ip", "skiff", "hairpin", ["10.42.3.4 . 10.42.3.4"]) == (
+        "add element ip skiff hairpin { 10.42.3.4 . 10.42.3.4 }\n"
+    )
+    with pytest.raises(NetworkError):
+        nft.render_add_elements("ip", "skiff", "hairpin", ["1.2.3.4 }; flush ruleset; {"])
     assert "type nat hook postrouting priority 100;" in text
     assert "type nat hook output priority -100;" in text
 

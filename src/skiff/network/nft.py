@@ -23,11 +23,14 @@ from skiff.network.netns import run
 __all__ = [
     "Chain",
     "Rule",
+    "Set",
     "Table",
+    "add_elements",
     "apply",
     "delete_table",
     "list_tables",
     "render",
+    "render_add_elements",
     "render_delete",
 ]
 
@@ -62,10 +65,22 @@ class Chain:
 
 
 @dataclass(frozen=True, slots=True)
+class Set:
+    """A named set, e.g. type ``ipv4_addr . ipv4_addr`` with elements ``"10.42.0.5 . 10.42.0.5"``;
+    rules match it with ``@name``. Elements can be added later without replacing the table
+    (`add_elements`)."""
+
+    name: str
+    type: str
+    elements: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Table:
     family: str
     name: str
     chains: tuple[Chain, ...] = field(default_factory=tuple)
+    sets: tuple[Set, ...] = field(default_factory=tuple)
 
 
 def _check_name(kind: str, value: str) -> str:
@@ -117,11 +132,25 @@ def _render_chain(chain: Chain) -> list[str]:
     return lines
 
 
+def _render_elements(elements: Sequence[str]) -> str:
+    return ", ".join(_check_tokens(e) for e in elements)
+
+
+def _render_set(item: Set) -> list[str]:
+    lines = [f"\tset {_check_name('set', item.name)} {{", f"\t\ttype {_check_tokens(item.type)};"]
+    if item.elements:
+        lines.append(f"\t\telements = {{ {_render_elements(item.elements)} }}")
+    lines.append("\t}")
+    return lines
+
+
 def render(table: Table) -> str:
     """The ``nft -f`` script that replaces ``table`` atomically (see the module docstring)."""
     family = _check_family(table.family)
     name = _check_name("table", table.name)
     lines = [f"table {family} {name}", f"delete table {family} {name}", f"table {family} {name} {{"]
+    for item in table.sets:
+        lines.extend(_render_set(item))
     for chain in table.chains:
         lines.extend(_render_chain(chain))
     lines.append("}")
@@ -138,6 +167,23 @@ def render_delete(family: str, name: str) -> str:
 async def apply(table: Table, *, netns: str | None = None) -> None:
     """Replace ``table`` in the namespace ``netns`` (None: the current one) in one transaction."""
     await run(["nft", "-f", "-"], netns=netns, stdin=render(table).encode())
+
+
+def render_add_elements(family: str, table: str, set_name: str, elements: Sequence[str]) -> str:
+    """A script adding ``elements`` to a set (already present ones are no error)."""
+    family = _check_family(family)
+    head = f"add element {family} {_check_name('table', table)} {_check_name('set', set_name)}"
+    return f"{head} {{ {_render_elements(elements)} }}\n"
+
+
+async def add_elements(
+    family: str, table: str, set_name: str, elements: Sequence[str], *, netns: str | None = None
+) -> None:
+    """Add ``elements`` to a set of an existing table, in one transaction."""
+    if not elements:
+        return
+    script = render_add_elements(family, table, set_name, elements)
+    await run(["nft", "-f", "-"], netns=netns, stdin=script.encode())
 
 
 async def delete_table(family: str, name: str, *, netns: str | None = None) -> None:
