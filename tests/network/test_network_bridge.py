@@ -80,6 +80,25 @@ except OSError as e:
 """
 
 
+UDP_ECHO = """
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("0.0.0.0", 53))
+print("ready", flush=True)
+while True:
+    data, addr = s.recvfrom(100)
+    s.sendto(data + b" from " + addr[0].encode(), addr)
+"""
+
+UDP_ASK = """
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(3)
+s.sendto(b"hi", (sys.argv[1], int(sys.argv[2])))
+print(s.recvfrom(100)[0].decode())
+"""
+
+
 async def _run(ns: str, *argv: str, limit: float = 10.0) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
         *netns.exec_argv(ns, argv), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
@@ -247,8 +266,19 @@ async def test_host_port_on_one_address_and_conflicts(
     with pytest.raises(NetworkError, match="already used"):
         await net.attach("sandbox-b", netns.path_of(b), (PortMapping(80, 18090),))
     assert net.ip_of("sandbox-b") is None
-    # the same port on UDP is another mapping
+    # the same port on UDP is another mapping, and UDP is forwarded too
     await net.attach("sandbox-b", netns.path_of(b), (PortMapping(53, 18090, "UDP"),))
+    echo = await asyncio.create_subprocess_exec(
+        *netns.exec_argv(b, [sys.executable, "-c", UDP_ECHO]), stdout=subprocess.PIPE
+    )
+    try:
+        assert echo.stdout is not None
+        assert (await asyncio.wait_for(echo.stdout.readline(), 10)).strip() == b"ready"
+        _, out = await _run(host, sys.executable, "-c", UDP_ASK, NODE_IP, "18090")
+        assert out.strip() == f"hi from {NODE_IP}"
+    finally:
+        echo.kill()
+        await echo.wait()
     with pytest.raises(NetworkError, match="protocol"):
         await net.attach("sandbox-c", netns.path_of(b), (PortMapping(1, 2, "ICMP"),))
 
