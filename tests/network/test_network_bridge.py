@@ -4,8 +4,8 @@ Each test makes its own namespaces (``skiff-test-<tag>-...``): one plays the hos
 veth with a documentation-range address and a default route out of it, ip_forward 0 as on a
 fresh machine), others play pods. Covered: pods get distinct addresses from the podCIDR and reach
 each other and the gateway over the bridge (hairpin on each port, lo up, default route); hostPort
-DNAT from the host (node address and 127.0.0.1), from another pod and from the pod itself
-(hairpin); service-style DNAT from another table, pod to pod and a pod to itself; a pod cannot
+DNAT from the host (node address and 127.0.0.1), from another machine, from another pod and
+from the pod itself (hairpin); masquerade of traffic leaving the cluster; service-style DNAT from another table, pod to pod and a pod to itself; a pod cannot
 reach the node's loopback services through the bridge; a cluster or service address with no pod
 fails fast with EHOSTUNREACH instead of following the default route; concurrent attaches; a new
 BridgeNetwork over the same state keeps assignments; detach is idempotent; cleanup (also from a
@@ -168,6 +168,18 @@ def host(make_ns: Callable[[str], str]) -> str:
 
 
 @pytest.fixture
+def remote(host: str, make_ns: Callable[[str], str]) -> str:
+    """Another machine on the node's uplink (it is the node's default gateway, and does not
+    forward: what it is not addressed to, it drops)."""
+    ns = make_ns("remote")
+    _sync(host, "ip", "link", "set", "skiff-far", "netns", ns)
+    _sync(ns, "ip", "link", "set", "lo", "up")
+    _sync(ns, "ip", "addr", "add", "198.51.100.254/24", "dev", "skiff-far")
+    _sync(ns, "ip", "link", "set", "skiff-far", "up")
+    return ns
+
+
+@pytest.fixture
 async def net(host: str, tmp_path: Path) -> AsyncIterator[BridgeNetwork]:
     network = BridgeNetwork(tmp_path / "state", host_netns=host)
     await network.setup_node(CONFIG)
@@ -250,6 +262,24 @@ async def test_host_port_dnat(
     await net.detach("sandbox-a")
     assert "18080" not in _sync(host, "nft", "list", "table", "ip", NFT_TABLE)
     assert (await _connect(host, NODE_IP, 18080)).startswith("ERR ECONNREFUSED")
+
+
+async def test_traffic_leaving_the_cluster_and_host_ports_from_outside(
+    net: BridgeNetwork,
+    host: str,
+    remote: str,
+    make_ns: Callable[[str], str],
+    server: Callable[[str, int], Awaitable[None]],
+) -> None:
+    a = make_ns("a")
+    await net.attach("sandbox-a", netns.path_of(a), (PortMapping(8080, 18080),))
+    await server(a, 8080)
+    await server(remote, 9000)
+    # a pod talking to a machine outside the cluster is masqueraded to the node's address (the
+    # remote machine has no route back to pod addresses)
+    assert await _connect(a, "198.51.100.254", 9000) == f"hi from {NODE_IP}"
+    # a hostPort reached from another machine keeps the caller's address
+    assert await _connect(remote, NODE_IP, 18080) == "hi from 198.51.100.254"
 
 
 async def test_host_port_on_one_address_and_conflicts(
