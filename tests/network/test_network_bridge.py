@@ -214,9 +214,13 @@ async def server(
 async def test_pods_reach_each_other_and_the_gateway(
     net: BridgeNetwork, host: str, make_ns: Callable[[str], str]
 ) -> None:
+    own = os.readlink("/proc/thread-self/ns/net")
     a, b = make_ns("a"), make_ns("b")
     ip_a = await net.attach("sandbox-a", netns.path_of(a))
     ip_b = await net.attach("sandbox-b", netns.path_of(b))
+    assert (
+        os.readlink("/proc/thread-self/ns/net") == own
+    )  # entering pods' namespaces used other threads
     assert ip_a != ip_b
     for ip in (ip_a, ip_b):
         assert ip.startswith("10.42.7.") and ip not in ("10.42.7.0", GATEWAY, "10.42.7.255")
@@ -527,3 +531,12 @@ async def test_cleanup_leaves_nothing(
     assert await sysctl.read("net.ipv4.ip_forward", netns=host) == expected
     await network.cleanup()  # twice is fine
     assert await nft.list_tables(netns=host) == []
+
+
+async def test_cleanup_of_a_node_that_never_ran_is_a_no_op(host: str, tmp_path: Path) -> None:
+    _sync(host, "sysctl", "-q", "-w", "net.ipv4.ip_forward=1")  # set by someone else
+    network = BridgeNetwork(tmp_path / "state", host_netns=host)
+    await network.cleanup()
+    assert await network.leftovers() == []
+    assert await sysctl.read("net.ipv4.ip_forward", netns=host) == "1"
+    assert "skiff-uplink" in _sync(host, "ip", "-br", "link")
