@@ -90,7 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _serve(server: ThreadingHTTPServer) -> Iterator[ThreadingHTTPServer]:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield server
@@ -250,6 +250,15 @@ async def test_http_headers_named_port_and_user_agent(
     assert await _probe(probe, container_ports={"web": port}) == ProbeResult(True)
     headers = seen[-1][2]
     assert headers["User-Agent"].startswith("kube-probe/")
+    virtual = {
+        "httpGet": {
+            "path": "/ok",
+            "port": port,
+            "httpHeaders": [{"name": "Host", "value": "shop.example"}],
+        }
+    }
+    assert await _probe(virtual) == ProbeResult(True)
+    assert seen[-1][0] == "shop.example"
     no_port = await _probe(probe, container_ports={"other": port})
     assert no_port.success is None
     assert "couldn't find port: web" in no_port.message
