@@ -101,7 +101,7 @@ async def test_http_hook_without_server() -> None:
     server.close()
     await server.wait_closed()
     error = await _run({"httpGet": {"path": "/stop", "port": port}})
-    assert error is not None and error.startswith("Http lifecycle hook (/stop) failed")
+    assert error is not None and error.startswith("HTTP lifecycle hook (/stop) failed")
 
 
 async def test_sleep_hook_on_clock() -> None:

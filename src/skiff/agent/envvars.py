@@ -343,10 +343,8 @@ def _decode_secret(obj: Mapping[str, Any]) -> dict[str, str]:
 
 
 def _config_map_data(obj: Mapping[str, Any]) -> dict[str, str]:
-    out = {k: str(v) for k, v in (obj.get("data") or {}).items()}
-    for k, v in (obj.get("binaryData") or {}).items():
-        out.setdefault(k, base64.b64decode(v).decode("utf-8", "replace"))
-    return out
+    # env reads only `data`; binaryData is for volumes (kubelet does the same)
+    return {k: str(v) for k, v in (obj.get("data") or {}).items()}
 
 
 async def _source(
@@ -407,7 +405,7 @@ async def container_env(
         if value:
             env[name] = expand(str(value), mapping)
         elif source:
-            env[name] = await _value_from(
+            resolved = await _value_from(
                 pod,
                 container,
                 source,
@@ -418,10 +416,11 @@ async def container_env(
                 pod_ip=pod_ip,
                 node_allocatable=node_allocatable,
             )
+            # an optional source or key that is missing leaves the variable out, as kubelet does
+            if resolved is not None:
+                env[name] = resolved
         else:
             env[name] = ""
-        # a valueFrom that resolved to nothing (optional, missing) still sets the name, as
-        # kubelet does (it appends the empty runtimeVal)
 
     result = list(env.items())
     result += [(k, v) for k, v in services.items() if k not in env]
@@ -439,7 +438,7 @@ async def _value_from(
     node_ip: str,
     pod_ip: str,
     node_allocatable: Mapping[str, Any] | None,
-) -> str:
+) -> str | None:
     if (ref := source.get("fieldRef")) is not None:
         return field_value(
             pod, str(ref.get("fieldPath", "")), node_name=node_name, node_ip=node_ip, pod_ip=pod_ip
@@ -456,10 +455,10 @@ async def _value_from(
         optional = bool(ref.get("optional"))
         data = await _source(lookup, kind, namespace, name, optional)
         if data is None:
-            return ""
+            return None
         if key not in data:
             if optional:
-                return ""
+                return None
             raise ConfigError(f"couldn't find key {key} in {title} {namespace}/{name}")
         return data[key]
     return ""

@@ -78,7 +78,7 @@ async def run_handler(
             )
         except (httpx.HTTPError, ValueError, TimeoutError) as err:
             detail = str(err) or type(err).__name__
-            return f"Http lifecycle hook ({action.get('path') or '/'}) failed - error: {detail}"
+            return f"HTTP lifecycle hook ({action.get('path') or '/'}) failed - error: {detail}"
         await response.aclose()
         return None
     if (action := handler.get("sleep")) is not None:

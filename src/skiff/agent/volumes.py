@@ -367,7 +367,7 @@ class VolumeManager:
         host_resolv_conf: Path = Path("/etc/resolv.conf"),
         host_hosts_file: Path = Path("/etc/hosts"),
     ) -> None:
-        self._pods_dir = Path(os.path.abspath(pods_dir))
+        self._pods_dir = Path(os.path.realpath(pods_dir))
         self._lookup = lookup
         self._node_name = node_name
         self._node_ip = node_ip
