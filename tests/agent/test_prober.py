@@ -217,7 +217,9 @@ async def test_errored_probe_is_not_counted(h: Harness) -> None:
     assert h.calls("live") == 2
     assert h.manager.liveness_failed("u1", "app") is None
     assert h.events[0][1] == "Unhealthy"
-    assert h.events[0][2].startswith("Liveness probe errored: container c1 is gone")
+    assert h.events[0][2].startswith(
+        "Liveness probe errored and resulted in unknown state: container c1 is gone"
+    )
 
 
 async def test_workers_stop_with_container_and_pod(h: Harness) -> None:

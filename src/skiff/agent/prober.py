@@ -18,7 +18,8 @@ Semantics follow kubelet's ``pkg/kubelet/prober`` (``worker.go``, ``prober_manag
   `ProbeManager.liveness_failed` and ``on_change``; the worker then stops ("on hold" until a new
   container id), so the container is restarted once, not once per period.
 - Each failed run is an ``Unhealthy`` Warning event (``"Liveness probe failed: <output>"``);
-  a run that could not be made is ``"Liveness probe errored: ..."`` and is not counted, as kubelet
+  a run that could not be made is ``"Liveness probe errored and resulted in unknown state:
+  ..."`` and is not counted, as kubelet
   throws errored results away; a redirect warning is a ``ProbeWarning`` event.
 
 Time comes from the injected `Clock`; tests drive it with ``FakeClock`` and a runtime double.
@@ -239,7 +240,11 @@ class ProbeManager:
             result = ProbeResult(None, str(err) or type(err).__name__)
         title = _TITLES[kind]
         if result.success is None:
-            self._event(state, "Unhealthy", f"{title} probe errored: {result.message}")
+            self._event(
+                state,
+                "Unhealthy",
+                f"{title} probe errored and resulted in unknown state: {result.message}",
+            )
         elif not result.success:
             self._event(state, "Unhealthy", f"{title} probe failed: {result.message}")
         elif result.message:
