@@ -573,6 +573,27 @@ async def test_termination_message_file(manager: VolumeManager) -> None:
     assert path.read_bytes() == b""
 
 
+async def test_termination_message_file_per_attempt(manager: VolumeManager) -> None:
+    container = {"name": "app"}
+    pod = _pod([], container)
+    await manager.setup(pod, pod_ip="10.42.0.7")
+
+    def message(attempt: int) -> Path:
+        return manager.termination_message_file("uid-1", "app", attempt=attempt)
+
+    first = manager.mounts(pod, container, attempt=0)
+    assert Mount("/dev/termination-log", str(message(0))) in first
+    message(0).write_text("crashed: no config")
+    manager.mounts(pod, container, attempt=1)
+    # the predecessor's message survives its successor's start
+    assert message(0).read_text() == "crashed: no config"
+    assert message(1).read_bytes() == b""
+    manager.mounts(pod, container, attempt=2)
+    manager.mounts(pod, container, attempt=3)
+    assert not message(0).exists() and not message(1).exists()
+    assert message(2).exists() and message(3).exists()
+
+
 async def test_teardown_removes_everything(manager: VolumeManager, lookup: Lookup) -> None:
     lookup.config_maps[("shop", "settings")] = {"data": {"a": "1"}}
     pod = _pod([{"name": "cfg", "configMap": {"name": "settings"}}, {"name": "e", "emptyDir": {}}])

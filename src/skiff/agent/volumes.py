@@ -388,8 +388,16 @@ class VolumeManager:
         """``<pods_dir>/<uid>/volumes/<plugin dir>/<name>`` for a plugin key of `PLUGIN_DIRS`."""
         return self.pod_dir(pod_uid) / "volumes" / PLUGIN_DIRS[plugin] / name
 
-    def termination_message_file(self, pod_uid: str, container: str) -> Path:
-        return self.pod_dir(pod_uid) / "containers" / container / "termination-log"
+    def termination_message_file(
+        self, pod_uid: str, container: str, *, attempt: int | None = None
+    ) -> Path:
+        """The host file behind a container's terminationMessagePath. With ``attempt`` (the
+        restart count, CRI's metadata.attempt) each instance has its own file, as kubelet gives
+        each container its own; without, one file per container name."""
+        base = self.pod_dir(pod_uid) / "containers" / container
+        if attempt is None:
+            return base / "termination-log"
+        return base / str(attempt) / "termination-log"
 
     # ---- setup
 
@@ -592,13 +600,17 @@ class VolumeManager:
         container: Mapping[str, Any],
         *,
         env: Mapping[str, str] | None = None,
+        attempt: int | None = None,
     ) -> tuple[Mount, ...]:
         """The container's mounts: its volumeMounts, then /etc/hosts, /etc/hostname,
         /etc/resolv.conf (unless it mounts those paths itself) and its termination message file.
 
         Call it when creating the container (after `setup`): it creates missing subPath
-        directories and empties the termination message file, so a restarted container does not
-        report its predecessor's message. ``env`` expands ``subPathExpr``. Raises ConfigError (a
+        directories and an empty termination message file. Pass ``attempt`` (the restart count)
+        so each instance gets its own file and a predecessor's message stays readable through
+        ``termination_message_file(uid, name, attempt=n)`` after its successor started; files
+        of attempts older than ``attempt - 1`` are removed. Without ``attempt`` the single
+        per-name file is emptied here. ``env`` expands ``subPathExpr``. Raises ConfigError (a
         bad subPath or an unknown volume: kubelet's CreateContainerConfigError)."""
         uid = _uid(pod)
         cname = str(container.get("name", ""))
@@ -634,9 +646,11 @@ class VolumeManager:
                 out.append(Mount(destination=dest, source=str(pod_dir / file)))
         path = str(container.get("terminationMessagePath") or DEFAULT_TERMINATION_MESSAGE_PATH)
         if path not in taken:
-            message_file = self.termination_message_file(uid, cname)
+            message_file = self.termination_message_file(uid, cname, attempt=attempt)
             message_file.parent.mkdir(parents=True, exist_ok=True)
             _replace_file(message_file, b"", 0o666)  # any user in the container may write it
+            if attempt is not None:
+                _prune_attempts(message_file.parent.parent, keep_from=attempt - 1)
             out.append(Mount(destination=path, source=str(message_file)))
         return tuple(out)
 
@@ -784,6 +798,12 @@ def _check_host_path(source: Mapping[str, Any]) -> None:
             raise VolumeError(failed + what)
     else:
         raise VolumeError(f"invalid HostPath type {json.dumps(kind)}")
+
+
+def _prune_attempts(directory: Path, *, keep_from: int) -> None:
+    for entry in directory.iterdir():
+        if entry.name.isdigit() and int(entry.name) < keep_from:
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _inside(path: str, root: str) -> bool:
