@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -87,8 +88,11 @@ def _host_port(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
 
 
+@functools.cache
 def _no_verify_context() -> ssl.SSLContext:
-    ctx = ssl.create_default_context()
+    # probes do not verify certificates (kubelet: InsecureSkipVerify), so no CA bundle is loaded;
+    # one context serves every probe
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     return ctx
