@@ -603,3 +603,25 @@ async def test_teardown_removes_everything(manager: VolumeManager, lookup: Looku
     await manager.teardown("uid-1")
     assert not manager.pod_dir("uid-1").exists()
     await manager.teardown("uid-1")  # again: nothing to do
+
+
+@pytest.mark.skipif(not ROOT, reason="changing group ownership needs root")
+async def test_fs_group_ownership(manager: VolumeManager, lookup: Lookup) -> None:
+    lookup.secrets[("shop", "creds")] = {"data": {"key": base64.b64encode(b"k").decode()}}
+    pod = _pod(
+        [
+            {"name": "creds", "secret": {"secretName": "creds", "defaultMode": 0o600}},
+            {"name": "scratch", "emptyDir": {}},
+        ],
+        securityContext={"fsGroup": 4321},
+    )
+    await manager.setup(pod, pod_ip="10.42.0.7")
+    key = _vol(manager, "secret", "creds") / "key"
+    assert key.stat().st_gid == 4321
+    assert _mode(key) == 0o640  # group-readable
+    first = data_name(_vol(manager, "secret", "creds"))
+    await manager.refresh(pod)
+    assert data_name(_vol(manager, "secret", "creds")) == first  # ownership counts as unchanged
+    scratch = _vol(manager, "emptyDir", "scratch")
+    assert scratch.stat().st_gid == 4321
+    assert _mode(scratch) == 0o2777

@@ -19,7 +19,9 @@ Volume types:
   it with one rename, and the visible names are symlinks through ``..data`` - so a reader never sees
   half an update. `VolumeManager.refresh` rewrites them in place when sources change. File modes
   are ``defaultMode`` / per-item ``mode`` (0644 by default, secrets too, as kubelet). These volumes
-  are always mounted read-only (kubelet since 1.10). ``fsGroup`` ownership is not applied yet.
+  are always mounted read-only (kubelet since 1.10).
+- ``securityContext.fsGroup`` (root only): emptyDir and API-data volumes are group-owned by it,
+  setgid, group-readable (writable for emptyDir), as kubelet's ``SetVolumeOwnership``.
 - projected serviceAccountToken: refused (`VolumeError`) - a token needs the TokenRequest API,
   which skiff does not serve yet.
 - persistentVolumeClaim: `VolumeError` (``FailedMount``) until volume provisioning exists; the
@@ -112,7 +114,9 @@ def _check_payload_path(rel: str) -> None:
         raise VolumeError(f"invalid path {rel!r}: must be relative, without '..'")
 
 
-def _same_payload(directory: Path, payload: Mapping[str, tuple[bytes, int]]) -> bool:
+def _same_payload(
+    directory: Path, payload: Mapping[str, tuple[bytes, int]], fs_group: int | None
+) -> bool:
     found: dict[str, Path] = {}
     for root, _, files in os.walk(directory):
         for name in files:
@@ -124,33 +128,57 @@ def _same_payload(directory: Path, payload: Mapping[str, tuple[bytes, int]]) -> 
         st = found[rel].lstat()
         if stat.S_IMODE(st.st_mode) != mode or found[rel].read_bytes() != content:
             return False
+        if fs_group is not None and st.st_gid != fs_group:
+            return False
     return True
 
 
-def write_atomic(target: Path, payload: Mapping[str, tuple[bytes, int]]) -> bool:
+def _own_dir(path: Path, fs_group: int | None, mode: int) -> None:
+    if fs_group is None:
+        os.chmod(path, mode)
+        return
+    # kubelet's SetVolumeOwnership: group-owned by fsGroup, setgid so new files inherit it
+    os.chown(path, -1, fs_group)
+    os.chmod(path, mode | stat.S_ISGID | 0o050)
+
+
+def write_atomic(
+    target: Path, payload: Mapping[str, tuple[bytes, int]], *, fs_group: int | None = None
+) -> bool:
     """Make ``target`` hold exactly ``payload`` (relative path -> (content, mode)) the way
     kubelet's AtomicWriter does; returns False when it already did (nothing written).
 
+    ``fs_group`` (the pod's securityContext.fsGroup; needs root) makes every file and directory
+    group-owned by it and group-readable, as kubelet's volume ownership step does.
     Blocking: call it in a thread from async code."""
     for rel in payload:
         _check_payload_path(rel)
+    if fs_group is not None:
+        payload = {rel: (content, mode | 0o440) for rel, (content, mode) in payload.items()}
     target.mkdir(parents=True, exist_ok=True)
+    if fs_group is not None:
+        _own_dir(target, fs_group, 0o755)
     data_link = target / _DATA_LINK
     old = os.readlink(data_link) if data_link.is_symlink() else None
-    if old is not None and _same_payload(target / old, payload):
+    if old is not None and _same_payload(target / old, payload, fs_group):
         return False
     stamp = time.strftime("%Y_%m_%d_%H_%M_%S", time.gmtime())
     fresh = Path(tempfile.mkdtemp(prefix=f"..{stamp}.", dir=target))
-    os.chmod(fresh, 0o755)
+    _own_dir(fresh, fs_group, 0o755)
     for rel, (content, mode) in sorted(payload.items()):
         path = fresh / rel
         for parent in reversed(path.relative_to(fresh).parents):
             if parent != Path("."):
-                with contextlib.suppress(FileExistsError):
+                try:
                     (fresh / parent).mkdir(mode=0o755)
+                except FileExistsError:
+                    continue
+                _own_dir(fresh / parent, fs_group, 0o755)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
         try:
             os.write(fd, content)
+            if fs_group is not None:
+                os.fchown(fd, -1, fs_group)
             os.fchmod(fd, mode)  # the umask must not narrow the mode
         finally:
             os.close(fd)
@@ -378,6 +406,7 @@ class VolumeManager:
         self._host_hosts_file = host_hosts_file
         self._pod_ips: dict[str, str] = {}
         self._warned_tmpfs = False
+        self._warned_fs_group = False
 
     # ---- paths
 
@@ -424,7 +453,7 @@ class VolumeManager:
     ) -> None:
         name = str(volume["name"])
         if (source := volume.get("emptyDir")) is not None:
-            await self._empty_dir(uid, name, source)
+            await self._empty_dir(pod, uid, name, source)
         elif (source := volume.get("hostPath")) is not None:
             await asyncio.to_thread(_check_host_path, source)
         elif (claim := volume.get("persistentVolumeClaim")) is not None:
@@ -438,19 +467,33 @@ class VolumeManager:
             if plugin in ("secret", "projected"):
                 # kubelet keeps secrets off the disk: these volumes sit on a tmpfs (root only)
                 await self._tmpfs(target, {}, mode=0o755)
-            await asyncio.to_thread(write_atomic, target, payload)
+            fs_group = self._fs_group(pod)
+            await asyncio.to_thread(write_atomic, target, payload, fs_group=fs_group)
         else:
             kinds = [k for k in volume if k != "name"]
             raise VolumeError(
                 f"volume type {', '.join(kinds) or '(none)'} is not supported by skiff"
             )
 
-    async def _empty_dir(self, uid: str, name: str, source: Mapping[str, Any]) -> None:
+    def _fs_group(self, pod: Mapping[str, Any]) -> int | None:
+        value = ((pod.get("spec") or {}).get("securityContext") or {}).get("fsGroup")
+        if not isinstance(value, int) or isinstance(value, bool):
+            return None
+        if os.geteuid() != 0:
+            if not self._warned_fs_group:
+                log.warning("not root: fsGroup is not applied to volumes")
+                self._warned_fs_group = True
+            return None
+        return value
+
+    async def _empty_dir(
+        self, pod: Mapping[str, Any], uid: str, name: str, source: Mapping[str, Any]
+    ) -> None:
         path = self.volume_dir(uid, "emptyDir", name)
         await asyncio.to_thread(path.mkdir, parents=True, exist_ok=True)
-        await asyncio.to_thread(os.chmod, path, 0o777)
         if source.get("medium") == "Memory":
             await self._tmpfs(path, source, mode=0o777)
+        await asyncio.to_thread(_own_dir, path, self._fs_group(pod), 0o777)
 
     async def _tmpfs(self, path: Path, source: Mapping[str, Any], *, mode: int) -> None:
         """Mount a tmpfs on ``path`` (once) when root; else leave a plain directory."""
@@ -684,7 +727,12 @@ class VolumeManager:
                 raise VolumeError(
                     f'MountVolume.SetUp failed for volume "{name}" : {err}', volume=name
                 ) from err
-            await asyncio.to_thread(write_atomic, self.volume_dir(uid, plugin, name), payload)
+            await asyncio.to_thread(
+                write_atomic,
+                self.volume_dir(uid, plugin, name),
+                payload,
+                fs_group=self._fs_group(pod),
+            )
         await asyncio.to_thread(self._write_managed_files, pod, uid, self._pod_ips.get(uid, ""))
 
     async def teardown(self, pod_uid: str) -> None:
