@@ -241,7 +241,11 @@ def build_image_layout(
         manifest = {
             "schemaVersion": 2,
             "mediaType": OCI_MANIFEST,
-            "config": {"mediaType": OCI_CONFIG, "digest": put(config_bytes), "size": len(config_bytes)},
+            "config": {
+                "mediaType": OCI_CONFIG,
+                "digest": put(config_bytes),
+                "size": len(config_bytes),
+            },
             "layers": layer_descs,
         }
         body = json.dumps(manifest, sort_keys=True).encode()
@@ -379,7 +383,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_http(url: str, proc: subprocess.Popen[bytes] | None, log: Path | None, within: float) -> None:
+def _wait_http(
+    url: str, proc: subprocess.Popen[bytes] | None, log: Path | None, within: float
+) -> None:
     deadline = time.monotonic() + within
     last = ""
     while time.monotonic() < deadline:

@@ -98,7 +98,7 @@ def _open(path: Path) -> Iterator[_Source]:
         yield _DirSource(path)
         return
     try:
-        tar = tarfile.open(path, "r:*")
+        tar = tarfile.open(path, "r:*")  # noqa: SIM115 - closed by the with below
     except (OSError, tarfile.TarError) as e:
         raise ArchiveError(f"{path}: not a tar archive or OCI layout directory: {e}") from e
     with tar:
@@ -164,9 +164,7 @@ async def import_archive(
                 for (name, digest), d in zip(plan["layers"], diff_ids, strict=True)
             ]
             names: list[str] = [tag] if tag is not None else plan["names"]
-            digests = [
-                f"{_repo(n)}@{plan['digest']}" for n in names if plan.get("digest")
-            ]
+            digests = [f"{_repo(n)}@{plan['digest']}" for n in names if plan.get("digest")]
             out.append(
                 await store.add_image(
                     config=config,

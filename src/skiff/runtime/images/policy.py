@@ -124,7 +124,7 @@ def _auth_from(data: Mapping[str, Any], where: str) -> RegistryAuth:
     encoded = data.get("auth")
     if encoded and not username:
         try:
-            username, _, password = base64.b64decode(str(encoded)).decode().partition(":")
+            username, _, password = base64.b64decode(str(encoded), validate=True).decode().partition(":")
         except (binascii.Error, UnicodeDecodeError) as e:
             raise PolicyError(f"{where}.auth: not base64 of user:password") from e
     return RegistryAuth(
@@ -147,7 +147,9 @@ class RegistryPolicy:
         insecure: Iterable[str] = (),
         offline: bool = False,
     ) -> None:
-        self.mirrors = {registry_key(k): [u.rstrip("/") for u in v] for k, v in (mirrors or {}).items()}
+        self.mirrors = {
+            registry_key(k): [u.rstrip("/") for u in v] for k, v in (mirrors or {}).items()
+        }
         self.configs = {registry_key(k): v for k, v in (configs or {}).items()}
         self.allow = frozenset(registry_key(h) for h in allow)
         self.insecure = frozenset(registry_key(h) for h in insecure)
@@ -217,11 +219,17 @@ class RegistryPolicy:
 
     def config_for(self, host: str) -> RegistryConfig:
         key = registry_key(host)
-        return self.configs.get(key) or self.configs.get(_split_host_port(key)[0]) or RegistryConfig()
+        return (
+            self.configs.get(key) or self.configs.get(_split_host_port(key)[0]) or RegistryConfig()
+        )
 
     def _plain_http(self, host: str) -> bool:
         key = registry_key(host)
-        return is_loopback_host(key) or key in self.insecure or _split_host_port(key)[0] in self.insecure
+        return (
+            is_loopback_host(key)
+            or key in self.insecure
+            or _split_host_port(key)[0] in self.insecure
+        )
 
     def endpoints(self, registry: str) -> list[Endpoint]:
         """The endpoints a pull from ``registry`` tries, in order (mirrors first); raises

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from skiff.runtime.images.base import ImagePullError
 
-__all__ = ["DOCKER_HUB", "Reference", "InvalidReference", "parse_reference"]
+__all__ = ["DOCKER_HUB", "InvalidReference", "Reference", "parse_reference"]
 
 DOCKER_HUB = "docker.io"
 _LEGACY_HUB_NAMES = ("index.docker.io", "registry-1.docker.io")

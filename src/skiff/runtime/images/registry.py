@@ -19,6 +19,7 @@ body, e.g. ``manifest unknown``) or the network's.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -48,8 +49,10 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-DOCKER_SCHEMA1 = ("application/vnd.docker.distribution.manifest.v1+json",
-                  "application/vnd.docker.distribution.manifest.v1+prettyjws")
+DOCKER_SCHEMA1 = (
+    "application/vnd.docker.distribution.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v1+prettyjws",
+)
 INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
 MANIFEST_TYPES = (OCI_INDEX, OCI_MANIFEST, DOCKER_LIST, DOCKER_MANIFEST)
 MAX_MANIFEST_BYTES = 4 << 20
@@ -76,7 +79,9 @@ def host_platform() -> tuple[str, str, str]:
     return "linux", arch, variant
 
 
-def select_manifest(index: dict[str, Any], want: tuple[str, str, str] | None = None) -> dict[str, Any]:
+def select_manifest(
+    index: dict[str, Any], want: tuple[str, str, str] | None = None
+) -> dict[str, Any]:
     """The descriptor of ``index`` (an OCI index or Docker manifest list) for the platform."""
     os_name, arch, variant = want or host_platform()
     matches = []
@@ -251,7 +256,9 @@ class RegistryClient:
             if auth is None or not auth.username:
                 return False
             value = httpx.BasicAuth(auth.username, auth.password)
-            header = next(value.auth_flow(httpx.Request("GET", "http://x"))).headers["Authorization"]
+            header = next(value.auth_flow(httpx.Request("GET", "http://x"))).headers[
+                "Authorization"
+            ]
             if header == self._authorization:
                 return False
             self._authorization = header
@@ -311,7 +318,9 @@ class RegistryClient:
         body = await resp.aread()
         await resp.aclose()
         message = _registry_message(body) or resp.reason_phrase
-        return ImagePullError(f"{what}: {message} (HTTP {resp.status_code} from {self.endpoint.host})")
+        return ImagePullError(
+            f"{what}: {message} (HTTP {resp.status_code} from {self.endpoint.host})"
+        )
 
     async def get_manifest(self, reference: str) -> Manifest:
         """The manifest (or index) ``reference`` (tag or digest) names, digest-checked."""
@@ -390,4 +399,4 @@ class RegistryClient:
     async def get_blob_bytes(self, digest: str, dest: Path, *, size: int | None = None) -> bytes:
         """`get_blob` then the content (configs)."""
         await self.get_blob(digest, dest, size=size)
-        return dest.read_bytes()
+        return await asyncio.to_thread(dest.read_bytes)

@@ -46,7 +46,12 @@ from skiff.runtime.images.base import (
 from skiff.runtime.images.layer import flatten, remove_tree, unpack_layer
 from skiff.runtime.images.policy import Endpoint, RegistryPolicy, registry_key
 from skiff.runtime.images.reference import Reference, parse_reference
-from skiff.runtime.images.registry import INDEX_TYPES, RegistryClient, host_platform, select_manifest
+from skiff.runtime.images.registry import (
+    INDEX_TYPES,
+    RegistryClient,
+    host_platform,
+    select_manifest,
+)
 
 __all__ = ["ImageNotFound", "ImageStore", "LayerSource", "image_config"]
 
@@ -139,7 +144,9 @@ class ImageStore:
         variant) to pick from manifest lists (default: this host's)."""
         self.root = root
         self.policy = policy
-        self.overlay_whiteouts = os.geteuid() == 0 if overlay_whiteouts is None else overlay_whiteouts
+        self.overlay_whiteouts = (
+            os.geteuid() == 0 if overlay_whiteouts is None else overlay_whiteouts
+        )
         self._disk_usage = disk_usage or _disk_usage
         self._transport = transport
         self._platform = platform
@@ -273,7 +280,10 @@ class ImageStore:
 
     async def pull(self, ref: str, auth: dict[str, RegistryAuth] | None = None) -> ImageInfo:
         r = parse_reference(ref)
-        endpoints = self.policy.endpoints(r.domain)  # ImageNotAllowed before any network use
+        try:
+            endpoints = self.policy.endpoints(r.domain)  # before any DNS lookup or connection
+        except ImageNotAllowed as e:
+            raise ImageNotAllowed(f'failed to pull image "{ref}": {e}') from None
         lock = self._ref_locks.setdefault(str(r), asyncio.Lock())
         async with lock:
             errors: list[ImagePullError] = []
@@ -386,7 +396,9 @@ class ImageStore:
         diff_ids = self._diff_ids(config, len(layers), image_id)
         for source, diff_id in zip(layers, diff_ids, strict=True):
             if source.diff_id != diff_id:
-                raise ImagePullError(f"layer {source.diff_id} does not match the config's {diff_id}")
+                raise ImagePullError(
+                    f"layer {source.diff_id} does not match the config's {diff_id}"
+                )
         self._put_blob(config)
         for body in manifests:
             self._put_blob(body)
