@@ -54,6 +54,11 @@ class CountingTransport(httpx.AsyncHTTPTransport):
 
 
 @pytest.fixture
+def counting_transport() -> CountingTransport:
+    return CountingTransport()
+
+
+@pytest.fixture
 def loopback_only(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Fail any name lookup or connection to a non-loopback host; returns the attempts."""
     attempts: list[str] = []

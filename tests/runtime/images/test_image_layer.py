@@ -36,7 +36,11 @@ def _opener(data: bytes) -> Callable[[], IO[bytes]]:
 def _unpack(tar: bytes, dest: Path, *, blob: bytes | None = None, overlay: bool = False) -> int:
     blob = tar if blob is None else blob
     return unpack_layer(
-        _opener(blob), dest, diff_id=_digest(tar), blob_digest=_digest(blob), overlay_whiteouts=overlay
+        _opener(blob),
+        dest,
+        diff_id=_digest(tar),
+        blob_digest=_digest(blob),
+        overlay_whiteouts=overlay,
     )
 
 
@@ -119,11 +123,12 @@ def test_escapes_refused(tmp_path: Path, tar: Callable[[], bytes], match: str) -
     if b"evil" in data:
         import tarfile
 
-        src = tarfile.open(fileobj=io.BytesIO(data))
-        members = sorted(src.getmembers(), key=lambda m: not m.issym())
         buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w") as out:
-            for m in members:
+        with (
+            tarfile.open(fileobj=io.BytesIO(data)) as src,
+            tarfile.open(fileobj=buf, mode="w") as out,
+        ):
+            for m in sorted(src.getmembers(), key=lambda m: not m.issym()):
                 if m.issym():
                     m.linkname = str(outside)
                 out.addfile(m, src.extractfile(m) if m.isfile() else None)
@@ -160,7 +165,9 @@ def test_whiteouts_file_form_flatten(tmp_path: Path) -> None:
 def _overlay(lowerdirs: list[Path], target: Path) -> Iterator[Path]:
     target.mkdir()
     opts = "lowerdir=" + ":".join(str(p) for p in reversed(lowerdirs))
-    subprocess.run(["mount", "-t", "overlay", "skiff-test-overlay", "-o", opts, str(target)], check=True)
+    subprocess.run(
+        ["mount", "-t", "overlay", "skiff-test-overlay", "-o", opts, str(target)], check=True
+    )
     try:
         yield target
     finally:

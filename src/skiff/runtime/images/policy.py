@@ -124,7 +124,9 @@ def _auth_from(data: Mapping[str, Any], where: str) -> RegistryAuth:
     encoded = data.get("auth")
     if encoded and not username:
         try:
-            username, _, password = base64.b64decode(str(encoded), validate=True).decode().partition(":")
+            username, _, password = (
+                base64.b64decode(str(encoded), validate=True).decode().partition(":")
+            )
         except (binascii.Error, UnicodeDecodeError) as e:
             raise PolicyError(f"{where}.auth: not base64 of user:password") from e
     return RegistryAuth(
