@@ -55,6 +55,7 @@ __all__ = [
     "free_port",
     "layer_tar",
     "main",
+    "make_tls",
 ]
 
 BUSYBOX = Path("/bin/busybox")
@@ -376,6 +377,67 @@ def build_docker_save(
     return path
 
 
+def make_tls(dir: Path, *, ip: str = "127.0.0.1") -> tuple[Path, Path, Path]:
+    """A CA and a serving certificate for ``ip`` signed by it: (ca.pem, cert.pem, key.pem)."""
+    import datetime as dt
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    dir.mkdir(parents=True, exist_ok=True)
+    now = dt.datetime.now(dt.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "skiff-test-registry-ca")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(False, False, False, False, False, True, True, False, False),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, ip)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=5))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(ip))]), False
+        )
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), False
+        )
+        .sign(ca_key, hashes.SHA256())
+    )
+    paths = (dir / "ca.pem", dir / "cert.pem", dir / "key.pem")
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -393,7 +455,7 @@ def _wait_http(
             text = log.read_text(errors="replace") if log is not None else ""
             raise RuntimeError(f"docker-registry exited with {proc.returncode}: {text[-2000:]}")
         try:
-            r = httpx.get(url, timeout=1.0)
+            r = httpx.get(url, timeout=1.0, verify=False)
             if r.status_code in (200, 401):
                 return
             last = f"HTTP {r.status_code}"
@@ -416,10 +478,18 @@ def _bcrypt(password: str) -> str:
 class LocalRegistry:
     """Debian's ``docker-registry`` on 127.0.0.1:<free port>, storing under ``root``."""
 
-    def __init__(self, root: Path, *, users: Mapping[str, str] | None = None) -> None:
-        """``users``: name -> password for htpasswd basic auth (none: anonymous)."""
+    def __init__(
+        self,
+        root: Path,
+        *,
+        users: Mapping[str, str] | None = None,
+        tls: tuple[Path, Path] | None = None,
+    ) -> None:
+        """``users``: name -> password for htpasswd basic auth (none: anonymous); ``tls``:
+        (certificate, key) files to serve HTTPS with (see `make_tls`)."""
         self.root = root
         self.users = dict(users or {})
+        self.tls = tls
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -429,20 +499,23 @@ class LocalRegistry:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}"
+        return f"{'https' if self.tls else 'http'}://{self.host}"
 
     def __enter__(self) -> LocalRegistry:
         binary = shutil.which("docker-registry")
         if binary is None:
             raise RuntimeError("docker-registry is not installed (Debian package docker-registry)")
         self.root.mkdir(parents=True, exist_ok=True)
+        tls = ""
+        if self.tls:
+            tls = f", tls: {{certificate: {self.tls[0]}, key: {self.tls[1]}}}"
         for attempt in range(3):
             self.port = free_port()
             lines = [
                 "version: 0.1",
                 "log: {level: warn, accesslog: {disabled: true}}",
                 f"storage: {{filesystem: {{rootdirectory: {self.root / 'data'}}}, delete: {{enabled: true}}}}",
-                f"http: {{addr: '127.0.0.1:{self.port}', secret: skiff-test-secret}}",
+                f"http: {{addr: '127.0.0.1:{self.port}', secret: skiff-test-secret{tls}}}",
             ]
             if self.users:
                 htpasswd = self.root / "htpasswd"
@@ -502,7 +575,7 @@ class LocalRegistry:
         if self.users:
             user, password = next(iter(self.users.items()))
             auth = httpx.BasicAuth(user, password)
-        with httpx.Client(base_url=self.url, auth=auth, timeout=30) as client:
+        with httpx.Client(base_url=self.url, auth=auth, timeout=30, verify=False) as client:
             self._push_manifest(client, layout_dir, repo, top["digest"], top["mediaType"], tag)
         return str(top["digest"])
 

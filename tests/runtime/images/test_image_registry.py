@@ -244,3 +244,27 @@ async def test_concurrent_pulls_share_work(
     assert len(store.images()) == 1
     assert len(store.images()[0].repo_tags) == 2
     assert len(list((tmp_path / "images/layers").iterdir())) == 1
+
+
+async def test_https_mirror_with_ca_file(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, busybox_layout: Path
+) -> None:
+    from skiff.testing.images import make_tls
+
+    ca, cert, key = make_tls(tmp_path / "tls")
+    with LocalRegistry(tmp_path_factory.mktemp("tlsreg"), tls=(cert, key)) as reg:
+        assert reg.url.startswith("https://127.0.0.1:")
+        reg.push(busybox_layout, "tls/busybox", "1.0")
+
+        def store(name: str, tls: dict[str, object] | None) -> ImageStore:
+            data: dict[str, object] = {"mirrors": {"docker.io": {"endpoint": [reg.url]}}}
+            if tls is not None:
+                data["configs"] = {reg.host: {"tls": tls}}
+            return ImageStore(tmp_path / name, policy=RegistryPolicy.from_dict(data, offline=True))
+
+        with pytest.raises(ImagePullError, match="CERTIFICATE_VERIFY_FAILED"):
+            await store("plain", None).pull("tls/busybox:1.0")
+        info = await store("ca", {"ca_file": str(ca)}).pull("tls/busybox:1.0")
+        assert info.repo_tags == ("docker.io/tls/busybox:1.0",)
+        skip = await store("skip", {"insecure_skip_verify": True}).pull("tls/busybox:1.0")
+        assert skip.id == info.id

@@ -170,9 +170,9 @@ async def test_garbage_collect(tmp_path: Path) -> None:
     store = ImageStore(store_root, policy=RegistryPolicy(offline=True), disk_usage=disk_usage)
     holder.append(store)
     ids = []
-    for i in range(4):  # distinct layers (trailing padding differs), ~2 MB each
+    for i in range(4):  # distinct layers of ~200 kB each
         layout = build_image_layout(
-            tmp_path / f"l{i}", [busybox_layer() + b"\0" * 512 * (i + 1)], name=f"gc/img{i}"
+            tmp_path / f"l{i}", [layer_tar({"data": bytes([i]) * 200_000})], name=f"gc/img{i}"
         )
         (info,) = await store.import_archive(layout)
         ids.append(info.id)

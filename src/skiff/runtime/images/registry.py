@@ -20,6 +20,7 @@ body, e.g. ``manifest unknown``) or the network's.
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import json
 import os
@@ -255,10 +256,8 @@ class RegistryClient:
         if scheme == "basic":
             if auth is None or not auth.username:
                 return False
-            value = httpx.BasicAuth(auth.username, auth.password)
-            header = next(value.auth_flow(httpx.Request("GET", "http://x"))).headers[
-                "Authorization"
-            ]
+            pair = f"{auth.username}:{auth.password}".encode()
+            header = "Basic " + base64.b64encode(pair).decode("ascii")
             if header == self._authorization:
                 return False
             self._authorization = header
