@@ -633,11 +633,18 @@ class BearerProxy:
     (method, path, authorization header) of every request."""
 
     def __init__(
-        self, upstream: str, *, users: Mapping[str, str] | None = None, anonymous: bool = False
+        self,
+        upstream: str,
+        *,
+        users: Mapping[str, str] | None = None,
+        anonymous: bool = False,
+        identity_tokens: Iterable[str] = (),
     ) -> None:
+        """``identity_tokens``: refresh tokens the OAuth2 grant (``POST /token``) accepts."""
         self.upstream = upstream
         self.users = dict(users or {})
         self.anonymous = anonymous
+        self.identity_tokens = set(identity_tokens)
         self.tokens: set[str] = set()
         self.requests: list[tuple[str, str, str]] = []
         self.server: ThreadingHTTPServer | None = None
@@ -702,6 +709,23 @@ class BearerProxy:
                 self._reply(
                     r.status_code, r.content, {k: v for k, v in r.headers.items() if k in keep}
                 )
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                form = parse_qs(self.rfile.read(length).decode())
+                proxy.requests.append((self.command, self.path, ""))
+                grant = form.get("grant_type", [""])[0]
+                refresh = form.get("refresh_token", [""])[0]
+                if urlsplit(self.path).path != "/token" or grant != "refresh_token":
+                    self._reply(400, b'{"error": "unsupported_grant_type"}', {})
+                    return
+                if refresh not in proxy.identity_tokens:
+                    self._reply(401, b'{"error": "invalid_grant"}', {})
+                    return
+                token = secrets.token_hex(16)
+                proxy.tokens.add(token)
+                body = json.dumps({"access_token": token, "expires_in": 300}).encode()
+                self._reply(200, body, {"Content-Type": "application/json"})
 
             def _token(self, authz: str, query: dict[str, list[str]]) -> None:
                 ok = proxy.anonymous and not authz

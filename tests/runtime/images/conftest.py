@@ -16,7 +16,7 @@ import pytest
 
 from skiff.runtime.images.policy import RegistryPolicy
 from skiff.runtime.images.store import ImageStore
-from skiff.testing.images import LocalRegistry, build_busybox_layout
+from skiff.testing.images import LocalRegistry, build_busybox_layout, build_image_layout, layer_tar
 
 LOCAL = ("127.0.0.1", "localhost", "::1")
 
@@ -34,6 +34,13 @@ def busybox_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not Path("/bin/busybox").exists():
         pytest.skip("/bin/busybox is missing (Debian package busybox-static)")
     return build_busybox_layout(tmp_path_factory.mktemp("busybox") / "layout")
+
+
+@pytest.fixture(scope="session")
+def small_layout(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A one-layer image of a few files (for tests about transport, not content)."""
+    layer = layer_tar({"etc/os-release": b"ID=skiff-test\n", "bin/tool": b"#!/bin/sh\n"})
+    return build_image_layout(tmp_path_factory.mktemp("small") / "layout", [layer], name="small")
 
 
 @pytest.fixture

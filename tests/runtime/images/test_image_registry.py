@@ -171,10 +171,8 @@ def auth_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalReg
         yield reg
 
 
-async def test_basic_auth(
-    tmp_path: Path, auth_registry: LocalRegistry, busybox_layout: Path
-) -> None:
-    auth_registry.push(busybox_layout, "private/busybox", "1.0")
+async def test_basic_auth(tmp_path: Path, auth_registry: LocalRegistry, small_layout: Path) -> None:
+    auth_registry.push(small_layout, "private/busybox", "1.0")
     ref = f"{auth_registry.host}/private/busybox:1.0"
     store = _store(tmp_path / "a")
     with pytest.raises(ImagePullError, match=r"pull access denied .* authorization failed"):
@@ -197,9 +195,9 @@ async def test_basic_auth(
 
 
 async def test_bearer_token_flow(
-    tmp_path: Path, registry: LocalRegistry, busybox_layout: Path
+    tmp_path: Path, registry: LocalRegistry, small_layout: Path
 ) -> None:
-    registry.push(busybox_layout, "tokened/busybox", "1.0")
+    registry.push(small_layout, "tokened/busybox", "1.0")
     with BearerProxy(registry.url, users={"bob": "builder"}) as proxy:
         ref = f"{proxy.host}/tokened/busybox:1.0"
         store = _store(tmp_path)
@@ -221,9 +219,9 @@ async def test_bearer_token_flow(
 
 
 async def test_bearer_anonymous_token(
-    tmp_path: Path, registry: LocalRegistry, busybox_layout: Path
+    tmp_path: Path, registry: LocalRegistry, small_layout: Path
 ) -> None:
-    registry.push(busybox_layout, "public/busybox", "1.0")
+    registry.push(small_layout, "public/busybox", "1.0")
     with BearerProxy(registry.url, anonymous=True) as proxy:
         info = await _store(tmp_path).pull(f"{proxy.host}/public/busybox:1.0")
         assert info.size > 0
@@ -247,14 +245,14 @@ async def test_concurrent_pulls_share_work(
 
 
 async def test_https_mirror_with_ca_file(
-    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, busybox_layout: Path
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, small_layout: Path
 ) -> None:
     from skiff.testing.images import make_tls
 
     ca, cert, key = make_tls(tmp_path / "tls")
     with LocalRegistry(tmp_path_factory.mktemp("tlsreg"), tls=(cert, key)) as reg:
         assert reg.url.startswith("https://127.0.0.1:")
-        reg.push(busybox_layout, "tls/busybox", "1.0")
+        reg.push(small_layout, "tls/busybox", "1.0")
 
         def store(name: str, tls: dict[str, object] | None) -> ImageStore:
             data: dict[str, object] = {"mirrors": {"docker.io": {"endpoint": [reg.url]}}}
@@ -268,3 +266,28 @@ async def test_https_mirror_with_ca_file(
         assert info.repo_tags == ("docker.io/tls/busybox:1.0",)
         skip = await store("skip", {"insecure_skip_verify": True}).pull("tls/busybox:1.0")
         assert skip.id == info.id
+
+
+async def test_identity_and_registry_tokens(
+    tmp_path: Path, registry: LocalRegistry, small_layout: Path
+) -> None:
+    registry.push(small_layout, "oauth/busybox", "1.0")
+    with BearerProxy(registry.url, identity_tokens=["refresh-me"]) as proxy:
+        ref = f"{proxy.host}/oauth/busybox:1.0"
+        with pytest.raises(ImagePullError, match="invalid_grant"):
+            await _store(tmp_path / "a").pull(
+                ref, {proxy.host: RegistryAuth(identity_token="stale")}
+            )
+        info = await _store(tmp_path / "b").pull(
+            ref, {proxy.host: RegistryAuth(identity_token="refresh-me")}
+        )
+        assert ("POST", "/token", "") in proxy.requests
+        # a registry token is sent as it is: no token endpoint involved
+        proxy.tokens.add("given-token")
+        proxy.requests.clear()
+        again = await _store(tmp_path / "c").pull(
+            ref, {proxy.host: RegistryAuth(registry_token="given-token")}
+        )
+        assert again.id == info.id
+        assert not [r for r in proxy.requests if r[1].startswith("/token")]
+        assert all(r[2] == "Bearer given-token" for r in proxy.requests)

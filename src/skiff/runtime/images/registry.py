@@ -150,18 +150,33 @@ class Manifest:
         return data
 
 
+_CONTEXTS: dict[tuple[object, ...], ssl.SSLContext | bool] = {}
+
+
 def _verify_context(endpoint: Endpoint) -> ssl.SSLContext | bool:
+    """The TLS settings for ``endpoint``: cached, as loading CA bundles costs tens of ms; a
+    changed file (renewed CA or client certificate) makes a new context."""
     tls = endpoint.config.tls
-    if tls.insecure_skip_verify:
-        if not (tls.cert_file and tls.key_file):
-            return False
-        ctx = ssl.create_default_context()
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
+    stamps = tuple(
+        os.stat(f).st_mtime_ns if f and os.path.exists(f) else 0
+        for f in (tls.ca_file, tls.cert_file, tls.key_file)
+    )
+    key = (tls, stamps)
+    if key in _CONTEXTS:
+        return _CONTEXTS[key]
+    ctx: ssl.SSLContext | bool
+    if tls.insecure_skip_verify and not (tls.cert_file and tls.key_file):
+        ctx = False
     else:
         ctx = ssl.create_default_context(cafile=tls.ca_file or None)
-    if tls.cert_file and tls.key_file:
-        ctx.load_cert_chain(tls.cert_file, tls.key_file)
+        if tls.insecure_skip_verify:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        if tls.cert_file and tls.key_file:
+            ctx.load_cert_chain(tls.cert_file, tls.key_file)
+    if len(_CONTEXTS) > 64:
+        _CONTEXTS.clear()
+    _CONTEXTS[key] = ctx
     return ctx
 
 

@@ -32,7 +32,7 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import httpx
 
@@ -41,6 +41,7 @@ from skiff.runtime.images.base import (
     ImageInfo,
     ImageNotAllowed,
     ImagePullError,
+    ImageService,
     RegistryAuth,
 )
 from skiff.runtime.images.layer import flatten, remove_tree, unpack_layer
@@ -272,13 +273,22 @@ class ImageStore:
                 self.policy.endpoints(parse_reference(ref).domain)
             except ImageNotAllowed:
                 return self._used(local), False
-        return self._used(await self.pull(ref, auth)), True
+        info, pulled = await self._pull(ref, auth, only_if_missing=pull_policy == "IfNotPresent")
+        return self._used(info), pulled
 
     def _used(self, info: ImageInfo) -> ImageInfo:
         self._last_used[info.id] = time.time()
         return info
 
     async def pull(self, ref: str, auth: dict[str, RegistryAuth] | None = None) -> ImageInfo:
+        info, _ = await self._pull(ref, auth, only_if_missing=False)
+        return info
+
+    async def _pull(
+        self, ref: str, auth: dict[str, RegistryAuth] | None, *, only_if_missing: bool
+    ) -> tuple[ImageInfo, bool]:
+        """Pull ``ref``; with ``only_if_missing``, a pull of the same reference that finished
+        while this one waited for the lock is enough (several pods starting on one image)."""
         r = parse_reference(ref)
         try:
             endpoints = self.policy.endpoints(r.domain)  # before any DNS lookup or connection
@@ -286,10 +296,12 @@ class ImageStore:
             raise ImageNotAllowed(f'failed to pull image "{ref}": {e}') from None
         lock = self._ref_locks.setdefault(str(r), asyncio.Lock())
         async with lock:
+            if only_if_missing and (local := self.get(ref)) is not None:
+                return local, False
             errors: list[ImagePullError] = []
             for endpoint in endpoints:
                 try:
-                    return await self._pull_from(endpoint, r, auth)
+                    return await self._pull_from(endpoint, r, auth), True
                 except ImagePullError as e:
                     errors.append(e)
             if len(errors) == 1:
@@ -588,3 +600,7 @@ def _file_opener(path: Path) -> Callable[[], IO[bytes]]:
 def _normal_tag(tag: str) -> str:
     r = parse_reference(tag)
     return f"{r.name}:{r.tag or 'latest'}"
+
+
+if TYPE_CHECKING:  # ImageStore satisfies the seam (checked by mypy)
+    _conforms: type[ImageService] = ImageStore
