@@ -202,3 +202,29 @@ def test_image_cannot_plant_overlay_xattrs(tmp_path: Path) -> None:
     _unpack(buf.getvalue(), tmp_path / "l", overlay=True)
     with pytest.raises(OSError):
         os.getxattr(tmp_path / "l/d", "trusted.overlay.opaque")
+
+
+def test_directory_replaced_by_symlink_keeps_outside_untouched(tmp_path: Path) -> None:
+    """A directory member later replaced by a symlink to outside must not have its mode or
+    owner applied through the symlink."""
+    import tarfile
+
+    outside = tmp_path / "outside"
+    (outside / "b").mkdir(parents=True)
+    os.chmod(outside, 0o700)
+    os.chmod(outside / "b", 0o700)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name in ("a", "a/b"):
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.DIRTYPE
+            info.mode = 0o777
+            tar.addfile(info)
+        link = tarfile.TarInfo("a")
+        link.type = tarfile.SYMTYPE
+        link.linkname = str(outside)
+        tar.addfile(link)
+    _unpack(buf.getvalue(), tmp_path / "l")
+    assert (tmp_path / "l/a").is_symlink()
+    assert stat.S_IMODE(os.stat(outside).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(outside / "b").st_mode) == 0o700

@@ -174,7 +174,13 @@ def unpack_layer(
             f"layer blob digest mismatch: expected {blob_digest}, content is "
             f"sha256:{raw.hash.hexdigest()}; refused"
         )
+    real_dest = os.path.realpath(dest)
     for path, member in reversed(dirs):  # deepest last-seen first: modes after contents
+        # a later member may have replaced the directory or one of its parents (with a symlink
+        # to outside, say): chmod follows symlinks, so touch only what is still this directory
+        rel = os.path.relpath(path, dest)
+        if os.path.realpath(path) != os.path.join(real_dest, rel) or not os.path.isdir(path):
+            continue
         if is_root:
             os.lchown(path, member.uid, member.gid)
         os.chmod(path, member.mode & 0o7777)

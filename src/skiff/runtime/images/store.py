@@ -154,6 +154,7 @@ class ImageStore:
         self._timeout = timeout
         for sub in ("blobs/sha256", "layers", "tmp"):
             (root / sub).mkdir(parents=True, exist_ok=True)
+        self._clean_tmp()
         self._index_path = root / "index.json"
         self._cache: dict[str, Any] | None = None
         self._cache_stamp: tuple[int, int] | None = None
@@ -161,6 +162,19 @@ class ImageStore:
         self._layer_locks: dict[str, asyncio.Lock] = {}
         self._in_use: set[str] = set()
         self._last_used: dict[str, float] = {}
+
+    def _clean_tmp(self, max_age: float = 86_400.0) -> None:
+        """Remove what pulls that died (a crash, SIGKILL) left in tmp/ and as ``.part`` blobs.
+        Only old entries: another process sharing the store may be pulling right now."""
+        cutoff = time.time() - max_age
+        leftovers = [*(self.root / "tmp").iterdir()]
+        leftovers += [
+            p for p in (self.root / "blobs" / "sha256").iterdir() if p.name.startswith(".")
+        ]
+        for p in leftovers:
+            with contextlib.suppress(OSError):
+                if os.lstat(p).st_mtime < cutoff:
+                    remove_tree(p)
 
     # ---- index ---------------------------------------------------------------------------
 
@@ -460,6 +474,8 @@ class ImageStore:
                 if not final.is_dir():  # another process won the race: keep its copy
                     raise
             return size
+        except OSError as e:
+            raise ImagePullError(f"layer {source.diff_id}: cannot unpack: {e}") from e
         finally:
             if tmp.exists():
                 remove_tree(tmp)
@@ -522,7 +538,11 @@ class ImageStore:
         live_layers = {d for e in index["images"].values() for d in e["layers"]}
         live_blobs = {b for e in index["images"].values() for b in e.get("blobs", [])}
         dead_layers = [d for d in index["layers"] if d not in live_layers]
-        on_disk = {f"sha256:{p.name}" for p in (self.root / "blobs" / "sha256").iterdir()}
+        on_disk = {
+            f"sha256:{p.name}"
+            for p in (self.root / "blobs" / "sha256").iterdir()
+            if len(p.name) == 64 and not p.name.startswith(".")
+        }
         return dead_layers, sorted(on_disk - live_blobs)
 
     def _delete(self, layers: list[str], blobs: list[str]) -> None:
