@@ -132,3 +132,24 @@ async def test_guard_catches_network_use(tmp_path: Path, loopback_only: list[str
     with pytest.raises(Exception):  # noqa: B017 - the guard's AssertionError, wrapped or not
         await store.pull("registry.example.com/app:1")
     assert loopback_only and "registry.example.com" in loopback_only[0]
+
+
+def test_auths_from_docker_config() -> None:
+    from skiff.runtime.images.policy import auths_from_docker_config
+
+    encoded = base64.b64encode(b"carol:pa:ss").decode()
+    auths = auths_from_docker_config(
+        {
+            "auths": {
+                "https://index.docker.io/v1/": {"auth": encoded},
+                "127.0.0.1:5000": {"username": "u", "password": "p"},
+                "reg.internal.test": {"identitytoken": "refresh"},
+                "broken.test": {"auth": "%%%"},
+            }
+        }
+    )
+    assert set(auths) == {"docker.io", "127.0.0.1:5000", "reg.internal.test"}
+    assert (auths["docker.io"].username, auths["docker.io"].password) == ("carol", "pa:ss")
+    assert auths["reg.internal.test"].identity_token == "refresh"
+    legacy = auths_from_docker_config({"127.0.0.1:5000": {"username": "u", "password": "p"}})
+    assert legacy["127.0.0.1:5000"].password == "p"

@@ -50,6 +50,7 @@ __all__ = [
     "RegistryConfig",
     "RegistryPolicy",
     "TLSConfig",
+    "auths_from_docker_config",
     "is_loopback_host",
     "registry_key",
 ]
@@ -135,6 +136,23 @@ def _auth_from(data: Mapping[str, Any], where: str) -> RegistryAuth:
         identity_token=str(data.get("identity_token") or data.get("identitytoken") or ""),
         registry_token=str(data.get("registry_token") or data.get("registrytoken") or ""),
     )
+
+
+def auths_from_docker_config(data: Mapping[str, Any]) -> dict[str, RegistryAuth]:
+    """Credentials from an imagePullSecret's decoded ``.dockerconfigjson`` (``{"auths": {host:
+    {...}}}``) or legacy ``.dockercfg`` (``{host: {...}}``), keyed by `registry_key`. Entries
+    that cannot be read are skipped (kubelet logs and ignores them too)."""
+    nested = data.get("auths")
+    auths: Mapping[str, Any] = nested if isinstance(nested, Mapping) else data
+    out: dict[str, RegistryAuth] = {}
+    for host, entry in auths.items():
+        if not isinstance(entry, Mapping):
+            continue
+        try:
+            out[registry_key(str(host))] = _auth_from(entry, str(host))
+        except PolicyError:
+            continue
+    return out
 
 
 class RegistryPolicy:
