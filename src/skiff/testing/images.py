@@ -639,8 +639,11 @@ class BearerProxy:
         users: Mapping[str, str] | None = None,
         anonymous: bool = False,
         identity_tokens: Iterable[str] = (),
+        realm: str | None = None,
     ) -> None:
-        """``identity_tokens``: refresh tokens the OAuth2 grant (``POST /token``) accepts."""
+        """``identity_tokens``: refresh tokens the OAuth2 grant (``POST /token``) accepts;
+        ``realm``: the token URL the challenge names (default: this proxy's ``/token``)."""
+        self.realm = realm
         self.upstream = upstream
         self.users = dict(users or {})
         self.anonymous = anonymous
@@ -684,6 +687,7 @@ class BearerProxy:
                     return
                 token = authz.removeprefix("Bearer ") if authz.startswith("Bearer ") else ""
                 if token not in proxy.tokens:
+                    realm = proxy.realm or f"http://{proxy.host}/token"
                     parts = url.path.split("/")
                     name = "/".join(parts[2:-2]) if len(parts) > 4 else ""
                     scope = f',scope="repository:{name}:pull"' if name else ""
@@ -695,7 +699,7 @@ class BearerProxy:
                         body,
                         {
                             "Content-Type": "application/json",
-                            "WWW-Authenticate": f'Bearer realm="http://{proxy.host}/token",'
+                            "WWW-Authenticate": f'Bearer realm="{realm}",'
                             f'service="skiff-test"{scope}',
                         },
                     )

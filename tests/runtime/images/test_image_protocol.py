@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from skiff.runtime.images.base import ImagePullError, RegistryAuth
+from skiff.runtime.images.base import ImageNotAllowed, ImagePullError, RegistryAuth
 from skiff.runtime.images.policy import RegistryPolicy
 from skiff.runtime.images.store import ImageStore
 from skiff.testing.images import layer_tar
@@ -182,3 +182,28 @@ async def test_mirror_failure_falls_back(tmp_path: Path) -> None:
     info = await _store(tmp_path, reg, policy).pull(f"{HOST}/repo:1.0")
     assert [r.url.port for r in reg.requests][:2] == [2, 1]
     assert info.repo_tags == (f"{HOST}/repo:1.0",)
+
+
+async def test_offline_refuses_a_redirect_elsewhere(tmp_path: Path) -> None:
+    reg = Scripted()
+
+    def override(r: httpx.Request) -> httpx.Response | None:
+        if r.url.host == "127.0.0.1" and r.url.path.endswith(f"/blobs/{_d(reg.blob)}"):
+            return httpx.Response(307, headers={"Location": "https://cdn.example.test/blob"})
+        return None
+
+    reg.override = override
+    with pytest.raises(ImageNotAllowed, match=r"cdn\.example\.test"):
+        await _store(tmp_path, reg).pull(f"{HOST}/repo:1.0")
+    assert all(r.url.host != "cdn.example.test" for r in reg.requests)
+    # online, with no allowlist, the same redirect is followed
+    online = _store(tmp_path / "online", reg, RegistryPolicy())
+    reg.override = lambda r: (
+        override(r)
+        if r.url.host == "127.0.0.1"
+        else httpx.Response(200, content=reg.blob)
+        if r.url.host == "cdn.example.test"
+        else None
+    )
+    info = await online.pull(f"{HOST}/repo:1.0")
+    assert info.config.cmd == ("x",)

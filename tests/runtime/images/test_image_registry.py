@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from skiff.runtime.images.base import ImagePullError, RegistryAuth
+from skiff.runtime.images.base import ImageNotAllowed, ImagePullError, RegistryAuth
 from skiff.runtime.images.policy import RegistryPolicy
 from skiff.runtime.images.registry import parse_challenge, select_manifest
 from skiff.runtime.images.store import ImageStore
@@ -291,3 +291,17 @@ async def test_identity_and_registry_tokens(
         assert again.id == info.id
         assert not [r for r in proxy.requests if r[1].startswith("/token")]
         assert all(r[2] == "Bearer given-token" for r in proxy.requests)
+
+
+async def test_offline_refuses_a_token_realm_elsewhere(
+    tmp_path: Path, registry: LocalRegistry, small_layout: Path, loopback_only: list[str]
+) -> None:
+    """A loopback registry cannot send an offline pull to a token service on another host."""
+    registry.push(small_layout, "realm/img", "1.0")
+    realm = "https://auth.example.test/token"
+    with (
+        BearerProxy(registry.url, anonymous=True, realm=realm) as p,
+        pytest.raises(ImageNotAllowed, match=r"auth\.example\.test.*--offline"),
+    ):
+        await _store(tmp_path).pull(f"{p.host}/realm/img:1.0")
+    assert loopback_only == []

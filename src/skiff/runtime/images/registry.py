@@ -27,6 +27,7 @@ import os
 import platform
 import re
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -34,7 +35,7 @@ from typing import Any
 
 import httpx
 
-from skiff.runtime.images.base import ImagePullError, RegistryAuth
+from skiff.runtime.images.base import ImageNotAllowed, ImagePullError, RegistryAuth
 from skiff.runtime.images.policy import Endpoint
 
 __all__ = [
@@ -192,8 +193,13 @@ class RegistryClient:
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
         user_agent: str = "skiff",
+        allowed_host: Callable[[str], bool] | None = None,
     ) -> None:
+        """``allowed_host(host)`` is asked before every request, including token realms and
+        redirects (blob storage), so a registry cannot send a pull where the policy forbids;
+        a refusal raises `ImageNotAllowed` before the connection."""
         self.endpoint = endpoint
+        self._allowed_host = allowed_host
         self.repository = repository
         self._auth = auth
         self._authorization = ""
@@ -208,7 +214,16 @@ class RegistryClient:
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             transport=transport,
             headers={"User-Agent": user_agent},
+            event_hooks={"request": [self._check_host]},
         )
+
+    async def _check_host(self, request: httpx.Request) -> None:
+        host = request.url.netloc.decode("ascii")
+        if self._allowed_host is not None and not self._allowed_host(host):
+            raise ImageNotAllowed(
+                f"{self.endpoint.host} sent the pull of {self._name} to {host}, which the "
+                "registry policy does not allow (--offline or the allowlist: add it to `allow:`)"
+            )
 
     async def __aenter__(self) -> RegistryClient:
         return self

@@ -334,12 +334,27 @@ class ImageStore:
             return given.get(endpoint.registry)
         return None
 
+    def _endpoint_allowed(self, endpoint: Endpoint) -> Callable[[str], bool]:
+        """Hosts a pull through ``endpoint`` may reach: the endpoint itself (allowed already:
+        a mirror URL may name it differently) and what the policy allows."""
+        own = endpoint.url.split("://", 1)[1].split("/", 1)[0].lower()
+
+        def allowed(host: str) -> bool:
+            return host.lower() == own or self.policy.allowed(host)
+
+        return allowed
+
     async def _pull_from(
         self, endpoint: Endpoint, r: Reference, auth: dict[str, RegistryAuth] | None
     ) -> ImageInfo:
         creds = self._credentials(endpoint, auth)
         async with RegistryClient(
-            endpoint, r.path, auth=creds, transport=self._transport, timeout=self._timeout
+            endpoint,
+            r.path,
+            auth=creds,
+            transport=self._transport,
+            timeout=self._timeout,
+            allowed_host=self._endpoint_allowed(endpoint),
         ) as client:
             top = await client.get_manifest(r.reference)
             manifests = [top.body]
