@@ -207,3 +207,25 @@ async def test_offline_refuses_a_redirect_elsewhere(tmp_path: Path) -> None:
     )
     info = await online.pull(f"{HOST}/repo:1.0")
     assert info.config.cmd == ("x",)
+
+
+@pytest.mark.parametrize("limit", [1, None])
+async def test_parallel_pull_limit(tmp_path: Path, limit: int | None) -> None:
+    import asyncio
+
+    reg = Scripted()
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        await asyncio.sleep(0)  # let the other pull run between requests, as a network would
+        return reg(request)
+
+    store = ImageStore(
+        tmp_path / "images",
+        policy=RegistryPolicy(offline=True),
+        transport=httpx.MockTransport(handler),
+        max_parallel_pulls=limit,
+    )
+    await asyncio.gather(store.pull(f"{HOST}/one:1.0"), store.pull(f"{HOST}/two:1.0"))
+    order = [r.url.path.split("/")[2] for r in reg.requests]
+    contiguous = order == sorted(order) or order == sorted(order, reverse=True)
+    assert contiguous is (limit == 1), order

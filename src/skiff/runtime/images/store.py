@@ -138,11 +138,14 @@ class ImageStore:
         transport: httpx.AsyncBaseTransport | None = None,
         platform: tuple[str, str, str] | None = None,
         timeout: float = 60.0,
+        max_parallel_pulls: int | None = None,
     ) -> None:
         """``overlay_whiteouts``: store whiteouts in overlayfs form (default: when root);
         ``disk_usage(path) -> (total, used)`` bytes of the file system (tests fake it);
         ``transport``: httpx transport for registry traffic (tests); ``platform``: (os, arch,
-        variant) to pick from manifest lists (default: this host's)."""
+        variant) to pick from manifest lists (default: this host's); ``max_parallel_pulls``:
+        pulls of different references at once (None: no limit; kubelet's
+        serializeImagePulls is 1)."""
         self.root = root
         self.policy = policy
         self.overlay_whiteouts = (
@@ -161,6 +164,11 @@ class ImageStore:
         self._ref_locks: dict[str, asyncio.Lock] = {}
         self._layer_locks: dict[str, asyncio.Lock] = {}
         self._in_use: set[str] = set()
+        self._pull_slots = (
+            asyncio.Semaphore(max_parallel_pulls)
+            if max_parallel_pulls
+            else contextlib.nullcontext()
+        )
         self._last_used: dict[str, float] = {}
 
     def _clean_tmp(self, max_age: float = 86_400.0) -> None:
@@ -309,7 +317,7 @@ class ImageStore:
         except ImageNotAllowed as e:
             raise ImageNotAllowed(f'failed to pull image "{ref}": {e}') from None
         lock = self._ref_locks.setdefault(str(r), asyncio.Lock())
-        async with lock:
+        async with lock, self._pull_slots:
             if only_if_missing and (local := self.get(ref)) is not None:
                 return local, False
             errors: list[ImagePullError] = []
