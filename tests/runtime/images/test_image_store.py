@@ -165,9 +165,11 @@ async def test_garbage_collect(tmp_path: Path) -> None:
     holder: list[ImageStore] = []
 
     def disk_usage(_path: Path) -> tuple[int, int]:
-        return sizes["total"], sizes["base"] + holder[0].disk_bytes()
+        return sizes["total"], min(sizes["total"], sizes["base"] + holder[0].disk_bytes())
 
-    store = ImageStore(store_root, policy=RegistryPolicy(offline=True), disk_usage=disk_usage)
+    store = ImageStore(
+        store_root, policy=RegistryPolicy(offline=True), disk_usage=disk_usage, gc_min_age=0
+    )
     holder.append(store)
     ids = []
     for i in range(4):  # distinct layers of ~200 kB each
@@ -187,6 +189,9 @@ async def test_garbage_collect(tmp_path: Path) -> None:
     # oldest unused first (img2, then img3), skipping img0 (in use); stop under 65 %
     assert removed == [ids[2], ids[3]]
     assert {i.id for i in store.images()} == {ids[0], ids[1]}
-    # a second store object (another process) sees the same index
-    other = ImageStore(store_root, policy=RegistryPolicy(offline=True))
+    # a second store object (another process) sees the same index; with the default minimum
+    # age it collects nothing that was pulled just now
+    other = ImageStore(store_root, policy=RegistryPolicy(offline=True), disk_usage=disk_usage)
     assert {i.id for i in other.images()} == {ids[0], ids[1]}
+    sizes["base"] = sizes["total"]  # the disk is full
+    assert await other.garbage_collect(75, 65) == []

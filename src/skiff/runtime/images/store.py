@@ -139,13 +139,17 @@ class ImageStore:
         platform: tuple[str, str, str] | None = None,
         timeout: float = 60.0,
         max_parallel_pulls: int | None = None,
+        gc_min_age: float = 120.0,
     ) -> None:
         """``overlay_whiteouts``: store whiteouts in overlayfs form (default: when root);
         ``disk_usage(path) -> (total, used)`` bytes of the file system (tests fake it);
         ``transport``: httpx transport for registry traffic (tests); ``platform``: (os, arch,
         variant) to pick from manifest lists (default: this host's); ``max_parallel_pulls``:
         pulls of different references at once (None: no limit; kubelet's
-        serializeImagePulls is 1)."""
+        serializeImagePulls is 1); ``gc_min_age``: seconds since an image was last pulled or
+        handed out by `ensure` before garbage collection may remove it (kubelet's
+        imageMinimumGCAge, 2 min), so an image is not collected between its pull and the start
+        of the container that needs it."""
         self.root = root
         self.policy = policy
         self.overlay_whiteouts = (
@@ -164,6 +168,7 @@ class ImageStore:
         self._ref_locks: dict[str, asyncio.Lock] = {}
         self._layer_locks: dict[str, asyncio.Lock] = {}
         self._in_use: set[str] = set()
+        self._gc_min_age = gc_min_age
         self._pull_slots = (
             asyncio.Semaphore(max_parallel_pulls)
             if max_parallel_pulls
@@ -605,8 +610,14 @@ class ImageStore:
             image_id, entry = item
             return max(self._last_used.get(image_id, 0.0), float(entry.get("pulled", 0.0)))
 
+        old_enough = time.time() - self._gc_min_age
         candidates = sorted(
-            ((i, e) for i, e in index["images"].items() if i not in self._in_use), key=last_used
+            (
+                (i, e)
+                for i, e in index["images"].items()
+                if i not in self._in_use and last_used((i, e)) <= old_enough
+            ),
+            key=last_used,
         )
         removed: list[str] = []
         for image_id, _entry in candidates:
