@@ -17,11 +17,12 @@ and every layer against the config's ``diff_ids``.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import tarfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
@@ -92,17 +93,34 @@ class _TarSource:
         return f
 
 
-@contextmanager
-def _open(path: Path) -> Iterator[_Source]:
-    if path.is_dir():
-        yield _DirSource(path)
-        return
+def _open_tar(path: Path) -> tarfile.TarFile:
     try:
-        tar = tarfile.open(path, "r:*")  # noqa: SIM115 - closed by the with below
+        return tarfile.open(path, "r:*")
     except (OSError, tarfile.TarError) as e:
         raise ArchiveError(f"{path}: not a tar archive or OCI layout directory: {e}") from e
+
+
+@asynccontextmanager
+async def _open(path: Path) -> AsyncIterator[_Source]:
+    """The archive, opened in a worker thread (reading a tar's member list, compressed perhaps,
+    takes a while)."""
+    if await asyncio.to_thread(path.is_dir):
+        yield _DirSource(path)
+        return
+    tar = await asyncio.to_thread(_open_tar, path)
     with tar:
-        yield _TarSource(tar)
+        yield await asyncio.to_thread(_TarSource, tar)
+
+
+def _plans(src: _Source, path: Path, platform: tuple[str, str, str]) -> list[dict[str, Any]]:
+    if src.exists("manifest.json"):
+        return _docker_plans(src)
+    if src.exists("oci-layout") and src.exists("index.json"):
+        return _oci_plans(src, platform)
+    raise ArchiveError(
+        f"{path}: neither an OCI image layout (oci-layout, index.json) nor a docker "
+        "save archive (manifest.json)"
+    )
 
 
 def _blob_name(digest: str) -> str:
@@ -138,16 +156,8 @@ async def import_archive(
     archive."""
     from skiff.runtime.images.store import LayerSource
 
-    with _open(path) as src:
-        if src.exists("manifest.json"):
-            plans = _docker_plans(src)
-        elif src.exists("oci-layout") and src.exists("index.json"):
-            plans = _oci_plans(src, platform)
-        else:
-            raise ArchiveError(
-                f"{path}: neither an OCI image layout (oci-layout, index.json) nor a docker "
-                "save archive (manifest.json)"
-            )
+    async with _open(path) as src:
+        plans = await asyncio.to_thread(_plans, src, path, platform)
         if tag is not None and len(plans) != 1:
             raise ArchiveError(f"{path} holds {len(plans)} images; --tag needs exactly one")
         out: list[ImageInfo] = []
