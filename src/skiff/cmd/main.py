@@ -25,6 +25,7 @@ import urllib.request
 from pathlib import Path
 
 from skiff.cmd.controllermanager import add_controller_manager_flags, run_controller_manager
+from skiff.cmd.image import add_image_parser, run_image
 from skiff.cmd.netflags import NetworkFlagError, check_network_flags, kubernetes_service_ip
 
 __all__ = [
@@ -182,6 +183,7 @@ def _parser() -> argparse.ArgumentParser:
         "kubectl", help="run kubectl with the admin kubeconfig", add_help=False
     )
     kubectl.add_argument("args", nargs=argparse.REMAINDER)
+    add_image_parser(sub)
     return parser
 
 
@@ -198,6 +200,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command == "apply":
         return _apply(args)
+    if args.command == "image":
+        return run_image(args)
     if args.command == "controller-manager":
         args.kubeconfig = args.kubeconfig or _admin_kubeconfig()
         return run_controller_manager(args)
