@@ -98,8 +98,9 @@ class NodeCredentials:
     ``system:node:<name>`` (rewritten on renewal); ``serving_cert_file``/``serving_key_file`` are
     the agent endpoint's certificate (signed by the cluster CA) and key (made on this node);
     ``client_ca_file`` is the CA whose client certificates the agent endpoint accepts (the API
-    server's kubelet-client CA); ``expires_at``/``issued_at`` are Unix times of the token and
-    certificate.
+    server's kubelet-client CA); ``issued_at``/``expires_at`` are Unix times on this machine's
+    clock: when the request for them was sent, plus the lifetime the server granted (so clock
+    skew with the server never makes a renewal late).
     """
 
     node_name: str
@@ -294,7 +295,11 @@ def _save(
     pinned: str,
     answer: dict[str, Any],
     lifetime_seconds: float | None,
+    now: float,
 ) -> NodeCredentials:
+    """Write the server's answer to ``cred_dir``. Issue and expiry times are kept on this
+    machine's clock (``now`` plus the lifetime the server granted), so renewal timing does not
+    depend on the two clocks agreeing."""
     try:
         token = str(answer["token"])
         cert = str(answer["servingCertificate"]).encode()
@@ -309,8 +314,8 @@ def _save(
         "server": server,
         "nodeName": node_name,
         "caHash": pinned,
-        "issuedAt": issued,
-        "expiresAt": expires,
+        "issuedAt": now,
+        "expiresAt": now + max(0.0, expires - issued),
         "lifetimeSeconds": lifetime_seconds,
     }
     _write(cred_dir / "ca.crt", ca, 0o644)
@@ -369,6 +374,7 @@ async def join(
     body: dict[str, Any] = {"nodeName": node_name, "nodePassword": password, "csr": csr}
     if lifetime_seconds is not None:
         body["lifetimeSeconds"] = lifetime_seconds
+    sent = time.time()
     answer = await _post(
         Config(server=server, ca_data=ca_pem, token=token.strip()),
         CREDENTIALS_PATH,
@@ -376,15 +382,16 @@ async def join(
         f"joining as node {node_name}",
     )
     creds = await asyncio.to_thread(
-        _save, cred_dir, server, node_name, pinned, answer, lifetime_seconds
+        _save, cred_dir, server, node_name, pinned, answer, lifetime_seconds, sent
     )
     log.info("joined %s as node %s (credentials until %s)", server, node_name, _when(creds))
     return creds
 
 
-async def renew(creds: NodeCredentials) -> NodeCredentials:
+async def renew(creds: NodeCredentials, *, clock: Clock | None = None) -> NodeCredentials:
     """Fresh credentials for ``creds`` from the server, with the current node token; the files
-    are rewritten (atomically each). `JoinError` when refused or unreachable."""
+    are rewritten (atomically each). `JoinError` when refused or unreachable. ``clock`` dates
+    the new credentials (the renewer's clock)."""
     cred_dir = creds.cred_dir
     meta, ca_pem, token, csr = await asyncio.to_thread(_renewal_inputs, creds)
     pinned = str(meta.get("caHash") or _ca_hash(ca_pem))
@@ -393,6 +400,7 @@ async def renew(creds: NodeCredentials) -> NodeCredentials:
     body: dict[str, Any] = {"csr": csr}
     if lifetime is not None:
         body["lifetimeSeconds"] = lifetime
+    sent = (clock or SystemClock()).time()
     answer = await _post(
         Config(server=creds.server, ca_data=ca_pem, token=token),
         RENEW_PATH,
@@ -400,7 +408,7 @@ async def renew(creds: NodeCredentials) -> NodeCredentials:
         f"renewing the credentials of node {creds.node_name}",
     )
     return await asyncio.to_thread(
-        _save, cred_dir, creds.server, creds.node_name, pinned, answer, lifetime
+        _save, cred_dir, creds.server, creds.node_name, pinned, answer, lifetime, sent
     )
 
 
@@ -469,7 +477,7 @@ class CredentialRenewer:
             creds = self.credentials
             await self.clock.sleep(creds.renew_at() - self.clock.time())
             try:
-                fresh = await renew(creds)
+                fresh = await renew(creds, clock=self.clock)
             except JoinError as e:
                 left = creds.expires_at - self.clock.time()
                 if not e.retryable or left <= 0:
