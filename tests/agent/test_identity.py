@@ -103,10 +103,11 @@ async def test_join_writes_working_credentials_and_reuses_them(
     # the server is gone: fresh stored credentials are used without asking it
     again = await join(url, server_creds.join_token, "n1", cred_dir, node_ips=["127.0.0.1"])
     assert again == creds
-    # but not for another node name or another cluster's token
-    with pytest.raises(JoinError) as err:
-        await join(url, server_creds.join_token, "n2", cred_dir, node_ips=[])
-    assert err.value.retryable and "cannot reach" in str(err.value)
+    # but not for another node name, or an address the certificate does not name
+    for name, ips in (("n2", []), ("n1", ["127.0.0.1", "10.1.2.3"])):
+        with pytest.raises(JoinError) as err:
+            await join(url, server_creds.join_token, name, cred_dir, node_ips=ips)
+        assert err.value.retryable and "cannot reach" in str(err.value)
 
 
 async def _fake_server(ca_pem: bytes, seen: list[bytes]) -> tuple[asyncio.Server, str]:

@@ -12,8 +12,8 @@
    CA and the CA the agent endpoint requires of its clients (the API server's kubelet-client CA) -
    is written to ``cred_dir`` (`NodeCredentials` names the files).
 
-Stored credentials are reused while at least a third of their lifetime is left; otherwise the
-agent joins again with the token (the same password proves it is the same node).
+Stored credentials are reused while at least a third of their lifetime is left and the serving
+certificate names every node IP asked for; otherwise the agent joins again with the token (the same password proves it is the same node).
 `CredentialRenewer` renews token and certificate at two thirds of their lifetime with the current
 node token (``POST /v1-skiff/node-credentials/renew``) and rewrites the files atomically;
 `client_config` reads the token through a file (``skiff.client.CachedTokenFile``), so clients pick
@@ -187,9 +187,10 @@ def _read_meta(cred_dir: Path) -> dict[str, Any]:
 
 
 def _stored(
-    cred_dir: Path, server: str, node_name: str, pinned: str, now: float
+    cred_dir: Path, server: str, node_name: str, pinned: str, node_ips: list[str], now: float
 ) -> NodeCredentials | None:
-    """Stored credentials for this server, node and CA with a third of their life left."""
+    """Stored credentials for this server, node and CA with a third of their life left, whose
+    serving certificate names every one of ``node_ips``."""
     meta = _read_meta(cred_dir)
     if (meta.get("server"), meta.get("nodeName"), meta.get("caHash")) != (
         server,
@@ -203,6 +204,13 @@ def _stored(
         return None
     lifetime = creds.expires_at - creds.issued_at
     if lifetime <= 0 or creds.expires_at - now < lifetime * _REUSE_FRACTION:
+        return None
+    named = {ipaddress.ip_address(ip) for ip in _csr_ips(creds.serving_cert_file)}
+    try:
+        wanted = {ipaddress.ip_address(ip) for ip in node_ips}
+    except ValueError:
+        return None  # the join reports the bad address
+    if not wanted <= named:
         return None
     return creds
 
@@ -256,7 +264,8 @@ def _csr(key: ec.EllipticCurvePrivateKey, node_name: str, node_ips: list[str]) -
 
 
 def _csr_ips(cert_file: Path) -> list[str]:
-    """The IP addresses the current serving certificate names (kept on renewal)."""
+    """The IP addresses the current serving certificate names (kept on renewal; empty when
+    there is no readable certificate)."""
     try:
         cert = x509.load_pem_x509_certificate(cert_file.read_bytes())
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -343,7 +352,7 @@ async def join(
     """
     server = server.rstrip("/")
     pinned, _secret = parse_token(token)
-    stored = await asyncio.to_thread(_open_dir, cred_dir, server, node_name, pinned)
+    stored = await asyncio.to_thread(_open_dir, cred_dir, server, node_name, pinned, node_ips)
     if stored is not None:
         log.info("using stored credentials for node %s (until %s)", node_name, _when(stored))
         return stored
@@ -420,11 +429,13 @@ def _renewal_inputs(creds: NodeCredentials) -> tuple[dict[str, Any], bytes, str,
     return _read_meta(creds.cred_dir), creds.ca_file.read_bytes(), token, csr
 
 
-def _open_dir(cred_dir: Path, server: str, node_name: str, pinned: str) -> NodeCredentials | None:
+def _open_dir(
+    cred_dir: Path, server: str, node_name: str, pinned: str, node_ips: list[str]
+) -> NodeCredentials | None:
     """Make ``cred_dir`` (private) and return the stored credentials if still fresh."""
     cred_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(cred_dir, 0o700)
-    return _stored(cred_dir, server, node_name, pinned, time.time())
+    return _stored(cred_dir, server, node_name, pinned, node_ips, time.time())
 
 
 def _node_secrets(cred_dir: Path, node_name: str, node_ips: list[str]) -> tuple[str, str]:
