@@ -355,3 +355,18 @@ def test_kubelet_client_ca_and_certificate_are_made_once(tmp_path: Path) -> None
         again.kubelet_client_cert_path.read_bytes() == first.kubelet_client_cert_path.read_bytes()
     )
     assert again.kubelet_client_ca_path.read_bytes() == first.kubelet_client_ca_path.read_bytes()
+
+
+def test_node_credential_lifetime_flag_takes_durations() -> None:
+    from skiff.cmd.main import _parser
+
+    def lifetime(*argv: str) -> float:
+        return float(_parser().parse_args(["apiserver", *argv]).node_credential_lifetime)
+
+    assert lifetime() == 30 * 86400
+    assert lifetime("--node-credential-lifetime", "90") == 90
+    assert lifetime("--node-credential-lifetime", "15m") == 900
+    assert lifetime("--node-credential-lifetime=12h") == 12 * 3600
+    for bad in ("0", "-5m", "inf", "soon"):
+        with pytest.raises(SystemExit):
+            lifetime("--node-credential-lifetime", bad)

@@ -142,8 +142,8 @@ def _duration(text: str) -> float:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a duration (seconds, or a number with s, m, h or d)"
         ) from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"{text!r}: a duration must be positive")
+    if not 0 < value < 100 * 365 * 86400.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a duration must be positive and finite")
     return value
 
 
