@@ -278,9 +278,8 @@ async def _post(config: Config, path: str, body: dict[str, Any], what: str) -> d
     async with Client(config, max_retries=3, max_retry_wait=2.0, timeout=30.0) as client:
         try:
             resp = await client.request("POST", path, body=body)
-        except Unauthorized as e:
-            raise JoinError(f"{what} refused by {config.server}: {e.message}") from None
-        except (Forbidden, BadRequest) as e:
+        except (Unauthorized, Forbidden, BadRequest) as e:
+            # the server's message says what to fix (token, node name, request)
             raise JoinError(f"{what} refused by {config.server}: {e.message}") from None
         except ApiError as e:
             raise JoinError(
