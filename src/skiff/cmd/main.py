@@ -121,7 +121,31 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
         help="extra IP or DNS name for the serving certificate (repeatable; the host's "
         "interface addresses, its hostname and localhost are always in it)",
     )
+    p.add_argument(
+        "--node-credential-lifetime",
+        type=_duration,
+        default=30 * 24 * 3600.0,
+        help="how long a node agent's token and serving certificate live, in seconds or with a "
+        "unit (90s, 15m, 12h, 30d); agents renew at two thirds of it (default 30d)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log requests and debug output")
+
+
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def _duration(text: str) -> float:
+    """Seconds from ``90``, ``90s``, ``15m``, ``12h`` or ``30d`` (argparse type)."""
+    unit = _UNITS.get(text[-1:], 0.0)
+    try:
+        value = float(text[:-1] if unit else text) * (unit or 1.0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration (seconds, or a number with s, m, h or d)"
+        ) from None
+    if not 0 < value < 100 * 365 * 86400.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a duration must be positive and finite")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -411,6 +435,16 @@ def _apiserver(args: argparse.Namespace) -> int:
         access_log=args.verbose,
         transformer=AesGcmTransformer(creds.encryption_key),
         cert_renewer=lambda: _renew_serving_certificate(args),
+        # node agents: the cluster CA verifies their serving certificates; they accept only our
+        # kubelet-client certificate; the join endpoints sign with the cluster CA
+        kubelet_certificate_authority=str(creds.ca_cert_path),
+        kubelet_client_certificate=str(creds.kubelet_client_cert_path),
+        kubelet_client_key=str(creds.kubelet_client_key_path),
+        kubelet_client_ca_file=str(creds.kubelet_client_ca_path),
+        join_token=creds.join_token,
+        cluster_signing_cert_file=str(creds.ca_cert_path),
+        cluster_signing_key_file=str(creds.ca_key_path),
+        node_credential_lifetime=args.node_credential_lifetime,
     )
 
     async def run() -> None:
