@@ -1,0 +1,597 @@
+"""The per-container shim: owns a container's stdio and exit status so neither depends on the agent.
+
+Started by the runtime as ``python -m skiff.runtime.runc.shim <container-dir>`` (configuration in
+``<container-dir>/shim.json``). It forks once and calls ``setsid``, so it is a child of init (or of
+the nearest subreaper), never of the agent: killing or restarting the agent leaves the shim, the
+container, its log file and its exit record alone. Like conmon or containerd-shim it makes itself a
+child subreaper, so the container's init process (which ``runc create`` leaves behind) becomes its
+child and its exit status can be collected with ``waitpid``.
+
+What it does, in order:
+1. ``runc create`` with pipes it owns as the container's stdio (or a console socket for a tty);
+   ``process`` mode instead spawns ``argv`` on the host when told to start.
+2. Tells the runtime on its stdout (one JSON line) whether creation worked, then serves a unix
+   socket ``shim.sock`` in the container directory: one JSON request line per connection:
+   ``{"op": "start"}`` (runs ``runc start``), ``{"op": "kill", "signal": N}``, ``{"op": "wait"}``
+   (answers once the container exited) and ``{"op": "attach", "stdin": bool}`` (then binary frames,
+   see `FRAME_STDOUT` ...).
+3. Writes every output chunk to the CRI log file (``<RFC3339Nano> stdout|stderr F|P <line>``,
+   rotated by size into ``<log>.1``, ``<log>.2`` ...) and to attached clients.
+4. When the init process exits: drains stdio, reads the OOM counter of the container's memory cgroup
+   (before ``runc delete`` removes it), runs ``runc delete``, writes ``exit.json`` atomically
+   (exit code, reason ``Completed``/``Error``/``OOMKilled``/``ContainerCannotRun``, times), answers
+   waiters and exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import json
+import os
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import termios
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "FRAME_CLOSE_STDIN",
+    "FRAME_EXIT",
+    "FRAME_RESIZE",
+    "FRAME_STDERR",
+    "FRAME_STDIN",
+    "FRAME_STDOUT",
+    "CriLogWriter",
+    "Shim",
+    "main",
+    "rfc3339_nano",
+    "write_json_atomic",
+]
+
+# frames on an attach connection: ">BI" header (type, length) then the payload
+FRAME_STDIN = 0
+FRAME_STDOUT = 1
+FRAME_STDERR = 2
+FRAME_EXIT = 3  # payload: the exit code as ASCII digits
+FRAME_CLOSE_STDIN = 4
+FRAME_RESIZE = 5  # payload: ">HH" width, height
+HEADER = struct.Struct(">BI")
+
+# a line longer than this is written as partial ("P") records, as containerd does
+_MAX_LINE = 16 * 1024
+# how long to wait for the stdio pipes to reach EOF once the init process has exited
+_DRAIN_SECONDS = 2.0
+
+
+def rfc3339_nano(ns: int | None = None) -> str:
+    """``2026-12-06T19:00:00.123456789Z`` (always nine fraction digits, as CRI log lines)."""
+    ns = time.time_ns() if ns is None else ns
+    secs, frac = divmod(ns, 1_000_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{frac:09d}Z"
+
+
+def write_json_atomic(path: Path, value: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(value, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+class CriLogWriter:
+    """CRI-format log lines with size-based rotation (``path`` -> ``path.1`` -> ``path.2`` ...).
+
+    ``max_files`` counts the live file too, so at most ``max_files - 1`` rotated ones are kept."""
+
+    def __init__(self, path: str, *, max_bytes: int = 10 * 1024 * 1024, max_files: int = 5) -> None:
+        self.path = path
+        self.max_bytes = max_bytes
+        self.max_files = max(max_files, 1)
+        self._pending: dict[str, bytes] = {}
+        self._file: Any = None
+        if path:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            self._open()
+
+    def _open(self) -> None:
+        self._file = open(self.path, "ab", buffering=0)  # noqa: SIM115 - closed in close()
+        self._size = self._file.tell()
+
+    def _rotate(self) -> None:
+        self._file.close()
+        keep = self.max_files - 1
+        if keep <= 0:
+            os.unlink(self.path)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{self.path}.{keep}")
+            for i in range(keep - 1, 0, -1):
+                with contextlib.suppress(FileNotFoundError):
+                    os.replace(f"{self.path}.{i}", f"{self.path}.{i + 1}")
+            os.replace(self.path, f"{self.path}.1")
+        self._open()
+
+    def _emit(self, stream: str, tag: str, content: bytes) -> None:
+        if self._file is None:
+            return
+        record = f"{rfc3339_nano()} {stream} {tag} ".encode() + content + b"\n"
+        if self._size and self._size + len(record) > self.max_bytes:
+            self._rotate()
+        self._file.write(record)
+        self._size += len(record)
+
+    def write(self, stream: str, data: bytes) -> None:
+        buf = self._pending.get(stream, b"") + data
+        while True:
+            nl = buf.find(b"\n")
+            if nl < 0:
+                break
+            line = buf[:nl]
+            buf = buf[nl + 1 :]
+            while len(line) > _MAX_LINE:
+                self._emit(stream, "P", line[:_MAX_LINE])
+                line = line[_MAX_LINE:]
+            self._emit(stream, "F", line)
+        while len(buf) >= _MAX_LINE:
+            self._emit(stream, "P", buf[:_MAX_LINE])
+            buf = buf[_MAX_LINE:]
+        self._pending[stream] = buf
+
+    def flush(self, stream: str) -> None:
+        """End of ``stream``: an unterminated last line is written as a full line."""
+        buf = self._pending.pop(stream, b"")
+        if buf:
+            self._emit(stream, "F", buf)
+
+    def close(self) -> None:
+        for stream in list(self._pending):
+            self.flush(stream)
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+class Shim:
+    def __init__(self, cdir: Path, config: dict[str, Any], ready_fd: int) -> None:
+        self.cdir = cdir
+        self.cfg = config
+        self.ready_fd = ready_fd
+        self.id: str = config["id"]
+        self.mode: str = config.get("mode", "runc")
+        self.tty: bool = bool(config.get("tty"))
+        self.log = CriLogWriter(
+            config.get("log_path", ""),
+            max_bytes=int(config.get("log_max_bytes", 10 * 1024 * 1024)),
+            max_files=int(config.get("log_max_files", 5)),
+        )
+        self.pid = 0
+        self.started = False
+        self.started_at = 0.0
+        self.exit_record: dict[str, Any] | None = None
+        self.exited = asyncio.Event()
+        self.clients: set[asyncio.StreamWriter] = set()
+        self.stdin_fd: int | None = None
+        self.master_fd: int | None = None
+        self.eofs: list[asyncio.Event] = []
+        self.stdin_pool = ThreadPoolExecutor(max_workers=1)
+        self._pidfd: int | None = None
+        self._exit_code: int | None = None
+        self._finishing: asyncio.Task[None] | None = None
+
+    # --- runc / process plumbing
+
+    def _runc(self, *args: str) -> list[str]:
+        return [
+            self.cfg["runc"],
+            "--root",
+            self.cfg["root"],
+            "--log",
+            str(self.cdir / "runc.log"),
+            "--log-format",
+            "json",
+            *args,
+        ]
+
+    def _runc_error(self, fallback: str) -> str:
+        try:
+            lines = (self.cdir / "runc.log").read_text().splitlines()
+        except OSError:
+            return fallback
+        for line in reversed(lines):
+            with contextlib.suppress(ValueError):
+                entry = json.loads(line)
+                if entry.get("level") in {"error", "fatal"}:
+                    return str(entry.get("msg", fallback))
+        return fallback
+
+    def _stdio(self) -> tuple[int, int, int, list[int]]:
+        """(stdin, stdout, stderr) for the child, plus our ends to watch; remembers stdin."""
+        if self.cfg.get("stdin"):
+            in_r, in_w = os.pipe()
+            self.stdin_fd = in_w
+        else:
+            in_r = os.open(os.devnull, os.O_RDONLY)
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        return in_r, out_w, err_w, [out_r, err_r]
+
+    def _create_runc(self) -> tuple[str | None, list[int]]:
+        """Blocking: ``runc create``; (None, our stdio ends to watch) or (the error, [])."""
+        args = ["create", "--bundle", str(self.cdir), "--pid-file", str(self.cdir / "init.pid")]
+        console: socket.socket | None = None
+        if self.tty:
+            console = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink("console.sock")
+            console.bind("console.sock")  # relative: cwd is the container dir
+            console.listen(1)
+            args += ["--console-socket", "console.sock"]
+            in_fd = os.open(os.devnull, os.O_RDONLY)
+            out_fd = err_fd = os.open(os.devnull, os.O_WRONLY)
+            ours: list[int] = []
+        else:
+            in_fd, out_fd, err_fd, ours = self._stdio()
+        try:
+            proc = subprocess.Popen(
+                [*self._runc(*args), self.id],
+                stdin=in_fd,
+                stdout=out_fd,
+                stderr=err_fd,
+                cwd=self.cdir,
+            )
+        except OSError as e:
+            return f"cannot run runc: {e}", []
+        finally:
+            for fd in {in_fd, out_fd, err_fd}:
+                os.close(fd)
+        try:
+            if console is not None:
+                while True:
+                    exited = proc.poll() is not None
+                    ready, _, _ = select.select([console], [], [], 0 if exited else 0.1)
+                    if ready:
+                        conn, _ = console.accept()
+                        with conn:
+                            _msg, fds, _flags, _addr = socket.recv_fds(conn, 4096, 1)
+                        if fds:
+                            self.master_fd = fds[0]
+                            ours = [fds[0]]
+                        break
+                    if exited:
+                        break
+            rc = proc.wait()
+        finally:
+            if console is not None:
+                console.close()
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink("console.sock")
+        if rc != 0:
+            for fd in ours:
+                os.close(fd)
+            return self._runc_error(f"runc create exited with {rc}"), []
+        self.pid = int((self.cdir / "init.pid").read_text().strip())
+        return None, ours
+
+    def _spawn_process(self) -> str | None:
+        """``process`` mode: run argv on the host now (its own session and process group)."""
+        env = dict(self.cfg.get("env") or {})
+        env.setdefault("PATH", os.environ.get("PATH", "/usr/bin:/bin"))
+        cwd = self.cfg.get("cwd") or None
+        if self.tty:
+            master, slave = os.openpty()
+            in_fd = out_fd = err_fd = slave
+            ours = [master]
+            self.master_fd = master
+            self.stdin_fd = None
+        else:
+            in_fd, out_fd, err_fd, ours = self._stdio()
+        try:
+            proc = subprocess.Popen(
+                self.cfg["argv"],
+                stdin=in_fd,
+                stdout=out_fd,
+                stderr=err_fd,
+                cwd=cwd,
+                env=env,
+                start_new_session=True,
+            )
+        except OSError as e:
+            for fd in ours:
+                os.close(fd)
+            return f"cannot start {self.cfg['argv'][0]!r}: {e.strerror or e}"
+        finally:
+            for fd in {in_fd, out_fd, err_fd}:
+                os.close(fd)
+        # we reap it ourselves; keep Popen from warning about a child it never waited for
+        proc.returncode = 0
+        self.pid = proc.pid
+        self._watch(ours)
+        return None
+
+    def _watch(self, fds: list[int]) -> None:
+        loop = asyncio.get_running_loop()
+        streams = ["stdout"] if self.master_fd is not None else ["stdout", "stderr"]
+        for fd, stream in zip(fds, streams, strict=False):
+            done = asyncio.Event()
+            self.eofs.append(done)
+            loop.add_reader(fd, self._on_output, fd, stream, done)
+        self._pidfd = os.pidfd_open(self.pid)
+        loop.add_reader(self._pidfd, self._on_exit)
+
+    def _on_output(self, fd: int, stream: str, done: asyncio.Event) -> None:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:  # EIO: the pty's last slave closed
+            data = b""
+        if not data:
+            asyncio.get_running_loop().remove_reader(fd)
+            if fd != self.master_fd:
+                os.close(fd)
+            self.log.flush(stream)
+            done.set()
+            return
+        self.log.write(stream, data)
+        self._broadcast(FRAME_STDOUT if stream == "stdout" else FRAME_STDERR, data)
+
+    def _broadcast(self, kind: int, data: bytes) -> None:
+        frame = HEADER.pack(kind, len(data)) + data
+        for writer in list(self.clients):
+            if writer.transport.get_write_buffer_size() > 8 * 1024 * 1024:
+                # a client that stopped reading is dropped rather than buffered without bound
+                self.clients.discard(writer)
+                writer.close()
+                continue
+            writer.write(frame)
+
+    def _on_exit(self) -> None:
+        assert self._pidfd is not None
+        asyncio.get_running_loop().remove_reader(self._pidfd)
+        os.close(self._pidfd)
+        self._pidfd = None
+        try:
+            _, status = os.waitpid(self.pid, 0)
+            code = os.waitstatus_to_exitcode(status)
+        except ChildProcessError:
+            code = 255
+        self._exit_code = 128 - code if code < 0 else code
+        self._finishing = asyncio.get_running_loop().create_task(self._finish())
+
+    async def _finish(self, *, cannot_run: str = "") -> None:
+        loop = asyncio.get_running_loop()
+        if self.eofs:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(_DRAIN_SECONDS):
+                    for ev in self.eofs:
+                        await ev.wait()
+        oom = False
+        if self.mode == "runc" and self.cfg.get("cgroup"):
+            # before `runc delete`, which removes the memory cgroup holding the counter
+            from skiff.runtime.runc.cgroups import detect
+
+            oom = await loop.run_in_executor(None, detect().oom_killed, self.cfg["cgroup"])
+        if self.mode == "runc":
+            await loop.run_in_executor(
+                None,
+                lambda: subprocess.run(
+                    self._runc("delete", "--force", self.id),
+                    stdin=subprocess.DEVNULL,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    check=False,
+                ),
+            )
+        code = 128 if cannot_run else (self._exit_code if self._exit_code is not None else 255)
+        if cannot_run:
+            reason = "ContainerCannotRun"
+        elif oom:
+            reason = "OOMKilled"
+        elif code == 0:
+            reason = "Completed"
+        else:
+            reason = "Error"
+        self.exit_record = {
+            "exit_code": code,
+            "reason": reason,
+            "message": cannot_run,
+            "oom_killed": oom,
+            "started_at": self.started_at if self.started else 0.0,
+            "finished_at": time.time(),
+        }
+        self.log.close()
+        write_json_atomic(self.cdir / "exit.json", self.exit_record)
+        self._broadcast(FRAME_EXIT, str(code).encode())
+        self.exited.set()
+
+    # --- requests
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            line = await reader.readline()
+            req = json.loads(line or b"{}")
+            op = req.get("op")
+            if op == "start":
+                reply = await self._start()
+            elif op == "kill":
+                reply = self._kill(int(req.get("signal", signal.SIGTERM)))
+            elif op == "wait":
+                await self.exited.wait()
+                reply = dict(self.exit_record or {})
+            elif op == "attach":
+                await self._attach(reader, writer, bool(req.get("stdin")))
+                return
+            else:
+                reply = {"error": f"unknown op {op!r}"}
+            writer.write(json.dumps(reply).encode() + b"\n")
+            await writer.drain()
+        except (ConnectionError, ValueError):
+            pass
+        finally:
+            writer.close()
+
+    async def _start(self) -> dict[str, Any]:
+        if self.started:
+            return {"ok": True, "started_at": self.started_at}
+        if self.exited.is_set() or self._finishing is not None:
+            return {"error": "container has exited"}
+        loop = asyncio.get_running_loop()
+        if self.mode == "runc":
+            proc = await loop.run_in_executor(
+                None,
+                lambda: subprocess.run(
+                    self._runc("start", self.id),
+                    stdin=subprocess.DEVNULL,
+                    capture_output=True,
+                    check=False,
+                ),
+            )
+            if proc.returncode != 0:
+                err = proc.stderr.decode(errors="replace").strip() or self._runc_error("runc start")
+                return {"error": err}
+        else:
+            err2 = self._spawn_process()
+            if err2 is not None:
+                self._finishing = loop.create_task(self._finish(cannot_run=err2))
+                return {"error": err2}
+        self.started = True
+        self.started_at = time.time()
+        write_json_atomic(
+            self.cdir / "started.json", {"started_at": self.started_at, "pid": self.pid}
+        )
+        return {"ok": True, "started_at": self.started_at, "pid": self.pid}
+
+    def _kill(self, sig: int) -> dict[str, Any]:
+        if self.exited.is_set() or self._exit_code is not None:
+            return {"ok": True, "exited": True}
+        if self.pid == 0:
+            # process mode, never started: nothing to signal; it simply ends
+            self._exit_code = 128 + sig
+            self._finishing = asyncio.get_running_loop().create_task(self._finish())
+            return {"ok": True}
+        try:
+            if self.mode == "process":
+                os.killpg(self.pid, sig)
+            else:
+                os.kill(self.pid, sig)
+        except ProcessLookupError:
+            pass
+        return {"ok": True}
+
+    async def _attach(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, want_stdin: bool
+    ) -> None:
+        if self.exited.is_set():
+            code = (self.exit_record or {}).get("exit_code", 0)
+            writer.write(HEADER.pack(FRAME_EXIT, len(str(code))) + str(code).encode())
+            await writer.drain()
+            return
+        self.clients.add(writer)
+        loop = asyncio.get_running_loop()
+        try:
+            while True:
+                header = await reader.readexactly(HEADER.size)
+                kind, size = HEADER.unpack(header)
+                payload = await reader.readexactly(size) if size else b""
+                if kind == FRAME_STDIN and want_stdin:
+                    target = self.master_fd if self.master_fd is not None else self.stdin_fd
+                    if target is not None:
+                        await loop.run_in_executor(self.stdin_pool, _write_all, target, payload)
+                elif kind == FRAME_CLOSE_STDIN and want_stdin:
+                    if self.cfg.get("stdin_once") and self.stdin_fd is not None:
+                        fd, self.stdin_fd = self.stdin_fd, None
+                        await loop.run_in_executor(self.stdin_pool, os.close, fd)
+                elif kind == FRAME_RESIZE and self.master_fd is not None and size == 4:
+                    width, height = struct.unpack(">HH", payload)
+                    with contextlib.suppress(OSError):
+                        fcntl.ioctl(
+                            self.master_fd,
+                            termios.TIOCSWINSZ,
+                            struct.pack("HHHH", height, width, 0, 0),
+                        )
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            self.clients.discard(writer)
+
+    # --- main
+
+    async def run(self) -> None:
+        loop = asyncio.get_running_loop()
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink("shim.sock")
+        sock.bind("shim.sock")
+        sock.listen(64)
+        server = await asyncio.start_unix_server(self._handle, sock=sock)
+        (self.cdir / "shim.pid").write_text(str(os.getpid()))
+        error: str | None = None
+        if self.mode == "runc":
+            error, fds = await loop.run_in_executor(None, self._create_runc)
+            if error is None:
+                self._watch(fds)
+        self._ready({"ok": True, "pid": self.pid} if error is None else {"error": error})
+        if error is not None:
+            await self._finish(cannot_run=error)
+        else:
+            await self.exited.wait()
+        # let waiters and attached clients read their answers
+        for writer in list(self.clients):
+            with contextlib.suppress(ConnectionError):
+                await writer.drain()
+            writer.close()
+        server.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink("shim.sock")
+        await asyncio.sleep(0)
+        self.stdin_pool.shutdown(wait=False)
+
+    def _ready(self, message: dict[str, Any]) -> None:
+        with contextlib.suppress(OSError):
+            os.write(self.ready_fd, json.dumps(message).encode() + b"\n")
+        with contextlib.suppress(OSError):
+            os.close(self.ready_fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    cdir = Path(args[0]).resolve()
+    config = json.loads((cdir / "shim.json").read_text())
+    if os.fork():
+        os._exit(0)
+    os.setsid()
+    os.chdir(cdir)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    ready = os.dup(1)
+    os.dup2(devnull, 1)
+    errlog = os.open(cdir / "shim.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.dup2(errlog, 2)
+    os.close(errlog)
+    os.close(devnull)
+    from skiff.runtime.runc._linux import set_child_subreaper
+
+    set_child_subreaper()
+    shim = Shim(cdir, config, ready)
+    asyncio.run(shim.run())
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
