@@ -13,12 +13,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import fcntl
 import json
 import os
 import secrets
 import shutil
 import signal
+import struct
 import sys
+import termios
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +56,7 @@ from skiff.runtime.types import (
 __all__ = [
     "AttachSession",
     "ContainerRecord",
+    "ExecSession",
     "SandboxRecord",
     "ShimGone",
     "ShimRuntimeBase",
@@ -241,6 +245,98 @@ class AttachSession:
         self._writer.close()
         with contextlib.suppress(ConnectionError):
             await self._writer.wait_closed()
+
+
+class ExecSession:
+    """A `StreamSession` for an exec'd process (pipes, or a pty of ours for a tty). ``pid_file``
+    names the exec'd process's pid (``runc exec --pid-file``); without one the process was
+    started in its own session and its whole process group is killed on `close`."""
+
+    def __init__(
+        self,
+        proc: asyncio.subprocess.Process,
+        pid_file: Path | None,
+        *,
+        master: int | None = None,
+    ) -> None:
+        self._proc = proc
+        self._pid_file = pid_file
+        self._master = master
+        if master is not None:
+            self.stdout = asyncio.StreamReader()
+            self.stderr: asyncio.StreamReader | None = None
+            loop = asyncio.get_running_loop()
+            loop.add_reader(master, self._on_master)
+        else:
+            assert proc.stdout is not None
+            self.stdout = proc.stdout
+            self.stderr = proc.stderr
+
+    def _on_master(self) -> None:
+        assert self._master is not None
+        try:
+            data = os.read(self._master, 65536)
+        except OSError:  # EIO: runc closed the pty's slave side
+            data = b""
+        if data:
+            self.stdout.feed_data(data)
+        else:
+            asyncio.get_running_loop().remove_reader(self._master)
+            self.stdout.feed_eof()
+
+    async def write_stdin(self, data: bytes) -> None:
+        if self._master is not None:
+            await asyncio.get_running_loop().run_in_executor(None, os.write, self._master, data)
+            return
+        if self._proc.stdin is None or self._proc.stdin.is_closing():
+            return
+        self._proc.stdin.write(data)
+        with contextlib.suppress(ConnectionError):
+            await self._proc.stdin.drain()
+
+    async def close_stdin(self) -> None:
+        if self._master is not None:
+            # end of input on a terminal: ^D
+            await self.write_stdin(b"\x04")
+        elif self._proc.stdin is not None:
+            self._proc.stdin.close()
+
+    async def resize(self, width: int, height: int) -> None:
+        if self._master is None:
+            return
+        with contextlib.suppress(OSError):
+            fcntl.ioctl(self._master, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+        # runc copies the size of its terminal to the container's on SIGWINCH
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self._proc.pid, signal.SIGWINCH)
+
+    async def wait(self) -> int | None:
+        code = await self._proc.wait()
+        return 128 - code if code < 0 else code
+
+    async def close(self) -> None:
+        if self._proc.returncode is None:
+            with contextlib.suppress(OSError, ValueError):
+                if self._pid_file is None:
+                    os.killpg(self._proc.pid, signal.SIGKILL)
+                else:
+                    os.kill(int(self._pid_file.read_text()), signal.SIGKILL)
+            try:
+                async with asyncio.timeout(5):
+                    await self._proc.wait()
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    self._proc.kill()
+                await self._proc.wait()
+        if self._master is not None:
+            with contextlib.suppress(ValueError, OSError):
+                asyncio.get_running_loop().remove_reader(self._master)
+            os.close(self._master)
+            self._master = None
+            self.stdout.feed_eof()
+        if self._pid_file is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self._pid_file.unlink()
 
 
 def _shim_env() -> dict[str, str]:

@@ -21,14 +21,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fcntl
 import json
 import os
 import signal
 import socket
-import struct
 import subprocess
-import termios
 import threading
 from pathlib import Path
 from typing import Any, Protocol
@@ -43,11 +40,11 @@ from skiff.runtime.runc._linux import (
     umount,
 )
 from skiff.runtime.runc.cgroups import Cgroups, detect
-from skiff.runtime.runc.common import ContainerRecord, SandboxRecord, ShimRuntimeBase
+from skiff.runtime.runc.common import ContainerRecord, ExecSession, SandboxRecord, ShimRuntimeBase
 from skiff.runtime.runc.oci import NamespacePaths, container_spec
 from skiff.runtime.types import ContainerRuntimeError, ContainerStats, ExecResult
 
-__all__ = ["ROOTFS_ANNOTATION", "ExecSession", "LayerSource", "RuncRuntime"]
+__all__ = ["ROOTFS_ANNOTATION", "LayerSource", "RuncRuntime"]
 
 ROOTFS_ANNOTATION = "skiff.io/rootfs"
 
@@ -69,92 +66,6 @@ def _runc_version(runc: str) -> str:
         return "runc://unknown"
     first = out.splitlines()[0] if out else ""
     return "runc://" + (first.split()[-1] if first else "unknown")
-
-
-class ExecSession:
-    """A `StreamSession` for ``runc exec`` (pipes, or a pty of ours for a tty)."""
-
-    def __init__(
-        self,
-        proc: asyncio.subprocess.Process,
-        pid_file: Path,
-        *,
-        master: int | None = None,
-    ) -> None:
-        self._proc = proc
-        self._pid_file = pid_file
-        self._master = master
-        if master is not None:
-            self.stdout = asyncio.StreamReader()
-            self.stderr: asyncio.StreamReader | None = None
-            loop = asyncio.get_running_loop()
-            loop.add_reader(master, self._on_master)
-        else:
-            assert proc.stdout is not None
-            self.stdout = proc.stdout
-            self.stderr = proc.stderr
-
-    def _on_master(self) -> None:
-        assert self._master is not None
-        try:
-            data = os.read(self._master, 65536)
-        except OSError:  # EIO: runc closed the pty's slave side
-            data = b""
-        if data:
-            self.stdout.feed_data(data)
-        else:
-            asyncio.get_running_loop().remove_reader(self._master)
-            self.stdout.feed_eof()
-
-    async def write_stdin(self, data: bytes) -> None:
-        if self._master is not None:
-            await asyncio.get_running_loop().run_in_executor(None, os.write, self._master, data)
-            return
-        if self._proc.stdin is None or self._proc.stdin.is_closing():
-            return
-        self._proc.stdin.write(data)
-        with contextlib.suppress(ConnectionError):
-            await self._proc.stdin.drain()
-
-    async def close_stdin(self) -> None:
-        if self._master is not None:
-            # end of input on a terminal: ^D
-            await self.write_stdin(b"\x04")
-        elif self._proc.stdin is not None:
-            self._proc.stdin.close()
-
-    async def resize(self, width: int, height: int) -> None:
-        if self._master is None:
-            return
-        with contextlib.suppress(OSError):
-            fcntl.ioctl(self._master, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
-        # runc copies the size of its terminal to the container's on SIGWINCH
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self._proc.pid, signal.SIGWINCH)
-
-    async def wait(self) -> int | None:
-        code = await self._proc.wait()
-        return 128 - code if code < 0 else code
-
-    async def close(self) -> None:
-        if self._proc.returncode is None:
-            with contextlib.suppress(OSError, ValueError):
-                os.kill(int(self._pid_file.read_text()), signal.SIGKILL)
-            try:
-                async with asyncio.timeout(5):
-                    await self._proc.wait()
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    self._proc.kill()
-                await self._proc.wait()
-        if self._master is not None:
-            with contextlib.suppress(ValueError, OSError):
-                asyncio.get_running_loop().remove_reader(self._master)
-            os.close(self._master)
-            self._master = None
-            self.stdout.feed_eof()
-        with contextlib.suppress(FileNotFoundError):
-            self._pid_file.unlink()
 
 
 def _connect_in_netns(netns_path: str, port: int, timeout: float) -> socket.socket:
