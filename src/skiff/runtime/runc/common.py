@@ -63,6 +63,7 @@ __all__ = [
     "container_config_from_dict",
     "new_id",
     "sandbox_config_from_dict",
+    "shim_request",
 ]
 
 # how long a shim may take to report that its container was created
