@@ -270,8 +270,13 @@ async def test_exec_sync_and_tty_exec(runtime: RuncRuntime, rootfs: Path, tmp_pa
     session = await runtime.exec(cid, ["sh"], tty=True, stdin=True)
     try:
         await session.resize(100, 30)
-        await session.write_stdin(b"tty; stty size; exit 5\n")
+        # runc sizes the container's terminal once it relays it: type after the prompt, as a user
         output = b""
+        while b"# " not in output:
+            chunk = await asyncio.wait_for(session.stdout.read(4096), 10)
+            assert chunk, output
+            output += chunk
+        await session.write_stdin(b"tty; stty size; exit 5\n")
         while b"30 100" not in output:
             chunk = await asyncio.wait_for(session.stdout.read(4096), 10)
             assert chunk, output

@@ -26,6 +26,7 @@ from skiff.runtime.runc.common import (
     ExecSession,
     SandboxRecord,
     ShimRuntimeBase,
+    open_pty,
 )
 from skiff.runtime.types import ContainerStats, ExecResult
 
@@ -124,7 +125,7 @@ class ProcessRuntime(ShimRuntimeBase):
                 start_new_session=True,
             )
             return ExecSession(proc, None)
-        master, slave = os.openpty()
+        master, slave = open_pty()
         try:
             proc = await asyncio.create_subprocess_exec(
                 *argv,

@@ -62,6 +62,7 @@ __all__ = [
     "ShimRuntimeBase",
     "container_config_from_dict",
     "new_id",
+    "open_pty",
     "sandbox_config_from_dict",
     "shim_request",
 ]
@@ -263,6 +264,10 @@ class ExecSession:
         self._proc = proc
         self._pid_file = pid_file
         self._master = master
+        # a resize before the first output may reach runc before it handles SIGWINCH: it is
+        # signalled again once output shows that it relays the terminal
+        self._resize_pending = False
+        self._seen_output = False
         if master is not None:
             self.stdout = asyncio.StreamReader()
             self.stderr: asyncio.StreamReader | None = None
@@ -280,6 +285,11 @@ class ExecSession:
         except OSError:  # EIO: runc closed the pty's slave side
             data = b""
         if data:
+            self._seen_output = True
+            if self._resize_pending:
+                self._resize_pending = False
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self._proc.pid, signal.SIGWINCH)
             self.stdout.feed_data(data)
         else:
             asyncio.get_running_loop().remove_reader(self._master)
@@ -308,6 +318,7 @@ class ExecSession:
         with contextlib.suppress(OSError):
             fcntl.ioctl(self._master, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
         # runc copies the size of its terminal to the container's on SIGWINCH
+        self._resize_pending = not self._seen_output
         with contextlib.suppress(ProcessLookupError):
             os.kill(self._proc.pid, signal.SIGWINCH)
 
@@ -338,6 +349,13 @@ class ExecSession:
         if self._pid_file is not None:
             with contextlib.suppress(FileNotFoundError):
                 self._pid_file.unlink()
+
+
+def open_pty(width: int = 80, height: int = 24) -> tuple[int, int]:
+    """A pty pair whose size is set (a program must never see 0x0)."""
+    master, slave = os.openpty()
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0))
+    return master, slave
 
 
 def _shim_env() -> dict[str, str]:

@@ -40,7 +40,13 @@ from skiff.runtime.runc._linux import (
     umount,
 )
 from skiff.runtime.runc.cgroups import Cgroups, detect
-from skiff.runtime.runc.common import ContainerRecord, ExecSession, SandboxRecord, ShimRuntimeBase
+from skiff.runtime.runc.common import (
+    ContainerRecord,
+    ExecSession,
+    SandboxRecord,
+    ShimRuntimeBase,
+    open_pty,
+)
 from skiff.runtime.runc.oci import NamespacePaths, container_spec
 from skiff.runtime.types import ContainerRuntimeError, ContainerStats, ExecResult
 
@@ -315,7 +321,7 @@ class RuncRuntime(ShimRuntimeBase):
             return ExecSession(proc, pid_file)
         # runc -t relays between the terminal on its stdio and the container's pty: give it a
         # pty of ours, whose master we read and write
-        master, slave = os.openpty()
+        master, slave = open_pty()
         try:
             proc = await asyncio.create_subprocess_exec(
                 *self._runc_argv(
