@@ -474,3 +474,20 @@ async def test_cleanup_removes_everything(
     await runtime.cleanup()
     assert leftovers(runtime, netns_paths) == []
     assert await runtime.list_containers() == []
+
+
+async def test_lost_shim_container_still_stoppable(
+    runtime: RuncRuntime, rootfs: Path, tmp_path: Path
+) -> None:
+    sid = await sandbox(runtime, "orphan")
+    cid = await run(runtime, sid, cconfig(rootfs, tmp_path, "sleep", "60"))
+    shim_pid = int((runtime.containers_dir / cid / "shim.pid").read_text())
+    os.kill(shim_pid, signal.SIGKILL)
+    await eventually(lambda: not runtime._shim_alive(cid), what="the shim is gone")
+    status = await runtime.container_status(cid)
+    assert status.state == ContainerState.RUNNING and status.pid > 0
+    await runtime.stop_container(cid, 0)
+    status = await runtime.container_status(cid)
+    assert (status.state, status.exit_code) == (ContainerState.EXITED, 255)
+    await runtime.remove_container(cid)
+    assert await runtime.runc_list() == []

@@ -351,6 +351,30 @@ class ExecSession:
                 self._pid_file.unlink()
 
 
+async def _wait_pid(pid: int, within: float) -> None:
+    """Wait (at most ``within`` seconds) for any process to exit, through a pidfd."""
+    try:
+        fd = os.pidfd_open(pid)
+    except OSError:
+        return
+    loop = asyncio.get_running_loop()
+    gone: asyncio.Future[None] = loop.create_future()
+
+    def exited() -> None:
+        if not gone.done():
+            gone.set_result(None)
+
+    loop.add_reader(fd, exited)
+    try:
+        async with asyncio.timeout(within):
+            await gone
+    except TimeoutError:
+        pass
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
+
+
 def open_pty(width: int = 80, height: int = 24) -> tuple[int, int]:
     """A pty pair whose size is set (a program must never see 0x0)."""
     master, slave = os.openpty()
@@ -410,6 +434,10 @@ class ShimRuntimeBase:
 
     async def _kill_without_shim(self, record: ContainerRecord, sig: int) -> None:
         """Signal a container whose shim is gone (best effort)."""
+
+    def _orphan_pid(self, record: ContainerRecord) -> int:
+        """The pid of a container process still running although its shim is gone, else 0."""
+        return 0
 
     # --- records
 
@@ -508,6 +536,16 @@ class ShimRuntimeBase:
                 **common,
             )
         if not self._shim_alive(record.id):
+            orphan = self._orphan_pid(record)
+            if orphan:
+                # the shim was killed but the container runs on (its output is no longer logged)
+                return ContainerStatus(
+                    state=ContainerState.RUNNING,
+                    started_at=started_at,
+                    pid=orphan,
+                    message="the container's shim is gone",
+                    **common,
+                )
             # a shim that died without writing its record: the exit status is lost
             if _read_json(cdir / "exit.json") is None:
                 return ContainerStatus(
@@ -679,7 +717,11 @@ class ShimRuntimeBase:
         except TimeoutError:
             return self._status(record).state == ContainerState.EXITED
         except ShimGone:
-            pass
+            # no shim to tell us: watch the orphaned process itself
+            pid = self._orphan_pid(record)
+            if pid:
+                await _wait_pid(pid, within)
+            return not self._orphan_pid(record)
         return True
 
     async def stop_container(self, container_id: str, grace_period: float) -> None:
@@ -746,8 +788,11 @@ class ShimRuntimeBase:
         return AttachSession(reader, writer, tty=record.config.tty)
 
     def _kill_shims(self) -> None:
-        """SIGKILL every shim still alive (cleanup)."""
-        for cid in list(self._containers):
-            if self._shim_alive(cid):
+        """SIGKILL every shim still alive under the state dir, known to this instance or not
+        (cleanup)."""
+        if not self.containers_dir.is_dir():
+            return
+        for cdir in self.containers_dir.iterdir():
+            if self._shim_alive(cdir.name):
                 with contextlib.suppress(ProcessLookupError):
-                    os.kill(self._shim_pids[cid], signal.SIGKILL)
+                    os.kill(self._shim_pids[cdir.name], signal.SIGKILL)

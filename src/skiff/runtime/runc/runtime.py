@@ -274,6 +274,17 @@ class RuncRuntime(ShimRuntimeBase):
     async def _kill_without_shim(self, record: ContainerRecord, sig: int) -> None:
         await self._run_runc("kill", record.id, str(int(sig)))
 
+    def _orphan_pid(self, record: ContainerRecord) -> int:
+        try:
+            pid = int((self._cdir(record.id) / "init.pid").read_text())
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except (OSError, ValueError):
+            return 0
+        # alive, not a zombie, and still the container's init (runc's state dir exists)
+        if stat.rpartition(")")[2].split()[0] == "Z" or not (self.root / record.id).exists():
+            return 0
+        return pid
+
     # --- exec, port-forward, stats
 
     async def exec_sync(
