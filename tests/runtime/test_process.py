@@ -1,7 +1,7 @@
 """ProcessRuntime: the container lifecycle for plain host processes (no root needed).
 
 Covers: the warning it gives at construction, CRI log lines and exit codes/reasons, a command that
-cannot start, graceful stop (SIGTERM honoured, SIGKILL after the grace period, the whole process
+cannot start, graceful stop (the stop signal honoured, SIGKILL after the grace period, the whole process
 group), exec_sync (output, exit code, time limit), exec with a tty and with piped stdin, attach,
 port-forward to a host port, stats from /proc, and re-adoption by a new instance after the agent
 process was SIGKILLed (the shim keeps the process, its log and its exit code).
@@ -28,6 +28,7 @@ from pathlib import Path
 import pytest
 
 from skiff.runtime.process import WARNING, ProcessRuntime
+from skiff.runtime.runc.common import STOP_SIGNAL_ANNOTATION
 from skiff.runtime.types import (
     ContainerConfig,
     ContainerRuntimeError,
@@ -147,12 +148,14 @@ async def test_command_that_cannot_start(runtime: ProcessRuntime, tmp_path: Path
 
 async def test_stop_grace_then_kill(runtime: ProcessRuntime, tmp_path: Path) -> None:
     sid = await sandbox(runtime)
+    # the image's stop signal (here QUIT) replaces SIGTERM
     polite = cconfig(
         tmp_path,
         "sh",
         "-c",
-        'trap "echo bye; exit 0" TERM; echo ready; while :; do sleep 0.05; done',
+        'trap "echo bye; exit 0" QUIT; echo ready; while :; do sleep 0.05; done',
         name="polite",
+        annotations={STOP_SIGNAL_ANNOTATION: "SIGQUIT"},
     )
     stubborn = cconfig(
         tmp_path,

@@ -54,6 +54,7 @@ from skiff.runtime.types import (
 )
 
 __all__ = [
+    "STOP_SIGNAL_ANNOTATION",
     "AttachSession",
     "ContainerRecord",
     "ExecSession",
@@ -375,6 +376,22 @@ async def _wait_pid(pid: int, within: float) -> None:
         os.close(fd)
 
 
+STOP_SIGNAL_ANNOTATION = "skiff.io/stop-signal"
+
+
+def _stop_signal(annotations: dict[str, str]) -> int:
+    """The image's stop signal (``SIGQUIT``, ``QUIT`` or ``3`` in the annotation), else SIGTERM."""
+    name = annotations.get(STOP_SIGNAL_ANNOTATION, "").strip().upper()
+    if not name:
+        return int(signal.SIGTERM)
+    if name.isdigit():
+        return int(name)
+    try:
+        return int(signal.Signals[name if name.startswith("SIG") else f"SIG{name}"])
+    except KeyError:
+        return int(signal.SIGTERM)
+
+
 def open_pty(width: int = 80, height: int = 24) -> tuple[int, int]:
     """A pty pair whose size is set (a program must never see 0x0)."""
     master, slave = os.openpty()
@@ -667,6 +684,9 @@ class ShimRuntimeBase:
     async def _spawn_shim(self, cdir: Path) -> dict[str, Any]:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
+            # no site-packages: the shim needs only the standard library and skiff (on
+            # PYTHONPATH), and starts faster without them
+            "-S",
             "-m",
             "skiff.runtime.runc.shim",
             str(cdir),
@@ -729,7 +749,7 @@ class ShimRuntimeBase:
         if self._status(record).state == ContainerState.EXITED:
             return
         if grace_period > 0:
-            await self._signal(record, signal.SIGTERM)
+            await self._signal(record, _stop_signal(record.config.annotations))
             if await self._wait_exit(record, grace_period):
                 return
         await self._signal(record, signal.SIGKILL)
