@@ -97,7 +97,7 @@ def log_records(path: str) -> list[tuple[str, str, str]]:
     if not os.path.exists(path):
         return []
     records = []
-    for line in Path(path).read_text().splitlines():
+    for line in Path(path).read_bytes().decode().split("\n")[:-1]:
         m = CRI_LINE.match(line)
         assert m, f"not a CRI log line: {line!r}"
         records.append((m[1], m[2], m[3]))

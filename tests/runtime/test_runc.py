@@ -101,9 +101,15 @@ async def runtime(tmp_path: Path) -> AsyncIterator[RuncRuntime]:
         assert leftovers(rt, netns_paths) == []
 
 
-async def sandbox(rt: RuncRuntime, name: str = "pod") -> str:
+async def sandbox(rt: RuncRuntime, name: str = "pod", resources: Resources = Resources()) -> str:
     return await rt.run_sandbox(
-        SandboxConfig(pod_uid=uuid.uuid4().hex, name=name, namespace="default", hostname=name)
+        SandboxConfig(
+            pod_uid=uuid.uuid4().hex,
+            name=name,
+            namespace="default",
+            hostname=name,
+            resources=resources,
+        )
     )
 
 
@@ -140,7 +146,7 @@ def exists(path: str) -> bool:
 
 def log_records(path: str) -> list[tuple[str, str, str]]:
     records = []
-    for line in Path(path).read_text().splitlines():
+    for line in Path(path).read_bytes().decode().split("\n")[:-1]:
         m = CRI_LINE.match(line)
         assert m, f"not a CRI log line: {line!r}"
         records.append((m[1], m[2], m[3]))
@@ -320,6 +326,30 @@ async def test_attach_with_stdin(runtime: RuncRuntime, rootfs: Path, tmp_path: P
     assert ("stdout", "F", "got hello") in log_records(config.log_path)
 
 
+async def test_tty_container_attach(runtime: RuncRuntime, rootfs: Path, tmp_path: Path) -> None:
+    sid = await sandbox(runtime, "tty")
+    config = cconfig(rootfs, tmp_path, "sh", tty=True, stdin=True)
+    cid = await run(runtime, sid, config)
+    session = await runtime.attach(cid, tty=True, stdin=True)
+    try:
+        assert session.stderr is None
+        await session.resize(120, 40)
+        await session.write_stdin(b"tty; echo sum-$((1+1)); exit 3\n")
+        output = b""
+        while b"sum-2" not in output:
+            chunk = await asyncio.wait_for(session.stdout.read(4096), 10)
+            assert chunk, output
+            output += chunk
+        assert b"/dev/pts/0" in output
+        assert await asyncio.wait_for(session.wait(), 10) == 3
+    finally:
+        await session.close()
+    status = await exited(runtime, cid)
+    assert (status.exit_code, status.reason) == (3, "Error")
+    # a terminal has one stream: everything is logged as stdout
+    assert {s for s, _, _ in log_records(config.log_path)} == {"stdout"}
+
+
 async def test_port_forward_reaches_the_sandbox(
     runtime: RuncRuntime, rootfs: Path, tmp_path: Path
 ) -> None:
@@ -452,7 +482,9 @@ async def test_agent_sigkill_keeps_container(
 async def test_cleanup_removes_everything(
     runtime: RuncRuntime, rootfs: Path, tmp_path: Path
 ) -> None:
-    sids = [await sandbox(runtime, f"p{i}") for i in range(2)]
+    # pod-level limits: the pod cgroup is made first, the containers' nest inside it
+    pod_limits = Resources(memory_limit_bytes=128 << 20, cpu_shares=512)
+    sids = [await sandbox(runtime, f"p{i}", pod_limits) for i in range(2)]
     for i, sid in enumerate(sids):
         await run(
             runtime,
@@ -469,6 +501,10 @@ async def test_cleanup_removes_everything(
     netns_paths = [s.netns_path for s in await runtime.list_sandboxes()]
     assert all(exists(p) for p in netns_paths)
     assert runtime.cgroups.exists(runtime.cgroup_parent)
+    if runtime.cgroups.version == 1:
+        pod_dir = runtime.cgroups.mounts["memory"] / runtime.cgroup_parent / f"pod-{sids[0]}"
+        assert int((pod_dir / "memory.limit_in_bytes").read_text()) == 128 << 20
+        assert len([p for p in pod_dir.iterdir() if p.is_dir()]) == 1  # the container's
     assert mounts_under(runtime.state_dir)
     assert len(await runtime.runc_list()) == 2
     await runtime.cleanup()

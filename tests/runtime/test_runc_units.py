@@ -37,7 +37,7 @@ LINE = re.compile(r"^(\S+) (stdout|stderr) (F|P) (.*)$")
 
 def records(path: Path) -> list[tuple[str, str, str]]:
     out = []
-    for line in path.read_text().splitlines():
+    for line in path.read_bytes().decode().split("\n")[:-1]:
         m = LINE.match(line)
         assert m, line
         out.append((m[2], m[3], m[4]))
@@ -56,6 +56,7 @@ def test_log_lines_partial_and_interleaved(tmp_path: Path) -> None:
     w.write("stderr", b"oops\n")
     w.write("stdout", b"lo\nwor")
     w.write("stdout", b"ld\n" + b"x" * (16 * 1024 + 5) + b"\n")
+    w.write("stdout", b"crlf\r\nbare\rcr\n")
     w.write("stdout", b"tail without newline")
     w.close()
     assert records(log) == [
@@ -64,6 +65,8 @@ def test_log_lines_partial_and_interleaved(tmp_path: Path) -> None:
         ("stdout", "F", "world"),
         ("stdout", "P", "x" * 16 * 1024),
         ("stdout", "F", "xxxxx"),
+        ("stdout", "F", "crlf"),
+        ("stdout", "F", "bare\rcr"),
         ("stdout", "F", "tail without newline"),
     ]
 

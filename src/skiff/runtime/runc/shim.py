@@ -135,7 +135,8 @@ class CriLogWriter:
             nl = buf.find(b"\n")
             if nl < 0:
                 break
-            line = buf[:nl]
+            # "\r\n" ends a line too (a terminal's output), as Go's bufio.ReadLine has it
+            line = buf[: nl - 1] if nl and buf[nl - 1 : nl] == b"\r" else buf[:nl]
             buf = buf[nl + 1 :]
             while len(line) > _MAX_LINE:
                 self._emit(stream, "P", line[:_MAX_LINE])
@@ -179,6 +180,7 @@ class Shim:
         self.exit_record: dict[str, Any] | None = None
         self.exited = asyncio.Event()
         self.clients: set[asyncio.StreamWriter] = set()
+        self.handlers: set[asyncio.Task[Any]] = set()
         self.stdin_fd: int | None = None
         self.master_fd: int | None = None
         self.eofs: list[asyncio.Event] = []
@@ -414,6 +416,10 @@ class Shim:
     # --- requests
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self.handlers.add(task)
+            task.add_done_callback(self.handlers.discard)
         try:
             line = await reader.readline()
             req = json.loads(line or b"{}")
@@ -542,15 +548,16 @@ class Shim:
             await self._finish(cannot_run=error)
         else:
             await self.exited.wait()
-        # let waiters and attached clients read their answers
+        # no new connections; let waiters and attached clients read their answers
+        server.close()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink("shim.sock")
         for writer in list(self.clients):
             with contextlib.suppress(ConnectionError):
                 await writer.drain()
             writer.close()
-        server.close()
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink("shim.sock")
-        await asyncio.sleep(0)
+        if self.handlers:
+            await asyncio.wait(set(self.handlers), timeout=2.0)
         self.stdin_pool.shutdown(wait=False)
 
     def _ready(self, message: dict[str, Any]) -> None:
