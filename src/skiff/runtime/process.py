@@ -23,11 +23,10 @@ from typing import Any
 
 from skiff.runtime.runc.common import (
     ContainerRecord,
-    ExecSession,
     SandboxRecord,
     ShimRuntimeBase,
-    open_pty,
 )
+from skiff.runtime.runc.streams import ExecSession, open_pty
 from skiff.runtime.types import ContainerStats, ExecResult
 
 __all__ = ["WARNING", "ProcessRuntime"]

@@ -42,12 +42,11 @@ from skiff.runtime.runc._linux import (
 from skiff.runtime.runc.cgroups import Cgroups, detect
 from skiff.runtime.runc.common import (
     ContainerRecord,
-    ExecSession,
     SandboxRecord,
     ShimRuntimeBase,
-    open_pty,
 )
 from skiff.runtime.runc.oci import NamespacePaths, container_spec
+from skiff.runtime.runc.streams import ExecSession, open_pty
 from skiff.runtime.types import ContainerRuntimeError, ContainerStats, ExecResult
 
 __all__ = ["ROOTFS_ANNOTATION", "LayerSource", "RuncRuntime"]
