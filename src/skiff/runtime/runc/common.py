@@ -274,6 +274,10 @@ class ShimRuntimeBase:
         """The pid of a container process still running although its shim is gone, else 0."""
         return 0
 
+    async def cleanup(self) -> None:
+        """Stop and remove everything under the state dir (``skiff agent cleanup``)."""
+        raise NotImplementedError
+
     # --- records
 
     def _cdir(self, container_id: str) -> Path:
