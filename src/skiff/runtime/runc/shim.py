@@ -21,16 +21,20 @@ What it does, in order:
    (before ``runc delete`` removes it), runs ``runc delete``, writes ``exit.json`` atomically
    (exit code, reason ``Completed``/``Error``/``OOMKilled``/``ContainerCannotRun``, times), answers
    waiters and exits.
+
+It uses a plain ``selectors`` loop, not asyncio: one shim runs per container, and importing asyncio
+would double its start-up cost.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import fcntl
+import functools
 import json
 import os
 import select
+import selectors
 import signal
 import socket
 import struct
@@ -38,7 +42,7 @@ import subprocess
 import sys
 import termios
 import time
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +165,172 @@ class CriLogWriter:
             self._file = None
 
 
+class _Loop:
+    """A minimal readiness loop: per-fd read and write callbacks."""
+
+    def __init__(self) -> None:
+        self.sel = selectors.DefaultSelector()
+        self.readers: dict[int, Callable[[], None]] = {}
+        self.writers: dict[int, Callable[[], None]] = {}
+
+    def _update(self, fd: int) -> None:
+        mask = (selectors.EVENT_READ if fd in self.readers else 0) | (
+            selectors.EVENT_WRITE if fd in self.writers else 0
+        )
+        try:
+            self.sel.get_key(fd)
+            registered = True
+        except KeyError:
+            registered = False
+        if not mask:
+            if registered:
+                self.sel.unregister(fd)
+        elif registered:
+            self.sel.modify(fd, mask)
+        else:
+            self.sel.register(fd, mask)
+
+    def add_reader(self, fd: int, callback: Callable[[], None]) -> None:
+        self.readers[fd] = callback
+        self._update(fd)
+
+    def remove_reader(self, fd: int) -> None:
+        if self.readers.pop(fd, None) is not None:
+            self._update(fd)
+
+    def add_writer(self, fd: int, callback: Callable[[], None]) -> None:
+        self.writers[fd] = callback
+        self._update(fd)
+
+    def remove_writer(self, fd: int) -> None:
+        if self.writers.pop(fd, None) is not None:
+            self._update(fd)
+
+    def run_once(self, timeout: float | None) -> None:
+        for key, events in self.sel.select(timeout):
+            fd = key.fd
+            if events & selectors.EVENT_READ and fd in self.readers:
+                self.readers[fd]()
+            if events & selectors.EVENT_WRITE and fd in self.writers:
+                self.writers[fd]()
+
+
+class _Conn:
+    """One client of the shim's socket."""
+
+    def __init__(self, shim: Shim, sock: socket.socket) -> None:
+        self.shim = shim
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.inbuf = b""
+        self.outbuf = b""
+        self.attached = False
+        self.want_stdin = False
+        self.closing = False
+        self.closed = False
+        sock.setblocking(False)
+        shim.loop.add_reader(self.fd, self._on_read)
+
+    def _on_read(self) -> None:
+        try:
+            data = self.sock.recv(65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.close()
+            return
+        self.inbuf += data
+        if not self.attached:
+            nl = self.inbuf.find(b"\n")
+            if nl < 0:
+                if len(self.inbuf) > 65536:
+                    self.close()
+                return
+            line, self.inbuf = self.inbuf[:nl], self.inbuf[nl + 1 :]
+            try:
+                request = json.loads(line or b"{}")
+            except ValueError:
+                request = {}
+            self.shim._request(self, request if isinstance(request, dict) else {})
+        if self.attached:
+            self._frames()
+
+    def _frames(self) -> None:
+        while len(self.inbuf) >= HEADER.size:
+            kind, size = HEADER.unpack_from(self.inbuf)
+            if len(self.inbuf) < HEADER.size + size:
+                return
+            payload = self.inbuf[HEADER.size : HEADER.size + size]
+            self.inbuf = self.inbuf[HEADER.size + size :]
+            self.shim._client_frame(self, kind, payload)
+
+    def send(self, data: bytes) -> None:
+        if self.closed:
+            return
+        if not self.outbuf:
+            try:
+                sent = self.sock.send(data)
+            except BlockingIOError:
+                sent = 0
+            except OSError:
+                self.close()
+                return
+            data = data[sent:]
+            if not data:
+                return
+            self.shim.loop.add_writer(self.fd, self._on_write)
+        self.outbuf += data
+        if len(self.outbuf) > 8 * 1024 * 1024:
+            # a client that stopped reading is dropped rather than buffered without bound
+            self.close()
+
+    def _on_write(self) -> None:
+        try:
+            sent = self.sock.send(self.outbuf)
+        except BlockingIOError:
+            return
+        except OSError:
+            self.close()
+            return
+        self.outbuf = self.outbuf[sent:]
+        if not self.outbuf:
+            self.shim.loop.remove_writer(self.fd)
+            if self.closing:
+                self.close()
+
+    def reply(self, value: dict[str, Any]) -> None:
+        """Answer a request and close once the answer is sent."""
+        self.send(json.dumps(value).encode() + b"\n")
+        self.close_when_sent()
+
+    def close_when_sent(self) -> None:
+        self.closing = True
+        if not self.outbuf:
+            self.close()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.shim.loop.remove_reader(self.fd)
+        self.shim.loop.remove_writer(self.fd)
+        self.shim.clients.discard(self)
+        self.shim.waiters.discard(self)
+        self.sock.close()
+
+    def flush_blocking(self, within: float) -> None:
+        """Before the shim exits: push out what is buffered, for at most ``within`` seconds."""
+        if self.closed or not self.outbuf:
+            return
+        self.sock.setblocking(True)
+        self.sock.settimeout(within)
+        with contextlib.suppress(OSError):
+            self.sock.sendall(self.outbuf)
+        self.outbuf = b""
+
+
 class Shim:
     def __init__(self, cdir: Path, config: dict[str, Any], ready_fd: int) -> None:
         self.cdir = cdir
@@ -174,20 +344,22 @@ class Shim:
             max_bytes=int(config.get("log_max_bytes", 10 * 1024 * 1024)),
             max_files=int(config.get("log_max_files", 5)),
         )
+        self.loop = _Loop()
         self.pid = 0
         self.started = False
         self.started_at = 0.0
+        self.exit_code: int | None = None
         self.exit_record: dict[str, Any] | None = None
-        self.exited = asyncio.Event()
-        self.clients: set[asyncio.StreamWriter] = set()
-        self.handlers: set[asyncio.Task[Any]] = set()
+        self.clients: set[_Conn] = set()
+        self.waiters: set[_Conn] = set()
         self.stdin_fd: int | None = None
         self.master_fd: int | None = None
-        self.eofs: list[asyncio.Event] = []
-        self.stdin_pool = ThreadPoolExecutor(max_workers=1)
-        self._pidfd: int | None = None
-        self._exit_code: int | None = None
-        self._finishing: asyncio.Task[None] | None = None
+        self.stdin_buf = b""
+        self.stdin_close_pending = False
+        self.open_streams: dict[int, str] = {}
+        self.drain_deadline: float | None = None
+        self.pidfd: int | None = None
+        self.cannot_run = ""
 
     # --- runc / process plumbing
 
@@ -219,6 +391,7 @@ class Shim:
         """(stdin, stdout, stderr) for the child, plus our ends to watch; remembers stdin."""
         if self.cfg.get("stdin"):
             in_r, in_w = os.pipe()
+            os.set_blocking(in_w, False)
             self.stdin_fd = in_w
         else:
             in_r = os.open(os.devnull, os.O_RDONLY)
@@ -227,7 +400,7 @@ class Shim:
         return in_r, out_w, err_w, [out_r, err_r]
 
     def _create_runc(self) -> tuple[str | None, list[int]]:
-        """Blocking: ``runc create``; (None, our stdio ends to watch) or (the error, [])."""
+        """``runc create``; (None, our stdio ends to watch) or (the error, [])."""
         args = ["create", "--bundle", str(self.cdir), "--pid-file", str(self.cdir / "init.pid")]
         console: socket.socket | None = None
         if self.tty:
@@ -293,7 +466,6 @@ class Shim:
             in_fd = out_fd = err_fd = slave
             ours = [master]
             self.master_fd = master
-            self.stdin_fd = None
         else:
             in_fd, out_fd, err_fd, ours = self._stdio()
         try:
@@ -309,6 +481,10 @@ class Shim:
         except OSError as e:
             for fd in ours:
                 os.close(fd)
+            if self.stdin_fd is not None:
+                os.close(self.stdin_fd)
+                self.stdin_fd = None
+            self.master_fd = None
             return f"cannot start {self.cfg['argv'][0]!r}: {e.strerror or e}"
         finally:
             for fd in {in_fd, out_fd, err_fd}:
@@ -320,78 +496,73 @@ class Shim:
         return None
 
     def _watch(self, fds: list[int]) -> None:
-        loop = asyncio.get_running_loop()
         streams = ["stdout"] if self.master_fd is not None else ["stdout", "stderr"]
         for fd, stream in zip(fds, streams, strict=False):
-            done = asyncio.Event()
-            self.eofs.append(done)
-            loop.add_reader(fd, self._on_output, fd, stream, done)
-        self._pidfd = os.pidfd_open(self.pid)
-        loop.add_reader(self._pidfd, self._on_exit)
+            os.set_blocking(fd, False)
+            self.open_streams[fd] = stream
+            self.loop.add_reader(fd, functools.partial(self._on_output, fd))
+        self.pidfd = os.pidfd_open(self.pid)
+        self.loop.add_reader(self.pidfd, self._on_exit)
 
-    def _on_output(self, fd: int, stream: str, done: asyncio.Event) -> None:
+    def _on_output(self, fd: int) -> None:
+        stream = self.open_streams[fd]
         try:
             data = os.read(fd, 65536)
+        except BlockingIOError:
+            return
         except OSError:  # EIO: the pty's last slave closed
             data = b""
         if not data:
-            asyncio.get_running_loop().remove_reader(fd)
-            if fd != self.master_fd:
-                os.close(fd)
-            self.log.flush(stream)
-            done.set()
+            self._close_stream(fd)
             return
         self.log.write(stream, data)
         self._broadcast(FRAME_STDOUT if stream == "stdout" else FRAME_STDERR, data)
 
+    def _close_stream(self, fd: int) -> None:
+        stream = self.open_streams.pop(fd, None)
+        if stream is None:
+            return
+        self.loop.remove_reader(fd)
+        if fd != self.master_fd:
+            os.close(fd)
+        self.log.flush(stream)
+
     def _broadcast(self, kind: int, data: bytes) -> None:
         frame = HEADER.pack(kind, len(data)) + data
-        for writer in list(self.clients):
-            if writer.transport.get_write_buffer_size() > 8 * 1024 * 1024:
-                # a client that stopped reading is dropped rather than buffered without bound
-                self.clients.discard(writer)
-                writer.close()
-                continue
-            writer.write(frame)
+        for conn in list(self.clients):
+            conn.send(frame)
 
     def _on_exit(self) -> None:
-        assert self._pidfd is not None
-        asyncio.get_running_loop().remove_reader(self._pidfd)
-        os.close(self._pidfd)
-        self._pidfd = None
+        assert self.pidfd is not None
+        self.loop.remove_reader(self.pidfd)
+        os.close(self.pidfd)
+        self.pidfd = None
         try:
             _, status = os.waitpid(self.pid, 0)
             code = os.waitstatus_to_exitcode(status)
         except ChildProcessError:
             code = 255
-        self._exit_code = 128 - code if code < 0 else code
-        self._finishing = asyncio.get_running_loop().create_task(self._finish())
+        self.exit_code = 128 - code if code < 0 else code
+        self.drain_deadline = time.monotonic() + _DRAIN_SECONDS
 
-    async def _finish(self, *, cannot_run: str = "") -> None:
-        loop = asyncio.get_running_loop()
-        if self.eofs:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(_DRAIN_SECONDS):
-                    for ev in self.eofs:
-                        await ev.wait()
+    def _finish(self, *, cannot_run: str = "") -> None:
+        for fd in list(self.open_streams):
+            self._close_stream(fd)
         oom = False
-        if self.mode == "runc" and self.cfg.get("cgroup"):
+        if self.mode == "runc" and self.cfg.get("cgroup") and not cannot_run:
             # before `runc delete`, which removes the memory cgroup holding the counter
             from skiff.runtime.runc.cgroups import detect
 
-            oom = await loop.run_in_executor(None, detect().oom_killed, self.cfg["cgroup"])
+            oom = detect().oom_killed(self.cfg["cgroup"])
         if self.mode == "runc":
-            await loop.run_in_executor(
-                None,
-                lambda: subprocess.run(
-                    self._runc("delete", "--force", self.id),
-                    stdin=subprocess.DEVNULL,
-                    stdout=subprocess.DEVNULL,
-                    stderr=subprocess.DEVNULL,
-                    check=False,
-                ),
+            subprocess.run(
+                self._runc("delete", "--force", self.id),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                check=False,
             )
-        code = 128 if cannot_run else (self._exit_code if self._exit_code is not None else 255)
+        code = 128 if cannot_run else (self.exit_code if self.exit_code is not None else 255)
         if cannot_run:
             reason = "ContainerCannotRun"
         elif oom:
@@ -411,62 +582,56 @@ class Shim:
         self.log.close()
         write_json_atomic(self.cdir / "exit.json", self.exit_record)
         self._broadcast(FRAME_EXIT, str(code).encode())
-        self.exited.set()
+        for conn in list(self.clients):
+            conn.close_when_sent()
+        for conn in list(self.waiters):
+            conn.reply(self.exit_record)
 
     # --- requests
 
-    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self.handlers.add(task)
-            task.add_done_callback(self.handlers.discard)
-        try:
-            line = await reader.readline()
-            req = json.loads(line or b"{}")
-            op = req.get("op")
-            if op == "start":
-                reply = await self._start()
-            elif op == "kill":
-                reply = self._kill(int(req.get("signal", signal.SIGTERM)))
-            elif op == "wait":
-                await self.exited.wait()
-                reply = dict(self.exit_record or {})
-            elif op == "attach":
-                await self._attach(reader, writer, bool(req.get("stdin")))
-                return
+    def _request(self, conn: _Conn, req: dict[str, Any]) -> None:
+        op = req.get("op")
+        if op == "start":
+            conn.reply(self._start())
+        elif op == "kill":
+            conn.reply(self._kill(int(req.get("signal", signal.SIGTERM))))
+        elif op == "wait":
+            if self.exit_record is not None:
+                conn.reply(self.exit_record)
             else:
-                reply = {"error": f"unknown op {op!r}"}
-            writer.write(json.dumps(reply).encode() + b"\n")
-            await writer.drain()
-        except (ConnectionError, ValueError):
-            pass
-        finally:
-            writer.close()
+                self.waiters.add(conn)
+        elif op == "attach":
+            if self.exit_record is not None:
+                code = str(self.exit_record.get("exit_code", 0)).encode()
+                conn.send(HEADER.pack(FRAME_EXIT, len(code)) + code)
+                conn.close_when_sent()
+                return
+            conn.attached = True
+            conn.want_stdin = bool(req.get("stdin"))
+            self.clients.add(conn)
+        else:
+            conn.reply({"error": f"unknown op {op!r}"})
 
-    async def _start(self) -> dict[str, Any]:
+    def _start(self) -> dict[str, Any]:
         if self.started:
-            return {"ok": True, "started_at": self.started_at}
-        if self.exited.is_set() or self._finishing is not None:
+            return {"ok": True, "started_at": self.started_at, "pid": self.pid}
+        if self.exit_code is not None or self.exit_record is not None:
             return {"error": "container has exited"}
-        loop = asyncio.get_running_loop()
         if self.mode == "runc":
-            proc = await loop.run_in_executor(
-                None,
-                lambda: subprocess.run(
-                    self._runc("start", self.id),
-                    stdin=subprocess.DEVNULL,
-                    capture_output=True,
-                    check=False,
-                ),
+            proc = subprocess.run(
+                self._runc("start", self.id),
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                check=False,
             )
             if proc.returncode != 0:
                 err = proc.stderr.decode(errors="replace").strip() or self._runc_error("runc start")
                 return {"error": err}
         else:
-            err2 = self._spawn_process()
-            if err2 is not None:
-                self._finishing = loop.create_task(self._finish(cannot_run=err2))
-                return {"error": err2}
+            error = self._spawn_process()
+            if error is not None:
+                self.cannot_run = error
+                return {"error": error}
         self.started = True
         self.started_at = time.time()
         write_json_atomic(
@@ -475,103 +640,131 @@ class Shim:
         return {"ok": True, "started_at": self.started_at, "pid": self.pid}
 
     def _kill(self, sig: int) -> dict[str, Any]:
-        if self.exited.is_set() or self._exit_code is not None:
+        if self.exit_code is not None or self.exit_record is not None:
             return {"ok": True, "exited": True}
         if self.pid == 0:
             # process mode, never started: nothing to signal; it simply ends
-            self._exit_code = 128 + sig
-            self._finishing = asyncio.get_running_loop().create_task(self._finish())
+            self.exit_code = 128 + sig
+            self.drain_deadline = time.monotonic()
             return {"ok": True}
-        try:
+        with contextlib.suppress(ProcessLookupError):
             if self.mode == "process":
                 os.killpg(self.pid, sig)
             else:
                 os.kill(self.pid, sig)
-        except ProcessLookupError:
-            pass
         return {"ok": True}
 
-    async def _attach(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, want_stdin: bool
-    ) -> None:
-        if self.exited.is_set():
-            code = (self.exit_record or {}).get("exit_code", 0)
-            writer.write(HEADER.pack(FRAME_EXIT, len(str(code))) + str(code).encode())
-            await writer.drain()
+    def _client_frame(self, conn: _Conn, kind: int, payload: bytes) -> None:
+        if kind == FRAME_STDIN and conn.want_stdin:
+            self._write_stdin(payload)
+        elif kind == FRAME_CLOSE_STDIN and conn.want_stdin:
+            if self.cfg.get("stdin_once") and self.stdin_fd is not None:
+                self.stdin_close_pending = True
+                self._flush_stdin()
+        elif kind == FRAME_RESIZE and self.master_fd is not None and len(payload) == 4:
+            width, height = struct.unpack(">HH", payload)
+            with contextlib.suppress(OSError):
+                fcntl.ioctl(
+                    self.master_fd, termios.TIOCSWINSZ, struct.pack("HHHH", height, width, 0, 0)
+                )
+
+    def _stdin_target(self) -> int | None:
+        return self.master_fd if self.master_fd is not None else self.stdin_fd
+
+    def _write_stdin(self, data: bytes) -> None:
+        if self._stdin_target() is None:
             return
-        self.clients.add(writer)
-        loop = asyncio.get_running_loop()
+        self.stdin_buf += data
+        self._flush_stdin()
+
+    def _flush_stdin(self) -> None:
+        fd = self._stdin_target()
+        if fd is None:
+            self.stdin_buf = b""
+            return
+        while self.stdin_buf:
+            try:
+                n = os.write(fd, self.stdin_buf)
+            except BlockingIOError:
+                self.loop.add_writer(fd, self._flush_stdin)
+                return
+            except OSError:  # the container closed its end
+                self.stdin_buf = b""
+                break
+            self.stdin_buf = self.stdin_buf[n:]
+        self.loop.remove_writer(fd)
+        if self.stdin_close_pending and fd == self.stdin_fd:
+            os.close(fd)
+            self.stdin_fd = None
+            self.stdin_close_pending = False
+
+    def _on_accept(self) -> None:
         try:
-            while True:
-                header = await reader.readexactly(HEADER.size)
-                kind, size = HEADER.unpack(header)
-                payload = await reader.readexactly(size) if size else b""
-                if kind == FRAME_STDIN and want_stdin:
-                    target = self.master_fd if self.master_fd is not None else self.stdin_fd
-                    if target is not None:
-                        await loop.run_in_executor(self.stdin_pool, _write_all, target, payload)
-                elif kind == FRAME_CLOSE_STDIN and want_stdin:
-                    if self.cfg.get("stdin_once") and self.stdin_fd is not None:
-                        fd, self.stdin_fd = self.stdin_fd, None
-                        await loop.run_in_executor(self.stdin_pool, os.close, fd)
-                elif kind == FRAME_RESIZE and self.master_fd is not None and size == 4:
-                    width, height = struct.unpack(">HH", payload)
-                    with contextlib.suppress(OSError):
-                        fcntl.ioctl(
-                            self.master_fd,
-                            termios.TIOCSWINSZ,
-                            struct.pack("HHHH", height, width, 0, 0),
-                        )
-        except (asyncio.IncompleteReadError, ConnectionError):
-            pass
-        finally:
-            self.clients.discard(writer)
+            sock, _ = self.server.accept()
+        except BlockingIOError:
+            return
+        _Conn(self, sock)
 
     # --- main
 
-    async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    def run(self) -> None:
+        self.server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         with contextlib.suppress(FileNotFoundError):
             os.unlink("shim.sock")
-        sock.bind("shim.sock")
-        sock.listen(64)
-        server = await asyncio.start_unix_server(self._handle, sock=sock)
+        self.server.bind("shim.sock")  # relative: cwd is the container dir
+        self.server.listen(64)
+        self.server.setblocking(False)
+        self.loop.add_reader(self.server.fileno(), self._on_accept)
         (self.cdir / "shim.pid").write_text(str(os.getpid()))
-        error: str | None = None
         if self.mode == "runc":
-            error, fds = await loop.run_in_executor(None, self._create_runc)
+            error, fds = self._create_runc()
             if error is None:
                 self._watch(fds)
-        self._ready({"ok": True, "pid": self.pid} if error is None else {"error": error})
-        if error is not None:
-            await self._finish(cannot_run=error)
-        else:
-            await self.exited.wait()
-        # no new connections; let waiters and attached clients read their answers
-        server.close()
+            else:
+                self.cannot_run = error
+        if self.cannot_run:
+            # record everything before answering: the runtime removes the directory at once
+            self._finish(cannot_run=self.cannot_run)
+            self._close_server()
+            self._ready({"error": self.cannot_run})
+            return
+        self._ready({"ok": True, "pid": self.pid})
+        while self.exit_record is None:
+            failed = self._start_error()  # process mode: argv could not be started
+            if failed:
+                self._finish(cannot_run=failed)
+                break
+            timeout = None
+            if self.drain_deadline is not None:
+                if not self.open_streams or time.monotonic() >= self.drain_deadline:
+                    self._finish()
+                    break
+                timeout = max(self.drain_deadline - time.monotonic(), 0.0)
+            self.loop.run_once(timeout)
+        # no new connections; let waiters and attached clients have their answers
+        self._close_server()
+        conns = [c for c in self.loop_conns() if not c.closed]
+        for conn in conns:
+            conn.flush_blocking(1.0)
+            conn.close()
+
+    def _start_error(self) -> str:
+        return self.cannot_run
+
+    def _close_server(self) -> None:
+        self.loop.remove_reader(self.server.fileno())
+        self.server.close()
         with contextlib.suppress(FileNotFoundError):
             os.unlink("shim.sock")
-        for writer in list(self.clients):
-            with contextlib.suppress(ConnectionError):
-                await writer.drain()
-            writer.close()
-        if self.handlers:
-            await asyncio.wait(set(self.handlers), timeout=2.0)
-        self.stdin_pool.shutdown(wait=False)
+
+    def loop_conns(self) -> list[_Conn]:
+        return [*self.clients, *self.waiters]
 
     def _ready(self, message: dict[str, Any]) -> None:
         with contextlib.suppress(OSError):
             os.write(self.ready_fd, json.dumps(message).encode() + b"\n")
         with contextlib.suppress(OSError):
             os.close(self.ready_fd)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -595,8 +788,7 @@ def main(argv: list[str] | None = None) -> None:
     from skiff.runtime.runc._linux import set_child_subreaper
 
     set_child_subreaper()
-    shim = Shim(cdir, config, ready)
-    asyncio.run(shim.run())
+    Shim(cdir, config, ready).run()
     os._exit(0)
 
 
