@@ -23,10 +23,12 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -371,8 +373,6 @@ class RuncRuntime(ShimRuntimeBase):
         return await asyncio.open_connection(sock=sock)
 
     async def container_stats(self, container_id: str) -> ContainerStats | None:
-        import time
-
         record = self._container(container_id)
         if not record.cgroup:
             return None
@@ -414,8 +414,6 @@ class RuncRuntime(ShimRuntimeBase):
             with contextlib.suppress(OSError):
                 umount(target)
         await asyncio.to_thread(self.cgroups.remove, self.cgroup_parent, kill=True)
-        import shutil
-
         for sub in (self.containers_dir, self.sandboxes_dir, self.root):
             shutil.rmtree(sub, ignore_errors=True)
         self._containers.clear()
