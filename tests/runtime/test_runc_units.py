@@ -1,6 +1,7 @@
 """Pure parts of the runc runtime, no root needed: the shim's CRI log writer (line format, partial
 lines, rotation), config records surviving a JSON round trip, and the OCI spec builder
-(capabilities, resources, namespaces joined by path, mounts, privileged containers).
+(capabilities, resources, namespaces joined by path, mounts, privileged containers), and unix
+socket paths longer than sun_path allows.
 
 Excludes: running anything (tests/runtime/test_runc.py does that as root).
 """
@@ -10,10 +11,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import socket
 from pathlib import Path
 
 import pytest
 
+from skiff.runtime.runc._linux import unix_path
 from skiff.runtime.runc.common import container_config_from_dict, sandbox_config_from_dict
 from skiff.runtime.runc.oci import (
     ALL_CAPABILITIES,
@@ -206,3 +209,23 @@ def test_privileged_and_host_namespaces() -> None:
     assert "maskedPaths" not in spec["linux"]
     sysfs = next(m for m in spec["mounts"] if m["destination"] == "/sys")
     assert "rw" in sysfs["options"]
+
+
+def test_unix_path_beyond_sun_path(tmp_path: Path) -> None:
+    deep = tmp_path / ("d" * 60) / ("e" * 60)
+    deep.mkdir(parents=True)
+    target = deep / "shim.sock"
+    assert len(str(target)) > 108
+    with socket.socket(socket.AF_UNIX) as server:
+        with unix_path(target) as name:
+            assert len(name) < 108
+            server.bind(name)
+        server.listen(1)
+        with socket.socket(socket.AF_UNIX) as client:
+            with unix_path(target) as name:
+                client.connect(name)
+            conn, _ = server.accept()
+            with conn:
+                client.sendall(b"x")
+                assert conn.recv(1) == b"x"
+    assert target.exists()
