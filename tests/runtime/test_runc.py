@@ -7,8 +7,10 @@ network namespace, cgroup statistics, surviving a SIGKILLed agent (a new instanc
 running container, its log and exit code) and `cleanup` leaving no runc state, mount, namespace or
 cgroup behind.
 
-Excludes: image layers from the image store (a plain root directory is the overlay's only lower
-layer here) and the pod network (loopback only).
+Image layers come from a stand-in for the image store (two plain directories stacked by
+overlayfs); also a non-root user and a read-only root filesystem.
+
+Excludes: the real image store and the pod network (loopback only).
 """
 
 from __future__ import annotations
@@ -36,8 +38,10 @@ from skiff.runtime.types import (
     ContainerRuntimeError,
     ContainerState,
     ContainerStatus,
+    Mount,
     Resources,
     SandboxConfig,
+    SecurityContext,
 )
 from skiff.testing.wait import eventually
 
@@ -187,6 +191,48 @@ async def test_logs_exit_codes_and_reasons(
     await runtime.remove_container(cid)
     assert not exists(failing.log_path)
     assert {c.id for c in await runtime.list_containers()} == {ok, writer}
+
+
+class FakeImages:
+    """A LayerSource: the busybox root as the bottom layer, and a second layer above it."""
+
+    def __init__(self, layers: list[Path]) -> None:
+        self.layers = layers
+
+    def layer_dirs(self, image_id: str) -> list[Path]:
+        assert image_id == "sha256:test"
+        return self.layers
+
+
+async def test_image_layers_user_and_readonly_rootfs(rootfs: Path, tmp_path: Path) -> None:
+    top = tmp_path / "layer-top"
+    (top / "etc").mkdir(parents=True)
+    (top / "etc" / "motd").write_text("from the top layer\n")
+    rt = RuncRuntime(
+        tmp_path / "state",
+        images=FakeImages([rootfs, top]),
+        cgroup_parent=f"skiff-test-{uuid.uuid4().hex[:8]}",
+    )
+    await rt.start()
+    try:
+        sid = await sandbox(rt, "layers")
+        config = ContainerConfig(
+            name="c",
+            image="test",
+            image_id="sha256:test",
+            argv=("sh", "-c", "cat /etc/motd; id -u; id -g; touch /x || echo read-only"),
+            log_path=str(tmp_path / "logs" / "c.log"),
+            security=SecurityContext(run_as_user=1000, run_as_group=1000, read_only_rootfs=True),
+            mounts=(Mount("/data", str(tmp_path / "layer-top" / "etc"), read_only=True),),
+        )
+        cid = await run(rt, sid, config)
+        assert (await exited(rt, cid)).exit_code == 0
+        lines = [m for _, _, m in log_records(config.log_path)]
+        assert lines[:3] == ["from the top layer", "1000", "1000"]
+        assert "read-only" in lines
+    finally:
+        await rt.cleanup()
+    assert leftovers(rt, []) == []
 
 
 async def test_create_error(runtime: RuncRuntime, rootfs: Path, tmp_path: Path) -> None:
