@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
+import shutil
 import socket
 from pathlib import Path
 
@@ -25,6 +27,7 @@ from skiff.runtime.runc.oci import (
     capabilities,
     container_spec,
 )
+from skiff.runtime.runc.runtime import unavailable_reason
 from skiff.runtime.runc.shim import CriLogWriter, rfc3339_nano
 from skiff.runtime.types import (
     ContainerConfig,
@@ -229,3 +232,12 @@ def test_unix_path_beyond_sun_path(tmp_path: Path) -> None:
                 client.sendall(b"x")
                 assert conn.recv(1) == b"x"
     assert target.exists()
+
+
+def test_unavailable_reason() -> None:
+    if os.geteuid() != 0:
+        assert unavailable_reason() == "the runc runtime needs root"
+        return
+    assert "is not installed" in str(unavailable_reason("skiff-no-such-runc"))
+    if shutil.which("runc"):
+        assert unavailable_reason() is None

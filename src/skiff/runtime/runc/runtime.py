@@ -51,7 +51,7 @@ from skiff.runtime.runc.oci import NamespacePaths, container_spec
 from skiff.runtime.runc.streams import ExecSession, open_pty
 from skiff.runtime.types import ContainerRuntimeError, ContainerStats, ExecResult
 
-__all__ = ["ROOTFS_ANNOTATION", "LayerSource", "RuncRuntime"]
+__all__ = ["ROOTFS_ANNOTATION", "LayerSource", "RuncRuntime", "unavailable_reason"]
 
 ROOTFS_ANNOTATION = "skiff.io/rootfs"
 
@@ -62,6 +62,18 @@ class LayerSource(Protocol):
     def layer_dirs(self, image_id: str) -> list[Path]:
         """Unpacked layer directories of an image, bottom first."""
         ...
+
+
+def unavailable_reason(runc: str = "runc") -> str | None:
+    """Why the runc runtime cannot run here (not root, no runc binary), or None if it can: what
+    ``skiff agent`` asks before making runc its default runtime."""
+    if os.geteuid() != 0:
+        return "the runc runtime needs root"
+    if shutil.which(runc) is None:
+        return f"{runc!r} is not installed (Debian: apt-get install runc)"
+    if not Path("/proc/self/ns/net").exists():
+        return "no network namespaces on this kernel"
+    return None
 
 
 def _runc_version(runc: str) -> str:
