@@ -422,6 +422,10 @@ class RuncRuntime(ShimRuntimeBase):
             await self._cleanup_container(record, self._cdir(record.id))
         for srecord in list(self._sandboxes.values()):
             await self._teardown_sandbox(srecord)
+        # a sandbox whose record was never written (the agent died while making it)
+        if self.sandboxes_dir.is_dir():
+            for sdir in self.sandboxes_dir.iterdir():
+                netns.remove_namespace(self.netns_dir / f"skiff-{sdir.name}")
         for target in mounts_under(self.state_dir):
             with contextlib.suppress(OSError):
                 umount(target)
