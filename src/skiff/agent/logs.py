@@ -305,7 +305,23 @@ def _read(f: BinaryIO) -> bytes:
     return f.read(_CHUNK)
 
 
-async def follow_logs(
+def _start(path: Path, options: LogOptions) -> tuple[list[Path], int, int]:
+    """The files to read and where to begin: (files, index, offset); offset -1 is "the end of
+    the current file as it is now" (tailLines=0)."""
+    files = log_files(path)
+    if options.tail_lines is None:
+        return files, 0, 0
+    index, offset = tail_start(files, options.tail_lines)
+    if index >= len(files):
+        try:
+            with open(path, "rb") as f:
+                return files, len(files) - 1, _complete_end(f, os.fstat(f.fileno()).st_size)
+        except FileNotFoundError:
+            return files, len(files) - 1, 0
+    return files, index, offset
+
+
+def follow_logs(
     path: Path,
     options: LogOptions,
     *,
@@ -314,14 +330,24 @@ async def follow_logs(
 ) -> AsyncIterator[bytes]:
     """The selected log output of the container whose current log file is ``path``.
 
-    Without ``options.follow`` the files are read once. With it, new lines are yielded as they
-    are written, across a rotation of ``path``, until ``running()`` says the container has ended
-    (then what it wrote last is read too) or the caller stops iterating.
+    Where to begin (the tail) is settled when this is called; the output is read as it is
+    iterated. Without ``options.follow`` the files are read once. With it, new lines are
+    yielded as they are written, across a rotation of ``path``, until ``running()`` says the
+    container has ended (then what it wrote last is read too) or the caller stops iterating.
     """
-    files = log_files(path)
-    index, offset = (0, 0)
-    if options.tail_lines is not None:
-        index, offset = await asyncio.to_thread(tail_start, files, options.tail_lines)
+    files, index, offset = _start(path, options)
+    return _read_logs(path, options, files, index, offset, running, poll_interval)
+
+
+async def _read_logs(
+    path: Path,
+    options: LogOptions,
+    files: list[Path],
+    index: int,
+    offset: int,
+    running: Callable[[], Awaitable[bool]] | None,
+    poll_interval: float,
+) -> AsyncIterator[bytes]:
     selector = _Selector(options)
     # the rotated files first (they do not change any more), then the current one
     for older in files[index:-1]:
@@ -343,9 +369,6 @@ async def follow_logs(
             f.close()
         selector.reset()
     start_current = offset if index == len(files) - 1 else 0
-    if index >= len(files):
-        # tailLines=0: nothing of what exists now, only what is written from here on
-        start_current = -1
     current: BinaryIO | None = None
     try:
         while True:
@@ -355,12 +378,7 @@ async def follow_logs(
                 except FileNotFoundError:
                     current = None
                 else:
-                    if start_current < 0:
-                        current.seek(0, os.SEEK_END)
-                        # from the end, but at a line boundary
-                        size = current.tell()
-                        current.seek(_complete_end(current, size))
-                    elif start_current:
+                    if start_current:
                         current.seek(start_current)
                     start_current = 0
             got = False
