@@ -251,12 +251,17 @@ def sandbox(pod: str = "web", *, namespace: str = "default", uid: str = "uid-1")
     )
 
 
-def pod_object(name: str, *, node: str = "n1", containers: tuple[str, ...] = ("main",)) -> dict[str, Any]:
+def pod_object(
+    name: str, *, node: str = "n1", containers: tuple[str, ...] = ("main",)
+) -> dict[str, Any]:
     return {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": name, "namespace": "default", "uid": f"uid-{name}"},
-        "spec": {"nodeName": node, "containers": [{"name": c, "image": "busybox"} for c in containers]},
+        "spec": {
+            "nodeName": node,
+            "containers": [{"name": c, "image": "busybox"} for c in containers],
+        },
     }
 
 
@@ -328,3 +333,9 @@ async def serve_agent(
 
 def cri_line(stamp: str, message: str, *, stream: str = "stdout") -> bytes:
     return f"{stamp} {stream} F {message}\n".encode()
+
+
+def append(path: Path, data: bytes) -> None:
+    """Append to a log file as a runtime's shim does."""
+    with open(path, "ab") as f:
+        f.write(data)

@@ -34,6 +34,7 @@ from agentserver_doubles import (
     Lookup,
     Pki,
     ProcessRuntime,
+    append,
     cri_line,
     make_pki,
     pod_object,
@@ -143,11 +144,13 @@ async def test_only_callers_with_the_client_ca_certificate_get_in(agent: Agent) 
 
 async def test_without_a_client_ca_anyone_is_served(tmp_path: Path, pki: Pki) -> None:
     lookup, _ = _web_lookup(tmp_path)
-    async with serve_agent(lookup, ProcessRuntime(), pki, client_ca=False) as server:
-        async with httpx.AsyncClient(
+    async with (
+        serve_agent(lookup, ProcessRuntime(), pki, client_ca=False) as server,
+        httpx.AsyncClient(
             base_url=f"https://127.0.0.1:{server.port}", verify=pki.client_context(cert=False)
-        ) as client:
-            assert (await client.get("/healthz")).status_code == 200
+        ) as client,
+    ):
+        assert (await client.get("/healthz")).status_code == 200
 
 
 def _served_serial(port: int, pki: Pki) -> int:
@@ -279,8 +282,7 @@ async def test_follow_streams_until_the_container_ends(agent: Agent) -> None:
     ):
         lines = r.aiter_lines()
         assert await anext(lines) == "first"
-        with open(agent.log_file, "ab") as f:
-            f.write(cri_line("2026-12-06T19:00:01Z", "second"))
+        append(agent.log_file, cri_line("2026-12-06T19:00:01Z", "second"))
         assert await anext(lines) == "second"
         agent.runtime.states["c-main"] = ContainerState.EXITED
         rest = [line async for line in lines]
@@ -377,7 +379,9 @@ async def test_exec_tty_resizes_and_merges_stderr(agent: Agent) -> None:
     ) as ws:
         await ws.send(b'\x04{"Width":120,"Height":40}\n')
         await eventually(
-            lambda: bool(agent.runtime.sessions) and agent.runtime.sessions[-1].sizes == [(120, 40)],
+            lambda: (
+                bool(agent.runtime.sessions) and agent.runtime.sessions[-1].sizes == [(120, 40)]
+            ),
             what="the resize",
         )
         await ws.send(b"\xff\x00")
@@ -401,9 +405,7 @@ async def test_exec_process_is_killed_when_the_client_leaves(agent: Agent) -> No
 
 async def test_exec_runtime_failure_is_reported_on_the_error_channel(agent: Agent) -> None:
     # the lookup names a container the runtime does not know
-    _, status, _ = await _run(
-        agent, "/exec/default/web/side", V5, command="ls", stdout="true"
-    )
+    _, status, _ = await _run(agent, "/exec/default/web/side", V5, command="ls", stdout="true")
     assert status["status"] == "Failure" and status["reason"] == "InternalError"
     assert "c-gone" in status["message"]
 
@@ -476,11 +478,16 @@ class _SpdyClient:
             self.frames += self.parser.feed(message)
 
     def finished(self, stream_id: int) -> bool:
-        return any(isinstance(f, spdy.DataFrame) and f.stream_id == stream_id and f.fin for f in self.frames)
+        return any(
+            isinstance(f, spdy.DataFrame) and f.stream_id == stream_id and f.fin
+            for f in self.frames
+        )
 
     def data(self, stream_id: int) -> bytes:
         return b"".join(
-            f.data for f in self.frames if isinstance(f, spdy.DataFrame) and f.stream_id == stream_id
+            f.data
+            for f in self.frames
+            if isinstance(f, spdy.DataFrame) and f.stream_id == stream_id
         )
 
     def replied(self) -> list[int]:
@@ -516,7 +523,8 @@ async def test_port_forward_spdy_in_a_websocket(agent: Agent) -> None:
         # pings are answered
         await ws.send(spdy.encode_ping(9))
         while not any(
-            isinstance(f, spdy.ControlFrame) and f.type == spdy.ControlType.PING for f in client.frames
+            isinstance(f, spdy.ControlFrame) and f.type == spdy.ControlType.PING
+            for f in client.frames
         ):
             client.frames += client.parser.feed(await asyncio.wait_for(ws.recv(), 10))
 

@@ -200,9 +200,7 @@ def test_protocol_choice_prefers_the_newest() -> None:
     )
     assert streaming.choose_protocol(["channel.k8s.io"], streaming.CHANNEL_PROTOCOLS) is None
     assert (
-        streaming.choose_protocol(
-            ["SPDY/3.1+portforward.k8s.io"], streaming.PORT_FORWARD_PROTOCOLS
-        )
+        streaming.choose_protocol(["SPDY/3.1+portforward.k8s.io"], streaming.PORT_FORWARD_PROTOCOLS)
         == streaming.SPDY_PORT_FORWARD
     )
 
