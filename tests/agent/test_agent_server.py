@@ -18,6 +18,7 @@ test_agent_server_e2e.py.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import ssl
@@ -289,6 +290,37 @@ async def test_follow_streams_until_the_container_ends(agent: Agent) -> None:
     assert rest == []
 
 
+def _log_open(path: Path) -> bool:
+    """Whether this process (the server runs in it) holds ``path`` open."""
+    for fd in os.listdir("/proc/self/fd"):
+        with contextlib.suppress(OSError):
+            if os.readlink(f"/proc/self/fd/{fd}") == str(path):
+                return True
+    return False
+
+
+async def test_follow_ends_when_the_client_goes_away(agent: Agent) -> None:
+    agent.log_file.write_bytes(cri_line("2026-12-06T19:00:00Z", "first"))
+    async with (
+        agent.client() as client,
+        client.stream("GET", "/containerLogs/default/web/main?follow=true") as r,
+    ):
+        assert await anext(r.aiter_lines()) == "first"
+        await eventually(lambda: _log_open(agent.log_file), what="the log followed")
+    await eventually(lambda: not _log_open(agent.log_file), what="the log let go")
+
+
+async def test_a_failing_lookup_is_a_status(agent: Agent) -> None:
+    async def broken() -> dict[str, Any]:
+        raise RuntimeError("no stats today")
+
+    agent.lookup.stats_summary = broken  # type: ignore[method-assign]
+    async with agent.client() as client:
+        r = await client.get("/stats/summary")
+    assert r.status_code == 500
+    assert r.json()["reason"] == "InternalError" and "no stats today" in r.json()["message"]
+
+
 # ------------------------------------------------------------------------------------ exec
 
 
@@ -408,6 +440,11 @@ async def test_exec_runtime_failure_is_reported_on_the_error_channel(agent: Agen
     _, status, _ = await _run(agent, "/exec/default/web/side", V5, command="ls", stdout="true")
     assert status["status"] == "Failure" and status["reason"] == "InternalError"
     assert "c-gone" in status["message"]
+    # a command that cannot start is reported the same way
+    _, status, _ = await _run(
+        agent, "/exec/default/web/main", V5, command="/no/such/binary", stdout="true"
+    )
+    assert status["reason"] == "InternalError" and "/no/such/binary" in status["message"]
 
 
 async def test_attach(agent: Agent) -> None:

@@ -194,6 +194,8 @@ async def test_kubectl_logs(cluster: Cluster) -> None:
     assert await cluster.ok("logs", "web", "--tail=1", "--timestamps") == (
         "2026-12-06T19:00:02.300000000Z three\n"
     )
+    assert await cluster.ok("logs", "web", "--since-time=2026-12-06T19:00:01Z") == "two\nthree\n"
+    assert await cluster.ok("logs", "web", "--limit-bytes=6") == "one\ntw"
     follow = await cluster.start("logs", "-f", "--tail=1", "web")
     try:
         assert follow.stdout is not None
@@ -204,6 +206,15 @@ async def test_kubectl_logs(cluster: Cluster) -> None:
         assert await asyncio.wait_for(follow.wait(), 15) == 0
     finally:
         await _end(follow)
+
+
+async def test_node_proxy_reaches_the_agent(cluster: Cluster) -> None:
+    cluster.lookup.summary = {"node": {"nodeName": "n1", "memory": {"workingSetBytes": 7}}}
+    raw = await cluster.ok("get", "--raw", "/api/v1/nodes/n1/proxy/stats/summary")
+    assert json.loads(raw) == cluster.lookup.summary
+    assert await cluster.ok("get", "--raw", "/api/v1/nodes/n1/proxy/healthz") == "ok"
+    pods = json.loads(await cluster.ok("get", "--raw", "/api/v1/nodes/n1/proxy/pods"))
+    assert pods["kind"] == "PodList"
 
 
 async def test_kubectl_exec_and_attach(cluster: Cluster) -> None:

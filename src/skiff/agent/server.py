@@ -244,6 +244,7 @@ class AgentServer:
         self.app.add_exception_handler(_Refused, self._refused)  # type: ignore[arg-type]
         self.app.add_exception_handler(404, self._unknown_path)
         self.app.add_exception_handler(405, self._wrong_method)
+        self.app.add_exception_handler(Exception, self._failed)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -352,6 +353,12 @@ class AgentServer:
     async def _wrong_method(self, request: Request, exc: Exception) -> Response:
         return _Refused(
             405, "MethodNotAllowed", f"{request.method} is not allowed on {request.url.path}"
+        ).response()
+
+    async def _failed(self, request: Request, exc: Exception) -> Response:
+        log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
+        return _Refused(
+            500, "InternalError", f"the agent failed to answer {request.url.path}: {exc}"
         ).response()
 
     async def _needs_upgrade(self, request: Request) -> Response:

@@ -169,8 +169,11 @@ async def serve_remote_command(
     out = _Sender(ws)
     try:
         session = await open_session()
-    except ContainerRuntimeError as e:
-        await out.send(bytes([ERROR]) + json.dumps(_failure(str(e))).encode())
+    except Exception as e:  # the runtime's failure, whatever it is, is the client's answer
+        if not isinstance(e, ContainerRuntimeError):
+            log.warning("starting a stream failed", exc_info=True)
+        message = f"error executing command in container: {str(e) or type(e).__name__}"
+        await out.send(bytes([ERROR]) + json.dumps(_failure(message)).encode())
         await out.close()
         return
     try:
