@@ -456,21 +456,37 @@ async def test_attach(agent: Agent) -> None:
 
 
 @pytest.mark.parametrize(
-    ("path", "query", "protocol", "code", "words"),
+    ("path", "query", "code", "words"),
     [
-        ("/exec/default/nope/main", {"command": "ls", "stdout": "true"}, V5, 404, "not found"),
-        ("/exec/default/web/x", {"command": "ls", "stdout": "true"}, V5, 400, "not valid"),
-        ("/exec/default/web/main", {"stdout": "true"}, V5, 400, "at least one command"),
-        ("/exec/default/web/main", {"command": "ls"}, V5, 400, "at least 1 of stdin"),
-        ("/exec/default/web/main", {"command": "ls", "stdout": "1"}, "channel.k8s.io", 400, "v5"),
-        ("/attach/default/nope/main", {"stdout": "true"}, V5, 404, "not found"),
-        ("/portForward/default/nope", {}, SPDY_PF, 404, "not found"),
-        ("/portForward/default/web", {}, V4, 400, "ports"),
-        ("/portForward/default/web", {"ports": "0"}, V4, 400, "invalid port"),
+        ("/exec/default/nope/main", {"command": "ls", "stdout": "true"}, 404, "not found"),
+        ("/exec/default/web/x", {"command": "ls", "stdout": "true"}, 400, "not valid"),
+        ("/exec/default/web/main", {"stdout": "true"}, 400, "at least one command"),
+        ("/exec/default/web/main", {"command": "ls"}, 400, "at least 1 of stdin"),
+        ("/attach/default/nope/main", {"stdout": "true"}, 404, "not found"),
+    ],
+)
+async def test_stream_refusals_come_on_the_error_channel(
+    agent: Agent, path: str, query: dict[str, str], code: int, words: str
+) -> None:
+    """Upgraded first, so kubectl shows the agent's reason (a refused upgrade would make it
+    retry with SPDY, which the API server does not relay)."""
+    channels, status, _ = await _run(agent, path, V5, **query)
+    assert set(channels) == {3}
+    assert status["kind"] == "Status" and status["status"] == "Failure"
+    assert status["code"] == code and words in status["message"], status
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "protocol", "words"),
+    [
+        ("/exec/default/web/main", {"command": "ls", "stdout": "1"}, "channel.k8s.io", "v5"),
+        ("/portForward/default/web", {}, "v3.channel.k8s.io", "SPDY/3.1"),
+        ("/portForward/default/web", {}, V4, "ports"),
+        ("/portForward/default/web", {"ports": "0"}, V4, "invalid port"),
     ],
 )
 async def test_refusals_before_the_upgrade_are_status(
-    agent: Agent, path: str, query: dict[str, str], protocol: str, code: int, words: str
+    agent: Agent, path: str, query: dict[str, str], protocol: str, words: str
 ) -> None:
     with pytest.raises(websockets.InvalidStatus) as caught:
         async with connect(
@@ -480,9 +496,9 @@ async def test_refusals_before_the_upgrade_are_status(
         ):
             pass
     response = caught.value.response
-    assert response.status_code == code
+    assert response.status_code == 400
     body = json.loads(bytes(response.body or b""))
-    assert body["kind"] == "Status" and body["code"] == code
+    assert body["kind"] == "Status" and body["code"] == 400
     assert words in body["message"], body
 
 
@@ -557,6 +573,11 @@ async def test_port_forward_spdy_in_a_websocket(agent: Agent) -> None:
         assert b"error forwarding port 81" in client.data(refused[0])
         assert client.data(refused[1]) == b""
         assert set(client.replied()) == {error_id, data_id, *second, *refused}
+        # a pod not running here is told on the error stream
+        agent.lookup.sandboxes.clear()
+        gone = await client.open_pair(3, 80)
+        await client.until_fin(*gone)
+        assert b'pod "web" has no running sandbox' in client.data(gone[0])
         # pings are answered
         await ws.send(spdy.encode_ping(9))
         while not any(
@@ -581,3 +602,15 @@ async def test_port_forward_v4_channels(agent: Agent) -> None:
         by_channel[m[0]] = by_channel.get(m[0], b"") + m[1:]
     assert by_channel[0] == b"pong: hello\n"
     assert b"error forwarding port 81" in by_channel[3]
+
+
+async def test_port_forward_v4_to_a_pod_not_here(agent: Agent) -> None:
+    agent.lookup.pods.clear()
+    async with connect(
+        agent.ws_url("/portForward/default/web", ports="80"),
+        ssl=agent.pki.client_context(),
+        subprotocols=[V4],  # type: ignore[list-item]
+    ) as ws:
+        messages = [bytes(m) async for m in ws]  # type: ignore[arg-type]
+    assert messages[:2] == [b"\x00\x50\x00", b"\x01\x50\x00"]
+    assert b"".join(m[1:] for m in messages[2:] if m[0] == 1).endswith(b'pods "web" not found')

@@ -230,6 +230,11 @@ async def test_kubectl_exec_and_attach(cluster: Cluster) -> None:
     code, out, err = await cluster.kubectl("exec", "web", "-c", "nope", "--", "ls")
     assert code == 1 and "container nope is not valid for pod web" in err, (out, err)
     assert await cluster.ok("attach", "web") == "attached\n"
+    # a pod the agent does not run (yet): its refusal reaches kubectl
+    del cluster.lookup.pods[("default", "web")]
+    code, out, err = await cluster.kubectl("exec", "web", "--", "ls")
+    assert code == 1, (out, err)
+    assert 'error: pods "web" not found' in err, err
 
 
 async def test_kubectl_port_forward(cluster: Cluster) -> None:

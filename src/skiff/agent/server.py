@@ -49,7 +49,7 @@ from websockets.typing import Subprotocol
 
 from skiff.agent import logs, streaming
 from skiff.runtime.base import Runtime
-from skiff.runtime.types import ContainerRuntimeError, ContainerState, NotFound, SandboxState
+from skiff.runtime.types import ContainerRuntimeError, ContainerState, SandboxState
 
 __all__ = ["AgentServer", "AgentWebSocketProtocol", "PodLister", "PodLookup"]
 
@@ -513,34 +513,37 @@ class AgentServer:
             await ws.close(1008, error.message[:120])
 
     async def _exec(self, ws: WebSocket) -> None:
-        try:
-            query = _query(ws)
-            command = query.get("command") or []
-            if not command:
-                raise _bad_request("you must specify at least one command for the container")
-            _, _, _, cid = await self._stream_target(ws)
-            await self._remote_command(ws, query, cid, command)
-        except _Refused as e:
-            await self._refuse(ws, e)
+        await self._remote_command(ws, exec_=True)
 
     async def _attach(self, ws: WebSocket) -> None:
+        await self._remote_command(ws, exec_=False)
+
+    async def _remote_command(self, ws: WebSocket, *, exec_: bool) -> None:
+        """exec or attach. Only a client offering no protocol spoken here is refused before the
+        upgrade; anything else wrong (pod, container, options) is answered on the error channel
+        once upgraded, so kubectl prints it (refused, it would retry with SPDY, which the API
+        server does not relay, and print that instead)."""
         try:
-            _, _, _, cid = await self._stream_target(ws)
-            await self._remote_command(ws, _query(ws), cid, None)
+            protocol = self._protocol(ws, streaming.CHANNEL_PROTOCOLS)
         except _Refused as e:
             await self._refuse(ws, e)
-
-    async def _remote_command(
-        self, ws: WebSocket, query: Mapping[str, list[str]], cid: str, command: list[str] | None
-    ) -> None:
+            return
+        query = _query(ws)
+        command = query.get("command") or []
         stdin, stdout, stderr, tty = (_flag(query, n) for n in ("stdin", "stdout", "stderr", "tty"))
-        if not (stdin or stdout or stderr):
-            raise _bad_request("you must specify at least 1 of stdin, stdout, stderr")
-        protocol = self._protocol(ws, streaming.CHANNEL_PROTOCOLS)
+        try:
+            if exec_ and not command:
+                raise _bad_request("you must specify at least one command for the container")
+            if not (stdin or stdout or stderr):
+                raise _bad_request("you must specify at least 1 of stdin, stdout, stderr")
+            _, _, _, cid = await self._stream_target(ws)
+        except _Refused as e:
+            await streaming.refuse_stream(ws, protocol, e.status())
+            return
         runtime = self.runtime
 
         async def open_session() -> Any:
-            if command is None:
+            if not exec_:
                 return await runtime.attach(cid, tty=tty, stdin=stdin)
             return await runtime.exec(cid, list(command), tty=tty, stdin=stdin)
 
@@ -552,34 +555,37 @@ class AgentServer:
             stdout=stdout,
             stderr=stderr,
             tty=tty,
-            report_exit_code=command is not None,
+            report_exit_code=exec_,
         )
 
     async def _port_forward(self, ws: WebSocket) -> None:
+        """port-forward. A pod not running here is told on each forwarded connection's error
+        stream (or channel), as kubelet does, so the client shows why."""
         try:
             namespace, name = ws.path_params["namespace"], ws.path_params["pod"]
-            self._pod(namespace, name)
-            sandbox = self.lookup.sandbox_id(namespace, name)
-            if sandbox is None:
-                raise _bad_request(f'pod "{name}" has no running sandbox to forward ports to')
             protocol = self._protocol(ws, streaming.PORT_FORWARD_PROTOCOLS)
-            runtime = self.runtime
-
-            async def dial(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+            ports: list[int] = []
+            if protocol != streaming.SPDY_PORT_FORWARD:
                 try:
-                    return await runtime.port_forward(sandbox, port)
-                except NotFound as e:
-                    raise ContainerRuntimeError(str(e)) from None
-
-            if protocol == streaming.SPDY_PORT_FORWARD:
-                await streaming.serve_port_forward_spdy(ws, dial)
-                return
-            try:
-                ports = streaming.parse_ports(_query(ws).get("ports") or [])
-            except ValueError as e:
-                raise _bad_request(str(e)) from None
-            if not ports:
-                raise _bad_request('query parameter "ports" is required')
-            await streaming.serve_port_forward_v4(ws, ports, dial)
+                    ports = streaming.parse_ports(_query(ws).get("ports") or [])
+                except ValueError as e:
+                    raise _bad_request(str(e)) from None
+                if not ports:
+                    raise _bad_request('query parameter "ports" is required')
         except _Refused as e:
             await self._refuse(ws, e)
+            return
+        runtime = self.runtime
+
+        async def dial(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+            if self.lookup.find_pod(namespace, name) is None:
+                raise ContainerRuntimeError(f'pods "{name}" not found')
+            sandbox = self.lookup.sandbox_id(namespace, name)
+            if sandbox is None:
+                raise ContainerRuntimeError(f'pod "{name}" has no running sandbox')
+            return await runtime.port_forward(sandbox, port)
+
+        if protocol == streaming.SPDY_PORT_FORWARD:
+            await streaming.serve_port_forward_spdy(ws, dial)
+        else:
+            await streaming.serve_port_forward_v4(ws, ports, dial)

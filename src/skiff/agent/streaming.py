@@ -44,6 +44,7 @@ __all__ = [
     "choose_protocol",
     "exit_status",
     "parse_ports",
+    "refuse_stream",
     "serve_port_forward_spdy",
     "serve_port_forward_v4",
     "serve_remote_command",
@@ -144,6 +145,14 @@ async def _messages(ws: WebSocket) -> Any:
             data = str(message["text"]).encode()
         if data:
             yield data
+
+
+async def refuse_stream(ws: WebSocket, protocol: str, status: dict[str, Any]) -> None:
+    """Accept ``ws`` only to end it with ``status`` (a Failure) on the error channel."""
+    await ws.accept(subprotocol=protocol)
+    out = _Sender(ws)
+    await out.send(bytes([ERROR]) + json.dumps(status).encode())
+    await out.close(1000)
 
 
 async def serve_remote_command(
@@ -287,20 +296,20 @@ async def serve_port_forward_v4(ws: WebSocket, ports: Sequence[int], dial: Dial)
                 except OSError:
                     writers.pop(channel // 2, None)
 
+    if not pumps:
+        # no port could be reached: the errors are said, nothing is left to relay
+        await out.close(1000)
+        return
     in_task = asyncio.create_task(client(), name="pf-client")
-    all_pumps = asyncio.ensure_future(asyncio.gather(*pumps)) if pumps else None
+    all_pumps = asyncio.ensure_future(asyncio.gather(*pumps))
     try:
-        waiting: set[asyncio.Future[Any]] = {in_task}
-        if all_pumps is not None:
-            waiting.add(all_pumps)
-        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({in_task, all_pumps}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         in_task.cancel()
         for task in pumps:
             task.cancel()
         await asyncio.gather(in_task, *pumps, return_exceptions=True)
-        if all_pumps is not None:
-            await asyncio.gather(all_pumps, return_exceptions=True)
+        await asyncio.gather(all_pumps, return_exceptions=True)
         for writer in writers.values():
             _close_writer(writer)
         await out.close(1000)
