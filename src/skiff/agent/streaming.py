@@ -303,7 +303,8 @@ async def serve_port_forward_v4(ws: WebSocket, ports: Sequence[int], dial: Dial)
     in_task = asyncio.create_task(client(), name="pf-client")
     all_pumps = asyncio.ensure_future(asyncio.gather(*pumps))
     try:
-        await asyncio.wait({in_task, all_pumps}, return_when=asyncio.FIRST_COMPLETED)
+        waiting: set[asyncio.Future[Any]] = {in_task, all_pumps}
+        await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
     finally:
         in_task.cancel()
         for task in pumps:
