@@ -237,14 +237,52 @@ async def test_kubectl_exec_and_attach(cluster: Cluster) -> None:
     assert 'error: pods "web" not found' in err, err
 
 
+async def _sink(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Reads to EOF, then answers with the byte count and as many bytes back."""
+    data = await reader.read()
+    writer.write(f"{len(data)}\n".encode() + bytes(reversed(data)))
+    await writer.drain()
+    writer.close()
+
+
+async def _big_transfer(cluster: Cluster, local: int) -> None:
+    """A MiB each way through kubectl's forward of port 81: more than SPDY's initial window."""
+    payload = bytes(range(256)) * 4096
+    reader, writer = await asyncio.open_connection("127.0.0.1", local)
+    writer.write(payload)
+    await writer.drain()
+    writer.write_eof()
+    answer = await asyncio.wait_for(reader.read(), 30)
+    writer.close()
+    await writer.wait_closed()
+    assert answer == f"{len(payload)}\n".encode() + bytes(reversed(payload))
+
+
 async def test_kubectl_port_forward(cluster: Cluster) -> None:
-    proc = await cluster.start("port-forward", "pod/web", ":80")
+    sink = await asyncio.start_server(_sink, "127.0.0.1", 0)
+    cluster.runtime.ports[81] = sink.sockets[0].getsockname()[1]
+    try:
+        await _forward_ports(cluster)
+    finally:
+        sink.close()
+        await sink.wait_closed()
+
+
+async def _forward_ports(cluster: Cluster) -> None:
+    proc = await cluster.start("port-forward", "pod/web", ":80", ":81")
     try:
         assert proc.stdout is not None
-        line = (await asyncio.wait_for(proc.stdout.readline(), 15)).decode()
-        m = re.match(r"Forwarding from 127\.0\.0\.1:(\d+) -> 80", line)
-        assert m, line
-        local = int(m.group(1))
+        ports: dict[int, int] = {}
+        lines: list[str] = []
+        # kubectl says "Forwarding from 127.0.0.1:<local> -> <port>" (and the same for [::1])
+        while len(ports) < 2 and len(lines) < 4:
+            lines.append((await asyncio.wait_for(proc.stdout.readline(), 15)).decode())
+            m = re.match(r"Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)", lines[-1])
+            if m:
+                ports[int(m.group(2))] = int(m.group(1))
+        assert set(ports) == {80, 81}, lines
+        await _big_transfer(cluster, ports[81])
+        local = ports[80]
         for word in ("hello", "again"):
             reader, writer = await asyncio.open_connection("127.0.0.1", local)
             writer.write(word.encode() + b"\n")
