@@ -614,3 +614,51 @@ async def test_port_forward_v4_to_a_pod_not_here(agent: Agent) -> None:
         messages = [bytes(m) async for m in ws]  # type: ignore[arg-type]
     assert messages[:2] == [b"\x00\x50\x00", b"\x01\x50\x00"]
     assert b"".join(m[1:] for m in messages[2:] if m[0] == 1).endswith(b'pods "web" not found')
+
+
+async def test_stopping_ends_open_streams(tmp_path: Path, pki: Pki) -> None:
+    """Cancelling serve() ends a followed log and an exec within the grace period: the file is
+    let go and the exec'd process killed."""
+    lookup, log_file = _web_lookup(tmp_path)
+    log_file.write_bytes(cri_line("2026-12-06T19:00:00Z", "first"))
+    runtime = ProcessRuntime(states={"c-main": ContainerState.RUNNING})
+    server = AgentServer(
+        lookup,
+        runtime.as_runtime(),
+        bind="127.0.0.1",
+        port=0,
+        cert_file=pki.serving_cert,
+        key_file=pki.serving_key,
+        client_ca_file=pki.ca_file,
+    )
+    server.shutdown_grace = 1.0
+    serving = asyncio.create_task(server.serve())
+    try:
+        await asyncio.wait_for(server.ready.wait(), 10)
+        agent = Agent(server, lookup, runtime, pki, log_file)
+        async with (
+            agent.client() as client,
+            client.stream("GET", "/containerLogs/default/web/main?follow=true") as r,
+            connect(
+                agent.ws_url("/exec/default/web/main", command=["sleep", "60"], stdout="true"),
+                ssl=pki.client_context(),
+                subprotocols=[V5],  # type: ignore[list-item]
+            ) as ws,
+        ):
+            assert await anext(r.aiter_lines()) == "first"
+            assert await ws.recv() == b"\x01"
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            serving.cancel()
+            await asyncio.gather(serving, return_exceptions=True)
+            assert loop.time() - started < 8
+            assert not _log_open(log_file)
+            await eventually(
+                lambda: runtime.sessions[-1].proc.returncode is not None, what="exec killed"
+            )
+            with pytest.raises(websockets.ConnectionClosed):
+                await ws.recv()
+    finally:
+        serving.cancel()
+        await asyncio.gather(serving, return_exceptions=True)
+        await runtime.close()

@@ -196,6 +196,12 @@ async def test_kubectl_logs(cluster: Cluster) -> None:
     )
     assert await cluster.ok("logs", "web", "--since-time=2026-12-06T19:00:01Z") == "two\nthree\n"
     assert await cluster.ok("logs", "web", "--limit-bytes=6") == "one\ntw"
+    code, _, err = await cluster.kubectl("logs", "web", "--previous")
+    assert code == 1 and 'previous terminated container "main" in pod "web" not found' in err
+    previous = cluster.log_file.with_name("prev.log")
+    previous.write_bytes(cri_line("2026-12-06T18:00:00Z", "before the crash"))
+    cluster.lookup.previous_logs[("default", "web", "main")] = previous
+    assert await cluster.ok("logs", "web", "-p") == "before the crash\n"
     follow = await cluster.start("logs", "-f", "--tail=1", "web")
     try:
         assert follow.stdout is not None
