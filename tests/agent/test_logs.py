@@ -180,6 +180,12 @@ async def test_reading_selects_and_formats(rotated: Path) -> None:
     assert await _collect(rotated, LogOptions(limit_bytes=5)) == b"zero\n"
 
 
+async def test_only_newlines_end_lines(tmp_path: Path) -> None:
+    path = tmp_path / "0.log"
+    _write(path, _line(0, "10%\r50%\r100%"), _line(1, "form\x0cfeed"))
+    assert await _collect(path, LogOptions()) == b"10%\r50%\r100%\nform\x0cfeed\n"
+
+
 async def test_a_missing_file_reads_empty(tmp_path: Path) -> None:
     assert await _collect(tmp_path / "none" / "0.log", LogOptions()) == b""
 

@@ -285,7 +285,8 @@ class _Selector:
         end = data.rfind(b"\n") + 1
         self.rest = data[end:]
         out: list[bytes] = []
-        for line in data[:end].splitlines():
+        # only \n ends a line: a \r in a message (a progress bar) is part of it
+        for line in data[:end].split(b"\n")[:-1]:
             if self.limit.exhausted:
                 break
             entry = parse_line(line)
