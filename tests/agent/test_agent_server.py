@@ -285,6 +285,9 @@ async def test_follow_streams_until_the_container_ends(agent: Agent) -> None:
         assert await anext(lines) == "first"
         append(agent.log_file, cri_line("2026-12-06T19:00:01Z", "second"))
         assert await anext(lines) == "second"
+        # a restart: the lookup names a new container, the followed one has ended
+        agent.lookup.containers[("default", "web", "main")] = "c-main-2"
+        agent.runtime.states["c-main-2"] = ContainerState.RUNNING
         agent.runtime.states["c-main"] = ContainerState.EXITED
         rest = [line async for line in lines]
     assert rest == []

@@ -32,7 +32,7 @@ import os
 import socket
 import ssl
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -461,17 +461,14 @@ class AgentServer:
             raise _bad_request(
                 f'container "{container}" in pod "{name}" is waiting to start: ContainerCreating'
             )
-        running = self._running_check(namespace, name, container, previous=options.previous)
-        chunks = logs.follow_logs(path, options, running=running)
+        # the container whose log this is: following ends when it ends (a restart writes a
+        # new file for a new container; kubelet's follow ends likewise)
+        cid = self.lookup.container_id(namespace, name, container, previous=options.previous)
+        chunks = logs.follow_logs(path, options, running=self._running_check(cid))
         return StreamingResponse(chunks, media_type="text/plain")
 
-    def _running_check(
-        self, namespace: str, name: str, container: str, *, previous: bool
-    ) -> Callable[[], Any]:
+    def _running_check(self, cid: str | None) -> Callable[[], Awaitable[bool]]:
         async def running() -> bool:
-            if previous:
-                return False
-            cid = self.lookup.container_id(namespace, name, container)
             if cid is None:
                 return False
             try:
