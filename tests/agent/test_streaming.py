@@ -151,7 +151,7 @@ async def test_session_opens_streams_relays_data_and_answers_pings() -> None:
         await eventually(lambda: 5 in received, what="stream 5 open")
         await session.feed(spdy.encode_rst_stream(5, spdy.RstStatus.CANCEL))
         await eventually(lambda: received[5] == [b"<eof>"], what="the reset seen")
-        await asyncio.sleep(0)
+        # (the handler's write and close follow the EOF without a pause: they were dropped)
         assert peer.data(5) == []
     finally:
         await session.close()
@@ -180,6 +180,41 @@ async def test_session_ignores_settings_and_window_updates_and_stays_in_step() -
         )
         await eventually(lambda: len(seen) == 2, what="both streams")
         assert seen == [{"a": ["1"]}, {"c": ["3"]}]
+    finally:
+        await session.close()
+
+
+async def test_a_full_stream_holds_the_session_back_until_read_or_abandoned(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(spdy, "STREAM_BUFFER", 10)
+    peer = _Peer()
+    streams: list[spdy.Stream] = []
+
+    async def on_stream(stream: spdy.Stream) -> None:
+        streams.append(stream)
+
+    session = spdy.Session(peer.receive, on_stream)
+    try:
+        await session.feed(spdy.encode_syn_stream(peer.codec, 1, [("a", "1")]))
+        await session.feed(spdy.encode_data(1, b"0123456789"))
+        await eventually(lambda: bool(streams), what="the stream")
+        stream = streams[0]
+        blocked = asyncio.create_task(session.feed(spdy.encode_data(1, b"more")))
+        await eventually(lambda: not stream._room.is_set(), what="the feed waiting for room")
+        assert not blocked.done()
+        assert await stream.read() == b"0123456789"
+        await asyncio.wait_for(blocked, 5)
+        assert await stream.read() == b"more"
+        # abandoned, the stream takes no more and holds nothing back
+        await session.feed(spdy.encode_data(1, b"0123456789"))
+        late = asyncio.create_task(session.feed(spdy.encode_data(1, b"x")))
+        await eventually(lambda: not stream._room.is_set(), what="the feed waiting again")
+        assert not late.done()
+        stream.abandon()
+        await asyncio.wait_for(late, 5)
+        await session.feed(spdy.encode_data(1, b"dropped", fin=True))
+        assert await stream.read() == b""
     finally:
         await session.close()
 

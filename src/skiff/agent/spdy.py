@@ -313,18 +313,27 @@ def encode_goaway(last_stream_id: int, status: int = 0) -> bytes:
 _EOF = b""
 
 
+# what a stream holds of the peer's data before the session stops reading for it (the client
+# does no flow control: a pod slower than the client slows the session down instead)
+STREAM_BUFFER = 1 << 20
+
+
 @dataclass(eq=False)
 class Stream:
     """One stream the peer opened. ``read`` gives its data, ``b""`` once the peer half-closed
-    (FIN) or reset it; ``write``/``close`` send DATA (FIN on close)."""
+    (FIN) or reset it; ``write``/``close`` send DATA (FIN on close). Whoever stops reading a
+    stream before its end calls ``abandon`` (its data is dropped from then on)."""
 
     session: Session
     id: int
     headers: dict[str, list[str]]
     _incoming: asyncio.Queue[bytes] = field(default_factory=asyncio.Queue)
+    _buffered: int = 0
+    _room: asyncio.Event = field(default_factory=asyncio.Event)
     remote_closed: bool = False
     local_closed: bool = False
     reset: bool = False
+    abandoned: bool = False
 
     def header(self, name: str) -> str:
         values = self.headers.get(name.lower()) or [""]
@@ -333,7 +342,19 @@ class Stream:
     async def read(self) -> bytes:
         if self.remote_closed and self._incoming.empty():
             return _EOF
-        return await self._incoming.get()
+        data = await self._incoming.get()
+        self._buffered -= len(data)
+        if self._buffered < STREAM_BUFFER:
+            self._room.set()
+        return data
+
+    def abandon(self) -> None:
+        """Nobody reads this stream any more: drop what it holds and whatever comes."""
+        self.abandoned = True
+        while not self._incoming.empty():
+            self._incoming.get_nowait()
+        self._buffered = 0
+        self._room.set()
 
     async def write(self, data: bytes) -> None:
         if self.local_closed or self.reset or not data:
@@ -355,9 +376,13 @@ class Stream:
         self._remote_end(reset=True)
         await self.session.send(encode_rst_stream(self.id, status))
 
-    def _remote_data(self, data: bytes) -> None:
-        if not self.remote_closed and data:
+    async def _remote_data(self, data: bytes) -> None:
+        while self._buffered >= STREAM_BUFFER and not (self.abandoned or self.remote_closed):
+            self._room.clear()
+            await self._room.wait()
+        if not (self.remote_closed or self.abandoned) and data:
             self._incoming.put_nowait(data)
+            self._buffered += len(data)
 
     def _remote_end(self, *, reset: bool = False) -> None:
         if reset:
@@ -366,6 +391,7 @@ class Stream:
         if not self.remote_closed:
             self.remote_closed = True
             self._incoming.put_nowait(_EOF)
+        self._room.set()
 
 
 class Session:
@@ -404,7 +430,7 @@ class Session:
                 stream = self.streams.get(frame.stream_id)
                 if stream is None:
                     continue  # a stream already gone: spdystream drops such data too
-                stream._remote_data(frame.data)
+                await stream._remote_data(frame.data)
                 if frame.fin:
                     stream._remote_end()
                     self._forget(stream)
@@ -471,6 +497,7 @@ class Session:
             self.closed = True
         for stream in list(self.streams.values()):
             stream._remote_end(reset=True)
+            stream.abandon()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()

@@ -360,6 +360,8 @@ async def _forward_spdy(
         reader, writer = await dial(port)
     except (OSError, ContainerRuntimeError) as e:
         await error_stream.write(_forward_error(port, e).encode())
+        data_stream.abandon()
+        error_stream.abandon()
         await error_stream.close()
         await data_stream.close()
         return
@@ -397,5 +399,7 @@ async def _forward_spdy(
             task.cancel()
         await asyncio.gather(up, down, return_exceptions=True)
         _close_writer(writer)
+        data_stream.abandon()
+        error_stream.abandon()
         await data_stream.close()
         await error_stream.close()
