@@ -305,6 +305,13 @@ class AgentServer:
         context = self.ssl_context()
         sock = self._listen()
         self.port = int(sock.getsockname()[1])
+        if self.client_ca_file is None:
+            log.warning(
+                "agent endpoint on %s:%d accepts callers without a client certificate: "
+                "anyone who reaches it can read logs and exec into pods",
+                self.bind,
+                self.port,
+            )
         config = uvicorn.Config(
             self.app,
             log_level="warning",
