@@ -17,6 +17,8 @@ import contextlib
 import json
 import os
 import re
+import shlex
+import shutil
 import threading
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -241,6 +243,45 @@ async def test_kubectl_exec_and_attach(cluster: Cluster) -> None:
     code, out, err = await cluster.kubectl("exec", "web", "--", "ls")
     assert code == 1, (out, err)
     assert 'error: pods "web" not found' in err, err
+
+
+@pytest.mark.skipif(shutil.which("script") is None, reason="script (util-linux) is not installed")
+async def test_kubectl_exec_with_a_terminal(cluster: Cluster) -> None:
+    """``exec -it`` under a pseudo-terminal (util-linux ``script``): tty=true, no stderr channel,
+    the exit code still passed through."""
+    argv = [
+        "kubectl",
+        f"--kubeconfig={cluster.kubeconfig}",
+        f"--cache-dir={cluster.cache_dir}",
+        "exec",
+        "-it",
+        "web",
+        "--",
+        "sh",
+        "-c",
+        "echo on-a-tty; echo to-stderr >&2; exit 4",
+    ]
+    env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
+    proc = await asyncio.create_subprocess_exec(
+        "script",
+        "-qec",
+        shlex.join(argv),
+        "/dev/null",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=env,
+        start_new_session=True,
+    )
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(b""), 30)
+    finally:
+        await _end(proc)
+    text = out.decode(errors="replace")
+    assert proc.returncode == 4, (text, err)
+    assert "on-a-tty" in text and "to-stderr" in text, text
+    assert "Unknown stream id" not in text + err.decode(errors="replace")
+    assert cluster.runtime.sessions[-1].stderr is None  # the runtime was asked for a tty
 
 
 async def _sink(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
