@@ -245,6 +245,20 @@ async def test_kubectl_exec_and_attach(cluster: Cluster) -> None:
     assert 'error: pods "web" not found' in err, err
 
 
+async def test_kubectl_cp_both_ways(cluster: Cluster, tmp_path: Path) -> None:
+    """``kubectl cp`` is tar over exec: binary stdin closed by the v5 close message, binary
+    stdout. (The double's "container" is the host, so the pod path is a test directory.)"""
+    source = tmp_path / "blob.bin"
+    source.write_bytes(os.urandom(300_000))
+    inside = tmp_path / "in-the-pod"
+    inside.mkdir()
+    await cluster.ok("cp", str(source), f"web:{inside}/blob.bin")
+    assert (inside / "blob.bin").read_bytes() == source.read_bytes()
+    back = tmp_path / "back.bin"
+    await cluster.ok("cp", f"web:{inside}/blob.bin", str(back))
+    assert back.read_bytes() == source.read_bytes()
+
+
 @pytest.mark.skipif(shutil.which("script") is None, reason="script (util-linux) is not installed")
 async def test_kubectl_exec_with_a_terminal(cluster: Cluster) -> None:
     """``exec -it`` under a pseudo-terminal (util-linux ``script``): tty=true, no stderr channel,
