@@ -35,6 +35,7 @@ from agentserver_doubles import (
     Lookup,
     Pki,
     ProcessRuntime,
+    ProcessSession,
     append,
     cri_line,
     make_pki,
@@ -48,7 +49,7 @@ from websockets.asyncio.client import connect
 from skiff.agent import spdy
 from skiff.agent.server import AgentServer
 from skiff.apiserver.connect import offering
-from skiff.runtime.types import ContainerState, ContainerStatus
+from skiff.runtime.types import ContainerRuntimeError, ContainerState, ContainerStatus
 from skiff.testing.wait import eventually
 
 V5 = "v5.channel.k8s.io"
@@ -448,6 +449,26 @@ async def test_exec_runtime_failure_is_reported_on_the_error_channel(agent: Agen
         agent, "/exec/default/web/main", V5, command="/no/such/binary", stdout="true"
     )
     assert status["reason"] == "InternalError" and "/no/such/binary" in status["message"]
+
+
+async def test_a_session_failing_midway_is_reported(agent: Agent) -> None:
+    real_exec = agent.runtime.exec
+
+    async def exec_losing_its_shim(
+        container_id: str, argv: list[str], *, tty: bool, stdin: bool
+    ) -> ProcessSession:
+        session = await real_exec(container_id, argv, tty=tty, stdin=stdin)
+
+        async def wait() -> int | None:
+            await session.proc.wait()
+            raise ContainerRuntimeError("lost the shim")
+
+        session.wait = wait  # type: ignore[method-assign]
+        return session
+
+    agent.runtime.exec = exec_losing_its_shim  # type: ignore[method-assign]
+    _, status, _ = await _run(agent, "/exec/default/web/main", V5, command="true", stdout="1")
+    assert status["status"] == "Failure" and "lost the shim" in status["message"]
 
 
 async def test_attach(agent: Agent) -> None:

@@ -228,8 +228,15 @@ async def serve_remote_command(
                 # stdin could not be written (the process closed it): keep the output going
                 await asyncio.wait({out_task})
             if out_task.done():
-                code = out_task.result()
-                status = exit_status(code if report_exit_code else 0)
+                failure = out_task.exception()
+                if failure is not None:
+                    log.warning("a stream's session failed", exc_info=failure)
+                    status = _failure(
+                        f"error in the stream: {str(failure) or type(failure).__name__}"
+                    )
+                else:
+                    code = out_task.result()
+                    status = exit_status(code if report_exit_code else 0)
                 await out.send(bytes([ERROR]) + json.dumps(status).encode())
                 await out.close(1000)
         finally:
