@@ -176,9 +176,16 @@ async def test_a_renewed_serving_certificate_is_loaded(tmp_path: Path, pki: Pki)
     async with serve_agent(lookup, ProcessRuntime(), own) as server:
         before = await asyncio.to_thread(_served_serial, server.port, pki)
         assert server.reload_certificate() is False
-        pki.issue_serving(cert, key)
+        # half a renewal (a new certificate, the old key) is not taken: the old pair still serves
+        spare_key = tmp_path / "spare.key"
+        pki.issue_serving(tmp_path / "new.crt", spare_key)
+        cert.write_bytes((tmp_path / "new.crt").read_bytes())
         later = os.stat(cert).st_mtime + 10
         os.utime(cert, (later, later))
+        assert server.reload_certificate() is False
+        assert await asyncio.to_thread(_served_serial, server.port, pki) == before
+        key.write_bytes(spare_key.read_bytes())
+        os.utime(key, (later + 1, later + 1))
         assert server.reload_certificate() is True
         after = await asyncio.to_thread(_served_serial, server.port, pki)
         assert after != before

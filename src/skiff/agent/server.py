@@ -275,9 +275,13 @@ class AgentServer:
         if mtimes == self._cert_mtimes:
             return False
         try:
+            # tried on a throwaway context first: a renewal half written (certificate and key
+            # not matching yet) must not leave the live one with a mismatched pair
+            ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(
+                str(self.cert_file), str(self.key_file)
+            )
             ctx.load_cert_chain(str(self.cert_file), str(self.key_file))
         except (OSError, ssl.SSLError) as e:
-            # a renewal half written (certificate and key not matching yet): next time
             log.debug("serving certificate not reloaded yet: %s", e)
             return False
         self._cert_mtimes = mtimes
