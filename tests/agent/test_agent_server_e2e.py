@@ -1,13 +1,16 @@
 """The agent endpoint behind a real API server, used by the real kubectl (1.32) and the official
 Python client.
 
-The API server (in the test's loop) reaches the agent with its kubelet client certificate and
-verifies the agent's serving certificate against the test CA; node ``n1`` reports 127.0.0.1 and
-the agent's port, pod ``web`` is bound to it. Covers ``kubectl logs`` (plain, --tail,
---timestamps, -f until the container ends), ``kubectl exec`` (output, the exit code passed
-through, -i with stdin, an unknown container refused by the API server), ``kubectl attach``,
-``kubectl port-forward`` (SPDY in a WebSocket) to a server standing in for the pod's port, and
-the Python client's ``stream()`` exec (v4) and ``portforward()``.
+The API server (in the test's loop, over TLS so kubectl sends its token) reaches the agent with
+its kubelet client certificate and verifies the agent's serving certificate against the test CA;
+node ``n1`` reports 127.0.0.1 and the agent's port, pod ``web`` is bound to it. Covers ``kubectl
+logs`` (plain, --tail, --timestamps, --since-time, --limit-bytes, --previous, -f until the
+container ends), ``nodes/proxy`` (stats/summary, healthz, pods), ``kubectl exec`` (output, the
+exit code passed through, -i with stdin, -it under a pseudo-terminal, an unknown container
+refused by the API server, a pod the agent does not run refused by the agent), ``kubectl
+attach``, ``kubectl cp`` both ways, ``kubectl port-forward`` (SPDY in a WebSocket; two ports, a
+MiB each way) to servers standing in for the pod's ports, and the Python client's ``stream()``
+exec (v4) and ``portforward()``.
 """
 
 from __future__ import annotations
