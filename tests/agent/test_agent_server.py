@@ -3,16 +3,18 @@ API server's client certificate).
 
 Covers mutual TLS (no client certificate, or one from another CA, fails the handshake; the
 right one is served; without a client CA anyone is), the serving certificate reloaded from
-renewed files; ``/healthz``, ``/stats/summary``, ``/pods`` (from the runtime's sandboxes or a
-lister), ``/runningpods/``, unknown paths and methods as Status; ``/containerLogs`` (tail,
-timestamps, follow until the container ends, previous, errors as Status); exec over
+renewed files (a half-written renewal ignored); ``/healthz``, ``/stats/summary``, ``/pods``
+(from the runtime's sandboxes or a lister), ``/runningpods/``, unknown paths and methods and a
+failing lookup as Status; ``/containerLogs`` (tail, timestamps, sinceTime, previous, follow
+until the followed container ends or the client leaves, errors as Status); exec over
 ``v5.channel.k8s.io`` (stdout/stderr channels, exit code in the Status, stdin closed by the 255
-message, a tty with resize and no stderr channel, the process killed when the client leaves, a
-runtime failure reported on channel 3) and ``v4.channel.k8s.io``; attach; refusals before the
-upgrade (unknown pod or container, no command, no stream, no known subprotocol) as HTTP Status;
-port-forward as SPDY in a WebSocket (two connections, a port nobody listens on) and as the v4
-channel protocol. Through a real API server with kubectl and the Python client:
-test_agent_server_e2e.py.
+message, a tty with resize and no stderr channel, the process killed when the client leaves,
+runtime failures at start and midway reported on channel 3) and ``v4.channel.k8s.io``; attach;
+refusals (unknown pod or container, no command, no stream) on the error channel after the
+upgrade, and before it only for protocols not spoken here or bad ``ports``; port-forward as SPDY
+in a WebSocket (two connections, a port nobody listens on, a pod not running here, pings) and as
+the v4 channel protocol; stopping the server ends open streams. Through a real API server with
+kubectl and the Python client: test_agent_server_e2e.py.
 """
 
 from __future__ import annotations
