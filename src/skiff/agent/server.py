@@ -17,9 +17,13 @@ The API server relays ``pods/log``, ``pods/exec``, ``pods/attach``, ``pods/portf
 Only the API server may call: TLS requires a client certificate signed by ``client_ca_file``
 (kube-apiserver's ``--kubelet-client-certificate``, kubelet's ``--client-ca-file``); a caller
 without one fails the handshake and never reaches a handler. Errors are ``metav1.Status``
-bodies with the right code (a WebSocket refused before the upgrade gets one too, which the
-API server's relay hands to kubectl). The serving certificate and key are re-read when their
-files change (the identity renewer rewrites them), for new connections.
+bodies with the right code. A stream request naming a pod or container not running here is
+upgraded and then answered with the Status on the error channel (port-forward: on each error
+stream), because kubectl answers a refused upgrade by retrying with SPDY, which the API server
+does not relay, and would print that refusal instead of the agent's reason; only a client
+offering no protocol spoken here (or bad ``ports``) is refused before the upgrade. The serving
+certificate and key are re-read when their files change (the identity renewer rewrites them),
+for new connections.
 """
 
 from __future__ import annotations
