@@ -32,6 +32,7 @@ from skiff.controllers.disruption import DisruptionController
 from skiff.controllers.eventttl import EventTTLController
 from skiff.controllers.garbagecollector import GarbageCollector
 from skiff.controllers.namespace import NamespaceController
+from skiff.controllers.replicaset import ReplicaSetController, ReplicationManager
 from skiff.controllers.rootcacert import RootCACertPublisher
 from skiff.controllers.serviceaccount import ServiceAccountsController
 from skiff.util.clock import Clock, SystemClock
@@ -56,6 +57,8 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "garbage-collector-controller": GarbageCollector,
     "disruption-controller": DisruptionController,
     "event-ttl-controller": EventTTLController,
+    "replicaset-controller": ReplicaSetController,
+    "replicationcontroller-controller": ReplicationManager,
 }
 """Every controller by name, in start order."""
 
@@ -66,6 +69,8 @@ ALIASES: dict[str, str] = {
     "garbagecollector": "garbage-collector-controller",
     "disruption": "disruption-controller",
     "eventttl": "event-ttl-controller",
+    "replicaset": "replicaset-controller",
+    "replicationcontroller": "replicationcontroller-controller",
 }
 """kube-controller-manager's names from before 1.28, still accepted."""
 
