@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 
 from skiff.client import Client, EventRecorder, LeaderElector, SharedInformerFactory
 from skiff.controllers.base import Controller, ControllerContext, ControllerOptions
+from skiff.controllers.deployment import DeploymentController
 from skiff.controllers.disruption import DisruptionController
 from skiff.controllers.eventttl import EventTTLController
 from skiff.controllers.garbagecollector import GarbageCollector
@@ -59,6 +60,7 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "event-ttl-controller": EventTTLController,
     "replicaset-controller": ReplicaSetController,
     "replicationcontroller-controller": ReplicationManager,
+    "deployment-controller": DeploymentController,
 }
 """Every controller by name, in start order."""
 
@@ -71,6 +73,7 @@ ALIASES: dict[str, str] = {
     "eventttl": "event-ttl-controller",
     "replicaset": "replicaset-controller",
     "replicationcontroller": "replicationcontroller-controller",
+    "deployment": "deployment-controller",
 }
 """kube-controller-manager's names from before 1.28, still accepted."""
 
