@@ -12,14 +12,31 @@ revision 1's template as revision 3; `rollout pause` (no new ReplicaSet on a cha
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from kubernetes import client
 
-from skiff.testing.cluster import Kubectl
+from skiff.testing.cluster import Kubectl, ServerProcess
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerProcess]:
+    """A server whose controller-manager runs every controller (the shared one leaves the
+    workload controllers out)."""
+    data = Path(tempfile.mkdtemp(prefix="skiff-it-rollout-"))
+    proc = ServerProcess(data_dir=data, controller_manager=True)
+    try:
+        proc.start()
+        yield proc
+    finally:
+        proc.stop()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture
