@@ -18,7 +18,9 @@ from pyclient import close_api_client
 
 from skiff.testing.cluster import Kubectl, ServerProcess
 
-WITHOUT_WORKLOADS = "*,-root-ca-cert-publisher,-deployment,-replicaset,-replicationcontroller"
+WITHOUT_WORKLOADS = (
+    "*,-root-ca-cert-publisher,-deployment,-replicaset,-replicationcontroller,-daemonset"
+)
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ from collections.abc import Callable, Sequence
 
 from skiff.client import Client, EventRecorder, LeaderElector, SharedInformerFactory
 from skiff.controllers.base import Controller, ControllerContext, ControllerOptions
+from skiff.controllers.daemonset import DaemonSetController
 from skiff.controllers.deployment import DeploymentController
 from skiff.controllers.disruption import DisruptionController
 from skiff.controllers.eventttl import EventTTLController
@@ -61,6 +62,7 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "replicaset-controller": ReplicaSetController,
     "replicationcontroller-controller": ReplicationManager,
     "deployment-controller": DeploymentController,
+    "daemonset-controller": DaemonSetController,
 }
 """Every controller by name, in start order."""
 
@@ -74,6 +76,7 @@ ALIASES: dict[str, str] = {
     "replicaset": "replicaset-controller",
     "replicationcontroller": "replicationcontroller-controller",
     "deployment": "deployment-controller",
+    "daemonset": "daemonset-controller",
 }
 """kube-controller-manager's names from before 1.28, still accepted."""
 
