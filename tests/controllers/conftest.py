@@ -68,7 +68,7 @@ async def client(url: str) -> AsyncIterator[Client]:
         yield c
 
 
-WORKLOADS = ("deployment", "replicaset", "replicationcontroller", "daemonset")
+WORKLOADS = ("deployment", "replicaset", "replicationcontroller", "daemonset", "statefulset")
 
 
 @pytest.fixture

@@ -19,7 +19,8 @@ from pyclient import close_api_client
 from skiff.testing.cluster import Kubectl, ServerProcess
 
 WITHOUT_WORKLOADS = (
-    "*,-root-ca-cert-publisher,-deployment,-replicaset,-replicationcontroller,-daemonset"
+    "*,-root-ca-cert-publisher,-deployment,-replicaset,-replicationcontroller,-daemonset,"
+    "-statefulset"
 )
 
 

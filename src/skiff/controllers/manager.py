@@ -37,6 +37,7 @@ from skiff.controllers.namespace import NamespaceController
 from skiff.controllers.replicaset import ReplicaSetController, ReplicationManager
 from skiff.controllers.rootcacert import RootCACertPublisher
 from skiff.controllers.serviceaccount import ServiceAccountsController
+from skiff.controllers.statefulset import StatefulSetController
 from skiff.util.clock import Clock, SystemClock
 
 __all__ = [
@@ -63,6 +64,7 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "replicationcontroller-controller": ReplicationManager,
     "deployment-controller": DeploymentController,
     "daemonset-controller": DaemonSetController,
+    "statefulset-controller": StatefulSetController,
 }
 """Every controller by name, in start order."""
 
@@ -77,6 +79,7 @@ ALIASES: dict[str, str] = {
     "replicationcontroller": "replicationcontroller-controller",
     "deployment": "deployment-controller",
     "daemonset": "daemonset-controller",
+    "statefulset": "statefulset-controller",
 }
 """kube-controller-manager's names from before 1.28, still accepted."""
 
