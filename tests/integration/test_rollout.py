@@ -52,6 +52,19 @@ def kubelet(core: client.CoreV1Api, ns: str) -> Iterator[None]:
                     if pod.metadata.deletion_timestamp is not None:
                         core.delete_namespaced_pod(name, ns, grace_period_seconds=0)
                         continue
+                    if not pod.spec.node_name:
+                        target = _pinned_node(pod)
+                        if target:
+                            core.create_namespaced_pod_binding(
+                                name,
+                                ns,
+                                client.V1Binding(
+                                    metadata=client.V1ObjectMeta(name=name),
+                                    target=client.V1ObjectReference(kind="Node", name=target),
+                                ),
+                                _preload_content=False,
+                            )
+                            continue
                     conds = {c.type: c.status for c in (pod.status.conditions or [])}
                     if conds.get("Ready") == "True":
                         continue
@@ -76,6 +89,19 @@ def kubelet(core: client.CoreV1Api, ns: str) -> Iterator[None]:
     finally:
         stop.set()
         thread.join(10)
+
+
+def _pinned_node(pod: client.V1Pod) -> str:
+    """The node a DaemonSet pod's required affinity pins (the scheduler's job, stood in for)."""
+    affinity = pod.spec.affinity
+    if not affinity or not affinity.node_affinity:
+        return ""
+    required = affinity.node_affinity.required_during_scheduling_ignored_during_execution
+    for term in required.node_selector_terms if required else []:
+        for req in term.match_fields or []:
+            if req.key == "metadata.name" and req.operator == "In" and len(req.values) == 1:
+                return str(req.values[0])
+    return ""
 
 
 def _rs_names(kubectl: Kubectl, ns: str) -> set[str]:
@@ -153,3 +179,76 @@ def test_rollout_commands(kubectl: Kubectl, ns: str) -> None:
     kubectl("rollout", "status", "deployment/web", "-n", ns, "--timeout=60s", timeout=90)
     ready = kubectl("get", "deployment", "web", "-n", ns, "-o", "jsonpath={.status.readyReplicas}")
     assert ready == "3"
+
+
+DAEMONSET = """
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+spec:
+  selector:
+    matchLabels: {app: agent}
+  template:
+    metadata:
+      labels: {app: agent}
+    spec:
+      containers:
+        - {name: agent, image: "agent:1"}
+"""
+
+STATEFULSET = """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: db
+spec:
+  replicas: 2
+  serviceName: db
+  selector:
+    matchLabels: {app: db}
+  template:
+    metadata:
+      labels: {app: db}
+    spec:
+      containers:
+        - {name: db, image: "db:1"}
+"""
+
+
+@pytest.mark.usefixtures("kubelet")
+def test_rollout_daemonset_and_statefulset(kubectl: Kubectl, ns: str) -> None:
+    node = f"{ns}-node"
+    kubectl("apply", "-f", "-", input=f"apiVersion: v1\nkind: Node\nmetadata:\n  name: {node}\n")
+    try:
+        for manifest, kind, name in (
+            (DAEMONSET, "daemonset", "agent"),
+            (STATEFULSET, "statefulset", "db"),
+        ):
+            kubectl("apply", "-n", ns, "-f", "-", input=manifest)
+            out = kubectl(
+                "rollout", "status", f"{kind}/{name}", "-n", ns, "--timeout=60s", timeout=90
+            )
+            assert ("roll" in out and "complete" in out) or "successfully rolled out" in out, out
+            kubectl("set", "image", f"{kind}/{name}", f"{name}={name}:2", "-n", ns)
+            kubectl("rollout", "status", f"{kind}/{name}", "-n", ns, "--timeout=60s", timeout=90)
+            history = kubectl("rollout", "history", f"{kind}/{name}", "-n", ns)
+            revisions = [line.split()[0] for line in history.splitlines() if line[:1].isdigit()]
+            assert revisions == ["1", "2"], history
+            kubectl("rollout", "undo", f"{kind}/{name}", "-n", ns)
+            kubectl("rollout", "status", f"{kind}/{name}", "-n", ns, "--timeout=60s", timeout=90)
+            image = kubectl(
+                "get",
+                kind,
+                name,
+                "-n",
+                ns,
+                "-o",
+                "jsonpath={.spec.template.spec.containers[0].image}",
+            )
+            assert image == f"{name}:1"
+            pods = json.loads(kubectl("get", "pods", "-n", ns, "-l", f"app={name}", "-o", "json"))
+            live = [p for p in pods["items"] if not p["metadata"].get("deletionTimestamp")]
+            assert {p["spec"]["containers"][0]["image"] for p in live} == {f"{name}:1"}
+    finally:
+        kubectl.run("delete", "node", node, "--wait=false")
