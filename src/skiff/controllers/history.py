@@ -20,6 +20,7 @@ from skiff.controllers.podutil import controller_ref, owner_reference
 __all__ = [
     "REVISION_HASH_LABEL",
     "RevisionHistory",
+    "hash_of",
     "revision_data",
     "revision_hash",
 ]
