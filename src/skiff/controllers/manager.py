@@ -28,12 +28,16 @@ from collections.abc import Callable, Sequence
 
 from skiff.client import Client, EventRecorder, LeaderElector, SharedInformerFactory
 from skiff.controllers.base import Controller, ControllerContext, ControllerOptions
+from skiff.controllers.daemonset import DaemonSetController
+from skiff.controllers.deployment import DeploymentController
 from skiff.controllers.disruption import DisruptionController
 from skiff.controllers.eventttl import EventTTLController
 from skiff.controllers.garbagecollector import GarbageCollector
 from skiff.controllers.namespace import NamespaceController
+from skiff.controllers.replicaset import ReplicaSetController, ReplicationManager
 from skiff.controllers.rootcacert import RootCACertPublisher
 from skiff.controllers.serviceaccount import ServiceAccountsController
+from skiff.controllers.statefulset import StatefulSetController
 from skiff.util.clock import Clock, SystemClock
 
 __all__ = [
@@ -56,6 +60,11 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "garbage-collector-controller": GarbageCollector,
     "disruption-controller": DisruptionController,
     "event-ttl-controller": EventTTLController,
+    "replicaset-controller": ReplicaSetController,
+    "replicationcontroller-controller": ReplicationManager,
+    "deployment-controller": DeploymentController,
+    "daemonset-controller": DaemonSetController,
+    "statefulset-controller": StatefulSetController,
 }
 """Every controller by name, in start order."""
 
@@ -66,6 +75,11 @@ ALIASES: dict[str, str] = {
     "garbagecollector": "garbage-collector-controller",
     "disruption": "disruption-controller",
     "eventttl": "event-ttl-controller",
+    "replicaset": "replicaset-controller",
+    "replicationcontroller": "replicationcontroller-controller",
+    "deployment": "deployment-controller",
+    "daemonset": "daemonset-controller",
+    "statefulset": "statefulset-controller",
 }
 """kube-controller-manager's names from before 1.28, still accepted."""
 
