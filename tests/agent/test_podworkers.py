@@ -1,0 +1,162 @@
+"""Pods bound to the node run through the pod workers: Running with a full status (conditions,
+IPs, container statuses), exit codes ending pods per restartPolicy, init containers in order,
+sidecars started before and stopped after the app containers, events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from skiff.client import Client, Config
+from skiff.testing.agent import pod_manifest, running_agent
+from skiff.testing.wait import eventually
+
+
+async def _pod(client: Client, name: str) -> dict[str, Any]:
+    return await client.get("pods", name, namespace="default")
+
+
+async def _phase(client: Client, name: str) -> str:
+    return str((await _pod(client, name)).get("status", {}).get("phase", ""))
+
+
+async def test_pod_with_node_name_runs_with_full_status(config: Config, client: Client) -> None:
+    async with running_agent(config, "node-a") as agent:
+        await client.create("pods", pod_manifest("web", "node-a"), namespace="default")
+
+        async def ready() -> bool:
+            pod = await _pod(client, "web")
+            conds = {c["type"]: c["status"] for c in pod["status"].get("conditions", [])}
+            return pod["status"].get("phase") == "Running" and conds.get("Ready") == "True"
+
+        await eventually(ready, within=10, what="pod Running and Ready")
+        pod = await _pod(client, "web")
+        status = pod["status"]
+        conds = {c["type"]: c["status"] for c in status["conditions"]}
+        assert conds == {
+            "PodReadyToStartContainers": "True",
+            "Initialized": "True",
+            "Ready": "True",
+            "ContainersReady": "True",
+            "PodScheduled": "True",
+        }
+        node = await client.get("nodes", "node-a")
+        cidr = node["spec"]["podCIDR"]
+        prefix = cidr.rsplit(".", 1)[0]
+        assert status["podIP"].startswith(prefix + ".")
+        assert status["podIPs"] == [{"ip": status["podIP"]}]
+        assert status["hostIP"] == "127.0.0.1"
+        assert status["startTime"]
+        [cs] = status["containerStatuses"]
+        assert cs["name"] == "main"
+        assert cs["ready"] is True and cs["started"] is True
+        assert cs["restartCount"] == 0
+        assert "running" in cs["state"]
+        assert cs["containerID"].startswith("fake://")
+        assert cs["imageID"].startswith("sha256:")
+        assert cs["image"] == "registry.local/busybox:1.36"
+        # the lookup the HTTPS endpoint uses
+        assert agent.find_pod("default", "web") is not None
+        assert agent.container_id("default", "web", "main") == cs["containerID"][len("fake://") :]
+        assert agent.sandbox_id("default", "web")
+
+        async def events() -> set[str]:
+            listed = await client.list("events", namespace="default")
+            return {e["reason"] for e in listed["items"] if e["involvedObject"]["name"] == "web"}
+
+        await eventually(
+            lambda: _has(events, {"Pulling", "Pulled", "Created", "Started"}), what="events"
+        )
+
+
+async def _has(fetch: Any, wanted: set[str]) -> bool:
+    got = await fetch()
+    return wanted <= got
+
+
+async def test_exit_3_with_never_fails(config: Config, client: Client) -> None:
+    async with running_agent(config, "node-a"):
+        pod = pod_manifest("once", "node-a", command=["sh", "-c", "exit 3"], restart_policy="Never")
+        await client.create("pods", pod, namespace="default")
+        await eventually(
+            lambda: _is(client, "once", "Failed"), within=10, what="pod Failed"
+        )
+        status = (await _pod(client, "once"))["status"]
+        [cs] = status["containerStatuses"]
+        term = cs["state"]["terminated"]
+        assert term["exitCode"] == 3 and term["reason"] == "Error"
+        assert cs["restartCount"] == 0 and cs["ready"] is False
+        conds = {c["type"]: c for c in status["conditions"]}
+        assert conds["Ready"]["status"] == "False"
+        assert conds["Ready"]["reason"] == "PodCompleted"
+
+
+async def test_exit_0_with_never_succeeds(config: Config, client: Client) -> None:
+    async with running_agent(config, "node-a"):
+        pod = pod_manifest("ok", "node-a", command=["exit", "0"], restart_policy="Never")
+        await client.create("pods", pod, namespace="default")
+        await eventually(lambda: _is(client, "ok", "Succeeded"), within=10, what="Succeeded")
+
+
+async def _is(client: Client, name: str, phase: str) -> bool:
+    return await _phase(client, name) == phase
+
+
+async def test_init_containers_run_in_order_then_app(config: Config, client: Client) -> None:
+    async with running_agent(config, "node-a") as agent:
+        pod = pod_manifest(
+            "inits",
+            "node-a",
+            initContainers=[
+                {"name": "one", "image": "busybox:1.36", "command": ["sh", "-c", "exit 0"]},
+                {"name": "two", "image": "busybox:1.36", "command": ["sh", "-c", "exit 0"]},
+            ],
+        )
+        created = await client.create("pods", pod, namespace="default")
+        await eventually(lambda: _is(client, "inits", "Running"), within=10, what="Running")
+        status = (await _pod(client, "inits"))["status"]
+        assert [s["name"] for s in status["initContainerStatuses"]] == ["one", "two"]
+        for s in status["initContainerStatuses"]:
+            assert s["state"]["terminated"]["reason"] == "Completed"
+        rec = agent.syncer.pods[created["metadata"]["uid"]]
+        order = sorted(rec.containers, key=lambda c: c.created_at)
+        assert [c.name for c in order] == ["one", "two", "main"]
+        one, two = order[0], order[1]
+        assert one.finished_at <= two.started_at
+
+
+async def test_failing_init_container_blocks_app(config: Config, client: Client) -> None:
+    async with running_agent(config, "node-a"):
+        pod = pod_manifest(
+            "badinit",
+            "node-a",
+            restart_policy="Never",
+            initContainers=[{"name": "init", "image": "busybox:1.36", "command": ["exit", "1"]}],
+        )
+        await client.create("pods", pod, namespace="default")
+        await eventually(lambda: _is(client, "badinit", "Failed"), within=10, what="Failed")
+        status = (await _pod(client, "badinit"))["status"]
+        assert status["initContainerStatuses"][0]["state"]["terminated"]["exitCode"] == 1
+        assert "running" not in status["containerStatuses"][0]["state"]
+
+
+async def test_sidecar_starts_before_app_and_stops_after(config: Config, client: Client) -> None:
+    async with running_agent(config, "node-a") as agent:
+        pod = pod_manifest(
+            "side",
+            "node-a",
+            command=["sleep", "0.3"],
+            restart_policy="Never",
+            initContainers=[
+                {"name": "proxy", "image": "busybox:1.36", "restartPolicy": "Always"}
+            ],
+        )
+        created = await client.create("pods", pod, namespace="default")
+        uid = created["metadata"]["uid"]
+        await eventually(lambda: _is(client, "side", "Succeeded"), within=10, what="Succeeded")
+        rec = agent.syncer.pods[uid]
+        by = {c.name: c for c in rec.containers}
+        assert by["proxy"].started_at <= by["main"].started_at
+        assert by["proxy"].finished_at >= by["main"].finished_at
+        status = (await _pod(client, "side"))["status"]
+        assert status["initContainerStatuses"][0]["name"] == "proxy"
+        assert "terminated" in status["initContainerStatuses"][0]["state"]
