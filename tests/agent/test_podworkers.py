@@ -77,9 +77,7 @@ async def test_exit_3_with_never_fails(config: Config, client: Client) -> None:
     async with running_agent(config, "node-a"):
         pod = pod_manifest("once", "node-a", command=["sh", "-c", "exit 3"], restart_policy="Never")
         await client.create("pods", pod, namespace="default")
-        await eventually(
-            lambda: _is(client, "once", "Failed"), within=10, what="pod Failed"
-        )
+        await eventually(lambda: _is(client, "once", "Failed"), within=10, what="pod Failed")
         status = (await _pod(client, "once"))["status"]
         [cs] = status["containerStatuses"]
         term = cs["state"]["terminated"]
@@ -146,9 +144,7 @@ async def test_sidecar_starts_before_app_and_stops_after(config: Config, client:
             "node-a",
             command=["sleep", "0.3"],
             restart_policy="Never",
-            initContainers=[
-                {"name": "proxy", "image": "busybox:1.36", "restartPolicy": "Always"}
-            ],
+            initContainers=[{"name": "proxy", "image": "busybox:1.36", "restartPolicy": "Always"}],
         )
         created = await client.create("pods", pod, namespace="default")
         uid = created["metadata"]["uid"]
