@@ -279,6 +279,12 @@ class NodeRegistration:
         body = build_node(self.opts, self.facts, self.clock.time())
         try:
             self.node = await self.client.create("nodes", body)
+            # created together with its status (the API server keeps it)
+            self._last_status = body["status"]
+            self._last_report = self.clock.monotonic()
+            if self.node.get("status", {}).get("nodeInfo"):
+                log.info("node %s registered (uid %s)", self.opts.name, self.uid)
+                return self.node
         except AlreadyExists:
             existing = await self.client.get("nodes", self.opts.name)
             labels = {
