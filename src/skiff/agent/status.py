@@ -20,7 +20,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from skiff.client import ApiError, Client, Conflict, NotFound, Preconditions, thaw
+from skiff.client import ApiError, Client, Conflict, FrozenList, NotFound, Preconditions, thaw
 from skiff.runtime.types import ContainerState, ContainerStatus
 from skiff.util.clock import format_epoch_time
 
@@ -268,8 +268,13 @@ def compute_pod_status(pod: Mapping[str, Any], view: PodRuntimeView, now: float)
     return status
 
 
-def _comparable(status: Mapping[str, Any]) -> Any:
-    return thaw(status)
+def _comparable(value: Any) -> Any:
+    """A plain copy without null fields (the API server drops them, so compare without)."""
+    if isinstance(value, Mapping):
+        return {k: _comparable(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list | tuple | FrozenList):
+        return [_comparable(v) for v in value]
+    return value
 
 
 class StatusManager:
