@@ -213,6 +213,14 @@ class FakeRuntime:
             await self.timers.close()
         self._started = False
 
+    async def cleanup(self) -> None:
+        """Forget every sandbox and container (``skiff agent cleanup``)."""
+        self._sandboxes.clear()
+        self._containers.clear()
+        path = self._state_file()
+        if path is not None:
+            path.unlink(missing_ok=True)
+
     def add_listener(self, callback: Callable[[], None]) -> None:
         """``callback()`` whenever a container ends by itself."""
         self._listeners.append(callback)
