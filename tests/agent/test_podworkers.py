@@ -156,3 +156,99 @@ async def test_sidecar_starts_before_app_and_stops_after(config: Config, client:
         status = (await _pod(client, "side"))["status"]
         assert status["initContainerStatuses"][0]["name"] == "proxy"
         assert "terminated" in status["initContainerStatuses"][0]["state"]
+
+
+async def test_fallback_to_logs_on_error_sets_the_message(
+    config: Config, client: Client, tmp_path: Any
+) -> None:
+    async with running_agent(config, "node-a", node_dir=tmp_path / "node-a") as agent:
+        pod = pod_manifest("msg", "node-a", command=["exit", "4"], restart_policy="Never")
+        pod["spec"]["containers"][0]["terminationMessagePolicy"] = "FallbackToLogsOnError"
+        await client.create("pods", pod, namespace="default")
+        await eventually(lambda: _is(client, "msg", "Failed"), within=10, what="Failed")
+        term = (await _pod(client, "msg"))["status"]["containerStatuses"][0]["state"]["terminated"]
+        assert "fake container main exited with 4" in term["message"]
+        path = agent.log_path("default", "msg", "main")
+        assert path is not None and path.name == "0.log"
+        assert "exited with 4" in path.read_text()
+
+
+async def test_image_change_restarts_the_container(config: Config, client: Client) -> None:
+    async with running_agent(config, "node-a"):
+        await client.create("pods", pod_manifest("img", "node-a"), namespace="default")
+        await eventually(lambda: _is(client, "img", "Running"), within=10, what="Running")
+        patch = {"spec": {"containers": [{"name": "main", "image": "registry.local/busybox:1.37"}]}}
+        await client.patch("pods", "img", patch, namespace="default", patch_type="strategic")
+
+        async def restarted() -> bool:
+            cs = (await _pod(client, "img"))["status"]["containerStatuses"][0]
+            return (
+                cs["image"] == "registry.local/busybox:1.37"
+                and cs["restartCount"] == 1
+                and "running" in cs["state"]
+            )
+
+        await eventually(restarted, within=10, what="restarted with the new image")
+
+
+async def test_readiness_waits_for_initial_delay(config: Config, client: Client) -> None:
+    async with running_agent(config, "node-a"):
+        pod = pod_manifest("slowready", "node-a")
+        pod["spec"]["containers"][0]["readinessProbe"] = {
+            "exec": {"command": ["true"]},
+            "initialDelaySeconds": 1,
+        }
+        await client.create("pods", pod, namespace="default")
+        await eventually(lambda: _is(client, "slowready", "Running"), within=10, what="Running")
+        first = (await _pod(client, "slowready"))["status"]["containerStatuses"][0]
+        assert first["ready"] is False and first["started"] is True
+
+        async def ready() -> bool:
+            cs = (await _pod(client, "slowready"))["status"]["containerStatuses"][0]
+            return bool(cs["ready"])
+
+        await eventually(ready, within=10, what="ready after the initial delay")
+
+
+async def test_ephemeral_container_started_once(config: Config, client: Client) -> None:
+    # the API server does not serve pods/ephemeralcontainers yet: hand the agent the pod as
+    # that subresource would leave it
+    async with running_agent(config, "node-a") as agent:
+        created = await client.create("pods", pod_manifest("dbg", "node-a"), namespace="default")
+        await eventually(lambda: _is(client, "dbg", "Running"), within=10, what="Running")
+        uid = created["metadata"]["uid"]
+        pod = await _pod(client, "dbg")
+        pod["spec"]["ephemeralContainers"] = [
+            {"name": "debugger", "image": "busybox:1.36", "command": ["exit", "0"]}
+        ]
+        agent.syncer.upsert(pod)
+        await agent.syncer.sync(uid)
+        rec = agent.syncer.pods[uid]
+        [dbg] = [c for c in rec.containers if c.name == "debugger"]
+        await agent.syncer.sync(uid)  # exited: never restarted
+        assert [c.id for c in agent.syncer.pods[uid].containers if c.name == "debugger"] == [dbg.id]
+
+
+async def test_restart_keeps_terminal_pods_and_removes_orphans(
+    config: Config, client: Client, tmp_path: Any
+) -> None:
+    node_dir = tmp_path / "node-a"
+    async with running_agent(config, "node-a", node_dir=node_dir):
+        pod = pod_manifest("fin", "node-a", command=["exit", "0"], restart_policy="Never")
+        await client.create("pods", pod, namespace="default")
+        await client.create("pods", pod_manifest("orphan", "node-a"), namespace="default")
+        await eventually(lambda: _is(client, "fin", "Succeeded"), within=10, what="Succeeded")
+        await eventually(lambda: _is(client, "orphan", "Running"), within=10, what="Running")
+    # while no agent runs, the pod goes away without its confirmation
+    await client.delete("pods", "orphan", namespace="default", grace_period_seconds=0)
+    async with running_agent(config, "node-a", node_dir=node_dir) as agent:
+        await eventually(
+            lambda: not any(r.name == "orphan" for r in agent.syncer.pods.values()),
+            within=10,
+            what="orphan removed",
+        )
+        sandboxes = await agent.runtime.list_sandboxes()
+        assert [s.name for s in sandboxes] == ["fin"]
+        assert await _phase(client, "fin") == "Succeeded"
+        fin = [c for c in await agent.runtime.list_containers() if c.name == "main"]
+        assert len(fin) == 1  # not run again

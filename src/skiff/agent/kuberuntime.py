@@ -287,6 +287,15 @@ class PodSyncer:
         if rec.deleted or pod.get("metadata", {}).get("deletionTimestamp"):
             await self._terminate(rec)
             return None
+        current = pod.get("status") or {}
+        if rec.terminal is None and current.get("phase") in ("Succeeded", "Failed"):
+            # a terminal pod never runs again (after an agent restart too)
+            rec.terminal = (
+                str(current["phase"]),
+                str(current.get("reason") or ""),
+                str(current.get("message") or ""),
+            )
+            rec.initialized = True
         if rec.terminal is not None:
             await self._finish(rec)
             await self._write(rec)
