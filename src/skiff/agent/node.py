@@ -283,7 +283,7 @@ class NodeRegistration:
             self._last_status = body["status"]
             self._last_report = self.clock.monotonic()
             if self.node.get("status", {}).get("nodeInfo"):
-                log.info("node %s registered (uid %s)", self.opts.name, self.uid)
+                log.debug("node %s registered (uid %s)", self.opts.name, self.uid)
                 return self.node
         except AlreadyExists:
             existing = await self.client.get("nodes", self.opts.name)
@@ -296,7 +296,7 @@ class NodeRegistration:
                 patch["spec"] = {"taints": body["spec"]["taints"]}
             self.node = await self.client.patch("nodes", self.opts.name, patch)
         await self.update_status(force=True)
-        log.info("node %s registered (uid %s)", self.opts.name, self.uid)
+        log.debug("node %s registered (uid %s)", self.opts.name, self.uid)
         return self.node
 
     async def wait_for_pod_cidr(self, *, timeout: float = 60.0, interval: float = 0.5) -> str:  # noqa: ASYNC109 - clock time
@@ -432,14 +432,14 @@ class LeaseRenewer:
             self.failures += 1
             log.warning("lease of node %s not renewed: %s", node, e)
 
-    async def renew_all(self) -> None:
+    async def renew_all(self, *, spread: bool = True) -> None:
         """Renew every Lease once: in batches of ``concurrency``, the batches spread over most
-        of one period so thousands of nodes do not all write at once."""
+        of one period (``spread``) so thousands of nodes do not all write at once."""
         nodes = list(self._leases)
         if not nodes:
             return
         batches = -(-len(nodes) // self.concurrency)
-        spacing = self.period * 0.8 / batches if batches > 1 else 0.0
+        spacing = self.period * 0.8 / batches if batches > 1 and spread else 0.0
         start = self.clock.monotonic()
         for b in range(batches):
             delay = start + b * spacing - self.clock.monotonic()

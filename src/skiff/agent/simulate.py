@@ -56,7 +56,8 @@ class SimulateOptions:
     node: NodeOptions  # template: name ignored; capacity, labels, taints, periods
     data_dir: Path | None = None  # <data-dir>/agent: per-node fake state beneath it
     relist_period: float = 10.0
-    concurrency: int = 32
+    concurrency: int = 32  # requests in flight for lease renewals and status updates
+    register_concurrency: int = 128
     pod_cidr_timeout: float = 5.0
     cluster_cidr: str = "10.42.0.0/16"
     service_cidr: str = "10.43.0.0/16"
@@ -194,11 +195,23 @@ class Simulator:
     # --- loops ---
 
     async def _batched(
-        self, items: list[SimulatedNode], fn: Callable[[SimulatedNode], Awaitable[None]]
+        self,
+        items: list[SimulatedNode],
+        fn: Callable[[SimulatedNode], Awaitable[None]],
+        size: int | None = None,
     ) -> None:
-        size = self.options.concurrency
-        for i in range(0, len(items), size):
-            await asyncio.gather(*(fn(n) for n in items[i : i + size]))
+        """``fn`` over ``items`` with at most ``size`` in flight, from one task (a sliding
+        window, so one slow request does not hold a whole batch)."""
+        limit = size or self.options.concurrency
+        pending: set[asyncio.Future[None]] = set()
+        for node in items:
+            if len(pending) >= limit:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for d in done:
+                    d.result()
+            pending.add(asyncio.ensure_future(fn(node)))
+        if pending:
+            await asyncio.gather(*pending)
 
     async def _register(self, node: SimulatedNode) -> None:
         reg = node.registration
@@ -260,13 +273,15 @@ class Simulator:
         async with self.recorder:
             try:
                 started = self.clock.monotonic()
-                await self._batched(list(self.nodes.values()), self._register)
+                await self._batched(
+                    list(self.nodes.values()), self._register, self.options.register_concurrency
+                )
                 log.info(
                     "simulate: %d nodes registered in %.1f s",
                     len(self.nodes),
                     self.clock.monotonic() - started,
                 )
-                await self.leases.renew_all()
+                await self.leases.renew_all(spread=False)
                 async with SharedInformerFactory(self.client) as factory:
                     pods = factory.informer("pods", field_selector="spec.nodeName!=")
                     factory.start()
