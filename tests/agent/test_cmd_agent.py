@@ -6,6 +6,7 @@ child (the other ``skiff server`` tests pass ``--no-agent``)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -20,9 +21,9 @@ from typing import Any
 
 import pytest
 
-from skiff.client import Client, load_kubeconfig
+from skiff.client import AlreadyExists, Client, load_kubeconfig
 from skiff.testing.agent import pod_manifest
-from skiff.testing.cluster import ServerProcess, free_port, wait_for_service_account
+from skiff.testing.cluster import ServerProcess, free_port
 from skiff.testing.wait import eventually
 
 
@@ -51,9 +52,8 @@ async def test_agent_process_registers_and_runs_a_pod(
     assert node["status"]["nodeInfo"]["containerRuntimeVersion"].startswith("fake://")
     assert node["spec"]["podCIDR"]
     await client.get("leases", "test-node", namespace="kube-node-lease")
-    try:
-        await wait_for_service_account(client, "default", timeout=5)
-    except TimeoutError:  # no controller-manager here: make the account ourselves
+    # no controller-manager here: make the default account ourselves
+    with contextlib.suppress(AlreadyExists):
         body = {"metadata": {"name": "default"}}
         await client.create("serviceaccounts", body, namespace="default")
     await client.create("pods", pod_manifest("cmd-pod", "test-node"), namespace="default")

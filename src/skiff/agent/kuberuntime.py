@@ -172,6 +172,7 @@ class PodRecord:
     containers: list[ContainerStatus] = field(default_factory=list)
     waiting: dict[str, tuple[str, str]] = field(default_factory=dict)
     counted: set[str] = field(default_factory=set)  # exited container ids fed to the back-off
+    backoff_told: set[str] = field(default_factory=set)  # ... and those a BackOff event named
     messages: dict[str, str] = field(default_factory=dict)
     wakes: list[float] = field(default_factory=list)
 
@@ -542,12 +543,14 @@ class PodSyncer:
                 "CrashLoopBackOff",
                 f"back-off {wait} restarting failed container={name} pod={who}",
             )
-            self._event(
-                rec,
-                "Warning",
-                "BackOff",
-                f"Back-off restarting failed container {name} in pod {who}",
-            )
+            if latest.id not in rec.backoff_told:  # once per crash, not once per sync
+                rec.backoff_told.add(latest.id)
+                self._event(
+                    rec,
+                    "Warning",
+                    "BackOff",
+                    f"Back-off restarting failed container {name} in pod {who}",
+                )
             rec.wake(left)
             return False
         return await self._start(rec, spec, latest.attempt + 1)
@@ -560,8 +563,9 @@ class PodSyncer:
         left = self.image_backoff.remaining(key, now)
         if left > 0:
             message = f'Back-off pulling image "{ref}"'
+            if rec.waiting.get(name, ("",))[0] != "ImagePullBackOff":
+                self._event(rec, "Normal", "BackOff", message)
             rec.waiting[name] = ("ImagePullBackOff", message)
-            self._event(rec, "Normal", "BackOff", message)
             rec.wake(left)
             return None
         policy = _pull_policy(spec)

@@ -338,6 +338,12 @@ class NodeRegistration:
             await self.clock.sleep(self.opts.status_update_period)
             try:
                 await self.update_status()
+            except NotFound:
+                log.warning("node %s was deleted; registering it again", self.opts.name)
+                try:
+                    await self.register()
+                except (ApiError, TransportError) as e:
+                    log.warning("node %s: registration failed: %s", self.opts.name, e)
             except (ApiError, TransportError) as e:
                 log.warning("node %s: status update failed: %s", self.opts.name, e)
 
