@@ -5,11 +5,13 @@ restart (no restart, no restart-count bump), and ImagePullBackOff."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from skiff.agent.parts import FallbackVolumes, fallback_parts
 from skiff.client import Client, Config, NotFound
 from skiff.network.fake import FakeNetwork
 from skiff.runtime.fake import FakeImages, FakeRuntime
@@ -179,3 +181,54 @@ async def test_network_addresses_are_distinct(config: Config, client: Client, po
             await eventually(lambda i=i: _phase_is(client, f"p{i}", "Running"), within=10)
         ips = {(await _status(client, f"p{i}"))["podIP"] for i in range(3)}
         assert len(ips) == 3
+
+
+class _Volumes(FallbackVolumes):
+    """Fails setup while ``failing``; counts setups and refreshes."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.failing = True
+        self.setups = 0
+        self.refreshes = 0
+
+    async def setup(self, pod: Mapping[str, Any], *, pod_ip: str) -> None:
+        self.setups += 1
+        if self.failing:
+            raise VolumeFailure('persistentvolumeclaim "data" not found')
+
+    async def refresh(self, pod: Mapping[str, Any]) -> None:
+        self.refreshes += 1
+
+
+class VolumeFailure(Exception):
+    reason = "FailedMount"
+
+
+async def test_volume_failure_waits_with_failed_mount_then_refreshes(
+    config: Config, client: Client
+) -> None:
+    clock = FakeClock()
+    runtime = FakeRuntime(clock=clock)
+    volumes = _Volumes()
+    parts = fallback_parts(runtime, clock=clock, pods_dir=None)
+    parts.volumes = volumes
+    parts.volume_errors = (VolumeFailure,)
+    async with running_agent(config, "node-a", clock=clock, runtime=runtime, parts=parts) as agent:
+        pod = pod_manifest("vol", "node-a")
+        pod["spec"]["volumes"] = [{"name": "cfg", "configMap": {"name": "settings"}}]
+        await client.create("pods", pod, namespace="default")
+
+        async def failed_mount() -> bool:
+            await agent.recorder.flush()
+            listed = await client.list("events", namespace="default")
+            return any(e["reason"] == "FailedMount" for e in listed["items"])
+
+        await eventually(failed_mount, within=10, what="FailedMount event")
+        assert (await _status(client, "vol"))["phase"] == "Pending"
+        volumes.failing = False
+        clock.advance(2)
+        await eventually(lambda: _phase_is(client, "vol", "Running"), within=10, what="Running")
+        before = volumes.refreshes
+        clock.advance(30)
+        await eventually(lambda: volumes.refreshes > before, within=10, what="re-projected")

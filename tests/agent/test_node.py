@@ -107,3 +107,18 @@ async def test_lease_renewed_every_period(client: Client) -> None:
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_pressure_conditions_come_from_the_eviction_seam(client: Client) -> None:
+    pressure = {"MemoryPressure": False}
+    reg = NodeRegistration(
+        client, NodeOptions(name="node-p"), host_facts(), pressure=lambda: pressure
+    )
+    await reg.register()
+    pressure["MemoryPressure"] = True
+    assert await reg.update_status() is True
+    node = await client.get("nodes", "node-p")
+    conds = {c["type"]: c for c in node["status"]["conditions"]}
+    assert conds["MemoryPressure"]["status"] == "True"
+    assert conds["MemoryPressure"]["reason"] == "KubeletHasInsufficientMemory"
+    assert conds["DiskPressure"]["status"] == "False"

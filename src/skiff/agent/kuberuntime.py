@@ -80,6 +80,13 @@ ANN_TERMINATION_PATH = "io.kubernetes.container.terminationMessagePath"
 
 DEFAULT_GRACE = 30
 RETRY = 2.0  # seconds before a failed sandbox/volume/config step is tried again
+VOLUME_REFRESH = 30.0  # seconds between re-projections of configMap/secret/... volumes
+_PROJECTED = ("configMap", "secret", "downwardAPI", "projected")
+
+
+def _projected(volume: Mapping[str, Any]) -> bool:
+    return any(k in volume for k in _PROJECTED)
+
 
 EventFunc = Callable[[Mapping[str, Any], str, str, str], None]
 
@@ -169,6 +176,8 @@ class PodRecord:
     stopped: bool = False  # terminal pod's sandbox stopped
     cleaned: bool = False  # deleted pod removed from the runtime (and confirmed)
     kill_deadline: float | None = None
+    volumes_ready: bool = False
+    volumes_refreshed: float = 0.0
     containers: list[ContainerStatus] = field(default_factory=list)
     waiting: dict[str, tuple[str, str]] = field(default_factory=dict)
     counted: set[str] = field(default_factory=set)  # exited container ids fed to the back-off
@@ -318,12 +327,7 @@ class PodSyncer:
                 return None
             rec.wake(left)
         if await self._ensure_sandbox(rec):
-            try:
-                await self.parts.volumes.setup(pod, pod_ip=rec.pod_ip)
-            except self.parts.volume_errors as e:
-                self._event(rec, "Warning", "FailedMount", str(e))
-                rec.wake(RETRY)
-            else:
+            if await self._volumes(rec):
                 await self._containers(rec)
         else:
             rec.wake(RETRY)
@@ -331,6 +335,26 @@ class PodSyncer:
         self._update_probes(rec)
         await self._write(rec)
         return min(rec.wakes) if rec.wakes else None
+
+    async def _volumes(self, rec: PodRecord) -> bool:
+        """Set the pod's volumes up once (FailedMount and a retry while that fails); then
+        re-project configMap/secret/downwardAPI/projected content every `VOLUME_REFRESH`."""
+        now = self.clock.monotonic()
+        try:
+            if not rec.volumes_ready:
+                await self.parts.volumes.setup(rec.pod, pod_ip=rec.pod_ip)
+                rec.volumes_ready = True
+                rec.volumes_refreshed = now
+            elif now - rec.volumes_refreshed >= VOLUME_REFRESH:
+                await self.parts.volumes.refresh(rec.pod)
+                rec.volumes_refreshed = now
+        except self.parts.volume_errors as e:
+            self._event(rec, "Warning", "FailedMount", str(e))
+            rec.wake(RETRY)
+            return rec.volumes_ready
+        if any(_projected(v) for v in rec.pod.get("spec", {}).get("volumes") or ()):
+            rec.wake(max(0.0, rec.volumes_refreshed + VOLUME_REFRESH - now))
+        return True
 
     async def _refresh(self, rec: PodRecord) -> None:
         if not rec.sandbox_id:

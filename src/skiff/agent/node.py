@@ -45,17 +45,21 @@ log = logging.getLogger(__name__)
 
 KUBELET_VERSION = "v1.32.0-skiff"
 LEASE_NAMESPACE = "kube-node-lease"
-_CONDITIONS = (
-    (
-        "MemoryPressure",
-        "False",
-        "KubeletHasSufficientMemory",
-        "kubelet has sufficient memory available",
+# type -> (reason, message) when fine, (reason, message) under pressure
+_PRESSURE = {
+    "MemoryPressure": (
+        ("KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
+        ("KubeletHasInsufficientMemory", "kubelet has insufficient memory available"),
     ),
-    ("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-    ("PIDPressure", "False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"),
-    ("Ready", "True", "KubeletReady", "kubelet is posting ready status"),
-)
+    "DiskPressure": (
+        ("KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+        ("KubeletHasDiskPressure", "kubelet has disk pressure"),
+    ),
+    "PIDPressure": (
+        ("KubeletHasSufficientPID", "kubelet has sufficient PID available"),
+        ("KubeletHasInsufficientPID", "kubelet has insufficient PID available"),
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -158,11 +162,21 @@ def allocatable(cap: Mapping[str, str], reserved: Mapping[str, str]) -> dict[str
     return out
 
 
-def _conditions(now: float, previous: Sequence[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
+def _conditions(
+    now: float,
+    previous: Sequence[Mapping[str, Any]] = (),
+    pressure: Mapping[str, bool] | None = None,
+) -> list[dict[str, Any]]:
     old = {c.get("type"): c for c in previous}
     stamp = format_epoch_time(now)
+    rows = []
+    for ctype, (fine, bad) in _PRESSURE.items():
+        under = bool((pressure or {}).get(ctype))
+        reason, message = bad if under else fine
+        rows.append((ctype, "True" if under else "False", reason, message))
+    rows.append(("Ready", "True", "KubeletReady", "kubelet is posting ready status"))
     out = []
-    for ctype, status, reason, message in _CONDITIONS:
+    for ctype, status, reason, message in rows:
         prev = old.get(ctype)
         transition = (
             prev.get("lastTransitionTime")
@@ -198,12 +212,13 @@ def node_status(
     facts: HostFacts,
     now: float,
     previous: Sequence[Mapping[str, Any]] = (),
+    pressure: Mapping[str, bool] | None = None,
 ) -> dict[str, Any]:
     cap = capacity(opts, facts)
     return {
         "capacity": cap,
         "allocatable": allocatable(cap, opts.reserved),
-        "conditions": _conditions(now, previous),
+        "conditions": _conditions(now, previous, pressure),
         "addresses": [
             {"type": "InternalIP", "address": opts.node_ip},
             {"type": "Hostname", "address": opts.name},
@@ -256,12 +271,16 @@ class NodeRegistration:
         *,
         clock: Clock | None = None,
         extra_status: Callable[[], Mapping[str, Any]] | None = None,
+        pressure: Callable[[], Mapping[str, bool]] | None = None,
     ) -> None:
         self.client = client
         self.opts = opts
         self.facts = facts
         self.clock: Clock = clock or SystemClock()
         self.extra_status = extra_status
+        # {"MemoryPressure": bool, "DiskPressure": bool, "PIDPressure": bool}; MERGE: the
+        # eviction manager (skiff.agent.eviction) answers this
+        self.pressure = pressure
         self.node: dict[str, Any] = {}
         self._last_status: dict[str, Any] = {}
         self._last_report = 0.0
@@ -314,7 +333,8 @@ class NodeRegistration:
         previous = self._last_status.get("conditions") or self.node.get("status", {}).get(
             "conditions", ()
         )
-        status = node_status(self.opts, self.facts, self.clock.time(), previous)
+        pressure = self.pressure() if self.pressure is not None else None
+        status = node_status(self.opts, self.facts, self.clock.time(), previous, pressure)
         if self.extra_status is not None:
             status.update(self.extra_status())
         return status

@@ -257,7 +257,8 @@ def default_parts(
     on_change: Callable[[str], None],
     on_event: Callable[[Mapping[str, Any], str, str, str], None],
 ) -> PodParts:
-    """The parts a real agent uses.
+    """The parts a real agent uses (the fake runtime keeps the fallbacks: its containers
+    answer no probe, so fake pods are Ready after the readiness probe's initial delay).
 
     MERGE (lead): once ``podparts`` is merged, build the real ones here::
 
@@ -270,4 +271,6 @@ def default_parts(
             config_errors=(envvars.ConfigError,), volume_errors=(volumes.VolumeError,),
         )
     """
+    if runtime.name == "fake":
+        return fallback_parts(runtime, clock=clock, pods_dir=pods_dir)
     return fallback_parts(runtime, clock=clock, pods_dir=pods_dir)

@@ -16,6 +16,7 @@ from typing import Any
 
 from skiff.agent.agent import Agent, AgentOptions
 from skiff.agent.node import NodeOptions
+from skiff.agent.parts import PodParts
 from skiff.client import Client, Config
 from skiff.network.base import PodNetwork
 from skiff.network.fake import FakeNetwork
@@ -39,6 +40,7 @@ async def running_agent(
     node_dir: Path | None = None,
     lease_period: float = 2.0,
     relist_period: float = 1.0,
+    parts: PodParts | None = None,
     timeout: float = 15.0,  # noqa: ASYNC109 - bounds the start-up wait only
     **node: Any,
 ) -> AsyncIterator[Agent]:
@@ -58,6 +60,7 @@ async def running_agent(
             network=network,
             images=images,
             clock=clock,
+            parts=parts,
         )
         task = asyncio.create_task(agent.run(), name=f"test-agent-{node_name}")
         try:
