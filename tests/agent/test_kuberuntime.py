@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from skiff.agent.kuberuntime import docker_config_auth
 from skiff.agent.parts import FallbackVolumes, fallback_parts
 from skiff.client import Client, Config, NotFound
 from skiff.network.fake import FakeNetwork
@@ -232,3 +233,21 @@ async def test_volume_failure_waits_with_failed_mount_then_refreshes(
         before = volumes.refreshes
         clock.advance(30)
         await eventually(lambda: volumes.refreshes > before, within=10, what="re-projected")
+
+
+def test_docker_config_secrets_give_registry_auth() -> None:
+    import base64
+    import json
+
+    cfg = {
+        "auths": {
+            "https://registry.local:5000/v1/": {"auth": base64.b64encode(b"bob:pw").decode()},
+            "other.local": {"username": "amy", "password": "x", "identitytoken": "t"},
+        }
+    }
+    secret = {"data": {".dockerconfigjson": base64.b64encode(json.dumps(cfg).encode()).decode()}}
+    got = docker_config_auth(secret)
+    assert got["registry.local:5000"].username == "bob"
+    assert got["registry.local:5000"].password == "pw"
+    assert got["other.local"].identity_token == "t"
+    assert docker_config_auth({"data": {".dockerconfigjson": "!!"}}) == {}

@@ -25,6 +25,7 @@ what runs: nothing is restarted that still runs) and then, in order:
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import json
@@ -42,7 +43,7 @@ from skiff.api.quantity import parse_quantity
 from skiff.client import thaw
 from skiff.network.base import NetworkError, PodNetwork, PortMapping
 from skiff.runtime.base import Runtime
-from skiff.runtime.images.base import ImageInfo, ImagePullError, ImageService
+from skiff.runtime.images.base import ImageInfo, ImagePullError, ImageService, RegistryAuth
 from skiff.runtime.types import (
     ContainerConfig,
     ContainerRuntimeError,
@@ -146,6 +147,39 @@ def _pull_policy(spec: Mapping[str, Any]) -> str:
     if "@" in tail:
         return "IfNotPresent"
     return "Always" if ":" not in tail or tail.endswith(":latest") else "IfNotPresent"
+
+
+def docker_config_auth(secret: Mapping[str, Any]) -> dict[str, RegistryAuth]:
+    """Registry host -> credentials from a ``kubernetes.io/dockerconfigjson`` (or legacy
+    ``dockercfg``) Secret; malformed content gives nothing."""
+    data = secret.get("data") or {}
+    try:
+        if ".dockerconfigjson" in data:
+            auths = json.loads(base64.b64decode(data[".dockerconfigjson"])).get("auths") or {}
+        elif ".dockercfg" in data:
+            auths = json.loads(base64.b64decode(data[".dockercfg"]))
+        else:
+            return {}
+    except (ValueError, TypeError):
+        return {}
+    out: dict[str, RegistryAuth] = {}
+    for host, entry in auths.items() if isinstance(auths, dict) else ():
+        if not isinstance(entry, dict):
+            continue
+        user, password = str(entry.get("username") or ""), str(entry.get("password") or "")
+        if not user and entry.get("auth"):
+            try:
+                user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
+            except (ValueError, TypeError):
+                continue
+        key = str(host).removeprefix("https://").removeprefix("http://").split("/", 1)[0]
+        out[key] = RegistryAuth(
+            username=user,
+            password=password,
+            identity_token=str(entry.get("identitytoken") or ""),
+            registry_token=str(entry.get("registrytoken") or ""),
+        )
+    return out
 
 
 def _pod_ref(pod: Mapping[str, Any]) -> dict[str, Any]:
@@ -598,7 +632,8 @@ class PodSyncer:
             self._event(rec, "Normal", "Pulling", f'Pulling image "{ref}"')
         started = self.clock.monotonic()
         try:
-            info, pulled = await self.images.ensure(ref, policy)
+            auth = await self._pull_auth(rec) if will_pull else None
+            info, pulled = await self.images.ensure(ref, policy, auth)
         except ImagePullError as e:
             wait = self.image_backoff.failed(key, self.clock.monotonic())
             reason = "ErrImageNeverPull" if policy == "Never" else "ErrImagePull"
@@ -617,6 +652,22 @@ class PodSyncer:
                 rec, "Normal", "Pulled", f'Container image "{ref}" already present on machine'
             )
         return info
+
+    async def _pull_auth(self, rec: PodRecord) -> dict[str, RegistryAuth] | None:
+        """Registry credentials from the pod's imagePullSecrets (dockerconfigjson/dockercfg)."""
+        names = [
+            str(r.get("name"))
+            for r in rec.pod.get("spec", {}).get("imagePullSecrets") or ()
+            if r.get("name")
+        ]
+        if not names or self.lookup is None:
+            return None
+        out: dict[str, RegistryAuth] = {}
+        for name in names:
+            secret = await self.lookup.secret(rec.namespace, name)
+            if secret is not None:
+                out.update(docker_config_auth(secret))
+        return out or None
 
     def _log_path(self, rec: PodRecord, name: str, attempt: int) -> str:
         if self.logs_dir is None:

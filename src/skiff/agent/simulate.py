@@ -63,6 +63,9 @@ class SimulateOptions:
     service_cidr: str = "10.43.0.0/16"
     backoff_initial: float = 1.0
     backoff_max: float = 60.0
+    # Normal events (Pulled, Created, Started...) cost three writes per pod; fake nodes send
+    # only Warnings unless asked (kwok sends none)
+    normal_events: bool = False
 
 
 @dataclass
@@ -153,7 +156,8 @@ class Simulator:
         )
 
     def _event(self, obj: Mapping[str, Any], type: str, reason: str, message: str) -> None:
-        self.recorder.event(obj, type, reason, message)
+        if type != "Normal" or self.options.normal_events:
+            self.recorder.event(obj, type, reason, message)
 
     def _mark_dirty(self, name: str) -> None:
         self._dirty.add(name)
