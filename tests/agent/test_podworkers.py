@@ -252,3 +252,12 @@ async def test_restart_keeps_terminal_pods_and_removes_orphans(
         assert await _phase(client, "fin") == "Succeeded"
         fin = [c for c in await agent.runtime.list_containers() if c.name == "main"]
         assert len(fin) == 1  # not run again
+
+
+async def test_host_network_pod_gets_the_node_ip(config: Config, client: Client) -> None:
+    async with running_agent(config, "node-a", node_ip="127.0.0.1"):
+        pod = pod_manifest("hostnet", "node-a", hostNetwork=True)
+        await client.create("pods", pod, namespace="default")
+        await eventually(lambda: _is(client, "hostnet", "Running"), within=10, what="Running")
+        status = (await _pod(client, "hostnet"))["status"]
+        assert status["podIP"] == status["hostIP"] == "127.0.0.1"

@@ -402,10 +402,12 @@ class PodSyncer:
             rec.sandbox_id, rec.sandbox_ready, rec.containers = "", False, []
 
     async def _ensure_sandbox(self, rec: PodRecord) -> bool:
-        if rec.sandbox_id and rec.sandbox_ready:
-            return True
         pod = rec.pod
         spec = pod.get("spec") or {}
+        if rec.sandbox_id and rec.sandbox_ready:
+            if spec.get("hostNetwork"):
+                rec.pod_ip = self.node_ip  # re-adopted: the network has no record of it
+            return True
         if rec.sandbox_id:  # it died: start over with a new one (kubelet: SandboxChanged)
             await self._kill(rec, 0)
             await self._remove_sandbox(rec)
