@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,6 +98,7 @@ class Agent:
         clock: Clock | None = None,
         parts: PodParts | None = None,
         facts: HostFacts | None = None,
+        pressure: Callable[[], Mapping[str, bool]] | None = None,
     ) -> None:
         self.client = client
         self.options = options
@@ -142,7 +143,10 @@ class Agent:
             image_backoff=Backoff(initial=options.backoff_initial, maximum=options.backoff_max),
             resolve_env=options.resolve_env,
         )
-        self.registration = NodeRegistration(client, options.node, self.facts, clock=self.clock)
+        # pressure: MERGE - the eviction manager's MemoryPressure/DiskPressure/PIDPressure
+        self.registration = NodeRegistration(
+            client, options.node, self.facts, clock=self.clock, pressure=pressure
+        )
         self.leases = LeaseRenewer(client, period=options.node.lease_period, clock=self.clock)
         self.pleg = Pleg(
             runtime, self.workers.enqueue, clock=self.clock, period=options.relist_period

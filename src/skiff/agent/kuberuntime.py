@@ -66,6 +66,7 @@ __all__ = [
     "PodRecord",
     "PodSyncer",
     "container_hash",
+    "docker_config_auth",
     "go_duration",
 ]
 

@@ -38,7 +38,10 @@ __all__ = [
     "NodeRegistration",
     "allocatable",
     "build_node",
+    "capacity",
     "host_facts",
+    "node_labels",
+    "node_status",
 ]
 
 log = logging.getLogger(__name__)

@@ -32,7 +32,13 @@ from skiff.runtime.base import Runtime
 from skiff.runtime.fake import FakeImages, FakeRuntime
 from skiff.runtime.images.base import ImageService
 
-__all__ = ["AgentSetupError", "add_agent_flags", "run_agent", "run_agent_cleanup"]
+__all__ = [
+    "AgentSetupError",
+    "Cleanable",
+    "add_agent_flags",
+    "run_agent",
+    "run_agent_cleanup",
+]
 
 log = logging.getLogger("skiff.agent")
 
