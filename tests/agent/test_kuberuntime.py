@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from skiff.agent.kuberuntime import docker_config_auth
-from skiff.agent.parts import FallbackVolumes, fallback_parts
+from skiff.agent.parts import FallbackProbes, FallbackVolumes, fallback_parts
 from skiff.client import Client, Config, NotFound
 from skiff.network.fake import FakeNetwork
 from skiff.runtime.fake import FakeImages, FakeRuntime
@@ -251,3 +251,51 @@ def test_docker_config_secrets_give_registry_auth() -> None:
     assert got["registry.local:5000"].password == "pw"
     assert got["other.local"].identity_token == "t"
     assert docker_config_auth({"data": {".dockerconfigjson": "!!"}}) == {}
+
+
+class _Liveness(FallbackProbes):
+    """Says the liveness probe of ``main`` failed for the container ids in ``failing``."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock)
+        self.failing: set[str] = set()
+        self.running: dict[str, str] = {}
+
+    def update(
+        self, pod: Mapping[str, Any], running: Mapping[str, tuple[str, float]], pod_ip: str
+    ) -> None:
+        super().update(pod, running, pod_ip)
+        self.running = {name: cid for name, (cid, _) in running.items()}
+
+    def liveness_failed(self, pod_uid: str, container: str) -> str | None:
+        cid = self.running.get(container)
+        return "Liveness probe failed: boom" if cid in self.failing else None
+
+
+async def test_liveness_failure_restarts_the_container(config: Config, client: Client) -> None:
+    clock = FakeClock()
+    runtime = FakeRuntime(clock=clock)
+    probes = _Liveness(clock)
+    parts = fallback_parts(runtime, clock=clock, pods_dir=None)
+    parts.probes = probes
+    async with running_agent(config, "node-a", clock=clock, runtime=runtime, parts=parts) as agent:
+        created = await client.create("pods", pod_manifest("live", "node-a"), namespace="default")
+        uid = created["metadata"]["uid"]
+        await eventually(lambda: _phase_is(client, "live", "Running"), within=10, what="Running")
+        first = (await _main(client, "live"))["containerID"].removeprefix("fake://")
+        probes.failing.add(first)
+        agent.workers.enqueue(uid)  # what the prober's on_change does
+
+        async def restarted() -> bool:
+            cs = await _main(client, "live")
+            return cs.get("restartCount") == 1 and "running" in cs.get("state", {})
+
+        await eventually(restarted, within=10, what="restarted after the liveness failure")
+        cs = await _main(client, "live")
+        assert cs["lastState"]["terminated"]["exitCode"] == 143
+        await agent.recorder.flush()
+        listed = await client.list("events", namespace="default")
+        assert any(
+            e["reason"] == "Killing" and "failed liveness probe" in e["message"]
+            for e in listed["items"]
+        )
