@@ -16,6 +16,7 @@ from skiff.agent.parts import FallbackProbes, FallbackVolumes, fallback_parts
 from skiff.client import Client, Config, NotFound
 from skiff.network.fake import FakeNetwork
 from skiff.runtime.fake import FakeImages, FakeRuntime
+from skiff.runtime.types import ContainerRuntimeError
 from skiff.testing.agent import pod_manifest, running_agent
 from skiff.testing.clock import FakeClock
 from skiff.testing.wait import eventually
@@ -299,3 +300,29 @@ async def test_liveness_failure_restarts_the_container(config: Config, client: C
             e["reason"] == "Killing" and "failed liveness probe" in e["message"]
             for e in listed["items"]
         )
+
+
+class _FlakyRuntime(FakeRuntime):
+    def __init__(self, clock: FakeClock) -> None:
+        super().__init__(clock=clock)
+        self.fail_starts = 1
+
+    async def start_container(self, container_id: str) -> None:
+        if self.fail_starts:
+            self.fail_starts -= 1
+            raise ContainerRuntimeError("exec: no such file", reason="RunContainerError")
+        await super().start_container(container_id)
+
+
+async def test_failed_start_is_retried_from_a_clean_slate(config: Config, client: Client) -> None:
+    clock = FakeClock()
+    runtime = _FlakyRuntime(clock)
+    async with running_agent(config, "node-a", clock=clock, runtime=runtime) as agent:
+        await client.create("pods", pod_manifest("flaky", "node-a"), namespace="default")
+
+        await eventually(lambda: _phase_is(client, "flaky", "Running"), within=10, what="Running")
+        assert (await _main(client, "flaky"))["restartCount"] == 0
+        assert len(await runtime.list_containers()) == 1  # the failed one was removed
+        await agent.recorder.flush()
+        listed = await client.list("events", namespace="default")
+        assert any(e["message"] == "Error: exec: no such file" for e in listed["items"])

@@ -110,7 +110,8 @@ class Agent:
         if not options.node.runtime_version:
             options.node.runtime_version = runtime.version
         self.facts = facts or host_facts(options.node_dir)
-        self.recorder = EventRecorder(client, "kubelet", self.node_name, clock=self.clock)
+        # real time, whatever the clock: Event names derive from it (a fake clock would collide)
+        self.recorder = EventRecorder(client, "kubelet", self.node_name)
         self.lookup = ClientSourceLookup(client)
         self.workers = PodWorkers(self._sync, clock=self.clock, name=f"pods-{self.node_name}")
         self.parts = parts or default_parts(

@@ -744,6 +744,9 @@ class PodSyncer:
         try:
             await self.runtime.start_container(cid)
         except ContainerRuntimeError as e:
+            # never left behind as "created": the next attempt starts from a clean slate
+            with contextlib.suppress(ContainerRuntimeError):
+                await self.runtime.remove_container(cid)
             rec.waiting[name] = ("RunContainerError", str(e))
             self._event(rec, "Warning", "Failed", f"Error: {e}")
             rec.wake(RETRY)

@@ -94,7 +94,7 @@ class Simulator:
         self.clock: Clock = clock or SystemClock()
         self.facts = facts or host_facts(options.data_dir)
         self.timers = FakeTimers(self.clock)
-        self.recorder = EventRecorder(client, "kubelet", options.prefix, clock=self.clock)
+        self.recorder = EventRecorder(client, "kubelet", options.prefix)
         self.status = StatusManager(client)
         self.workers = PodWorkers(self._sync, clock=self.clock, name="simulated-pods")
         self.leases = LeaseRenewer(
