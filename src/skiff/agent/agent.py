@@ -25,7 +25,14 @@ from skiff.agent.parts import PodParts, default_parts
 from skiff.agent.pleg import Pleg
 from skiff.agent.podworkers import PodWorkers
 from skiff.agent.status import StatusManager
-from skiff.client import Client, EventRecorder, NotFound, SharedInformerFactory
+from skiff.client import (
+    Client,
+    EventRecorder,
+    NotFound,
+    ServerError,
+    SharedInformerFactory,
+    TransportError,
+)
 from skiff.network.base import NetworkConfig, PodNetwork
 from skiff.runtime.base import Runtime
 from skiff.runtime.images.base import ImageService
@@ -179,7 +186,7 @@ class Agent:
             await self.runtime.start()
             try:
                 self.started_at = self.clock.time()
-                await self.registration.register()
+                await self._register()
                 cidr = await self.registration.wait_for_pod_cidr(timeout=opts.pod_cidr_timeout)
                 await self.network.setup_node(
                     NetworkConfig(
@@ -225,6 +232,24 @@ class Agent:
                 await self.workers.close()
                 await self.parts.probes.close()
                 await self.runtime.close()
+
+    async def _register(self) -> None:
+        """Register the Node, retrying (1 s doubling to 30 s) while the API server cannot be
+        reached or answers with a server error, as kubelet keeps trying."""
+        delay = 1.0
+        while True:
+            try:
+                await self.registration.register()
+                return
+            except (TransportError, ServerError) as e:
+                log.warning(
+                    "node %s: cannot register yet (%s); retrying in %.0f s",
+                    self.node_name,
+                    e,
+                    delay,
+                )
+            await self.clock.sleep(delay)
+            delay = min(delay * 2, 30.0)
 
     # --- PodLookup (skiff.agent.server) ---
 

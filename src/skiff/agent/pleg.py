@@ -90,4 +90,6 @@ class Pleg:
                 await self.relist()
             except ContainerRuntimeError as e:
                 log.warning("relist failed: %s", e)
+            except Exception:  # a broken relist must not stop the agent; retried next period
+                log.exception("relist failed")
             await wait_event(self.clock, self._kick, self.period)
