@@ -127,3 +127,15 @@ async def test_status_manager_writes_only_changes(client: Client) -> None:
     )
     assert await StatusManager(client).set_status(stored, status) is False  # already shown
     assert manager.writes == 1
+
+
+async def test_status_manager_clears_fields_it_no_longer_reports(client: Client) -> None:
+    pod = await client.create("pods", pod_manifest("c", "n"), namespace="default")
+    manager = StatusManager(client)
+    failed = _view(containers=[], terminal=("Failed", "Evicted", "low on memory"))
+    await manager.set_status(pod, compute_pod_status(pod, failed, T0))
+    stored = await client.get("pods", "c", namespace="default")
+    assert stored["status"]["reason"] == "Evicted"
+    await manager.set_status(stored, compute_pod_status(stored, _view(containers=[]), T0))
+    stored = await client.get("pods", "c", namespace="default")
+    assert "reason" not in stored["status"] and "message" not in stored["status"]

@@ -277,6 +277,17 @@ def _comparable(value: Any) -> Any:
     return value
 
 
+# status fields the agent owns and may drop (others, like nominatedNodeName, are left alone)
+_AGENT_KEYS = (
+    "reason",
+    "message",
+    "podIP",
+    "podIPs",
+    "initContainerStatuses",
+    "ephemeralContainerStatuses",
+)
+
+
 class StatusManager:
     """Writes pod status and confirms deletions (kubelet ``status_manager``)."""
 
@@ -296,11 +307,15 @@ class StatusManager:
         if current is not None and _comparable(current) == new:
             self._written[uid] = new
             return False
+        body = dict(new)
+        for key in _AGENT_KEYS:  # a merge patch keeps what it does not mention: clear it
+            if current is not None and key in current and key not in new:
+                body[key] = None
         try:
             await self.client.patch_status(
                 "pods",
                 str(meta["name"]),
-                {"status": new},
+                {"status": body},
                 namespace=str(meta.get("namespace") or "default"),
                 patch_type="merge",
             )
