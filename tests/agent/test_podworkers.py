@@ -261,3 +261,16 @@ async def test_host_network_pod_gets_the_node_ip(config: Config, client: Client)
         await eventually(lambda: _is(client, "hostnet", "Running"), within=10, what="Running")
         status = (await _pod(client, "hostnet"))["status"]
         assert status["podIP"] == status["hostIP"] == "127.0.0.1"
+
+
+async def test_evicted_pod_fails_with_reason(config: Config, client: Client) -> None:
+    async with running_agent(config, "node-a") as agent:
+        created = await client.create("pods", pod_manifest("ev", "node-a"), namespace="default")
+        await eventually(lambda: _is(client, "ev", "Running"), within=10, what="Running")
+        message = "The node was low on resource: memory."
+        assert agent.evict(created["metadata"]["uid"], message)
+        await eventually(lambda: _is(client, "ev", "Failed"), within=10, what="Failed")
+        status = (await _pod(client, "ev"))["status"]
+        assert (status["reason"], status["message"]) == ("Evicted", message)
+        assert "terminated" in status["containerStatuses"][0]["state"]
+        assert not agent.evict(created["metadata"]["uid"], message)

@@ -233,6 +233,13 @@ class Agent:
                 await self.parts.probes.close()
                 await self.runtime.close()
 
+    def evict(self, pod_uid: str, message: str) -> bool:
+        """Evict a pod (the eviction manager calls this): stopped, reported Failed/Evicted."""
+        if not self.syncer.evict(pod_uid, message):
+            return False
+        self.workers.enqueue(pod_uid)
+        return True
+
     async def _register(self) -> None:
         """Register the Node, retrying (1 s doubling to 30 s) while the API server cannot be
         reached or answers with a server error, as kubelet keeps trying."""

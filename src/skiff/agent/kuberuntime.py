@@ -212,6 +212,7 @@ class PodRecord:
     cleaned: bool = False  # deleted pod removed from the runtime (and confirmed)
     kill_deadline: float | None = None
     volumes_ready: bool = False
+    evict_message: str | None = None
     volumes_refreshed: float = 0.0
     containers: list[ContainerStatus] = field(default_factory=list)
     waiting: dict[str, tuple[str, str]] = field(default_factory=dict)
@@ -297,6 +298,16 @@ class PodSyncer:
         rec.deleted = True
         return uid
 
+    def evict(self, uid: str, message: str) -> bool:
+        """Mark a pod for eviction (node pressure): its next sync stops it and reports it
+        Failed / Evicted with ``message``. False when the pod is unknown or already done; the
+        caller enqueues the pod."""
+        rec = self.pods.get(uid)
+        if rec is None or rec.deleted or rec.terminal is not None:
+            return False
+        rec.evict_message = message
+        return True
+
     async def adopt(self) -> list[str]:
         """Read sandboxes back from the runtime (after a restart): each known pod gets its
         sandbox and IP again; sandboxes of pods the API no longer has are to be removed.
@@ -342,6 +353,13 @@ class PodSyncer:
             )
             rec.initialized = True
         if rec.terminal is not None:
+            await self._finish(rec)
+            await self._write(rec)
+            return None
+        if rec.evict_message is not None:
+            rec.terminal = ("Failed", "Evicted", rec.evict_message)
+            self._event(rec, "Warning", "Evicted", rec.evict_message)
+            await self._kill(rec, self._spec_grace(rec))
             await self._finish(rec)
             await self._write(rec)
             return None
