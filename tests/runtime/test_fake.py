@@ -122,3 +122,9 @@ async def test_fake_images_record_and_fail() -> None:
         await images.ensure("gone:1", "IfNotPresent")
     with pytest.raises(ImagePullError):
         await images.ensure("other:1", "Never")
+
+
+async def test_fake_network_host_mode_gives_the_node_ip() -> None:
+    net = FakeNetwork(host=True)
+    await net.setup_node(NetworkConfig(pod_cidr="10.42.3.0/24", node_ip="192.0.2.7"))
+    assert await net.attach("a", "") == await net.attach("b", "") == "192.0.2.7"

@@ -191,11 +191,12 @@ def _make_runtime(name: str, *, state_dir: Path, images: ImageService) -> Runtim
 
 
 def _make_network(runtime: str, *, state_dir: Path) -> PodNetwork:
-    """The pod network: the bridge for runc, address allocation only for fake and process.
+    """The pod network: the bridge for runc, address allocation only for fake, the node's
+    address for process (host network).
 
     MERGE (lead): runc -> ``skiff.network.bridge.BridgeNetwork(state_dir)``.
     """
-    return FakeNetwork(state_dir)
+    return FakeNetwork(state_dir, host=runtime == "process")
 
 
 def _make_images(

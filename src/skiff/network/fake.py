@@ -3,6 +3,7 @@
 Pods get IPs from the node's podCIDR (the first usable address is the gateway's, as on the bridge,
 so pods start at the second); assignments persist in ``<state_dir>/fake-ipam.json`` when a state
 directory is given, so an agent restart keeps every pod's IP. Nothing on the host is touched.
+With ``host=True`` (the process runtime) every pod gets the node's own address.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ __all__ = ["FakeNetwork"]
 
 
 class FakeNetwork:
-    def __init__(self, state_dir: Path | None = None) -> None:
+    def __init__(self, state_dir: Path | None = None, *, host: bool = False) -> None:
         self.state_dir = state_dir
+        # host: every pod shares the node's address (the process runtime runs pods as host
+        # processes on the host network)
+        self.host = host
         self.config: NetworkConfig | None = None
         self._assigned: dict[str, str] = {}  # sandbox id -> IP
         self._loaded = False
@@ -55,6 +59,10 @@ class FakeNetwork:
             return self._assigned[sandbox_id]
         if self.config is None:
             raise NetworkError("the node network is not set up (no podCIDR yet)")
+        if self.host:
+            self._assigned[sandbox_id] = self.config.node_ip
+            self._save()
+            return self.config.node_ip
         net = ipaddress.ip_network(self.config.pod_cidr, strict=False)
         used = set(self._assigned.values())
         hosts = net.hosts()
