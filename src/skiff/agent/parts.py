@@ -257,20 +257,22 @@ def default_parts(
     on_change: Callable[[str], None],
     on_event: Callable[[Mapping[str, Any], str, str, str], None],
 ) -> PodParts:
-    """The parts a real agent uses (the fake runtime keeps the fallbacks: its containers
-    answer no probe, so fake pods are Ready after the readiness probe's initial delay).
+    """The parts a real agent uses.
 
-    MERGE (lead): once ``podparts`` is merged, build the real ones here::
+    MERGE (lead): once ``podparts`` is merged, build the real ones here (the fake runtime keeps
+    `FallbackProbes`: its containers answer no probe, so fake pods are Ready after the readiness
+    probe's initial delay, as ``--runtime fake`` promises)::
 
         from skiff.agent import envvars, hooks, prober, volumes
+        probes = (FallbackProbes(clock) if runtime.name == "fake" else
+                  prober.ProbeManager(runtime, clock=clock, on_change=on_change,
+                                      on_event=on_event))
         return PodParts(
             container_env=envvars.container_env, container_argv=envvars.container_argv,
-            probes=prober.ProbeManager(runtime, clock=clock, on_change=on_change, on_event=on_event),
+            probes=probes,
             volumes=volumes.VolumeManager(pods_dir, lookup, node_name=node_name),
             run_handler=hooks.run_handler,
             config_errors=(envvars.ConfigError,), volume_errors=(volumes.VolumeError,),
         )
     """
-    if runtime.name == "fake":
-        return fallback_parts(runtime, clock=clock, pods_dir=pods_dir)
     return fallback_parts(runtime, clock=clock, pods_dir=pods_dir)
