@@ -19,6 +19,7 @@ import asyncio
 import logging
 import os
 import platform
+import random
 import shutil
 import socket
 from collections.abc import Callable, Mapping, Sequence
@@ -300,7 +301,7 @@ class NodeRegistration:
         """Create the Node, or take over an existing one of this name."""
         body = build_node(self.opts, self.facts, self.clock.time())
         try:
-            self.node = await self.client.create("nodes", body)
+            self.node = await self._create(body)
             # created together with its status (the API server keeps it)
             self._last_status = body["status"]
             self._last_report = self.clock.monotonic()
@@ -320,6 +321,19 @@ class NodeRegistration:
         await self.update_status(force=True)
         log.debug("node %s registered (uid %s)", self.opts.name, self.uid)
         return self.node
+
+    async def _create(self, body: Mapping[str, Any]) -> dict[str, Any]:
+        """POST the Node; a Conflict (the API server's podCIDR allocator answers "too many
+        concurrent allocations; retry" when many nodes register at once) is retried after a
+        short, jittered, growing pause."""
+        delay = 0.05
+        for _ in range(30):
+            try:
+                return await self.client.create("nodes", body)
+            except Conflict:
+                await self.clock.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 2.0)
+        return await self.client.create("nodes", body)
 
     async def wait_for_pod_cidr(self, *, timeout: float = 60.0, interval: float = 0.5) -> str:  # noqa: ASYNC109 - clock time
         """The node's podCIDR, once the API server has allocated it ("" after ``timeout``)."""

@@ -57,7 +57,7 @@ class SimulateOptions:
     data_dir: Path | None = None  # <data-dir>/agent: per-node fake state beneath it
     relist_period: float = 10.0
     concurrency: int = 32  # requests in flight for lease renewals and status updates
-    register_concurrency: int = 128
+    register_concurrency: int = 32
     pod_cidr_timeout: float = 5.0
     cluster_cidr: str = "10.42.0.0/16"
     service_cidr: str = "10.43.0.0/16"
