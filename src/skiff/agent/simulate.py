@@ -15,6 +15,14 @@ same status path. What is shared, so thousands of nodes stay cheap:
 - one `FakeTimers` task for every fake container's timed exit.
 
 No task exists per node.
+
+Measured (2-core machine shared with other work, 6 December 2026; ``skiff agent --simulate N
+--lease-period 10`` against a ``skiff apiserver`` process with ``--cluster-cidr 10.64.0.0/10``):
+1,000 nodes registered in 12.7 s, then 2.1 % of a core for the simulator and 6.0 % for the API
+server; 5,000 nodes in 55 s (bound by the API server's podCIDR allocation, which answers
+concurrent allocations with Conflict), then 9.1 % / 29.4 % of a core at 500 Lease writes/s,
+160 MiB RSS for the simulator. The default 2 s lease period multiplies the write rate by five:
+scale runs pass a longer one.
 """
 
 from __future__ import annotations
