@@ -56,6 +56,7 @@ async def test_pod_with_node_name_runs_with_full_status(config: Config, client: 
         assert cs["image"] == "registry.local/busybox:1.36"
         # the lookup the HTTPS endpoint uses
         assert agent.find_pod("default", "web") is not None
+        assert [p["metadata"]["name"] for p in agent.pods()] == ["web"]
         assert agent.container_id("default", "web", "main") == cs["containerID"][len("fake://") :]
         assert agent.sandbox_id("default", "web")
 

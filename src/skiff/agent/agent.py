@@ -276,6 +276,10 @@ class Agent:
         index = 1 if previous else 0
         return hist[index] if len(hist) > index else None
 
+    def pods(self) -> list[Mapping[str, Any]]:
+        """Every pod this agent runs (the ``/pods`` endpoint's items)."""
+        return [rec.pod for rec in self.syncer.pods.values() if not rec.deleted]
+
     def find_pod(self, namespace: str, name: str) -> Mapping[str, Any] | None:
         rec = self._record(namespace, name)
         return None if rec is None else rec.pod
