@@ -1,10 +1,11 @@
-"""The ``skiff`` command line: ``server``, ``apiserver``, ``controller-manager``, ``apply``, ``kubectl``.
+"""The ``skiff`` command line: ``server``, ``apiserver``, ``controller-manager``, ``agent``, ``apply``,
+``kubectl``.
 
 ``skiff server`` is the supervisor k3s users know: it prepares the data directory (CA, serving
-certificate, admin and join tokens, admin kubeconfig), then runs the API server and the
-controller-manager as child processes, in that order, each once the previous is ready, and
-restarts a dead one with back-off (`skiff.cmd.supervisor`). The scheduler and the local agent join
-it in later issues. ``skiff apiserver`` runs the API server alone in this process;
+certificate, admin and join tokens, admin kubeconfig), then runs the API server, the
+controller-manager and (unless ``--no-agent``) a node agent for this host as child processes, in
+that order, each once the previous is ready, and restarts a dead one with back-off
+(`skiff.cmd.supervisor`). ``skiff agent`` runs a node agent alone (`skiff.cmd.agent`). ``skiff apiserver`` runs the API server alone in this process;
 ``skiff controller-manager`` the controllers (`skiff.cmd.controllermanager`). ``skiff kubectl``
 runs the real kubectl against the admin kubeconfig (``$KUBECONFIG`` if set, else the one under
 ``$SKIFF_DATA_DIR`` or the default data directory).
@@ -24,6 +25,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+from skiff.cmd.agent import add_agent_flags, run_agent
 from skiff.cmd.controllermanager import add_controller_manager_flags, run_controller_manager
 from skiff.cmd.image import add_image_parser, run_image
 from skiff.cmd.netflags import NetworkFlagError, check_network_flags, kubernetes_service_ip
@@ -172,12 +174,19 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds an Event is kept after it last happened (default 3600)",
     )
     add_controller_manager_flags(server, standalone=False)
+    add_agent_flags(server, standalone=False)
     apiserver = sub.add_parser("apiserver", help="run the API server alone")
     _add_server_flags(apiserver)
     cm = sub.add_parser(
         "controller-manager", help="run the controllers (leader-elected) against an API server"
     )
     add_controller_manager_flags(cm, standalone=True)
+    agent = sub.add_parser(
+        "agent",
+        help="run the node agent for this host (or --simulate N fake nodes); "
+        "`skiff agent cleanup` removes what it made",
+    )
+    add_agent_flags(agent, standalone=True)
     apply = sub.add_parser("apply", help="server-side apply YAML manifests (no kubectl needed)")
     apply.add_argument(
         "-f",
@@ -229,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "controller-manager":
         args.kubeconfig = args.kubeconfig or _admin_kubeconfig()
         return run_controller_manager(args)
+    if args.command == "agent":
+        return run_agent(args)
     if args.data_dir is None:
         args.data_dir = default_data_dir()
     try:
@@ -305,7 +316,15 @@ _CONTROLLER_FLAGS = (
     "--leader-elect-lease-duration",
     "--leader-elect-renew-deadline",
     "--leader-elect-retry-period",
+    # the local agent's
+    "--node-name",
+    "--node-ip",
+    "--agent-port",
+    "--runtime",
+    "--registries",
 )
+# flags without a value that are not the API server's
+_SUPERVISOR_SWITCHES = ("--no-agent", "--offline")
 
 
 def _apiserver_argv(argv: list[str]) -> list[str]:
@@ -316,7 +335,7 @@ def _apiserver_argv(argv: list[str]) -> list[str]:
         if skip:
             skip = False
             continue
-        if arg == "--no-agent":
+        if arg in _SUPERVISOR_SWITCHES:
             continue
         if arg in _CONTROLLER_FLAGS:
             skip = True
@@ -367,27 +386,64 @@ def _server(args: argparse.Namespace, argv: list[str]) -> int:
         f"--leader-elect-retry-period={args.leader_elect_retry_period}",
         *(["-v"] if args.verbose else []),
     ]
+    specs = [
+        ChildSpec(
+            "apiserver",
+            apiserver_args,
+            ready=lambda: _readyz(url, server_dir / "tls" / "ca.crt"),
+        ),
+        ChildSpec(
+            "controller-manager",
+            cm_args,
+            ready=ready_file.exists,
+            prepare=lambda: ready_file.unlink(missing_ok=True),
+        ),
+    ]
+    if not args.no_agent:
+        agent_ready = server_dir / "agent.ready"
+        # TODO(join): once skiff.agent.identity lands, pass `--server url --token <the join
+        # token in server/token>` instead of the admin kubeconfig, so the local agent holds a
+        # node credential like any other.
+        agent_args = [
+            *skiff,
+            "agent",
+            "--server",
+            url,
+            "--kubeconfig",
+            str(server_dir / "admin.kubeconfig"),
+            "--data-dir",
+            str(data_dir),
+            "--ready-file",
+            str(agent_ready),
+            "--cluster-cidr",
+            str(args.cluster_cidr),
+            "--service-cidr",
+            str(args.service_cidr),
+            "--agent-port",
+            str(args.agent_port),
+            *(["--node-name", args.node_name] if args.node_name else []),
+            *(["--node-ip", args.node_ip] if args.node_ip else []),
+            *(["--runtime", args.runtime] if args.runtime else []),
+            *(["--offline"] if args.offline else []),
+            *(["--registries", str(args.registries)] if args.registries else []),
+            *(["-v"] if args.verbose else []),
+        ]
+        specs.append(
+            ChildSpec(
+                "agent",
+                agent_args,
+                ready=agent_ready.exists,
+                prepare=lambda: agent_ready.unlink(missing_ok=True),
+                ready_timeout=120.0,
+            )
+        )
     log.info(
         "skiff server: data in %s, API at %s, kubeconfig %s",
         data_dir,
         url,
         server_dir / "admin.kubeconfig",
     )
-    supervisor = Supervisor(
-        [
-            ChildSpec(
-                "apiserver",
-                apiserver_args,
-                ready=lambda: _readyz(url, server_dir / "tls" / "ca.crt"),
-            ),
-            ChildSpec(
-                "controller-manager",
-                cm_args,
-                ready=ready_file.exists,
-                prepare=lambda: ready_file.unlink(missing_ok=True),
-            ),
-        ]
-    )
+    supervisor = Supervisor(specs)
     supervisor.install_signal_handlers()
     return supervisor.run()
 
