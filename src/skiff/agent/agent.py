@@ -129,6 +129,7 @@ class Agent:
             node_name=self.node_name,
             on_change=self.workers.enqueue,
             on_event=self._event,
+            node_ip=options.node.node_ip,
         )
         self.status = StatusManager(client)
         self.syncer = PodSyncer(

@@ -1,8 +1,8 @@
-"""The seam between the agent core and the pod parts helper "podparts" builds in parallel
-(``envvars``, ``prober``, ``volumes``, ``hooks``; AGENT.md gives their interfaces).
+"""The seam between the agent core and the pod parts (``envvars``, ``prober``, ``volumes``,
+``hooks``).
 
-The core calls those parts only through `PodParts`. Until they are merged, `fallback_parts` gives
-thin stand-ins, enough for the fake runtime and the core's own tests:
+The core calls those parts only through `PodParts`. `fallback_parts` gives thin stand-ins, enough
+for the fake runtime and the core's own tests:
 
 - env: literal ``value`` entries only (no configMap/secret/fieldRef sources, no service variables);
 - argv: ``command`` + ``args`` (else the image's entrypoint + cmd), with ``$(VAR)`` expanded;
@@ -12,8 +12,9 @@ thin stand-ins, enough for the fake runtime and the core's own tests:
 - volumes: none mounted; the termination message file lives under the pod's dir;
 - hooks: an ``exec`` handler runs through ``runtime.exec_sync``; others are skipped.
 
-MERGE: `default_parts` is the one place to switch to the real modules (``skiff.agent.envvars``,
-``prober.ProbeManager``, ``volumes.VolumeManager``, ``hooks.run_handler``).
+`default_parts` builds the real modules (``skiff.agent.envvars``, ``prober.ProbeManager``,
+``volumes.VolumeManager``, ``hooks.run_handler``); `fallback_parts` stays for tests that want the
+thin stand-ins.
 """
 
 from __future__ import annotations
@@ -256,23 +257,35 @@ def default_parts(
     node_name: str,
     on_change: Callable[[str], None],
     on_event: Callable[[Mapping[str, Any], str, str, str], None],
+    node_ip: str = "",
 ) -> PodParts:
-    """The parts a real agent uses.
+    """The parts a real agent uses: `skiff.agent.envvars`, `prober.ProbeManager`,
+    `volumes.VolumeManager` and `hooks.run_handler`.
 
-    MERGE (lead): once ``podparts`` is merged, build the real ones here (the fake runtime keeps
-    `FallbackProbes`: its containers answer no probe, so fake pods are Ready after the readiness
-    probe's initial delay, as ``--runtime fake`` promises)::
-
-        from skiff.agent import envvars, hooks, prober, volumes
-        probes = (FallbackProbes(clock) if runtime.name == "fake" else
-                  prober.ProbeManager(runtime, clock=clock, on_change=on_change,
-                                      on_event=on_event))
-        return PodParts(
-            container_env=envvars.container_env, container_argv=envvars.container_argv,
-            probes=probes,
-            volumes=volumes.VolumeManager(pods_dir, lookup, node_name=node_name),
-            run_handler=hooks.run_handler,
-            config_errors=(envvars.ConfigError,), volume_errors=(volumes.VolumeError,),
-        )
+    The fake runtime keeps `FallbackProbes` (its containers answer no probe, so fake pods are
+    Ready after the readiness probe's initial delay, as ``--runtime fake`` promises), and without
+    a pods directory (``--simulate``) no volume is set up.
     """
-    return fallback_parts(runtime, clock=clock, pods_dir=pods_dir)
+    from skiff.agent import envvars, hooks, prober, volumes
+
+    probes: ProbeManagerLike
+    if runtime.name == "fake":
+        probes = FallbackProbes(clock)
+    else:
+        probes = prober.ProbeManager(runtime, clock=clock, on_change=on_change, on_event=on_event)
+    if pods_dir is None:
+        fallback = fallback_parts(runtime, clock=clock, pods_dir=None)
+        volume_manager: VolumeManagerLike = fallback.volumes
+    else:
+        volume_manager = volumes.VolumeManager(
+            pods_dir, lookup, node_name=node_name, node_ip=node_ip
+        )
+    return PodParts(
+        container_env=envvars.container_env,
+        container_argv=envvars.container_argv,
+        probes=probes,
+        volumes=volume_manager,
+        run_handler=hooks.run_handler,
+        config_errors=(envvars.ConfigError,),
+        volume_errors=(volumes.VolumeError,),
+    )

@@ -1,11 +1,10 @@
 """``skiff agent``: the node agent (kubelet's role) for this host, or ``--simulate N`` fake nodes;
 ``skiff agent cleanup`` removes everything an agent made on the host.
 
-Composition root of the agent: it picks the runtime, pod network and image store
-(`_make_runtime`, `_make_network`, `_make_images`), obtains the node's credentials (`_credentials`)
-and starts the agent's HTTPS endpoint (`_serve_endpoint`). Those four functions are the seams the
-parts built in parallel plug into at merge; each says what is missing when asked for a part this
-build does not have.
+Composition root of the agent: it picks the runtime (runc, process or fake), the pod network
+(the ``skiff0`` bridge for runc) and the image store (`_make_runtime`, `_make_network`,
+`_make_images`), joins with the token for the node's own credential (`_credentials`, renewed in
+`_serve_endpoint`) and serves the agent's HTTPS endpoint (`_serve_endpoint`).
 """
 
 from __future__ import annotations
@@ -22,8 +21,10 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
+from skiff.agent import identity
 from skiff.agent.agent import Agent, AgentOptions
 from skiff.agent.node import NodeOptions
+from skiff.agent.server import AgentServer
 from skiff.agent.simulate import SimulateOptions, Simulator
 from skiff.client import Client, Config, load_kubeconfig
 from skiff.network.base import PodNetwork
@@ -31,6 +32,8 @@ from skiff.network.fake import FakeNetwork
 from skiff.runtime.base import Runtime
 from skiff.runtime.fake import FakeImages, FakeRuntime
 from skiff.runtime.images.base import ImageService
+from skiff.runtime.images.policy import PolicyError, RegistryPolicy
+from skiff.runtime.images.store import ImageStore
 
 __all__ = [
     "AgentSetupError",
@@ -98,6 +101,18 @@ def add_agent_flags(p: argparse.ArgumentParser, *, standalone: bool) -> None:
         )
         p.add_argument("--server", default="", help="API server URL (https://host:6443)")
         p.add_argument("--token", default="", help="join token (K10<ca hash>::<secret>)")
+        p.add_argument(
+            "--token-file",
+            type=Path,
+            default=None,
+            help="read the join token from this file (keeps it out of the process list)",
+        )
+        p.add_argument(
+            "--credential-lifetime",
+            type=float,
+            default=0.0,
+            help="seconds the node credential should live (default: the server's, 30 days)",
+        )
         p.add_argument(
             "--kubeconfig",
             type=Path,
@@ -178,70 +193,108 @@ def add_agent_flags(p: argparse.ArgumentParser, *, standalone: bool) -> None:
 # --- seams filled in at merge -------------------------------------------------------------
 
 
-def _make_runtime(name: str, *, state_dir: Path, images: ImageService) -> Runtime:
-    """The container runtime ``name`` over ``state_dir`` (``<node dir>/state/<name>``).
-
-    MERGE (lead): runc -> ``skiff.runtime.runc.runtime.RuncRuntime(state_dir, images=images)``
-    (it needs ``images.layer_dirs``); process -> ``skiff.runtime.process.ProcessRuntime(
-    state_dir)``, logging clearly at start that it does not isolate.
-    """
+def _make_runtime(name: str, *, state_dir: Path, images: ImageService, node: str) -> Runtime:
+    """The container runtime ``name`` over ``state_dir`` (``<node dir>/state/<name>``)."""
     if name == "fake":
         return FakeRuntime(state_dir)
-    raise AgentSetupError(f"the {name} runtime is not part of this build yet; use --runtime fake")
+    if name == "process":
+        from skiff.runtime.process import ProcessRuntime
+
+        return ProcessRuntime(state_dir)
+    from skiff.runtime.runc.runtime import RuncRuntime, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason is not None:
+        raise AgentSetupError(f"the runc runtime cannot run here: {reason}")
+    if not isinstance(images, ImageStore):
+        raise AgentSetupError("the runc runtime needs the image store")
+    return RuncRuntime(state_dir, images=images, cgroup_parent=f"skiff/{node}")
 
 
 def _make_network(runtime: str, *, state_dir: Path) -> PodNetwork:
     """The pod network: the bridge for runc, address allocation only for fake, the node's
-    address for process (host network).
+    address for process (host network)."""
+    if runtime == "runc":
+        from skiff.network.bridge import BridgeNetwork
 
-    MERGE (lead): runc -> ``skiff.network.bridge.BridgeNetwork(state_dir)``.
-    """
+        return BridgeNetwork(state_dir)
     return FakeNetwork(state_dir, host=runtime == "process")
 
 
 def _make_images(
     runtime: str, *, images_dir: Path, offline: bool, registries: Path | None
 ) -> ImageService:
-    """The image store. MERGE (lead): for runc (and process, for imagePullPolicy errors) ->
-    ``skiff.runtime.images.store.ImageStore(images_dir, policy=load_policy(registries,
-    offline=offline))``. Fake nodes record images and never pull."""
-    return FakeImages()
+    """The image store (runc and process: real pulls under the registry policy; fake nodes
+    record images and never pull)."""
+    if runtime == "fake":
+        return FakeImages()
+    try:
+        policy = RegistryPolicy.load(registries, offline=offline)
+    except PolicyError as e:
+        raise AgentSetupError(str(e)) from None
+    return ImageStore(images_dir, policy=policy)
 
 
-async def _credentials(args: argparse.Namespace, node_name: str, node_ip: str) -> Config:
-    """How the agent reaches the API server.
-
-    ``--kubeconfig`` (tests, development, and ``skiff server``'s local agent until the join
-    lands) is used as is. MERGE (lead): with ``--server`` and ``--token``::
-
-        creds = await identity.join(args.server, args.token, node_name,
-                                    node_dir / "cred", node_ips=[node_ip])
-        args._node_credentials = creds          # for _serve_endpoint
-        return identity.client_config(creds)    # and run identity.CredentialRenewer(creds)
-    """
+async def _credentials(
+    args: argparse.Namespace, node_name: str, node_ip: str, node_dir: Path
+) -> Config:
+    """How the agent reaches the API server: joining with ``--server`` and ``--token`` (the
+    node's own credential, kept and renewed under ``<node dir>/cred``), or ``--kubeconfig`` as is
+    (development; the HTTPS endpoint then does not run, having no serving certificate)."""
+    token = args.token
+    if not token and args.token_file is not None:
+        try:
+            token = args.token_file.read_text().strip()
+        except OSError as e:
+            raise AgentSetupError(f"cannot read --token-file: {e}") from None
+    if args.server and token:
+        try:
+            creds = await identity.join(
+                args.server,
+                token,
+                node_name,
+                node_dir / "cred",
+                node_ips=[node_ip],
+                lifetime_seconds=args.credential_lifetime or None,
+            )
+        except identity.JoinError as e:
+            raise AgentSetupError(str(e)) from None
+        args.node_credentials = creds
+        return identity.client_config(creds)
     if args.kubeconfig is not None:
+        args.node_credentials = None
         return load_kubeconfig(args.kubeconfig)
-    if args.server and args.token:
-        raise AgentSetupError(
-            "joining with --token needs the node identity (skiff.agent.identity), not in this "
-            "build yet; pass --kubeconfig"
-        )
     raise AgentSetupError("pass --server and --token (or --kubeconfig)")
 
 
 async def _serve_endpoint(agent: Agent, args: argparse.Namespace) -> None:
-    """The agent's HTTPS endpoint (logs, exec, attach, port-forward, stats) until cancelled.
+    """The agent's HTTPS endpoint (logs, exec, attach, port-forward, stats) and the renewal of
+    its credentials, until cancelled."""
+    creds: identity.NodeCredentials | None = getattr(args, "node_credentials", None)
+    if creds is None:
+        log.warning(
+            "agent joined with --kubeconfig: no serving certificate, so the HTTPS endpoint "
+            "(logs, exec, port-forward) does not run; join with --server and --token"
+        )
+        await asyncio.Event().wait()
+        return
+    server = AgentServer(
+        agent,
+        agent.runtime,
+        bind="0.0.0.0",
+        port=args.agent_port,
+        cert_file=creds.serving_cert_file,
+        key_file=creds.serving_key_file,
+        client_ca_file=creds.client_ca_file,
+    )
 
-    MERGE (lead)::
+    def reload(_creds: identity.NodeCredentials) -> None:
+        server.reload_certificate()
 
-        creds = args._node_credentials
-        server = AgentServer(agent, agent.runtime, bind="0.0.0.0", port=args.agent_port,
-                             cert_file=creds.serving_cert_file, key_file=creds.serving_key_file,
-                             client_ca_file=creds.client_ca_file)
-        await server.serve()
-    """
-    log.warning("agent HTTPS endpoint is not part of this build; logs/exec are unavailable")
-    await asyncio.Event().wait()
+    renewer = identity.CredentialRenewer(creds, on_renew=reload)
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(server.serve())
+        tg.create_task(renewer.run())
 
 
 # --- the command --------------------------------------------------------------------------
@@ -299,7 +352,8 @@ async def _run(args: argparse.Namespace) -> None:
     if args.kubeconfig is not None and not server:
         server = load_kubeconfig(args.kubeconfig).server
     node_ip = args.node_ip or _node_ip_for(server)
-    config = await _credentials(args, name, node_ip)
+    node_dir = data_dir / "agent" / name
+    config = await _credentials(args, name, node_ip, node_dir)
     ready_file: Path | None = args.ready_file
     if args.simulate:
         if runtime_name != "fake":
@@ -319,7 +373,6 @@ async def _run(args: argparse.Namespace) -> None:
             )
             await _until_ready(sim.run(), sim.ready, ready_file)
         return
-    node_dir = data_dir / "agent" / name
     images = _make_images(
         runtime_name,
         images_dir=node_dir / "images",
@@ -327,7 +380,7 @@ async def _run(args: argparse.Namespace) -> None:
         registries=args.registries,
     )
     runtime = _make_runtime(
-        runtime_name, state_dir=node_dir / "state" / runtime_name, images=images
+        runtime_name, state_dir=node_dir / "state" / runtime_name, images=images, node=name
     )
     network = _make_network(runtime_name, state_dir=node_dir / "state" / "network")
     if runtime_name == "process":
@@ -409,7 +462,7 @@ def run_agent_cleanup(args: argparse.Namespace) -> int:
             runtime_name, images_dir=node_dir / "images", offline=True, registries=None
         )
         runtime = _make_runtime(
-            runtime_name, state_dir=node_dir / "state" / runtime_name, images=images
+            runtime_name, state_dir=node_dir / "state" / runtime_name, images=images, node=name
         )
         await runtime.start()
         if isinstance(runtime, Cleanable):

@@ -401,16 +401,14 @@ def _server(args: argparse.Namespace, argv: list[str]) -> int:
     ]
     if not args.no_agent:
         agent_ready = server_dir / "agent.ready"
-        # TODO(join): once skiff.agent.identity lands, pass `--server url --token <the join
-        # token in server/token>` instead of the admin kubeconfig, so the local agent holds a
-        # node credential like any other.
+        # the local agent joins with the token like any other, and holds a node credential
         agent_args = [
             *skiff,
             "agent",
             "--server",
             url,
-            "--kubeconfig",
-            str(server_dir / "admin.kubeconfig"),
+            "--token-file",
+            str(server_dir / "token"),
             "--data-dir",
             str(data_dir),
             "--ready-file",

@@ -187,8 +187,9 @@ class ServerProcess:
         return self.data_dir / "agent.ready"
 
     def start_agent(self, *, timeout: float = 30.0) -> None:
-        """Start ``skiff agent`` (fake runtime, node ``test-node`` unless ``agent_args`` say
-        otherwise) against this server and wait until it is ready."""
+        """Start ``skiff agent`` (fake runtime, node ``test-node`` and a free agent port unless
+        ``agent_args`` say otherwise), joining with the server's token, and wait until it is
+        ready."""
         assert self._log is not None, "start the API server first"
         self.agent_ready_file.unlink(missing_ok=True)
         cmd = [
@@ -196,8 +197,10 @@ class ServerProcess:
             "-m",
             "skiff",
             "agent",
-            "--kubeconfig",
-            str(self.kubeconfig),
+            "--server",
+            self.url,
+            "--token-file",
+            str(self.data_dir / "server" / "token"),
             "--data-dir",
             str(self.data_dir),
             "--ready-file",
@@ -206,6 +209,7 @@ class ServerProcess:
             "127.0.0.1",
             *(["--runtime", "fake"] if "--runtime" not in self.agent_args else []),
             *(["--node-name", "test-node"] if "--node-name" not in self.agent_args else []),
+            *(["--agent-port", str(free_port())] if "--agent-port" not in self.agent_args else []),
             *self.agent_args,
         ]
         self.agent_process = subprocess.Popen(
