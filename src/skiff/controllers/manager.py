@@ -28,14 +28,17 @@ from collections.abc import Callable, Sequence
 
 from skiff.client import Client, EventRecorder, LeaderElector, SharedInformerFactory
 from skiff.controllers.base import Controller, ControllerContext, ControllerOptions
+from skiff.controllers.cronjob import CronJobController
 from skiff.controllers.deployment import DeploymentController
 from skiff.controllers.disruption import DisruptionController
 from skiff.controllers.eventttl import EventTTLController
 from skiff.controllers.garbagecollector import GarbageCollector
+from skiff.controllers.job import JobController
 from skiff.controllers.namespace import NamespaceController
 from skiff.controllers.replicaset import ReplicaSetController, ReplicationManager
 from skiff.controllers.rootcacert import RootCACertPublisher
 from skiff.controllers.serviceaccount import ServiceAccountsController
+from skiff.controllers.ttlafterfinished import TTLAfterFinishedController
 from skiff.util.clock import Clock, SystemClock
 
 __all__ = [
@@ -61,6 +64,9 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "replicaset-controller": ReplicaSetController,
     "replicationcontroller-controller": ReplicationManager,
     "deployment-controller": DeploymentController,
+    "job-controller": JobController,
+    "cronjob-controller": CronJobController,
+    "ttl-after-finished-controller": TTLAfterFinishedController,
 }
 """Every controller by name, in start order."""
 
@@ -74,6 +80,9 @@ ALIASES: dict[str, str] = {
     "replicaset": "replicaset-controller",
     "replicationcontroller": "replicationcontroller-controller",
     "deployment": "deployment-controller",
+    "job": "job-controller",
+    "cronjob": "cronjob-controller",
+    "ttl-after-finished": "ttl-after-finished-controller",
 }
 """kube-controller-manager's names from before 1.28, still accepted."""
 
