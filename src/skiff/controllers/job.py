@@ -618,6 +618,7 @@ class JobController:
             if target is not None or met is not None or suspended:
                 if active:
                     await self._delete(job, key, active)
+                    terminating = [*terminating, *active]  # until their deletion is seen
                     active = []
             else:
                 requeue_create, failure_message = await self._manage(
