@@ -3,10 +3,12 @@ an in-process API server on a FakeClock, with the test standing in for the kubel
 to Running, Succeeded or Failed through ``pods/status`` (containerStatuses with exit codes).
 
 Covers: the pure decisions (back-off delays, completed-index intervals, which indexes to create,
-podFailurePolicy matching incl. DisruptionTarget, when a Job expires); a NonIndexed Job with
+podFailurePolicy matching incl. DisruptionTarget, restarts against the back-off limit with
+``restartPolicy: OnFailure``, when a Job expires); a NonIndexed Job with
 completions 3 / parallelism 2 (pod labels, owner, tracking finalizer, status, conditions,
 events); back-off between failures and ``BackoffLimitExceeded``; an Indexed Job (names,
-annotation/label, hostname, env, completedIndexes); podFailurePolicy Ignore (DisruptionTarget)
+annotation/label, hostname, env, completedIndexes); backoffLimitPerIndex (failure-count
+annotation, failedIndexes, ``FailedIndexes``); podFailurePolicy Ignore (DisruptionTarget)
 then FailJob on an exit code; activeDeadlineSeconds; suspend and resume; ttlSecondsAfterFinished
 deleting the Job and its pods.
 """
@@ -23,12 +25,14 @@ import pytest
 from skiff.controllers import ControllerManager
 from skiff.controllers.job import (
     INDEX_ANNOTATION,
+    INDEX_FAILURE_COUNT_ANNOTATION,
     TRACKING_FINALIZER,
     backoff_delay,
     format_indexes,
     indexes_to_create,
     match_pod_failure_policy,
     parse_indexes,
+    past_backoff_limit_on_failure,
 )
 from skiff.controllers.ttlafterfinished import expires_at
 from skiff.testing.clock import FakeClock
@@ -108,6 +112,29 @@ def test_pod_failure_policy_matching() -> None:
     hit = match_pod_failure_policy(POLICY, _failed_pod({}, init={"main": 42}))
     assert hit is not None and hit.action == "FailJob"
     assert match_pod_failure_policy(None, _failed_pod({"main": 42})) is None
+
+
+def test_restarts_count_against_the_backoff_limit_with_on_failure() -> None:
+    def running(restarts: int, init: int = 0) -> dict[str, Any]:
+        return {
+            "status": {
+                "phase": "Running",
+                "containerStatuses": [{"restartCount": restarts}],
+                "initContainerStatuses": [{"restartCount": init}],
+            }
+        }
+
+    spec: dict[str, Any] = {
+        "backoffLimit": 3,
+        "template": {"spec": {"restartPolicy": "OnFailure"}},
+    }
+    assert not past_backoff_limit_on_failure(spec, [running(1), running(1)])
+    assert past_backoff_limit_on_failure(spec, [running(1), running(1, init=1)])
+    finished = {"status": {"phase": "Failed", "containerStatuses": [{"restartCount": 9}]}}
+    assert not past_backoff_limit_on_failure(spec, [finished])
+    assert past_backoff_limit_on_failure({**spec, "backoffLimit": 0}, [running(1)])
+    never = {**spec, "template": {"spec": {"restartPolicy": "Never"}}}
+    assert not past_backoff_limit_on_failure(never, [running(9)])
 
 
 def test_ttl_expiry_time() -> None:
@@ -414,6 +441,39 @@ async def test_indexed_job(api: httpx.AsyncClient, clock: FakeClock) -> None:
     job = await _job_cond(api, "idx", "Complete")
     assert job["status"]["completedIndexes"] == "0-2"
     assert job["status"]["succeeded"] == 3 and job["status"]["failed"] == 1
+
+
+@pytest.mark.usefixtures("manager")
+async def test_backoff_limit_per_index(api: httpx.AsyncClient, clock: FakeClock) -> None:
+    r = await api.post(
+        JOBS,
+        json=_job(
+            "per", completions=2, parallelism=2, completionMode="Indexed", backoffLimitPerIndex=1
+        ),
+    )
+    assert r.status_code == 201, r.text
+    pods = await _active(api, "per", 2)
+    by_index = {int(p["metadata"]["annotations"][INDEX_ANNOTATION]): p for p in pods}
+    assert by_index[0]["metadata"]["annotations"][INDEX_FAILURE_COUNT_ANNOTATION] == "0"
+    await _finish(api, by_index[1]["metadata"]["name"], 0)
+    await _finish(api, by_index[0]["metadata"]["name"], 1)
+
+    async def retried() -> bool:
+        now = await _pods(api, "per")
+        return len(now) == 1 and now[0]["metadata"]["name"] != by_index[0]["metadata"]["name"]
+
+    await _until(retried, clock=clock, step=0.5)
+    (retry,) = await _pods(api, "per")
+    assert retry["metadata"]["annotations"][INDEX_ANNOTATION] == "0"
+    assert retry["metadata"]["annotations"][INDEX_FAILURE_COUNT_ANNOTATION] == "1"
+    await _finish(api, retry["metadata"]["name"], 1)  # index 0 is out of retries
+    job = await _job_cond(api, "per", "Failed", clock)
+    failed = _cond(job, "Failed")
+    assert failed is not None and failed["reason"] == "FailedIndexes"
+    assert failed["message"] == "Job has failed indexes"
+    assert job["status"]["failedIndexes"] == "0"
+    assert job["status"]["completedIndexes"] == "1"
+    assert job["status"]["failed"] == 2 and job["status"]["succeeded"] == 1
 
 
 @pytest.mark.usefixtures("manager")

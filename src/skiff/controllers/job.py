@@ -73,6 +73,7 @@ __all__ = [
     "indexes_to_create",
     "match_pod_failure_policy",
     "parse_indexes",
+    "past_backoff_limit_on_failure",
 ]
 
 log = logging.getLogger("skiff.controllers.job")
@@ -215,6 +216,26 @@ def match_pod_failure_policy(
                     index,
                 )
     return None
+
+
+def past_backoff_limit_on_failure(
+    spec: Mapping[str, Any], pods: Sequence[Mapping[str, Any]]
+) -> bool:
+    """``restartPolicy: OnFailure`` restarts containers in place, so their restarts are the
+    failures: the restart counts of the Pending/Running pods reach ``backoffLimit`` (any restart
+    when it is 0) - upstream ``pastBackoffLimitOnFailure``."""
+    template = (spec.get("template") or {}).get("spec") or {}
+    if template.get("restartPolicy") != "OnFailure":
+        return False
+    restarts = 0
+    for pod in pods:
+        status = pod.get("status") or {}
+        if status.get("phase", "Pending") not in ("Pending", "Running"):
+            continue
+        for key in ("initContainerStatuses", "containerStatuses"):
+            restarts += sum(int(cs.get("restartCount") or 0) for cs in status.get(key) or ())
+    limit = _int(spec.get("backoffLimit"), 6)
+    return restarts > 0 if limit == 0 else restarts >= limit
 
 
 def _stamp(now: float) -> str:
@@ -566,7 +587,9 @@ class JobController:
             ads = spec.get("activeDeadlineSeconds")
             if failure is not None:
                 decided = failure
-            elif failed > backoff_limit or failed + len(unc_failed) > backoff_limit:
+            elif failed + len(unc_failed) > backoff_limit or past_backoff_limit_on_failure(
+                spec, active
+            ):
                 decided = ("BackoffLimitExceeded", MSG_BACKOFF)
             elif (
                 per_index is not None
