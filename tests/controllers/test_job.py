@@ -10,7 +10,7 @@ events); back-off between failures and ``BackoffLimitExceeded``; an Indexed Job 
 annotation/label, hostname, env, completedIndexes); backoffLimitPerIndex (failure-count
 annotation, failedIndexes, ``FailedIndexes``); podFailurePolicy Ignore (DisruptionTarget)
 then FailJob on an exit code; activeDeadlineSeconds; suspend and resume; ttlSecondsAfterFinished
-deleting the Job and its pods.
+deleting the Job and its pods; an orphaned pod losing the tracking finalizer.
 """
 
 from __future__ import annotations
@@ -569,3 +569,23 @@ async def test_ttl_after_finished_deletes_job_and_pods(
         return job_gone and await _pods(api, "brief", all_=True) == []
 
     await _until(gone, clock=clock, step=0.5)
+
+
+@pytest.mark.usefixtures("manager")
+async def test_orphaned_pod_loses_the_tracking_finalizer(api: httpx.AsyncClient) -> None:
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "stray", "finalizers": [TRACKING_FINALIZER, "example.com/keep"]},
+        "spec": {"containers": [{"name": "main", "image": "busybox:1.36"}]},
+    }
+    r = await api.post(PODS, json=pod)
+    assert r.status_code == 201, r.text
+
+    async def released() -> bool:
+        got = (await api.get(f"{PODS}/stray")).json()
+        return bool(got["metadata"].get("finalizers") == ["example.com/keep"])
+
+    await _until(released)
+    r = await api.patch(f"{PODS}/stray", json={"metadata": {"finalizers": None}}, headers=MERGE)
+    r.raise_for_status()

@@ -7,7 +7,7 @@ delayed terminal conditions, podReplacementPolicy, backoffLimitPerIndex):
   selector labels (``batch.kubernetes.io/controller-uid``/``job-name`` and the legacy keys are put
   on the template by the Job strategy, unless ``manualSelector``) and the tracking finalizer
   ``batch.kubernetes.io/job-tracking``; a Job's pods are those whose controller reference is the
-  Job (orphans are not adopted);
+  Job (orphans are not adopted; an orphan that still carries the finalizer loses it);
 - **NonIndexed**: up to ``min(parallelism, completions - succeeded)`` pods run (no
   ``completions``: ``parallelism`` until one succeeds, then none new), named ``<job>-<rand>``;
 - **Indexed**: each index ``0..completions-1`` gets a pod ``<job>-<index>-<rand>`` with the
@@ -84,6 +84,8 @@ TRACKING_FINALIZER = "batch.kubernetes.io/job-tracking"
 INDEX_ANNOTATION = "batch.kubernetes.io/job-completion-index"
 INDEX_FAILURE_COUNT_ANNOTATION = "batch.kubernetes.io/job-index-failure-count"
 BURST = 500
+ORPHAN_PREFIX = "pod:"
+"""Queue keys of orphaned pods (``pod:<namespace>/<name>``; a Job key never contains ':')."""
 BACKOFF_BASE = 1.0
 BACKOFF_MAX = 60.0
 
@@ -397,9 +399,16 @@ class JobController:
             return None
         return f"{meta_of(pod).get('namespace') or ''}/{ref.get('name')}"
 
+    def _orphan(self, pod: Mapping[str, Any]) -> None:
+        """A pod with the tracking finalizer but no Job controlling it (released, or its Job
+        deleted with ``propagationPolicy: Orphan``): its finalizer must go."""
+        if _has_finalizer(pod):
+            self.queue.add(ORPHAN_PREFIX + object_key(pod))
+
     def _pod_added(self, pod: FrozenDict) -> None:
         key = self._key_of(pod)
         if key is None:
+            self._orphan(pod)
             return
         if meta_of(pod).get("deletionTimestamp"):
             self._pod_deleted(pod)
@@ -411,7 +420,11 @@ class JobController:
         if old is new:
             return
         key = self._key_of(new)
+        old_key = self._key_of(old)
+        if old_key is not None and old_key != key:
+            self.queue.add(old_key)
         if key is None:
+            self._orphan(new)
             return
         if meta_of(new).get("deletionTimestamp") and not meta_of(old).get("deletionTimestamp"):
             self.expectations.deletion_observed(key, object_key(new))
@@ -427,6 +440,12 @@ class JobController:
     # ------------------------------------------------------------------ sync
 
     async def sync(self, key: str) -> None:
+        if key.startswith(ORPHAN_PREFIX):
+            namespace, name = split_key(key[len(ORPHAN_PREFIX) :])
+            pod = self.pods.lister.get(name, namespace=namespace)
+            if pod is not None and _has_finalizer(pod) and self._key_of(pod) is None:
+                await self._remove_finalizers([pod])
+            return
         namespace, name = split_key(key)
         job = self.jobs.lister.get(name, namespace=namespace)
         mine = [
