@@ -107,6 +107,9 @@ def test_time_zones_and_dst() -> None:
     # and falls back on 2026-11-01 (02:00 -> 01:00): 01:30 happens twice, both run
     runs = _runs("30 1 * * *", _utc(2026, 10, 31, 12), 3, "America/New_York")
     assert runs == [_utc(2026, 11, 1, 5, 30), _utc(2026, 11, 1, 6, 30), _utc(2026, 11, 2, 6, 30)]
+    # every minute straight through the repeated hour: 01:59 EDT, 01:00 EST, 01:01 EST
+    runs = _runs("* * * * *", _utc(2026, 11, 1, 5, 58), 3, "America/New_York")
+    assert runs == [_utc(2026, 11, 1, 5, 59), _utc(2026, 11, 1, 6, 0), _utc(2026, 11, 1, 6, 1)]
     # a legacy TZ= prefix names the zone as well
     assert _runs("TZ=Asia/Tokyo 0 9 * * *", _utc(2025, 12, 31, 12), 1) == [_utc(2026, 1, 1)]
 

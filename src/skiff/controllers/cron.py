@@ -50,6 +50,7 @@ _UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, 
 _DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?)(ns|us|µs|ms|s|m|h)")
 _YEARS_AHEAD = 5
 _MAX_DST_SHIFT = timedelta(hours=3)
+_HOUR = timedelta(hours=1)
 
 
 def _go_duration(text: str) -> float:
@@ -131,10 +132,13 @@ class Schedule:
             base = after.replace(microsecond=0)
             return base + timedelta(seconds=self.every)
         local = after.astimezone(self.zone).replace(tzinfo=None, second=0, microsecond=0)
+        # Wall times earlier than ``after``'s can still come later only in a DST overlap (the
+        # clock goes back): near a change of offset look back and ahead by the largest shift.
+        offsets = {(after + k * _HOUR).astimezone(self.zone).utcoffset() for k in range(-3, 4)}
+        slack = _MAX_DST_SHIFT if len(offsets) > 1 else timedelta(0)
         best: datetime | None = None
-        walls = self._walls_from(local - _MAX_DST_SHIFT)
-        for wall in walls:
-            if best is not None and wall > _wall(best, self.zone) + _MAX_DST_SHIFT:
+        for wall in self._walls_from(local - slack):
+            if best is not None and wall > _wall(best, self.zone) + slack:
                 break
             for instant in self._instants(wall):
                 if instant > after and (best is None or instant < best):
