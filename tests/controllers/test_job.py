@@ -4,11 +4,12 @@ to Running, Succeeded or Failed through ``pods/status`` (containerStatuses with 
 
 Covers: the pure decisions (back-off delays, completed-index intervals, which indexes to create,
 podFailurePolicy matching incl. DisruptionTarget, restarts against the back-off limit with
-``restartPolicy: OnFailure``, when a Job expires); a NonIndexed Job with
+``restartPolicy: OnFailure``, successPolicy rules, when a Job expires); a NonIndexed Job with
 completions 3 / parallelism 2 (pod labels, owner, tracking finalizer, status, conditions,
 events); back-off between failures and ``BackoffLimitExceeded``; an Indexed Job (names,
 annotation/label, hostname, env, completedIndexes); backoffLimitPerIndex (failure-count
-annotation, failedIndexes, ``FailedIndexes``); podFailurePolicy Ignore (DisruptionTarget)
+annotation, failedIndexes, ``FailedIndexes``); a successPolicy stopping the other indexes;
+podFailurePolicy Ignore (DisruptionTarget)
 then FailJob on an exit code; activeDeadlineSeconds; suspend and resume; ttlSecondsAfterFinished
 deleting the Job and its pods; an orphaned pod losing the tracking finalizer.
 """
@@ -31,6 +32,7 @@ from skiff.controllers.job import (
     format_indexes,
     indexes_to_create,
     match_pod_failure_policy,
+    match_success_policy,
     parse_indexes,
     past_backoff_limit_on_failure,
 )
@@ -112,6 +114,22 @@ def test_pod_failure_policy_matching() -> None:
     hit = match_pod_failure_policy(POLICY, _failed_pod({}, init={"main": 42}))
     assert hit is not None and hit.action == "FailJob"
     assert match_pod_failure_policy(None, _failed_pod({"main": 42})) is None
+
+
+def test_success_policy_rules() -> None:
+    policy = {
+        "rules": [
+            {"succeededIndexes": "0-1"},
+            {"succeededIndexes": "2-9", "succeededCount": 3},
+            {"succeededCount": 4},
+        ]
+    }
+    assert match_success_policy(policy, {0}) is None
+    assert match_success_policy(policy, {0, 1}) == 0
+    assert match_success_policy(policy, {2, 5}) is None
+    assert match_success_policy(policy, {2, 5, 9}) == 1
+    assert match_success_policy(policy, {1, 2, 5, 10}) == 2
+    assert match_success_policy(None, {0, 1}) is None
 
 
 def test_restarts_count_against_the_backoff_limit_with_on_failure() -> None:
@@ -441,6 +459,30 @@ async def test_indexed_job(api: httpx.AsyncClient, clock: FakeClock) -> None:
     job = await _job_cond(api, "idx", "Complete")
     assert job["status"]["completedIndexes"] == "0-2"
     assert job["status"]["succeeded"] == 3 and job["status"]["failed"] == 1
+
+
+@pytest.mark.usefixtures("manager")
+async def test_success_policy_stops_the_rest(api: httpx.AsyncClient) -> None:
+    r = await api.post(
+        JOBS,
+        json=_job(
+            "leader",
+            completions=3,
+            parallelism=3,
+            completionMode="Indexed",
+            successPolicy={"rules": [{"succeededIndexes": "0"}]},
+        ),
+    )
+    assert r.status_code == 201, r.text
+    pods = await _active(api, "leader", 3)
+    (zero,) = [p for p in pods if p["metadata"]["annotations"][INDEX_ANNOTATION] == "0"]
+    await _finish(api, zero["metadata"]["name"], 0)
+    job = await _job_cond(api, "leader", "Complete")
+    complete = _cond(job, "Complete")
+    assert complete is not None and complete["reason"] == "SuccessPolicy"
+    assert complete["message"] == "Matched rules at index 0"
+    assert await _pods(api, "leader") == []
+    assert job["status"]["completedIndexes"] == "0" and job["status"]["succeeded"] == 1
 
 
 @pytest.mark.usefixtures("manager")

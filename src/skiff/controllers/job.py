@@ -24,6 +24,8 @@ delayed terminal conditions, podReplacementPolicy, backoffLimitPerIndex):
   may fail the Job (``PodFailurePolicy``), ignore the failure, count it, or fail the index;
   ``backoffLimitPerIndex`` fails an index after that many retries (``maxFailedIndexes`` ->
   ``MaxFailedIndexesExceeded``; finished with failed indexes -> ``FailedIndexes``);
+- **successPolicy** (Indexed): the first rule met by the completed indexes gives
+  ``SuccessCriteriaMet`` (``SuccessPolicy``, "Matched rules at index N"), the rest is stopped;
 - **terminal conditions are delayed**: first ``FailureTarget`` / ``SuccessCriteriaMet``; active
   pods are deleted; once no pod is active or terminating and nothing is uncounted, ``Failed`` /
   ``Complete`` (+ ``completionTime``) with the same reason and message;
@@ -60,7 +62,13 @@ from skiff.client import (
 )
 from skiff.controllers.base import ControllerContext, meta_of, run_workers, split_key
 from skiff.controllers.expectations import Expectations
-from skiff.controllers.podutil import controller_ref, is_pod_active, owner_reference, pod_ready
+from skiff.controllers.podutil import (
+    controller_ref,
+    is_pod_active,
+    owner_reference,
+    pod_ready,
+    pods_to_delete,
+)
 
 __all__ = [
     "INDEX_ANNOTATION",
@@ -72,6 +80,7 @@ __all__ = [
     "format_indexes",
     "indexes_to_create",
     "match_pod_failure_policy",
+    "match_success_policy",
     "parse_indexes",
     "past_backoff_limit_on_failure",
 ]
@@ -238,6 +247,23 @@ def past_backoff_limit_on_failure(
             restarts += sum(int(cs.get("restartCount") or 0) for cs in status.get(key) or ())
     limit = _int(spec.get("backoffLimit"), 6)
     return restarts > 0 if limit == 0 else restarts >= limit
+
+
+def match_success_policy(policy: Mapping[str, Any] | None, completed: set[int]) -> int | None:
+    """The index of the first ``successPolicy`` rule the completed indexes satisfy, or None
+    (Indexed Jobs). A rule with ``succeededIndexes`` needs ``succeededCount`` of those indexes
+    (all of them without a count); one with only ``succeededCount`` needs that many anywhere."""
+    for index, rule in enumerate((policy or {}).get("rules") or ()):
+        count = rule.get("succeededCount")
+        wanted = rule.get("succeededIndexes")
+        if wanted is not None:
+            among = parse_indexes(str(wanted))
+            done = len(among & completed)
+            if (done >= int(count)) if isinstance(count, int) else (among <= completed):
+                return index
+        elif isinstance(count, int) and len(completed) >= count:
+            return index
+    return None
 
 
 def _stamp(now: float) -> str:
@@ -625,7 +651,20 @@ class JobController:
                 _set_condition(conditions, "FailureTarget", "True", *decided, now)
             else:
                 done: bool
-                if indexed:
+                rule = (
+                    match_success_policy(spec.get("successPolicy"), completed) if indexed else None
+                )
+                if rule is not None:
+                    _set_condition(
+                        conditions,
+                        "SuccessCriteriaMet",
+                        "True",
+                        "SuccessPolicy",
+                        f"Matched rules at index {rule}",
+                        now,
+                    )
+                    done = False
+                elif indexed:
                     assert completions is not None
                     done = len(completed) >= completions
                     if not done and failed_ix and len(completed) + len(failed_ix) >= completions:
@@ -755,7 +794,7 @@ class JobController:
         """Create or delete pods; returns (recheck after, create failure)."""
         spec = job.get("spec") or {}
         occupying = len(terminating) if _only_replace_failed(spec) else 0
-        victims: list[FrozenDict] = []
+        victims: list[Mapping[str, Any]] = []
         indexes: list[int | None] = []
         if indexed:
             assert completions is not None
@@ -788,11 +827,7 @@ class JobController:
                 wanted = max(0, min(parallelism, completions - succeeded))
             diff = len(active) + occupying - wanted
             if diff > 0:
-                ranked = sorted(
-                    active,
-                    key=lambda p: (pod_ready(p), str(meta_of(p).get("creationTimestamp"))),
-                )
-                victims = ranked[: min(diff, len(active))]
+                victims = list(pods_to_delete(active, min(diff, len(active))))
             elif diff < 0:
                 indexes = [None] * min(-diff, BURST)
         if victims:
@@ -902,7 +937,7 @@ class JobController:
         return None
 
     async def _delete(
-        self, job: Mapping[str, Any], key: str, victims: Sequence[FrozenDict]
+        self, job: Mapping[str, Any], key: str, victims: Sequence[Mapping[str, Any]]
     ) -> None:
         namespace = str(meta_of(job).get("namespace") or "")
         self.expectations.expect_deletions(key, [object_key(p) for p in victims])
