@@ -391,8 +391,12 @@ async def test_backoff_then_backoff_limit_exceeded(
     # the failure was counted in the same sync that would have created the replacement:
     # the 1 s back-off holds it on the fake clock
     assert await _pods(api, "flaky") == []
-    clock.advance(1.1)
-    (pod,) = await _active(api, "flaky", 1)
+
+    async def replaced() -> bool:
+        return len(await _pods(api, "flaky")) == 1
+
+    await _until(replaced, clock=clock, step=0.2)  # fake time passes the 1 s back-off
+    (pod,) = await _pods(api, "flaky")
     await _finish(api, pod["metadata"]["name"], 1)
     job = await _job_cond(api, "flaky", "Failed", clock)
     assert job["status"]["failed"] == 2
