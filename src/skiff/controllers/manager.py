@@ -28,16 +28,19 @@ from collections.abc import Callable, Sequence
 
 from skiff.client import Client, EventRecorder, LeaderElector, SharedInformerFactory
 from skiff.controllers.base import Controller, ControllerContext, ControllerOptions
+from skiff.controllers.cronjob import CronJobController
 from skiff.controllers.daemonset import DaemonSetController
 from skiff.controllers.deployment import DeploymentController
 from skiff.controllers.disruption import DisruptionController
 from skiff.controllers.eventttl import EventTTLController
 from skiff.controllers.garbagecollector import GarbageCollector
+from skiff.controllers.job import JobController
 from skiff.controllers.namespace import NamespaceController
 from skiff.controllers.replicaset import ReplicaSetController, ReplicationManager
 from skiff.controllers.rootcacert import RootCACertPublisher
 from skiff.controllers.serviceaccount import ServiceAccountsController
 from skiff.controllers.statefulset import StatefulSetController
+from skiff.controllers.ttlafterfinished import TTLAfterFinishedController
 from skiff.util.clock import Clock, SystemClock
 
 __all__ = [
@@ -65,6 +68,9 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "deployment-controller": DeploymentController,
     "daemonset-controller": DaemonSetController,
     "statefulset-controller": StatefulSetController,
+    "job-controller": JobController,
+    "cronjob-controller": CronJobController,
+    "ttl-after-finished-controller": TTLAfterFinishedController,
 }
 """Every controller by name, in start order."""
 
@@ -80,6 +86,9 @@ ALIASES: dict[str, str] = {
     "deployment": "deployment-controller",
     "daemonset": "daemonset-controller",
     "statefulset": "statefulset-controller",
+    "job": "job-controller",
+    "cronjob": "cronjob-controller",
+    "ttl-after-finished": "ttl-after-finished-controller",
 }
 """kube-controller-manager's names from before 1.28, still accepted."""
 

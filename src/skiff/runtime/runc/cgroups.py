@@ -183,6 +183,17 @@ class Cgroups:
                         time.sleep(0.02)
         return not left
 
+    def prune_parents(self, path: str) -> None:
+        """Remove the now-empty ancestors of ``path`` (e.g. ``skiff`` above ``skiff/<node>``)
+        in every hierarchy; an ancestor that still holds another node's cgroups stays."""
+        parts = path.strip("/").split("/")[:-1]
+        for base in self.mounts.values():
+            for depth in range(len(parts), 0, -1):
+                try:
+                    os.rmdir(base.joinpath(*parts[:depth]))
+                except OSError:
+                    break
+
 
 def detect(root: Path = Path("/sys/fs/cgroup")) -> Cgroups:
     """The host's hierarchies, from /proc/self/mountinfo (v1 if the memory controller is v1)."""

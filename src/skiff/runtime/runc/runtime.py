@@ -430,6 +430,7 @@ class RuncRuntime(ShimRuntimeBase):
             with contextlib.suppress(OSError):
                 umount(target)
         await asyncio.to_thread(self.cgroups.remove, self.cgroup_parent, kill=True)
+        await asyncio.to_thread(self.cgroups.prune_parents, self.cgroup_parent)
         for sub in (self.containers_dir, self.sandboxes_dir, self.root):
             shutil.rmtree(sub, ignore_errors=True)
         self._containers.clear()
