@@ -305,7 +305,7 @@ def test_crash_back_off_and_liveness(kubectl: Kubectl) -> None:
                         "failureThreshold": 1,
                     },
                 }
-            ]
+            ],
         },
     )
     _until(
@@ -421,8 +421,16 @@ def test_pull_from_a_local_registry_and_offline_refusal(
         waiting = _status(_pod(kubectl, "public")).get("state", {}).get("waiting") or {}
         return waiting if waiting.get("reason") in ("ErrImagePull", "ImagePullBackOff") else None
 
-    waiting = _until(refused, what="offline refusal")
-    assert "offline" in waiting.get("message", "")
+    _until(refused, what="offline refusal")
+
+    def pull_failed() -> list[str]:
+        events = kubectl(
+            "get", "events", "--field-selector", "involvedObject.name=public", "-o", "json"
+        )
+        return [e["message"] for e in json.loads(events)["items"] if e["reason"] == "Failed"]
+
+    # the refusal names the setting, and comes before any lookup of a public name
+    assert "offline" in " ".join(_until(pull_failed, what="Failed event"))
 
 
 def test_agent_sigkill_keeps_containers(server: ServerProcess, kubectl: Kubectl) -> None:

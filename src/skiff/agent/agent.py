@@ -281,6 +281,10 @@ class Agent:
         """Every pod this agent runs (the ``/pods`` endpoint's items)."""
         return [rec.pod for rec in self.syncer.pods.values() if not rec.deleted]
 
+    def list_pods(self) -> list[Mapping[str, Any]]:
+        """`skiff.agent.server.PodLister`: the endpoint's ``/pods``."""
+        return self.pods()
+
     def find_pod(self, namespace: str, name: str) -> Mapping[str, Any] | None:
         rec = self._record(namespace, name)
         return None if rec is None else rec.pod

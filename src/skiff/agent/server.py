@@ -52,6 +52,7 @@ from websockets.protocol import State
 from websockets.typing import Subprotocol
 
 from skiff.agent import logs, streaming
+from skiff.client import thaw
 from skiff.runtime.base import Runtime
 from skiff.runtime.types import ContainerRuntimeError, ContainerState, SandboxState
 
@@ -390,7 +391,7 @@ class AgentServer:
 
     async def _pods(self, request: Request) -> Response:
         if isinstance(self.lookup, PodLister):
-            items = [dict(p) for p in self.lookup.list_pods()]
+            items = [thaw(p) for p in self.lookup.list_pods()]
         else:
             items = []
             seen: set[tuple[str, str]] = set()
@@ -401,7 +402,7 @@ class AgentServer:
                 seen.add(key)
                 pod = self.lookup.find_pod(*key)
                 if pod is not None:
-                    items.append(dict(pod))
+                    items.append(thaw(pod))
         return JSONResponse({"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": items})
 
     async def _running_pods(self, request: Request) -> Response:
