@@ -23,9 +23,11 @@ import ssl
 import sys
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from skiff.cmd.controllermanager import add_controller_manager_flags, run_controller_manager
 from skiff.cmd.netflags import NetworkFlagError, check_network_flags, kubernetes_service_ip
+from skiff.cmd.scheduler import add_scheduler_flags, run_scheduler
 
 __all__ = [
     "default_data_dir",
@@ -153,6 +155,16 @@ def _parser() -> argparse.ArgumentParser:
         "controller-manager", help="run the controllers (leader-elected) against an API server"
     )
     add_controller_manager_flags(cm, standalone=True)
+    add_scheduler_flags(sub.add_parser("scheduler", help="run the scheduler (leader-elected)"))
+    server.add_argument(
+        "--scheduler-config",
+        type=Path,
+        default=None,
+        help="KubeSchedulerConfiguration file for the scheduler child",
+    )
+    server.add_argument(
+        "--disable-scheduler", action="store_true", help="do not run the scheduler child"
+    )
     apply = sub.add_parser("apply", help="server-side apply YAML manifests (no kubectl needed)")
     apply.add_argument(
         "-f",
@@ -201,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "controller-manager":
         args.kubeconfig = args.kubeconfig or _admin_kubeconfig()
         return run_controller_manager(args)
+    if args.command == "scheduler":
+        args.kubeconfig = args.kubeconfig or _admin_kubeconfig()
+        return run_scheduler(args)
     if args.data_dir is None:
         args.data_dir = default_data_dir()
     try:
@@ -277,6 +292,7 @@ _CONTROLLER_FLAGS = (
     "--leader-elect-lease-duration",
     "--leader-elect-renew-deadline",
     "--leader-elect-retry-period",
+    "--scheduler-config",
 )
 
 
@@ -288,7 +304,7 @@ def _apiserver_argv(argv: list[str]) -> list[str]:
         if skip:
             skip = False
             continue
-        if arg == "--no-agent":
+        if arg in ("--no-agent", "--disable-scheduler"):
             continue
         if arg in _CONTROLLER_FLAGS:
             skip = True
@@ -358,10 +374,38 @@ def _server(args: argparse.Namespace, argv: list[str]) -> int:
                 ready=ready_file.exists,
                 prepare=lambda: ready_file.unlink(missing_ok=True),
             ),
+            *_scheduler_child(args, skiff, server_dir),
         ]
     )
     supervisor.install_signal_handlers()
     return supervisor.run()
+
+
+def _scheduler_child(args: argparse.Namespace, skiff: list[str], server_dir: Path) -> list[Any]:
+    """The scheduler as a supervised child (own process: see docs/scheduler.md for why)."""
+    from skiff.cmd.supervisor import ChildSpec
+
+    if args.disable_scheduler:
+        return []
+    ready = server_dir / "scheduler.ready"
+    argv = [
+        *skiff,
+        "scheduler",
+        "--kubeconfig",
+        str(server_dir / "admin.kubeconfig"),
+        "--ready-file",
+        str(ready),
+        f"--leader-elect-lease-duration={args.leader_elect_lease_duration}",
+        f"--leader-elect-renew-deadline={args.leader_elect_renew_deadline}",
+        f"--leader-elect-retry-period={args.leader_elect_retry_period}",
+        *(["--scheduler-config", str(args.scheduler_config)] if args.scheduler_config else []),
+        *(["-v"] if args.verbose else []),
+    ]
+    return [
+        ChildSpec(
+            "scheduler", argv, ready=ready.exists, prepare=lambda: ready.unlink(missing_ok=True)
+        )
+    ]
 
 
 def _renew_serving_certificate(args: argparse.Namespace) -> bool:
