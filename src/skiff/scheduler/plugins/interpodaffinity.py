@@ -99,13 +99,6 @@ class InterPodAffinity:
             s = state.read(_STATE)
             if s is None:
                 return Status()
-        for (key, value), n in s.existing_anti.items():
-            if n > 0 and node.labels.get(key) == value:
-                return Status.unschedulable(ERR_EXISTING_ANTI)
-        for term in s.anti:
-            value = node.labels.get(term.topology_key)
-            if value is not None and s.anti_counts.get((term.topology_key, value), 0) > 0:
-                return Status.unschedulable(ERR_ANTI)
         if s.affinity:
             ok = True
             for i, term in enumerate(s.affinity):
@@ -120,6 +113,13 @@ class InterPodAffinity:
                 and all(t.topology_key in node.labels for t in s.affinity)
             ):
                 return Status.unschedulable(ERR_AFFINITY, unresolvable=True)
+        for term in s.anti:
+            value = node.labels.get(term.topology_key)
+            if value is not None and s.anti_counts.get((term.topology_key, value), 0) > 0:
+                return Status.unschedulable(ERR_ANTI)
+        for (key, value), n in s.existing_anti.items():
+            if n > 0 and node.labels.get(key) == value:
+                return Status.unschedulable(ERR_EXISTING_ANTI)
         return Status()
 
     # -- preferred ---------------------------------------------------------------------------
