@@ -69,6 +69,7 @@ class SchedulerCache:
         self.ready: npt.NDArray[np.bool_] = np.zeros(0, dtype=np.bool_)
         self.tainted: npt.NDArray[np.bool_] = np.zeros(0, dtype=np.bool_)
         self.unschedulable: npt.NDArray[np.bool_] = np.zeros(0, dtype=np.bool_)
+        self.soft_tainted: npt.NDArray[np.bool_] = np.zeros(0, dtype=np.bool_)
         self.nodes: list[NodeInfo | None] = []
         self.by_name: dict[str, NodeInfo] = {}
         self._free_rows: list[int] = []
@@ -109,6 +110,7 @@ class SchedulerCache:
         self.ready = grow1(self.ready)
         self.tainted = grow1(self.tainted)
         self.unschedulable = grow1(self.unschedulable)
+        self.soft_tainted = grow1(self.soft_tainted)
         self._cap = cap
         for node in self.nodes:
             if node is not None:
@@ -126,6 +128,7 @@ class SchedulerCache:
         self.ready[row] = node.ready
         self.tainted[row] = _hard_taints(node)
         self.unschedulable[row] = node.unschedulable
+        self.soft_tainted[row] = any(t.get("effect") == "PreferNoSchedule" for t in node.taints)
 
     def add_node(self, raw: Mapping[str, Any]) -> NodeInfo:
         node = node_info(raw)
@@ -186,6 +189,7 @@ class SchedulerCache:
         row = node.index
         self.valid[row] = False
         self.ready[row] = False
+        self.soft_tainted[row] = False
         self.nodes[row] = None
         self._free_rows.append(row)
         if node.extended_allocatable:

@@ -23,9 +23,9 @@ from __future__ import annotations
 import asyncio
 import enum
 import random
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, cast, overload, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -63,6 +63,8 @@ __all__ = [
 ]
 
 MAX_NODE_SCORE = 100
+ALLOC_ROWS = "framework/allocatable-rows"  # float64 [rows, resources] of the scored nodes
+NONZERO_ROWS = "framework/nonzero-rows"  # their non-zero requests with the pod's added
 MIN_FEASIBLE_NODES_TO_FIND = 100
 MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5
 
@@ -352,6 +354,36 @@ class ScheduleResult:
     feasible: int
 
 
+class NodeRows(Sequence[NodeInfo]):
+    """The nodes of some cache rows, as a sequence built lazily (most cycles never read it)."""
+
+    def __init__(self, cache: SchedulerCache, rows: IntArray) -> None:
+        self.cache = cache
+        self.rows = rows
+        self._nodes: list[NodeInfo] | None = None
+
+    def _list(self) -> list[NodeInfo]:
+        if self._nodes is None:
+            nodes = self.cache.nodes
+            self._nodes = [n for n in (nodes[int(r)] for r in self.rows) if n is not None]
+        return self._nodes
+
+    def __len__(self) -> int:
+        return len(self._list())
+
+    @overload
+    def __getitem__(self, i: int) -> NodeInfo: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[NodeInfo]: ...
+
+    def __getitem__(self, i: int | slice) -> NodeInfo | Sequence[NodeInfo]:
+        return self._list()[i]
+
+    def __iter__(self) -> Iterator[NodeInfo]:
+        return iter(self._list())
+
+
 class Framework:
     """One profile: its plugins per extension point and how to run them (runtime.frameworkImpl)."""
 
@@ -389,6 +421,10 @@ class Framework:
         self.reserve: list[ReservePlugin] = at("reserve", ReservePlugin)
         self.permit: list[PermitPlugin] = at("permit", PermitPlugin)
         self.bind: list[BindPlugin] = at("bind", BindPlugin)
+        # runtime_checkable isinstance is slow: decide once which plugins offer vector forms
+        self._mask_filters = {p.name for p in self.filters if isinstance(p, MaskFilterPlugin)}
+        self._vector_scores = {p.name for p in self.scores if isinstance(p, VectorScorePlugin)}
+        self._normalizers = {p.name for p in self.scores if isinstance(p, NormalizeScorePlugin)}
         self.next_start = 0
         self.waiting: dict[str, asyncio.Future[Status]] = {}
 
@@ -434,7 +470,7 @@ class Framework:
 
     def find_feasible(
         self, state: CycleState, pod: PodInfo, cache: SchedulerCache
-    ) -> tuple[list[int], int]:
+    ) -> tuple[Sequence[int], int]:
         """Rows of feasible nodes (at most `num_feasible_nodes_to_find`), nodes evaluated."""
         total = cache.node_count
         mask = self._base_mask(pod, cache)
@@ -442,8 +478,8 @@ class Framework:
         for p in self.filters:
             if p.name in state.skip_filter:
                 continue
-            if isinstance(p, MaskFilterPlugin):
-                mask &= p.filter_mask(state, pod, cache)
+            if p.name in self._mask_filters:
+                mask &= cast(MaskFilterPlugin, p).filter_mask(state, pod, cache)
             else:
                 scalar.append(p)
         want = num_feasible_nodes_to_find(self.percentage, total)
@@ -455,9 +491,8 @@ class Framework:
         order = np.concatenate((candidates[start:], candidates[:start]))
         if not scalar:
             chosen = order[:want]
-            last = int(chosen[-1])
-            self.next_start = last + 1
-            return [int(i) for i in chosen], total
+            self.next_start = int(chosen[-1]) + 1
+            return cast(Sequence[int], chosen), total
         feasible: list[int] = []
         nodes = cache.nodes
         for i in order:
@@ -504,24 +539,27 @@ class Framework:
         self, state: CycleState, pod: PodInfo, cache: SchedulerCache, rows: Sequence[int]
     ) -> FloatArray:
         idx = np.asarray(rows, dtype=np.int64)
-        nodes = [cache.nodes[r] for r in rows]
-        live: list[NodeInfo] = [n for n in nodes if n is not None]
+        live = NodeRows(cache, idx)
+        # the resource scores share one gather of the rows' numbers
+        state.write(ALLOC_ROWS, cache.allocatable[idx].astype(np.float64))
+        state.write(NONZERO_ROWS, (cache.non_zero[idx] + pod.non_zero).astype(np.float64))
         for p in self.pre_score:
             st = p.pre_score(state, pod, live)
             if st.code == Code.SKIP:
                 state.skip_score.add(p.name)
-        total = np.zeros(len(rows), dtype=np.float64)
+        total = np.zeros(len(idx), dtype=np.float64)
         for sp in self.scores:
             if sp.name in state.skip_score:
                 continue
-            if isinstance(sp, VectorScorePlugin):
-                scores = sp.score_vector(state, pod, cache, idx).astype(np.float64, copy=True)
+            if sp.name in self._vector_scores:
+                vsp = cast(VectorScorePlugin, sp)
+                scores = vsp.score_vector(state, pod, cache, idx).astype(np.float64, copy=True)
             else:
                 scores = np.fromiter(
                     (sp.score(state, pod, n) for n in live), dtype=np.float64, count=len(live)
                 )
-            if isinstance(sp, NormalizeScorePlugin):
-                sp.normalize_score(state, pod, scores)
+            if sp.name in self._normalizers:
+                cast(NormalizeScorePlugin, sp).normalize_score(state, pod, scores)
             total += scores * self.weights.get(sp.name, 1)
         return total
 
@@ -530,7 +568,7 @@ class Framework:
         top = scores.max()
         best = np.flatnonzero(scores == top)
         pick = int(best[self.handle.rng.randrange(best.size)]) if best.size > 1 else int(best[0])
-        node = cache.nodes[rows[pick]]
+        node = cache.nodes[int(rows[pick])]
         assert node is not None
         return node.name
 

@@ -16,6 +16,7 @@ memory and ephemeral-storage in bytes, pods as a count); extended resources
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,11 +51,19 @@ _STANDARD = {"cpu", "memory", "ephemeral-storage", "pods", "storage"}
 
 
 def _amount(name: str, value: object) -> int:
+    if not isinstance(value, (str, int, float)):
+        value = str(value)
+    return _parse_amount(name == "cpu", value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_amount(milli: bool, value: str | int | float) -> int:
+    # the same few quantity strings recur across thousands of pods: parse each once
     try:
-        q = parse_quantity(value if isinstance(value, (str, int, float)) else str(value))
+        q = parse_quantity(value)
     except (QuantityError, ValueError):
         return 0
-    return q.milli_value() if name == "cpu" else q.value()
+    return q.milli_value() if milli else q.value()
 
 
 def _is_extended(name: str) -> bool:

@@ -11,7 +11,7 @@ import numpy as np
 import numpy.typing as npt
 
 from skiff.scheduler.cache import SchedulerCache
-from skiff.scheduler.framework import CycleState, Handle
+from skiff.scheduler.framework import ALLOC_ROWS, NONZERO_ROWS, CycleState, Handle
 from skiff.scheduler.plugins.noderesourcesfit import parse_resources
 from skiff.scheduler.types import RESOURCES, NodeInfo, PodInfo
 
@@ -26,12 +26,11 @@ class BalancedAllocation:
         self.cols = [RESOURCES.index(n) for n in names if n in RESOURCES]
 
     def _score(
-        self, alloc: npt.NDArray[np.int64], requested: npt.NDArray[np.int64]
+        self, alloc: npt.NDArray[np.float64], requested: npt.NDArray[np.float64]
     ) -> npt.NDArray[np.float64]:
-        cap = alloc[:, self.cols].astype(np.float64)
-        req = requested[:, self.cols].astype(np.float64)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            frac = np.where(cap > 0, np.minimum(req / cap, 1.0), 1.0)
+        cap = alloc[:, self.cols]
+        req = requested[:, self.cols]
+        frac = np.where(cap > 0, np.minimum(req / np.where(cap > 0, cap, 1.0), 1.0), 1.0)
         if frac.shape[1] == 2:
             std = np.abs(frac[:, 0] - frac[:, 1]) / 2
         else:
@@ -47,7 +46,12 @@ class BalancedAllocation:
     def score_vector(
         self, state: CycleState, pod: PodInfo, cache: SchedulerCache, rows: npt.NDArray[np.int64]
     ) -> npt.NDArray[np.float64]:
-        return self._score(cache.allocatable[rows], cache.non_zero[rows] + pod.non_zero)
+        cap = state.read(ALLOC_ROWS)
+        req = state.read(NONZERO_ROWS)
+        if cap is None or req is None or len(cap) != len(rows):
+            cap = cache.allocatable[rows].astype(np.float64)
+            req = (cache.non_zero[rows] + pod.non_zero).astype(np.float64)
+        return self._score(cap, req)
 
 
 def new(args: Mapping[str, Any], handle: Handle) -> BalancedAllocation:

@@ -23,6 +23,8 @@ import numpy.typing as npt
 
 from skiff.scheduler.cache import SchedulerCache
 from skiff.scheduler.framework import (
+    ALLOC_ROWS,
+    NONZERO_ROWS,
     ClusterEvent,
     CycleState,
     Handle,
@@ -65,6 +67,8 @@ class NodeResourcesFit:
             if name in RESOURCES:
                 self.weights[RESOURCES.index(name)] = w
         self.weight_sum = float(self.weights.sum()) or 1.0
+        self.cols = [c for c in range(NRES) if self.weights[c] > 0] or [0]
+        self.col_weights = self.weights[self.cols]
 
     # -- filter ------------------------------------------------------------------------------
 
@@ -105,12 +109,18 @@ class NodeResourcesFit:
         self, state: CycleState, pod: PodInfo, cache: SchedulerCache
     ) -> npt.NDArray[np.bool_]:
         n = cache.rows
-        free = cache.allocatable[:n] - cache.requested[:n]
         extra = self._nominated(state, pod, cache)
-        if extra is not None:
-            free = free - extra[:n]
-        cols = [c for c in range(NRES) if pod.requests[c] > 0 or c == PODS]
-        mask: npt.NDArray[np.bool_] = np.all(free[:, cols] >= pod.requests[cols], axis=1)
+        mask: npt.NDArray[np.bool_] | None = None
+        for col in range(NRES):
+            want = int(pod.requests[col])
+            if want <= 0 and col != PODS:
+                continue
+            free = cache.allocatable[:n, col] - cache.requested[:n, col]
+            if extra is not None:
+                free = free - extra[:n, col]
+            ok = free >= want
+            mask = ok if mask is None else (mask & ok)
+        assert mask is not None
         if pod.extended:
             for row in np.flatnonzero(mask):
                 node = cache.nodes[int(row)]
@@ -137,13 +147,21 @@ class NodeResourcesFit:
         return result
 
     def score(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> int:
-        rows = self._score_rows(node.allocatable[None, :], (node.non_zero + pod.non_zero)[None, :])
+        rows = self._score_rows(
+            node.allocatable[None, :].astype(np.float64),
+            (node.non_zero + pod.non_zero)[None, :].astype(np.float64),
+        )
         return int(rows[0])
 
     def score_vector(
         self, state: CycleState, pod: PodInfo, cache: SchedulerCache, rows: npt.NDArray[np.int64]
     ) -> npt.NDArray[np.float64]:
-        return self._score_rows(cache.allocatable[rows], cache.non_zero[rows] + pod.non_zero)
+        cap = state.read(ALLOC_ROWS)
+        req = state.read(NONZERO_ROWS)
+        if cap is None or req is None or len(cap) != len(rows):
+            cap = cache.allocatable[rows].astype(np.float64)
+            req = (cache.non_zero[rows] + pod.non_zero).astype(np.float64)
+        return self._score_rows(cap, req)
 
 
 def new(args: Mapping[str, Any], handle: Handle) -> NodeResourcesFit:

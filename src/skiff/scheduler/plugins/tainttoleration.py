@@ -49,10 +49,15 @@ class TaintToleration:
                 mask[row] = True
         return mask
 
+    cache: SchedulerCache | None = None
+
     def pre_score(self, state: CycleState, pod: PodInfo, nodes: Sequence[NodeInfo]) -> Status:
-        if not any(t.get("effect") == "PreferNoSchedule" for n in nodes for t in n.taints):
-            return Status(Code.SKIP)
-        return Status()
+        rows = getattr(nodes, "rows", None)
+        if self.cache is not None and rows is not None:
+            soft = bool(self.cache.soft_tainted[rows].any())
+        else:
+            soft = any(t.get("effect") == "PreferNoSchedule" for n in nodes for t in n.taints)
+        return Status() if soft else Status(Code.SKIP)
 
     def score(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> int:
         prefer = [
@@ -74,4 +79,6 @@ class TaintToleration:
 
 
 def new(args: Mapping[str, Any], handle: Handle) -> TaintToleration:
-    return TaintToleration()
+    plugin = TaintToleration()
+    plugin.cache = handle.cache
+    return plugin
