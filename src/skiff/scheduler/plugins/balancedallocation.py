@@ -39,9 +39,9 @@ class BalancedAllocation:
         return result
 
     def score(self, state: CycleState, pod: PodInfo, node: NodeInfo) -> int:
-        return int(
-            self._score(node.allocatable[None, :], (node.non_zero + pod.non_zero)[None, :])[0]
-        )
+        alloc = node.allocatable[None, :].astype(np.float64)
+        req = (node.non_zero + pod.non_zero)[None, :].astype(np.float64)
+        return int(self._score(alloc, req)[0])
 
     def score_vector(
         self, state: CycleState, pod: PodInfo, cache: SchedulerCache, rows: npt.NDArray[np.int64]
