@@ -347,7 +347,7 @@ class Scheduler:
             }
             return None, self._post_filter(fw, state, pod, d)
         rows, _ = fw.find_feasible(state, pod, cache)
-        if not rows:
+        if len(rows) == 0:
             d = fw.diagnose(state, pod, cache)
             if not d.node_statuses:  # the fast path and the explanation disagree: retry later
                 return None, RuntimeError("no feasible node found but none rejected the pod")
