@@ -80,7 +80,7 @@ def test_profiles_plugins_weights_and_args() -> None:
     assert [p.name for p in fw.scores] == ["NodeResourcesFit"]
     assert fw.weights["NodeResourcesFit"] == 5
     assert "TaintToleration" not in [p.name for p in fw.filters]
-    assert getattr(fw.plugins["NodeResourcesFit"], "strategy") == "MostAllocated"
+    assert fw.plugins["NodeResourcesFit"].strategy == "MostAllocated"
     assert fw.percentage == 30
 
 
