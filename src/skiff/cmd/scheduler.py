@@ -66,9 +66,7 @@ def add_scheduler_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--bind-address", default="127.0.0.1", help="address of /metrics (default 127.0.0.1)"
     )
-    p.add_argument(
-        "--port", type=int, default=10259, help="port of /metrics and /healthz (0: off)"
-    )
+    p.add_argument("--port", type=int, default=10259, help="port of /metrics and /healthz (0: off)")
     p.add_argument(
         "--ready-file",
         type=Path,
@@ -88,9 +86,7 @@ def run_scheduler(args: argparse.Namespace) -> int:
 
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
-        config = (
-            load_config(args.scheduler_config) if args.scheduler_config else default_config()
-        )
+        config = load_config(args.scheduler_config) if args.scheduler_config else default_config()
         # build the profiles once now so a bad plugin set is refused before anything runs
         from skiff.scheduler.cache import SchedulerCache
         from skiff.scheduler.framework import Handle
