@@ -58,6 +58,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--timeout", type=float, default=1800.0, help="hard timeout of the whole run")
     p.add_argument("--concurrency", type=int, default=64, help="parallel creates")
+    p.add_argument(
+        "--bind-concurrency", type=int, default=256, help="the scheduler's bindings in flight"
+    )
+    p.add_argument(
+        "--controller-manager",
+        action="store_true",
+        help="also run skiff controller-manager and report its CPU during the burst (what the "
+        "scheduler would share a process and a core with if it ran inside it)",
+    )
 
 
 def _rss_mib(pid: int) -> float:
@@ -168,7 +177,13 @@ async def _leases(client: Client, names: list[str], period: float) -> None:
 
 
 async def _run_one(
-    res: Any, nodes: int, pods: int, lease_period: float, conc: int
+    res: Any,
+    nodes: int,
+    pods: int,
+    lease_period: float,
+    conc: int,
+    with_cm: bool = False,
+    bind_concurrency: int = 256,
 ) -> dict[str, Any]:
     data = res.tempdir("skiff-bench-sched-")
     server = res.start_server(
@@ -183,6 +198,8 @@ async def _run_one(
         "0",
     )
     config = load_kubeconfig(server.kubeconfig)
+    if with_cm:
+        server.start_controller_manager(timeout=60)
     out: dict[str, Any] = {"nodes": nodes, "pods": pods}
     async with Client(config, max_connections=conc + 8, timeout=60) as client:
         await client.create(
@@ -242,6 +259,7 @@ async def _run_one(
                 "--kubeconfig",
                 str(server.kubeconfig),
                 "--leader-elect=false",
+                f"--bind-concurrency={bind_concurrency}",
                 "--port",
                 str(port),
             ],
@@ -252,6 +270,8 @@ async def _run_one(
         )
         res.processes.append(proc)
         cpu_api0 = cpu_seconds(server.process.pid)
+        cm_pid = server.cm_process.pid if server.cm_process is not None else 0
+        cpu_cm0 = cpu_seconds(cm_pid) if cm_pid else 0.0
         try:
             await asyncio.wait_for(done.wait(), timeout=max(120.0, pods / 20))
         except TimeoutError:
@@ -266,6 +286,9 @@ async def _run_one(
         out["scheduler_cpu_s"] = round(cpu_seconds(proc.pid), 1)
         out["apiserver_cpu_s"] = round(cpu_seconds(server.process.pid) - cpu_api0, 1)
         out["scheduler_rss_mib"] = round(_rss_mib(proc.pid))
+        if cm_pid:
+            out["controller_manager_cpu_s"] = round(cpu_seconds(cm_pid) - cpu_cm0, 1)
+            out["controller_manager_rss_mib"] = round(_rss_mib(cm_pid))
         out["apiserver_rss_mib"] = round(_rss_mib(server.process.pid))
         if lease_task is not None:
             lease_task.cancel()
@@ -318,7 +341,17 @@ def run(args: argparse.Namespace) -> int:
     results = []
     with guarded(timeout=args.timeout) as res:
         for n in [int(x) for x in str(args.nodes).split(",") if x]:
-            r = asyncio.run(_run_one(res, n, args.pods, args.lease_period, args.concurrency))
+            r = asyncio.run(
+                _run_one(
+                    res,
+                    n,
+                    args.pods,
+                    args.lease_period,
+                    args.concurrency,
+                    args.controller_manager,
+                    args.bind_concurrency,
+                )
+            )
             results.append(r)
             print(r, file=sys.stderr, flush=True)
     rows = [

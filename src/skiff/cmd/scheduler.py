@@ -73,6 +73,12 @@ def add_scheduler_flags(p: argparse.ArgumentParser) -> None:
         default=None,
         help="write the pid here once ready (leading and synced, or standing by)",
     )
+    p.add_argument(
+        "--bind-concurrency",
+        type=int,
+        default=256,
+        help="bindings in flight at once (default 256)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="debug output")
 
 
@@ -113,7 +119,9 @@ def run_scheduler(args: argparse.Namespace) -> int:
     async def run() -> int:
         metrics = SchedulerMetrics()
         async with Client(
-            kubeconfig, user_agent="skiff-scheduler/0.1", max_connections=200
+            kubeconfig,
+            user_agent="skiff-scheduler/0.1",
+            max_connections=args.bind_concurrency + 16,
         ) as client:
             runner = SchedulerRunner(
                 client,
@@ -124,6 +132,7 @@ def run_scheduler(args: argparse.Namespace) -> int:
                 renew_deadline=args.leader_elect_renew_deadline,
                 retry_period=args.leader_elect_retry_period,
                 on_ready=announce,
+                bind_concurrency=args.bind_concurrency,
             )
             server = None
             if args.port:

@@ -46,6 +46,8 @@ __all__ = [
     "FitError",
     "Framework",
     "Handle",
+    "MaskFilterPlugin",
+    "NodeRows",
     "NormalizeScorePlugin",
     "PermitPlugin",
     "Plugin",
@@ -59,6 +61,9 @@ __all__ = [
     "ReservePlugin",
     "ScorePlugin",
     "Status",
+    "VectorScorePlugin",
+    "default_normalize",
+    "histogram",
     "num_feasible_nodes_to_find",
 ]
 
@@ -345,13 +350,6 @@ def num_feasible_nodes_to_find(percentage: int, num_all_nodes: int) -> int:
 # -- the runtime -------------------------------------------------------------------------------
 
 _NOT_READY = "node(s) were not ready"
-
-
-@dataclass
-class ScheduleResult:
-    node: str
-    evaluated: int
-    feasible: int
 
 
 class NodeRows(Sequence[NodeInfo]):

@@ -47,6 +47,7 @@ class SchedulerRunner:
         renew_deadline: float = 10.0,
         retry_period: float = 2.0,
         on_ready: Callable[[], None] | None = None,
+        bind_concurrency: int = 128,
     ) -> None:
         self.client = client
         self.config = config
@@ -61,6 +62,7 @@ class SchedulerRunner:
         self.leading = asyncio.Event()
         self.scheduler: Scheduler | None = None
         self._on_ready = on_ready
+        self.bind_concurrency = bind_concurrency
 
     def _set_ready(self) -> None:
         if not self.ready.is_set():
@@ -95,7 +97,11 @@ class SchedulerRunner:
         self.leading.set()
         try:
             scheduler = Scheduler(
-                self.client, config=self.config, clock=self.clock, metrics=self.metrics
+                self.client,
+                config=self.config,
+                clock=self.clock,
+                metrics=self.metrics,
+                bind_concurrency=self.bind_concurrency,
             )
             self.scheduler = scheduler
             task = asyncio.create_task(scheduler.run(), name="scheduler")

@@ -17,7 +17,7 @@ memory and ephemeral-storage in bytes, pods as a count); extended resources
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,11 +32,14 @@ __all__ = [
     "MEMORY",
     "PODS",
     "RESOURCES",
+    "HostPort",
     "NodeInfo",
     "PodInfo",
     "ResourceVector",
     "node_allocatable",
+    "node_info",
     "pod_info",
+    "pod_requests",
 ]
 
 RESOURCES = ("cpu", "memory", "ephemeral-storage", "pods")
@@ -321,7 +324,3 @@ def node_info(raw: Mapping[str, Any]) -> NodeInfo:
         allocatable=alloc,
         extended_allocatable=extended,
     )
-
-
-def names(items: Iterable[NodeInfo]) -> list[str]:
-    return [n.name for n in items]
