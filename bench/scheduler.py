@@ -59,7 +59,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, default=1800.0, help="hard timeout of the whole run")
     p.add_argument("--concurrency", type=int, default=64, help="parallel creates")
     p.add_argument(
-        "--bind-concurrency", type=int, default=256, help="the scheduler's bindings in flight"
+        "--bind-concurrency", type=int, default=512, help="the scheduler's bindings in flight"
     )
     p.add_argument(
         "--controller-manager",
@@ -183,7 +183,7 @@ async def _run_one(
     lease_period: float,
     conc: int,
     with_cm: bool = False,
-    bind_concurrency: int = 256,
+    bind_concurrency: int = 512,
 ) -> dict[str, Any]:
     data = res.tempdir("skiff-bench-sched-")
     server = res.start_server(

@@ -76,8 +76,8 @@ def add_scheduler_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--bind-concurrency",
         type=int,
-        default=256,
-        help="bindings in flight at once (default 256)",
+        default=512,
+        help="bindings in flight at once (default 512)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="debug output")
 
