@@ -44,7 +44,7 @@ from bench._common import (
     print_table,
     summarize,
 )
-from skiff.client import Client, Conflict, load_kubeconfig
+from skiff.client import AlreadyExists, Client, Conflict, load_kubeconfig
 from skiff.testing.cluster import free_port
 
 NS = "default"
@@ -202,11 +202,12 @@ async def _run_one(
         server.start_controller_manager(timeout=60)
     out: dict[str, Any] = {"nodes": nodes, "pods": pods}
     async with Client(config, max_connections=conc + 8, timeout=60) as client:
-        await client.create(
-            "serviceaccounts",
-            {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}},
-            namespace=NS,
-        )
+        with contextlib.suppress(AlreadyExists):  # the controller-manager may have made it
+            await client.create(
+                "serviceaccounts",
+                {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default"}},
+                namespace=NS,
+            )
         names = [f"node-{i:05d}" for i in range(nodes)]
         t0 = time.monotonic()
         await _gather_limited(

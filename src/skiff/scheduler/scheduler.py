@@ -169,6 +169,8 @@ class Scheduler:
             self.queue.delete(pod.uid)
             self._move(ClusterEvent.POD_ADD)
         elif self._responsible(pod) and not pod.terminating:
+            if pod.nominated_node:  # e.g. nominated by a previous leader
+                self.cache.nominate(pod, pod.nominated_node)
             self.queue.add(pod)
 
     def _on_pod_update(self, old: PodInfo, new: PodInfo) -> None:
@@ -190,7 +192,10 @@ class Scheduler:
             return
         if new.terminating:
             self.queue.delete(new.uid)
+            self.cache.nominate(new, "")
             return
+        if new.nominated_node != old.nominated_node:
+            self.cache.nominate(new, new.nominated_node)
         self.queue.update(new)
 
     def _on_pod_delete(self, pod: PodInfo) -> None:
