@@ -645,3 +645,38 @@ def test_preemption_not_helpful_and_never_policy() -> None:
     never = pod("n", priority=100, preemptionPolicy="Never")
     _, st = fw.run_post_filter(state, never, d.node_statuses)
     assert st.message == "preemption: not eligible due to preemptionPolicy=Never."
+
+
+def test_preemption_prefers_victims_no_budget_protects() -> None:
+    from skiff.scheduler.config import ProfileConfig
+    from skiff.scheduler.profile import build_framework
+
+    nodes = [make_node("guarded", cpu="1"), make_node("free", cpu="1")]
+    placed = [
+        (pod("db-0", cpu="1", priority=1, labels={"app": "db"}), "guarded"),
+        (pod("batch-0", cpu="1", priority=1, labels={"app": "batch"}), "free"),
+    ]
+    cache = cache_with(nodes, placed)
+    budget = {
+        "spec": {"selector": {"matchLabels": {"app": "db"}}},
+        "status": {"disruptionsAllowed": 0},
+    }
+    fw = build_framework(
+        ProfileConfig(), Handle(cache=cache, pdbs=FakeLister({"default/db": budget}))
+    )
+    vip = pod("vip", cpu="1", priority=10)
+    state = CycleState()
+    fw.run_pre_filter(state, vip)
+    d = fw.diagnose(state, vip, cache)
+    result, st = fw.run_post_filter(state, vip, d.node_statuses)
+    assert st.ok and result is not None and result.nominated_node == "free"
+    # with every candidate protected, preemption still goes ahead (budgets are best effort)
+    cache2 = cache_with(nodes[:1], placed[:1])
+    fw2 = build_framework(
+        ProfileConfig(), Handle(cache=cache2, pdbs=FakeLister({"default/db": budget}))
+    )
+    state = CycleState()
+    fw2.run_pre_filter(state, vip)
+    d = fw2.diagnose(state, vip, cache2)
+    result, st = fw2.run_post_filter(state, vip, d.node_statuses)
+    assert st.ok and result is not None and result.nominated_node == "guarded"
