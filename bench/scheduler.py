@@ -249,11 +249,14 @@ async def _run_one(
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (str(REPO_ROOT / "src"), env.get("PYTHONPATH", "")) if p
         )
+        # SKIFF_BENCH_SCHEDULER_PROFILE=<file>: run the scheduler under cProfile, stats to <file>
+        profile = os.environ.get("SKIFF_BENCH_SCHEDULER_PROFILE", "")
         log = open(data / "scheduler.log", "ab")  # noqa: SIM115, ASYNC230 - closed below
         start = time.monotonic()
         proc = subprocess.Popen(  # noqa: ASYNC220 - started once, returns at once
             [
                 sys.executable,
+                *(["-m", "cProfile", "-o", profile] if profile else []),
                 "-m",
                 "skiff",
                 "scheduler",

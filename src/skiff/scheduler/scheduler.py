@@ -65,8 +65,18 @@ GATED_MESSAGE = "Scheduling is blocked due to non-empty scheduling gates"
 
 
 def pod_info_transform(obj: dict[str, Any]) -> PodInfo:
-    """Informer transform: the pod parsed once into a `PodInfo` (managedFields dropped)."""
-    return pod_info(drop_managed_fields(obj))
+    """Informer transform: the pod parsed once into a `PodInfo` (managedFields dropped).
+
+    The fields are read from the freshly decoded plain dict (several times cheaper than reading
+    through `FrozenDict`'s lazy wrapping: a third of the scheduler's CPU per pod went there), and
+    ``raw`` is then the adopted, frozen object itself - no copy.
+    """
+    meta = obj.get("metadata")
+    if isinstance(meta, dict):
+        meta.pop("managedFields", None)
+    info = pod_info(obj)
+    info.raw = drop_managed_fields(obj)
+    return info
 
 
 def _event_target(pod: PodInfo) -> dict[str, Any]:
