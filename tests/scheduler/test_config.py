@@ -194,3 +194,14 @@ def test_command_refuses_bad_file(tmp_path: Path) -> None:
         'profiles[0].plugins.filter.enabled[0].name: Invalid value: "Bogus": plugin not found'
         in proc.stderr
     )
+
+
+def test_leader_election_durations_from_the_file() -> None:
+    from skiff.cmd.scheduler import _seconds
+
+    assert _seconds("1m30s", 0) == 90.0
+    assert _seconds("500ms", 0) == 0.5
+    assert _seconds(20, 0) == 20.0
+    assert _seconds("soon", 7.0) == 7.0
+    c = parse_config(cfg(leaderElection={"leaderElect": False, "leaseDuration": "30s"}))
+    assert c.leader_election == {"leaderElect": False, "leaseDuration": "30s"}

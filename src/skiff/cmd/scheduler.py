@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import logging
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -34,6 +35,27 @@ def _bool(text: str) -> bool:
     if lowered in ("false", "0", "no", "f"):
         return False
     raise argparse.ArgumentTypeError(f"invalid boolean {text!r} (true or false)")
+
+
+_LEADER_FLAGS = (
+    ("--leader-elect-lease-duration", "leaseDuration", 15.0),
+    ("--leader-elect-renew-deadline", "renewDeadline", 10.0),
+    ("--leader-elect-retry-period", "retryPeriod", 2.0),
+)
+
+
+def _seconds(value: object, default: float) -> float:
+    """A metav1.Duration from the file ("15s", "1m30s", "500ms") or a number, in seconds."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        parts = re.findall(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)", value)
+        if parts and "".join(n + u for n, u in parts) == value:
+            return sum(float(n) * _UNITS[u] for n, u in parts)
+    return default
+
+
+_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def add_scheduler_flags(p: argparse.ArgumentParser) -> None:
@@ -57,12 +79,17 @@ def add_scheduler_flags(p: argparse.ArgumentParser) -> None:
         type=_bool,
         nargs="?",
         const=True,
-        default=True,
-        help="compete for the Lease kube-system/kube-scheduler (default true)",
+        default=None,
+        help="compete for the Lease kube-system/kube-scheduler (default: the file's "
+        "leaderElection.leaderElect, else true)",
     )
-    p.add_argument("--leader-elect-lease-duration", type=float, default=15.0)
-    p.add_argument("--leader-elect-renew-deadline", type=float, default=10.0)
-    p.add_argument("--leader-elect-retry-period", type=float, default=2.0)
+    for flag, field, default in _LEADER_FLAGS:
+        p.add_argument(
+            flag,
+            type=float,
+            default=None,
+            help=f"seconds (default: the file's leaderElection.{field}, else {default:g})",
+        )
     p.add_argument(
         "--bind-address", default="127.0.0.1", help="address of /metrics (default 127.0.0.1)"
     )
@@ -109,6 +136,14 @@ def run_scheduler(args: argparse.Namespace) -> int:
         log.error("scheduler: cannot load the kubeconfig %s: %s", args.kubeconfig, e)
         return 1
     ready_file: Path | None = args.ready_file
+    # flags win over the file's leaderElection section, which wins over the defaults
+    election = config.leader_election
+    if args.leader_elect is None:
+        args.leader_elect = bool(election.get("leaderElect", True))
+    for flag, field, default in _LEADER_FLAGS:
+        attr = flag.lstrip("-").replace("-", "_")
+        if getattr(args, attr) is None:
+            setattr(args, attr, _seconds(election.get(field), default))
 
     def announce() -> None:
         if ready_file is not None:
