@@ -92,20 +92,25 @@ async def test_burst_never_overcommits(api: Client) -> None:
     for i in range(3):
         await create_node(api, make_node(f"n{i}", cpu="1", pods="5"))
     async with running_scheduler(api) as runner:
+        names = [f"p{i}" for i in range(12)]
         await asyncio.gather(
-            *(api.create("pods", make_pod(f"p{i}", cpu="300m"), namespace=NS) for i in range(12))
+            *(api.create("pods", make_pod(n, cpu="300m"), namespace=NS) for n in names)
         )
         sched = runner.scheduler
         assert sched is not None
         await eventually(lambda: sched.scheduled >= 9, what="9 pods bound")
-        await wait_unschedulable(api, "p0") if not await node_of(api, "p0") else None
-        pods = (await api.list("pods", namespace=NS))["items"]
+        placed = {n: await node_of(api, n) for n in names}
+        waiting = [n for n, node in placed.items() if not node]
+        assert len(waiting) == 3
+        for n in waiting:
+            assert (await wait_unschedulable(api, n)).startswith(
+                "0/3 nodes are available: 3 Insufficient cpu."
+            )
         per_node: dict[str, int] = {}
-        for p in pods:
-            node = p["spec"].get("nodeName")
+        for node in placed.values():
             if node:
                 per_node[node] = per_node.get(node, 0) + 1
-        assert sorted(per_node.values()) == [3, 3, 3]
+        assert sorted(per_node.values()) == [3, 3, 3]  # 3 x 300m fit in 1 cpu, a 4th never
 
 
 async def test_node_affinity_selector_and_match_fields(api: Client) -> None:
