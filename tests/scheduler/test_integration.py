@@ -88,6 +88,19 @@ async def test_resources_exhaustion_message_event_and_retry_after_node_added(api
         )
 
 
+async def test_pod_waits_for_a_node_to_become_ready(api: Client) -> None:
+    await create_node(api, make_node("booting", ready=False))
+    async with running_scheduler(api):
+        await api.create("pods", make_pod("early"), namespace=NS)
+        assert (await wait_unschedulable(api, "early")).startswith(
+            "0/1 nodes are available: 1 node(s) were not ready."
+        )
+        node = await api.get("nodes", "booting")
+        node["status"]["conditions"] = [{"type": "Ready", "status": "True"}]
+        await api.update_status("nodes", node)
+        assert (await wait_bound(api, "early", within=5))["early"] == "booting"
+
+
 async def test_burst_never_overcommits(api: Client) -> None:
     for i in range(3):
         await create_node(api, make_node(f"n{i}", cpu="1", pods="5"))

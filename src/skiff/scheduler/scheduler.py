@@ -130,7 +130,11 @@ class Scheduler:
                 handle,
                 percentage_of_nodes_to_score=self.config.percentage_of_nodes_to_score,
             )
-        self._interest: dict[ClusterEvent, frozenset[str]] = {}
+        # the framework's own readiness check answers to node additions and condition changes
+        self._interest: dict[ClusterEvent, frozenset[str]] = {
+            ClusterEvent.NODE_ADD: frozenset({"NodeReady"}),
+            ClusterEvent.NODE_CONDITION: frozenset({"NodeReady"}),
+        }
         for fw in self.profiles.values():
             for plugin in fw.plugins.values():
                 for event in getattr(plugin, "events", ()):
