@@ -188,3 +188,14 @@ def test_node_update_reports_what_changed(clock: FakeClock) -> None:
     events = cache.update_node(tainted)
     assert events == {ClusterEvent.NODE_TAINT, ClusterEvent.NODE_ALLOCATABLE}
     assert cache.tainted[cache.by_name["n"].index]
+
+
+async def test_status_only_update_leaves_an_unschedulable_pod_alone(queue: SchedulingQueue) -> None:
+    queue.add(pod("p"))
+    queue.add_unschedulable(await queue.pop(), {"NodeResourcesFit"})
+    rewritten = pod("p")  # the scheduler's own condition write comes back as an update
+    queue.update(rewritten)
+    assert queue.where("p") == "unschedulable"
+    relabelled = pod("p", labels={"tier": "web"})
+    queue.update(relabelled)
+    assert queue.where("p") == "backoff"  # changed: retried once its back-off ends

@@ -155,28 +155,31 @@ class SchedulingQueue:
         self._push_active(QueuedPod(pod, self.clock.monotonic()))
 
     def update(self, pod: PodInfo) -> None:
-        """A pending pod changed: take the new object; a gated or unschedulable pod whose spec
-        changed is tried again (its labels, tolerations... may now fit)."""
+        """A pending pod changed: take the new object. A gated or unschedulable pod whose spec or
+        labels changed is tried again (its tolerations, affinity... may now fit); an update that
+        changes neither (a status write) leaves the pod where it was."""
         uid = pod.uid
         if uid in self._in_flight:
             self._in_flight[uid].pod = pod
             return
-        qp = self._remove(uid)
-        if qp is None:
+        where = self.where(uid)
+        if where is None:
             self.add(pod)
             return
+        if where == "active":
+            self._active_set[uid].pod = pod
+            return
+        if where == "backoff":
+            self._backoff_set[uid].pod = pod
+            return
+        pool = self._unschedulable if where == "unschedulable" else self._gated
+        qp = pool[uid]
         changed = qp.pod.spec != pod.spec or dict(qp.pod.labels) != dict(pod.labels)
         qp.pod = pod
-        if changed or qp.gated_by:
-            if self._backing_off(qp):
-                self._push_backoff(qp)
-            else:
-                self._push_active(qp)
+        if not changed:
             return
-        # unchanged: back where it was
-        if qp.unschedulable_plugins and not self._backing_off(qp):
-            self._unschedulable[uid] = qp
-        elif self._backing_off(qp):
+        del pool[uid]
+        if self._backing_off(qp):
             self._push_backoff(qp)
         else:
             self._push_active(qp)
