@@ -88,6 +88,14 @@ async def test_resources_exhaustion_message_event_and_retry_after_node_added(api
         )
 
 
+async def test_no_nodes_then_a_node(api: Client) -> None:
+    async with running_scheduler(api):
+        await api.create("pods", make_pod("first"), namespace=NS)
+        assert await wait_unschedulable(api, "first") == "no nodes available to schedule pods"
+        await create_node(api, make_node("n1"))
+        assert (await wait_bound(api, "first", within=5))["first"] == "n1"
+
+
 async def test_pod_waits_for_a_node_to_become_ready(api: Client) -> None:
     await create_node(api, make_node("booting", ready=False))
     async with running_scheduler(api):

@@ -317,6 +317,8 @@ class FitError(Exception):
 
     def __str__(self) -> str:
         d = self.diagnosis
+        if self.num_all_nodes == 0:
+            return d.pre_filter_msg or "no nodes available to schedule pods"
         head = f"0/{self.num_all_nodes} nodes are available"
         if d.pre_filter_msg:
             msg = f"{head}: {d.pre_filter_msg}."

@@ -352,8 +352,14 @@ class Scheduler:
     ) -> tuple[str | None, Exception | None]:
         cache = self.cache
         if cache.node_count == 0:
+            # (kube-scheduler's ErrNoNodesAvailable); a node's arrival wakes the pod
             return None, FitError(
-                pod, 0, Diagnosis(pre_filter_msg="no nodes available to schedule pods")
+                pod,
+                0,
+                Diagnosis(
+                    pre_filter_msg="no nodes available to schedule pods",
+                    unschedulable_plugins={"NodeReady"},
+                ),
             )
         st = fw.run_pre_filter(state, pod)
         if not st.ok:
