@@ -360,6 +360,11 @@ async def test_preemption_evicts_lower_priority_and_nominates(api: Client) -> No
             return bool(pod["metadata"].get("deletionTimestamp"))
 
         await eventually(victim_terminating, what="victim deleted")
+        victim = await api.get("pods", "victim", namespace=NS)
+        assert any(
+            c["type"] == "DisruptionTarget" and c["reason"] == "PreemptionByScheduler"
+            for c in victim["status"].get("conditions") or []
+        )
         small = await api.get("pods", "small", namespace=NS)
         assert not small["metadata"].get("deletionTimestamp")
         await api.delete("pods", "victim", namespace=NS, grace_period_seconds=0)

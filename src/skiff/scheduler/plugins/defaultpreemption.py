@@ -8,8 +8,9 @@ filters run again; if the pod then fits, victims are reprieved one by one, highe
 and PodDisruptionBudget-protected ones before the others, as long as the pod still fits. A budget
 protects a victim when its ``status.disruptionsAllowed`` (kept by the disruption controller) is
 used up. Among candidates the node with the fewest budget violations wins, then the lowest
-highest-victim priority, the smallest sum of priorities, the fewest victims. Victims are deleted
-gracefully (their own grace period, uid precondition); the pod gets ``status.nominatedNodeName``
+highest-victim priority, the smallest sum of priorities, the fewest victims. Victims get the
+``DisruptionTarget`` condition (reason ``PreemptionByScheduler``) and are deleted gracefully
+(their own grace period, uid precondition); the pod gets ``status.nominatedNodeName``
 (the scheduler writes it) and is retried when the victims are gone.
 
 A pod with ``preemptionPolicy: Never`` never preempts, and a pod already nominated to a node
@@ -19,6 +20,7 @@ where a lower-priority pod is still terminating waits instead of preempting agai
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -201,6 +203,21 @@ class DefaultPreemption:
         async def run() -> None:
             from skiff.client import ClientError, NotFound, Preconditions
 
+            condition = {
+                "type": "DisruptionTarget",
+                "status": "True",
+                "reason": "PreemptionByScheduler",
+                "message": f"{preemptor.scheduler_name}: preempting to accommodate a higher "
+                "priority pod",
+            }
+            with contextlib.suppress(ClientError):  # best effort, as upstream
+                await client.patch_status(
+                    "pods",
+                    victim.name,
+                    {"metadata": {"uid": victim.uid}, "status": {"conditions": [condition]}},
+                    namespace=victim.namespace,
+                    patch_type="strategic",
+                )
             try:
                 await client.delete(
                     "pods",
