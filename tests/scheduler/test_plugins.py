@@ -680,3 +680,20 @@ def test_preemption_prefers_victims_no_budget_protects() -> None:
     d = fw2.diagnose(state, vip, cache2)
     result, st = fw2.run_post_filter(state, vip, d.node_statuses)
     assert st.ok and result is not None and result.nominated_node == "guarded"
+
+
+def test_preemption_clears_lower_priority_nominations_on_the_node() -> None:
+    from skiff.scheduler.config import ProfileConfig
+    from skiff.scheduler.profile import build_framework
+
+    cache = cache_with([make_node("x", cpu="1")], [(pod("low", cpu="1", priority=1), "x")])
+    fw = build_framework(ProfileConfig(), Handle(cache=cache))
+    waiting = pod("mid", cpu="1", priority=5)
+    cache.nominate(waiting, "x")
+    vip = pod("vip", cpu="1", priority=10)
+    state = CycleState()
+    fw.run_pre_filter(state, vip)
+    d = fw.diagnose(state, vip, cache)
+    result, st = fw.run_post_filter(state, vip, d.node_statuses)
+    assert st.ok and result is not None and result.nominated_node == "x"
+    assert set(cache.nominated) == {"uid-vip"}

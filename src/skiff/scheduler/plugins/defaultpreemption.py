@@ -184,8 +184,34 @@ class DefaultPreemption:
         for victim in best.victims:
             self._evict(pod, victim, best.node.name)
         self.preempted += len(best.victims)
+        # lower-priority pods nominated to that node lose the nomination (they would not fit)
+        for other, node_name in list(cache.nominated.values()):
+            if node_name == best.node.name and other.priority < pod.priority:
+                cache.nominate(other, "")
+                self._clear_nomination(other)
         cache.nominate(pod, best.node.name)
         return PostFilterResult(best.node.name), Status()
+
+    def _clear_nomination(self, pod: PodInfo) -> None:
+        client = self.handle.client
+        if client is None:
+            return
+
+        async def run() -> None:
+            from skiff.client import ClientError
+
+            with contextlib.suppress(ClientError):
+                await client.patch_status(
+                    "pods",
+                    pod.name,
+                    {"metadata": {"uid": pod.uid}, "status": {"nominatedNodeName": None}},
+                    namespace=pod.namespace,
+                    patch_type="strategic",
+                )
+
+        task = asyncio.get_running_loop().create_task(run())
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
 
     def _evict(self, preemptor: PodInfo, victim: PodInfo, node: str) -> None:
         client = self.handle.client
