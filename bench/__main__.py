@@ -14,6 +14,7 @@ from bench import (
     compare,
     informer_cache,
     pod_start,
+    scheduler,
     watch_fanout,
     watch_pernode,
 )
@@ -25,6 +26,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "client_transport": client_transport,
     "informer_cache": informer_cache,
     "pod_start": pod_start,
+    "scheduler": scheduler,
     "watch_fanout": watch_fanout,
     "watch_pernode": watch_pernode,
 }

@@ -24,11 +24,13 @@ import ssl
 import sys
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from skiff.cmd.agent import add_agent_flags, run_agent
 from skiff.cmd.controllermanager import add_controller_manager_flags, run_controller_manager
 from skiff.cmd.image import add_image_parser, run_image
 from skiff.cmd.netflags import NetworkFlagError, check_network_flags, kubernetes_service_ip
+from skiff.cmd.scheduler import add_scheduler_flags, run_scheduler
 
 __all__ = [
     "default_data_dir",
@@ -187,6 +189,16 @@ def _parser() -> argparse.ArgumentParser:
         "`skiff agent cleanup` removes what it made",
     )
     add_agent_flags(agent, standalone=True)
+    add_scheduler_flags(sub.add_parser("scheduler", help="run the scheduler (leader-elected)"))
+    server.add_argument(
+        "--scheduler-config",
+        type=Path,
+        default=None,
+        help="KubeSchedulerConfiguration file for the scheduler child",
+    )
+    server.add_argument(
+        "--disable-scheduler", action="store_true", help="do not run the scheduler child"
+    )
     apply = sub.add_parser("apply", help="server-side apply YAML manifests (no kubectl needed)")
     apply.add_argument(
         "-f",
@@ -240,6 +252,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_controller_manager(args)
     if args.command == "agent":
         return run_agent(args)
+    if args.command == "scheduler":
+        args.kubeconfig = args.kubeconfig or _admin_kubeconfig()
+        return run_scheduler(args)
     if args.data_dir is None:
         args.data_dir = default_data_dir()
     try:
@@ -322,9 +337,10 @@ _CONTROLLER_FLAGS = (
     "--agent-port",
     "--runtime",
     "--registries",
+    "--scheduler-config",
 )
 # flags without a value that are not the API server's
-_SUPERVISOR_SWITCHES = ("--no-agent", "--offline")
+_SUPERVISOR_SWITCHES = ("--no-agent", "--offline", "--disable-scheduler")
 
 
 def _apiserver_argv(argv: list[str]) -> list[str]:
@@ -398,6 +414,7 @@ def _server(args: argparse.Namespace, argv: list[str]) -> int:
             ready=ready_file.exists,
             prepare=lambda: ready_file.unlink(missing_ok=True),
         ),
+        *_scheduler_child(args, skiff, server_dir),
     ]
     if not args.no_agent:
         agent_ready = server_dir / "agent.ready"
@@ -444,6 +461,33 @@ def _server(args: argparse.Namespace, argv: list[str]) -> int:
     supervisor = Supervisor(specs)
     supervisor.install_signal_handlers()
     return supervisor.run()
+
+
+def _scheduler_child(args: argparse.Namespace, skiff: list[str], server_dir: Path) -> list[Any]:
+    """The scheduler as a supervised child (own process: see docs/scheduler.md for why)."""
+    from skiff.cmd.supervisor import ChildSpec
+
+    if args.disable_scheduler:
+        return []
+    ready = server_dir / "scheduler.ready"
+    argv = [
+        *skiff,
+        "scheduler",
+        "--kubeconfig",
+        str(server_dir / "admin.kubeconfig"),
+        "--ready-file",
+        str(ready),
+        f"--leader-elect-lease-duration={args.leader_elect_lease_duration}",
+        f"--leader-elect-renew-deadline={args.leader_elect_renew_deadline}",
+        f"--leader-elect-retry-period={args.leader_elect_retry_period}",
+        *(["--scheduler-config", str(args.scheduler_config)] if args.scheduler_config else []),
+        *(["-v"] if args.verbose else []),
+    ]
+    return [
+        ChildSpec(
+            "scheduler", argv, ready=ready.exists, prepare=lambda: ready.unlink(missing_ok=True)
+        )
+    ]
 
 
 def _renew_serving_certificate(args: argparse.Namespace) -> bool:
