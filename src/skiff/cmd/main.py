@@ -1,12 +1,14 @@
-"""The ``skiff`` command line: ``server``, ``apiserver``, ``controller-manager``, ``agent``, ``apply``,
-``kubectl``.
+"""The ``skiff`` command line: ``server``, ``apiserver``, ``controller-manager``, ``scheduler``,
+``agent``, ``image``, ``apply``, ``kubectl``.
 
 ``skiff server`` is the supervisor k3s users know: it prepares the data directory (CA, serving
 certificate, admin and join tokens, admin kubeconfig), then runs the API server, the
-controller-manager and (unless ``--no-agent``) a node agent for this host as child processes, in
-that order, each once the previous is ready, and restarts a dead one with back-off
-(`skiff.cmd.supervisor`). ``skiff agent`` runs a node agent alone (`skiff.cmd.agent`). ``skiff apiserver`` runs the API server alone in this process;
-``skiff controller-manager`` the controllers (`skiff.cmd.controllermanager`). ``skiff kubectl``
+controller-manager, the scheduler (unless ``--disable-scheduler``) and a node agent for this host
+(unless ``--no-agent``) as child processes, in that order, each once the previous is ready, and
+restarts a dead one with back-off (`skiff.cmd.supervisor`). ``skiff agent`` runs a node agent
+alone (`skiff.cmd.agent`), ``skiff scheduler`` the scheduler (`skiff.cmd.scheduler`),
+``skiff apiserver`` the API server alone in this process, ``skiff controller-manager`` the
+controllers (`skiff.cmd.controllermanager`). ``skiff kubectl``
 runs the real kubectl against the admin kubeconfig (``$KUBECONFIG`` if set, else the one under
 ``$SKIFF_DATA_DIR`` or the default data directory).
 """
