@@ -4,7 +4,8 @@ only (CI runs as root); everything is removed afterwards by `skiff agent cleanup
 test checks.
 
 Covers: a pod serving HTTP on its pod IP (the skiff0 bridge), logs, exec (exit codes passed
-through), attach with stdin, port-forward; crash restarts with growing back-off
+through), attach with stdin, port-forward, `kubectl debug` (an ephemeral container in the pod's
+network namespace); crash restarts with growing back-off
 (CrashLoopBackOff); a failed liveness probe restarting the container; readiness following an exec
 probe both ways; OOMKilled read from the cgroup; graceful termination honouring the grace period;
 a pull from a registry on 127.0.0.1 and the offline refusal of a public image; the agent killed
@@ -261,6 +262,25 @@ def test_web_pod_logs_exec_attach_port_forward(kubectl: Kubectl) -> None:
     )
     out = kubectl("attach", "-i", "cat", input="hello attach\n", timeout=30)
     assert "hello attach" in out
+    # kubectl debug adds an ephemeral container to the running pod (pods/ephemeralcontainers)
+    kubectl(
+        "debug",
+        "web",
+        f"--image={BOX}",
+        "--image-pull-policy=IfNotPresent",
+        "--container=dbg",
+        "--",
+        "sh",
+        "-c",
+        "echo debug-ok; wget -qO- http://127.0.0.1:8080/ | head -2",
+    )
+
+    def debugged() -> str:
+        res = kubectl.run("logs", "web", "-c", "dbg")
+        return res.stdout if res.returncode == 0 and "debug-ok" in res.stdout else ""
+
+    out = _until(debugged, what="the debug container's output")
+    assert "<title>skiff</title>" in out  # it shares the pod's network namespace
 
 
 def test_crash_back_off_and_liveness(kubectl: Kubectl) -> None:

@@ -195,6 +195,7 @@ RESOURCES: tuple[ResourceInfo, ...] = (
         status=True,
         extra=(
             Subresource("binding", "Binding", verbs=("create",)),
+            Subresource("ephemeralcontainers", "Pod"),
             Subresource("eviction", "Eviction", "policy", "v1", verbs=("create",)),
             Subresource("attach", "PodAttachOptions", verbs=STREAM_VERBS, connect=True),
             Subresource("exec", "PodExecOptions", verbs=STREAM_VERBS, connect=True),

@@ -194,6 +194,8 @@ async def guaranteed_update(
             strategy.prepare_for_update(new, current)
             if "managedFields" not in nmeta and "managedFields" in cmeta:
                 nmeta["managedFields"] = cmeta["managedFields"]
+        else:
+            strategy.prepare_subresource_update(spec.subresource, new, current)
         req = AdmissionRequest(
             info,
             "UPDATE",

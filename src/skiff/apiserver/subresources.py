@@ -544,6 +544,7 @@ class StatusStorage:
     """``<resource>/status``: the whole object, written with the status strategy."""
 
     patch_types = frozenset(PATCH_MEDIA_TYPES.values())
+    subresource = "status"
 
     async def get(self, registry: Registry, target: Target) -> dict[str, Any]:
         return await registry.get(target.info, target.namespace, target.name)
@@ -552,7 +553,7 @@ class StatusStorage:
         self, registry: Registry, target: Target, body: Any, ctx: RequestContext
     ) -> dict[str, Any]:
         obj, _ = await registry.update(
-            target.info, target.namespace, target.name, body, ctx, subresource="status"
+            target.info, target.namespace, target.name, body, ctx, subresource=self.subresource
         )
         return obj
 
@@ -573,10 +574,17 @@ class StatusStorage:
             patch_type,
             body,
             ctx,
-            subresource="status",
+            subresource=self.subresource,
             force=force,
         )
         return obj
+
+
+class EphemeralContainersStorage(StatusStorage):
+    """``pods/ephemeralcontainers``: the whole pod, of which a write changes only
+    ``spec.ephemeralContainers`` (how ``kubectl debug`` adds a container to a running pod)."""
+
+    subresource = "ephemeralcontainers"
 
 
 class ScaleStorage:
@@ -660,6 +668,7 @@ class FinalizeStorage:
 # storage by subresource name (the connect subresources are added by skiff.apiserver.nodeproxy)
 STORAGE: Mapping[str, object] = {
     "status": StatusStorage(),
+    "ephemeralcontainers": EphemeralContainersStorage(),
     "scale": ScaleStorage(),
     "binding": BindingStorage(),
     "eviction": EvictionStorage(),

@@ -240,8 +240,9 @@ def _diff(old: Any, new: Any, path: str = "") -> list[str]:
 def validate_pod_update(new: dict[str, Any], old: dict[str, Any]) -> ErrorList:
     """``ValidatePodUpdate``: a pod's spec is immutable except for a short list of fields."""
     new_spec, old_spec = as_dict(new.get("spec")), as_dict(old.get("spec"))
-    errs: ErrorList = []
+    errs: ErrorList = _validate_ephemeral_update(new_spec, old_spec)
     munged = copy.deepcopy(new_spec)
+    _set_or_pop(munged, "ephemeralContainers", old_spec)
     for kind in ("containers", "initContainers"):
         new_ctrs, old_ctrs = as_list(munged.get(kind)), as_list(old_spec.get(kind))
         if len(new_ctrs) == len(old_ctrs):
@@ -296,6 +297,25 @@ def validate_pod_update(new: dict[str, Any], old: dict[str, Any]) -> ErrorList:
                 f"pod updates may not change fields other than {_UPDATABLE_POD_SPEC_FIELDS}\n{diff}",
             )
         )
+    return errs
+
+
+def _validate_ephemeral_update(new_spec: dict[str, Any], old_spec: dict[str, Any]) -> ErrorList:
+    """``ValidatePodEphemeralContainersUpdate``: ephemeral containers may be added, never changed
+    or removed."""
+    errs: ErrorList = []
+    new_by_name = {as_dict(c).get("name"): c for c in as_list(new_spec.get("ephemeralContainers"))}
+    for i, old_c in enumerate(as_list(old_spec.get("ephemeralContainers"))):
+        name = as_dict(old_c).get("name")
+        path = f"spec.ephemeralContainers[{i}]"
+        if name not in new_by_name:
+            errs.append(
+                FieldError.forbidden(path, "existing ephemeral containers may not be removed")
+            )
+        elif not semantic_equal(new_by_name[name], old_c):
+            errs.append(
+                FieldError.forbidden(path, "existing ephemeral containers may not be changed")
+            )
     return errs
 
 

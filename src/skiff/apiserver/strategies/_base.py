@@ -111,6 +111,13 @@ class ResourceStrategy(Protocol):
         """A write to ``/status``: everything but status (and unlocked metadata) from ``old``."""
         ...
 
+    def prepare_subresource_update(
+        self, subresource: str, new: dict[str, Any], old: dict[str, Any]
+    ) -> None:
+        """A write to another stored subresource (``pods/ephemeralcontainers``): only what it
+        owns comes from ``new``, the rest from ``old``."""
+        ...
+
     def validate(self, obj: dict[str, Any]) -> list[FieldError]:
         """Field errors of a new object (after mutating admission)."""
         ...
@@ -258,6 +265,19 @@ class DefaultStrategy:
         if spec_changed(old, new):
             gen += 1
         _meta(new)["generation"] = gen
+
+    def prepare_subresource_update(
+        self, subresource: str, new: dict[str, Any], old: dict[str, Any]
+    ) -> None:
+        # no kind but pods has a stored subresource besides status; keep everything
+        for k in list(new):
+            if k not in ("metadata", "apiVersion", "kind"):
+                del new[k]
+        for k, v in old.items():
+            if k not in _TOP_META:
+                new[k] = copy.deepcopy(v)
+        if "status" in old:
+            new["status"] = copy.deepcopy(old["status"])
 
     def prepare_status_update(self, new: dict[str, Any], old: dict[str, Any]) -> None:
         for k in list(new):

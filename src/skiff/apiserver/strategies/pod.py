@@ -7,6 +7,7 @@ pod/storage/storage.go (``ReturnDeletedObject: true``).
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from skiff.api.resources import ResourceInfo
@@ -49,6 +50,31 @@ class PodStrategy(DefaultStrategy):
         super().prepare_for_create(obj)
         obj["status"] = {"phase": "Pending", "qosClass": qos_class(obj.get("spec") or {})}
 
+    def prepare_for_update(self, new: dict[str, Any], old: dict[str, Any]) -> None:
+        super().prepare_for_update(new, old)
+        # ephemeral containers change only through pods/ephemeralcontainers (Kubernetes keeps
+        # the old ones on a write of the pod itself)
+        _copy_ephemeral(old, new)
+
+    def prepare_subresource_update(
+        self, subresource: str, new: dict[str, Any], old: dict[str, Any]
+    ) -> None:
+        """``pods/ephemeralcontainers``: the pod as it was, with the new
+        ``spec.ephemeralContainers`` (``EphemeralContainersStrategy.PrepareForUpdate``)."""
+        ephemeral = copy.deepcopy((new.get("spec") or {}).get("ephemeralContainers"))
+        super().prepare_subresource_update(subresource, new, old)
+        if subresource != "ephemeralcontainers":
+            return
+        # dropNonEphemeralContainerUpdates: the old pod's metadata too, but for its identity
+        meta = new.get("metadata") or {}
+        kept = {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion") if k in meta}
+        new["metadata"] = {**copy.deepcopy(old.get("metadata") or {}), **kept}
+        spec = new.setdefault("spec", {})
+        if ephemeral:
+            spec["ephemeralContainers"] = ephemeral
+        else:
+            spec.pop("ephemeralContainers", None)
+
     def delete_grace_seconds(self, obj: dict[str, Any], requested: int | None) -> int:
         """A pod bound to a node waits for its agent to stop the containers (or for
         ``--grace-period=0 --force``); an unbound or finished pod goes at once."""
@@ -60,3 +86,14 @@ class PodStrategy(DefaultStrategy):
             return max(0, requested)
         grace = spec.get("terminationGracePeriodSeconds")
         return DEFAULT_GRACE_SECONDS if grace is None else max(0, int(grace))
+
+
+def _copy_ephemeral(old: dict[str, Any], new: dict[str, Any]) -> None:
+    old_eph = (old.get("spec") or {}).get("ephemeralContainers")
+    spec = new.get("spec")
+    if not isinstance(spec, dict):
+        return
+    if old_eph:
+        spec["ephemeralContainers"] = copy.deepcopy(old_eph)
+    else:
+        spec.pop("ephemeralContainers", None)
