@@ -219,3 +219,49 @@ async def test_shutdown_with_drain_waits_for_in_flight_items() -> None:
     assert not drain.done()
     q.done(item)
     await asyncio.wait_for(drain, 1)
+
+
+async def test_observer_sees_adds_retries_depth_and_latencies() -> None:
+    from skiff.client.workqueue import set_queue_observer_factory
+
+    events: list[tuple[str, str, float]] = []
+
+    class Observer:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+        def added(self) -> None:
+            events.append((self.name, "add", 0))
+
+        def retried(self) -> None:
+            events.append((self.name, "retry", 0))
+
+        def depth(self, n: int) -> None:
+            events.append((self.name, "depth", n))
+
+        def waited(self, seconds: float) -> None:
+            events.append((self.name, "waited", seconds))
+
+        def worked(self, seconds: float) -> None:
+            events.append((self.name, "worked", seconds))
+
+    clock = FakeClock()
+    set_queue_observer_factory(Observer)
+    try:
+        q: WorkQueue[str] = WorkQueue(name="obs", clock=clock)
+    finally:
+        set_queue_observer_factory(None)
+    unobserved: WorkQueue[str] = WorkQueue(name="plain", clock=clock)
+    unobserved.add("x")
+    q.add("a")
+    q.add("b")
+    clock.advance(2.0)
+    item = q.get_nowait()
+    clock.advance(0.5)
+    q.add_rate_limited(item)
+    q.done(item)
+    kinds = [(k, v) for _, k, v in events]
+    assert ("add", 0) in kinds and ("retry", 0) in kinds
+    assert ("waited", 2.0) in kinds and ("worked", 0.5) in kinds
+    assert ("depth", 2) in kinds and ("depth", 1) in kinds
+    assert {name for name, _, _ in events} == {"obs"}

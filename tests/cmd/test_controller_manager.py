@@ -4,7 +4,8 @@ Covers: an unknown ``--controllers`` name stops it at start with exit code 2 and
 processes against one ``skiff apiserver``: both become ready (the ready file), exactly one holds
 the Lease ``kube-system/kube-controller-manager`` and runs controllers, and when it is stopped
 with SIGTERM it releases the Lease, removes its ready file and exits 0, and the other takes over
-and acts (a new namespace gets its ``default`` ServiceAccount). Excludes: the controllers'
+and acts (a new namespace gets its ``default`` ServiceAccount), its work queue counted on its
+``/metrics`` (``--metrics-bind-address``). Excludes: the controllers'
 behaviour (tests/controllers) and supervision (tests/integration/test_server.py).
 """
 
@@ -17,12 +18,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from skiff.testing.cluster import Kubectl, ServerProcess
+from skiff.testing.cluster import Kubectl, ServerProcess, free_port
 
 FAST_LEASE = [
     "--leader-elect-lease-duration=2",
@@ -72,6 +74,7 @@ def test_two_processes_one_leader_then_failover(server: ServerProcess) -> None:
     kubectl = Kubectl(server.kubeconfig)
     procs: list[subprocess.Popen[bytes]] = []
     ready = [server.data_dir / f"cm{i}.ready" for i in range(2)]
+    ports = [free_port() for _ in range(2)]
     log = open(server.data_dir / "cms.log", "wb")  # noqa: SIM115 - closed below
     try:
         for i in range(2):
@@ -88,6 +91,7 @@ def test_two_processes_one_leader_then_failover(server: ServerProcess) -> None:
                         str(ready[i]),
                         "--controllers",
                         "serviceaccount",
+                        f"--metrics-bind-address=127.0.0.1:{ports[i]}",
                         *FAST_LEASE,
                     ],
                     stdout=log,
@@ -116,6 +120,16 @@ def test_two_processes_one_leader_then_failover(server: ServerProcess) -> None:
             lambda: kubectl.run("get", "sa", "default", "-n", "after-failover").returncode == 0,
             "the new leader acts",
         )
+        # its work queue shows on /metrics
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports[other]}/metrics", timeout=5) as r:
+            metrics = r.read().decode()
+        adds = [
+            float(line.rsplit(" ", 1)[1])
+            for line in metrics.splitlines()
+            if line.startswith('workqueue_adds_total{name="serviceaccount"}')
+        ]
+        assert adds and adds[0] >= 1, metrics[:2000]
+        assert 'workqueue_work_duration_seconds_count{name="serviceaccount"}' in metrics
     finally:
         for proc in procs:
             if proc.poll() is None:

@@ -25,6 +25,11 @@ The worker contract (sample-controller ``processNextWorkItem``)::
 
 No background task: `get` itself promotes due delayed items and sleeps on the injected clock until
 the next deadline or an add, so nothing outlives the queue.
+
+Metrics (client-go's ``workqueue.SetProvider``): a process that exports them sets a
+`QueueObserver` factory once with `set_queue_observer_factory`; every queue created afterwards
+reports adds, retries, depth, the time items waited in the queue and the time their processing
+took (``workqueue_*`` in Prometheus, by queue name; `skiff.controllers.metrics`).
 """
 
 from __future__ import annotations
@@ -33,17 +38,44 @@ import asyncio
 import heapq
 import itertools
 from collections import deque
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Generic, Protocol, TypeVar
 
 from skiff.client.errors import ShutDown, WouldBlock
 from skiff.client.ratelimit import RateLimiter, default_controller_rate_limiter
 from skiff.util.clock import Clock, SystemClock, wait_event
 
-__all__ = ["QueueStatistics", "WorkQueue"]
+__all__ = ["QueueObserver", "QueueStatistics", "WorkQueue", "set_queue_observer_factory"]
 
 T = TypeVar("T", bound=Hashable)
+
+
+class QueueObserver(Protocol):
+    """Receives one queue's events (metrics); every call must be cheap and must not raise."""
+
+    def added(self) -> None: ...
+
+    def retried(self) -> None: ...
+
+    def depth(self, n: int) -> None: ...
+
+    def waited(self, seconds: float) -> None:
+        """An item was handed out ``seconds`` after it was queued."""
+        ...
+
+    def worked(self, seconds: float) -> None:
+        """An item was `done` ``seconds`` after it was handed out."""
+        ...
+
+
+_observer_factory: Callable[[str], QueueObserver] | None = None
+
+
+def set_queue_observer_factory(factory: Callable[[str], QueueObserver] | None) -> None:
+    """Report every queue created from now on to ``factory(queue name)`` (None: stop)."""
+    global _observer_factory
+    _observer_factory = factory
 
 
 @dataclass(frozen=True)
@@ -85,6 +117,9 @@ class WorkQueue(Generic[T]):
         self._wakeup = asyncio.Event()
         self._adds = 0
         self._retries = 0
+        self._queued_at: dict[T, float] = {}
+        self._started_at: dict[T, float] = {}
+        self._observer = _observer_factory(name) if _observer_factory is not None else None
 
     # -- adding ---------------------------------------------------------------------------
 
@@ -94,8 +129,13 @@ class WorkQueue(Generic[T]):
             return
         self._adds += 1
         self._dirty.add(item)
+        if self._observer is not None:
+            self._observer.added()
+            self._queued_at.setdefault(item, self.clock.monotonic())
         if item not in self._processing:
             self._queue.append(item)
+            if self._observer is not None:
+                self._observer.depth(len(self._queue))
             self._wake()
 
     def add_after(self, item: T, delay: float) -> None:
@@ -118,6 +158,8 @@ class WorkQueue(Generic[T]):
         if self._shutting_down:
             return
         self._retries += 1
+        if self._observer is not None:
+            self._observer.retried()
         self.add_after(item, self.rate_limiter.when(item))
 
     def forget(self, item: T) -> None:
@@ -149,6 +191,11 @@ class WorkQueue(Generic[T]):
             item = self._queue.popleft()
             self._processing.add(item)
             self._dirty.discard(item)
+            if self._observer is not None:
+                now = self.clock.monotonic()
+                self._observer.waited(now - self._queued_at.pop(item, now))
+                self._started_at[item] = now
+                self._observer.depth(len(self._queue))
             return item
         if self._shutting_down:
             raise ShutDown(f"work queue {self.name!r} is shut down")
@@ -157,8 +204,13 @@ class WorkQueue(Generic[T]):
     def done(self, item: T) -> None:
         """Processing of ``item`` finished; if it was re-added meanwhile, queue it again."""
         self._processing.discard(item)
+        if self._observer is not None:
+            now = self.clock.monotonic()
+            self._observer.worked(now - self._started_at.pop(item, now))
         if item in self._dirty:
             self._queue.append(item)
+        if self._observer is not None:
+            self._observer.depth(len(self._queue))
         self._wake()
 
     # -- lifecycle ------------------------------------------------------------------------

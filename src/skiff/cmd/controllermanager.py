@@ -89,6 +89,12 @@ def add_controller_manager_flags(p: argparse.ArgumentParser, *, standalone: bool
         help="seconds between acquire/renew attempts (default 2)",
     )
     p.add_argument(
+        "--metrics-bind-address",
+        default="127.0.0.1:10257",
+        help="host:port of the plain-HTTP /metrics endpoint (work queues per controller); "
+        "empty: none (default 127.0.0.1:10257)",
+    )
+    p.add_argument(
         "--controllers",
         default="*",
         help="controllers to run, comma-separated: '*' all on by default, 'foo' on, '-foo' off "
@@ -106,6 +112,27 @@ def add_controller_manager_flags(p: argparse.ArgumentParser, *, standalone: bool
 
 
 _EVENT_TTL_HELP = "seconds an Event is kept after it last happened (default 3600)"
+
+
+def _serve_metrics(address: str) -> None:
+    """Export every work queue's metrics on ``address`` (prometheus_client's own HTTP server, in
+    a daemon thread); a port in use is logged, not fatal."""
+    from prometheus_client import start_http_server
+
+    from skiff.client.workqueue import set_queue_observer_factory
+    from skiff.controllers.metrics import WorkQueueMetrics
+
+    metrics = WorkQueueMetrics()
+    set_queue_observer_factory(metrics.observer)
+    if not address:
+        return
+    host, _, port = address.rpartition(":")
+    try:
+        start_http_server(int(port), addr=host or "127.0.0.1", registry=metrics.registry)
+    except (OSError, ValueError) as e:
+        log.warning("controller-manager: cannot serve /metrics on %s: %s", address, e)
+        return
+    log.info("controller-manager: metrics on http://%s/metrics", address)
 
 
 def run_controller_manager(args: argparse.Namespace) -> int:
@@ -141,6 +168,7 @@ def run_controller_manager(args: argparse.Namespace) -> int:
         event_ttl=args.event_ttl,
     )
     ready_file: Path | None = args.ready_file
+    _serve_metrics(str(args.metrics_bind_address))
 
     def announce() -> None:
         if ready_file is not None:
