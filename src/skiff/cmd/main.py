@@ -24,7 +24,12 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from skiff.cmd.controllermanager import add_controller_manager_flags, run_controller_manager
+from skiff.cmd.controllermanager import (
+    TIMING_FLAGS,
+    add_controller_manager_flags,
+    run_controller_manager,
+    timing_argv,
+)
 from skiff.cmd.netflags import NetworkFlagError, check_network_flags, kubernetes_service_ip
 
 __all__ = [
@@ -277,6 +282,7 @@ _CONTROLLER_FLAGS = (
     "--leader-elect-lease-duration",
     "--leader-elect-renew-deadline",
     "--leader-elect-retry-period",
+    *(flag for flag, _, _ in TIMING_FLAGS),
 )
 
 
@@ -337,6 +343,7 @@ def _server(args: argparse.Namespace, argv: list[str]) -> int:
         f"--leader-elect-lease-duration={args.leader_elect_lease_duration}",
         f"--leader-elect-renew-deadline={args.leader_elect_renew_deadline}",
         f"--leader-elect-retry-period={args.leader_elect_retry_period}",
+        *timing_argv(args),
         *(["-v"] if args.verbose else []),
     ]
     log.info(

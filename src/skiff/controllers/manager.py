@@ -32,6 +32,8 @@ from skiff.controllers.disruption import DisruptionController
 from skiff.controllers.eventttl import EventTTLController
 from skiff.controllers.garbagecollector import GarbageCollector
 from skiff.controllers.namespace import NamespaceController
+from skiff.controllers.nodelifecycle import NodeLifecycleController
+from skiff.controllers.podgc import PodGarbageCollector
 from skiff.controllers.rootcacert import RootCACertPublisher
 from skiff.controllers.serviceaccount import ServiceAccountsController
 from skiff.util.clock import Clock, SystemClock
@@ -56,6 +58,8 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "garbage-collector-controller": GarbageCollector,
     "disruption-controller": DisruptionController,
     "event-ttl-controller": EventTTLController,
+    "node-lifecycle-controller": NodeLifecycleController,
+    "pod-garbage-collector-controller": PodGarbageCollector,
 }
 """Every controller by name, in start order."""
 
@@ -66,6 +70,8 @@ ALIASES: dict[str, str] = {
     "garbagecollector": "garbage-collector-controller",
     "disruption": "disruption-controller",
     "eventttl": "event-ttl-controller",
+    "nodelifecycle": "node-lifecycle-controller",
+    "podgc": "pod-garbage-collector-controller",
 }
 """kube-controller-manager's names from before 1.28, still accepted."""
 
