@@ -93,6 +93,8 @@ LEASES = resolve(("coordination.k8s.io/v1", "Lease"))
 NODE_LEASE_NAMESPACE = "kube-node-lease"
 ZONE_LABEL = "topology.kubernetes.io/zone"
 LEGACY_ZONE_LABEL = "failure-domain.beta.kubernetes.io/zone"
+EXCLUDE_DISRUPTION_LABEL = "node.kubernetes.io/exclude-disruption"
+"""Nodes with this label do not count in their zone's state (``isNodeExcludedFromDisruptionChecks``)."""
 
 NOT_READY = "node.kubernetes.io/not-ready"
 UNREACHABLE = "node.kubernetes.io/unreachable"
@@ -444,6 +446,10 @@ class NodeLifecycleController:
         self._taint_seen: dict[str, float] = {}
         """pod key -> monotonic time its node's NoExecute taints were first seen for it."""
         self._known_nodes: set[str] = set()
+        self.master_disruption = False
+        """Every zone is FullDisruption: no NoExecute taints, no evictions."""
+        self.passes = 0
+        """Completed health monitoring passes (tests wait on it)."""
         self.nodes.add_handler(
             on_add=self._node_added,
             on_update=self._node_updated,
@@ -537,9 +543,12 @@ class NodeLifecycleController:
     # ------------------------------------------------------------------ node health
 
     async def monitor_node_health(self) -> None:
-        """One pass of ``monitorNodeHealth`` over every node in the cache."""
+        """One pass of ``monitorNodeHealth`` over every node in the cache: health first, then the
+        zone states (so a node queued for its NoExecute taint meets its zone's current rate),
+        then events, NoExecute queueing and pods marked not ready."""
         zones: dict[str, list[str | None]] = {}
         nodes = self.nodes.lister.list()
+        looked: list[tuple[str, str, Mapping[str, Any]]] = []
         for node in nodes:
             name = str(meta_of(node).get("name") or "")
             zone = zone_key(node)
@@ -558,8 +567,12 @@ class NodeLifecycleController:
                 current = await self._update_health(node)
             except (Conflict, NotFound):
                 current = node
+            if EXCLUDE_DISRUPTION_LABEL not in (meta_of(node).get("labels") or {}):
+                zones.setdefault(zone, []).append(ready_status(current))
+            looked.append((name, zone, current))
+        await self._handle_disruption(zones, nodes)
+        for name, zone, current in looked:
             ready = ready_status(current)
-            zones.setdefault(zone, []).append(ready)
             if ready is None:
                 continue
             health = self.health.get(name)
@@ -576,7 +589,7 @@ class NodeLifecycleController:
                         f"Node {name} status is now: NodeNotReady",
                     )
                 await self._mark_pods_not_ready(current)
-        await self._handle_disruption(zones, nodes)
+        self.passes += 1
 
     async def _update_health(self, node: FrozenDict) -> Mapping[str, Any]:
         """``tryUpdateNodeHealth``: the node as it stands after this look (its monitored
@@ -640,6 +653,9 @@ class NodeLifecycleController:
             self.zone_queues[zone].remove(name)
             if keys & NO_EXECUTE_KEYS:
                 await self._swap_no_execute(name, add=None)
+            return
+        if self.master_disruption:
+            self.zone_queues[zone].add(name)  # waits behind a stopped limiter
             return
         want, opposite = (NOT_READY, UNREACHABLE) if ready == "False" else (UNREACHABLE, NOT_READY)
         if want in keys and opposite not in keys:
@@ -776,9 +792,11 @@ class NodeLifecycleController:
             for zone in self.zone_states:
                 self.zone_queues[zone].swap_limiter(0.0)
                 self.zone_states[zone] = ZoneState.FULL_DISRUPTION
+            self.master_disruption = True
             return
         if all_was_full:
             log.warning("some nodes are Ready again: leaving master disruption mode")
+            self.master_disruption = False
             now = self.clock.monotonic()
             for health in self.health.values():
                 health.probe = now
