@@ -674,8 +674,8 @@ class NodeLifecycleController:
                 if node is None:
                     continue
                 ready = ready_status(node)
-                if ready not in ("False", "Unknown"):
-                    continue  # Ready again: no taint
+                if ready not in ("False", "Unknown") or self.master_disruption:
+                    continue  # Ready again (or every zone down): no taint
                 want = NOT_READY if ready == "False" else UNREACHABLE
                 try:
                     await self._swap_no_execute(name, add=want)
@@ -774,25 +774,20 @@ class NodeLifecycleController:
             s is ZoneState.FULL_DISRUPTION for s in self.zone_states.values()
         )
         if all_full and all_was_full:
+            if self.master_disruption:
+                # level-triggered: a taint that raced with entering this mode goes too
+                await self._untaint_all(nodes)
             return
         if all_full:
             log.warning(
                 "every node is not Ready: entering master disruption mode (no NoExecute taints, "
                 "no evictions)"
             )
-            for node in nodes:
-                name = str(meta_of(node).get("name") or "")
-                for queue in self.zone_queues.values():
-                    queue.remove(name)
-                if {str(t.get("key")) for t in no_execute_taints(node)} & NO_EXECUTE_KEYS:
-                    try:
-                        await self._swap_no_execute(name, add=None)
-                    except Exception:
-                        log.warning("untainting node %s failed", name, exc_info=True)
+            self.master_disruption = True
             for zone in self.zone_states:
                 self.zone_queues[zone].swap_limiter(0.0)
                 self.zone_states[zone] = ZoneState.FULL_DISRUPTION
-            self.master_disruption = True
+            await self._untaint_all(nodes)
             return
         if all_was_full:
             log.warning("some nodes are Ready again: leaving master disruption mode")
@@ -807,6 +802,19 @@ class NodeLifecycleController:
             if state is not new_states[zone]:
                 log.info("zone %r is now %s", zone, new_states[zone].value)
                 self._set_zone(zone, len(zones[zone]), new_states[zone])
+
+    async def _untaint_all(self, nodes: Sequence[FrozenDict]) -> None:
+        """Master disruption: no node waits for or keeps a NoExecute taint (``markNodeAsReachable``
+        on every node)."""
+        for node in nodes:
+            name = str(meta_of(node).get("name") or "")
+            for queue in self.zone_queues.values():
+                queue.remove(name)
+            if {str(t.get("key")) for t in no_execute_taints(node)} & NO_EXECUTE_KEYS:
+                try:
+                    await self._swap_no_execute(name, add=None)
+                except Exception:
+                    log.warning("untainting node %s failed", name, exc_info=True)
 
     def _set_zone(self, zone: str, size: int, state: ZoneState) -> None:
         self.zone_states[zone] = state
