@@ -48,10 +48,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from skiff.api.duration import parse_time
 from skiff.client import (
@@ -85,6 +85,8 @@ __all__ = [
 ]
 
 log = logging.getLogger("skiff.controllers.nodelifecycle")
+
+T = TypeVar("T")
 
 NODES = resolve(("v1", "Node"))
 PODS = resolve(("v1", "Pod"))
@@ -124,6 +126,11 @@ MONITORED_CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure"
 
 DISRUPTION_TARGET = "DisruptionTarget"
 NODE_INDEX = "spec.nodeName"
+
+WRITE_CONCURRENCY = 32
+"""Status writes of one monitoring pass in flight at once."""
+EVICTION_WORKERS = 8
+"""Workers deleting pods from tainted nodes (the taint manager's ``UpdateWorkerSize``)."""
 
 TAINT_PASS_PERIOD = 0.1
 """Seconds between NoExecute tainting passes over the zone queues (``nodeEvictionPeriod``)."""
@@ -419,6 +426,17 @@ def _pod_ref(pod: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+async def _bounded(coros: Sequence[Coroutine[Any, Any, T]]) -> list[T]:
+    """Await ``coros`` concurrently, at most `WRITE_CONCURRENCY` at a time, results in order."""
+    gate = asyncio.Semaphore(WRITE_CONCURRENCY)
+
+    async def one(coro: Coroutine[Any, Any, T]) -> T:
+        async with gate:
+            return await coro
+
+    return list(await asyncio.gather(*(one(c) for c in coros)))
+
+
 def _pod_node(pod: Any) -> list[str]:
     node = (pod.get("spec") or {}).get("nodeName") if isinstance(pod, Mapping) else None
     return [str(node)] if node else []
@@ -516,7 +534,7 @@ class NodeLifecycleController:
                     run_workers(
                         self.eviction_queue,
                         self.sync_pod_eviction,
-                        self.options.workers,
+                        max(self.options.workers, EVICTION_WORKERS),
                         name="taint-eviction",
                     )
                 )
@@ -563,14 +581,21 @@ class NodeLifecycleController:
                     "RegisteredNode",
                     f"Registered Node {name} in Controller",
                 )
+            looked.append((name, zone, node))
+
+        async def look(node: FrozenDict) -> Mapping[str, Any]:
             try:
-                current = await self._update_health(node)
+                return await self._update_health(node)
             except (Conflict, NotFound):
-                current = node
+                return node
+
+        currents = await _bounded([look(node) for node in nodes])
+        looked = [(n, z, c) for (n, z, _), c in zip(looked, currents, strict=True)]
+        for node, (_, zone, current) in zip(nodes, looked, strict=True):
             if EXCLUDE_DISRUPTION_LABEL not in (meta_of(node).get("labels") or {}):
                 zones.setdefault(zone, []).append(ready_status(current))
-            looked.append((name, zone, current))
         await self._handle_disruption(zones, nodes)
+        not_ready: list[Mapping[str, Any]] = []
         for name, zone, current in looked:
             ready = ready_status(current)
             if ready is None:
@@ -588,7 +613,8 @@ class NodeLifecycleController:
                         "NodeNotReady",
                         f"Node {name} status is now: NodeNotReady",
                     )
-                await self._mark_pods_not_ready(current)
+                not_ready.append(current)
+        await self._mark_pods_not_ready(not_ready)
         self.passes += 1
 
     async def _update_health(self, node: FrozenDict) -> Mapping[str, Any]:
@@ -623,14 +649,12 @@ class NodeLifecycleController:
             health.transition = str(cond.get("lastTransitionTime") or "")
         return updated
 
-    async def _mark_pods_not_ready(self, node: Mapping[str, Any]) -> None:
-        """``MarkPodsNotReady``: every pod of the node whose Ready condition is True -> False."""
-        name = str(meta_of(node).get("name") or "")
+    async def _mark_pods_not_ready(self, nodes: Sequence[Mapping[str, Any]]) -> None:
+        """``MarkPodsNotReady``: every pod of ``nodes`` whose Ready condition is True -> False
+        (the writes run concurrently, at most `WRITE_CONCURRENCY` at a time)."""
         stamp = format_epoch_time(self.clock.time())
-        for pod in self.pods.indexer.by_index(NODE_INDEX, name):
-            conditions = (pod.get("status") or {}).get("conditions") or ()
-            if not any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
-                continue
+
+        async def mark(pod: FrozenDict) -> None:
             body = thaw(pod)
             for cond in body["status"]["conditions"]:
                 if cond.get("type") == "Ready":
@@ -639,8 +663,17 @@ class NodeLifecycleController:
             try:
                 await self.client.update_status(PODS, body)
             except (Conflict, NotFound):
-                continue  # changed meanwhile: the next pass looks again
+                return  # changed meanwhile: the next pass looks again
             self.recorder.event(_pod_ref(pod), "Warning", "NodeNotReady", "Node is not ready")
+
+        todo = []
+        for node in nodes:
+            name = str(meta_of(node).get("name") or "")
+            for pod in self.pods.indexer.by_index(NODE_INDEX, name):
+                conditions = (pod.get("status") or {}).get("conditions") or ()
+                if any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
+                    todo.append(mark(pod))
+        await _bounded(todo)
 
     # ------------------------------------------------------------------ NoExecute taints
 
