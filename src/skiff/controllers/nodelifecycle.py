@@ -544,10 +544,14 @@ class NodeLifecycleController:
 
     async def _monitor_loop(self) -> None:
         while True:
+            started = self.clock.monotonic()
             try:
                 await self.monitor_node_health()
             except Exception:
                 log.exception("monitoring node health failed")
+            took = self.clock.monotonic() - started
+            if took > self.options.node_monitor_grace_period / 2:  # health verdicts at risk
+                log.warning("a node health pass over %d nodes took %.2fs", len(self.health), took)
             await self.clock.sleep(self.options.node_monitor_period)
 
     async def _taint_pass_loop(self) -> None:
