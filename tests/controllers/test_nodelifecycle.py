@@ -8,7 +8,8 @@ objects the test renews itself (no agent): a node whose Lease stops being renewe
 (NodeStatusUnknown), its pods turn Ready=False, it gets the ``unreachable`` NoSchedule and
 NoExecute taints; an intolerant pod is evicted at once with the DisruptionTarget condition and a
 TaintManagerEviction Event, one tolerating for 1 s after about 1 s, one tolerating forever stays;
-the Lease renewed again (and Ready posted) removes the taints. The flags of `skiff
+the Lease renewed again (and Ready posted) removes the taints; a live node reporting Ready=False,
+memory pressure and cordoned gets the matching taints, removed when healthy again. The flags of `skiff
 controller-manager` and their pass-through by `skiff server`. The zone rule end to end: 3 of 5
 nodes of a zone dying taint them at the secondary rate; every zone dying ("master disruption")
 removes the NoExecute taints and evicts nothing until a node is Ready again.
@@ -563,3 +564,48 @@ async def test_master_disruption_stops_evictions(
             return await _deleting(api, "on-a1")
 
         await eventually(evicted, within=10, what="pod on a1 evicted")
+
+
+async def test_node_reporting_not_ready_and_pressure(
+    url: str, token: str, api: httpx.AsyncClient
+) -> None:
+    """An agent that is alive but reports Ready=False gets the ``not-ready`` taints (NoSchedule
+    and NoExecute) and its pods Ready=False; memory pressure and cordoning add their NoSchedule
+    taints; all go when the node is healthy again."""
+    async with agents(api) as fake, lifecycle(url, token, fast_options()) as ctl:
+        for name in ("n1", "n2", "n3"):
+            await fake.add(name)
+        await _pod(api, "p", "n1")
+        await eventually(lambda: len(ctl.health) == 3, what="nodes seen")
+        cond = {"type": "Ready", "status": "False", "reason": "KubeletNotReady"}
+        pressure = {"type": "MemoryPressure", "status": "True"}
+        r = await api.patch(
+            f"{NODES}/n1/status", json={"status": {"conditions": [cond, pressure]}}, headers=MERGE
+        )
+        assert r.status_code == 200, r.text
+        r = await api.patch(f"{NODES}/n1", json={"spec": {"unschedulable": True}}, headers=MERGE)
+        assert r.status_code == 200, r.text
+        want = {
+            (NOT_READY, "NoSchedule"),
+            (NOT_READY, "NoExecute"),
+            ("node.kubernetes.io/memory-pressure", "NoSchedule"),
+            ("node.kubernetes.io/unschedulable", "NoSchedule"),
+        }
+
+        async def tainted() -> bool:
+            return _taints(await _get(api, f"{NODES}/n1")) == want
+
+        await eventually(tainted, within=10, what="n1 tainted by its conditions")
+
+        async def pod_not_ready() -> bool:
+            return _cond(await _get(api, f"{PODS}/p"), "Ready").get("status") == "False"
+
+        await eventually(pod_not_ready, within=10, what="pod not ready")
+        await fake.post_ready("n1")  # Ready True, MemoryPressure gone
+        r = await api.patch(f"{NODES}/n1", json={"spec": {"unschedulable": False}}, headers=MERGE)
+        assert r.status_code == 200, r.text
+
+        async def clean() -> bool:
+            return not _taints(await _get(api, f"{NODES}/n1"))
+
+        await eventually(clean, within=10, what="taints removed")
