@@ -9,8 +9,9 @@ objects the test renews itself (no agent): a node whose Lease stops being renewe
 NoExecute taints; an intolerant pod is evicted at once with the DisruptionTarget condition and a
 TaintManagerEviction Event, one tolerating for 1 s after about 1 s, one tolerating forever stays;
 the Lease renewed again (and Ready posted) removes the taints; a live node reporting Ready=False,
-memory pressure and cordoned gets the matching taints, removed when healthy again. The flags of `skiff
-controller-manager` and their pass-through by `skiff server`. The zone rule end to end: 3 of 5
+memory pressure and cordoned gets the matching taints, removed when healthy again. The flags of
+``skiff controller-manager`` and their pass-through by ``skiff server``. The zone rule end to
+end: 3 of 5
 nodes of a zone dying taint them at the secondary rate; every zone dying ("master disruption")
 removes the NoExecute taints and evicts nothing until a node is Ready again.
 """
