@@ -444,6 +444,7 @@ async def test_dead_node_is_tainted_and_its_pods_evicted(
             ("TaintManagerEviction", "intolerant", "Marking for deletion Pod default/intolerant"),
             ("NodeNotReady", "forever", "Node is not ready"),
             ("NodeNotReady", "n1", "Node n1 status is now: NodeNotReady"),
+            ("RegisteredNode", "n1", "Node n1 event: Registered Node n1 in Controller"),
         }
 
         async def events() -> set[tuple[str, str, str]]:

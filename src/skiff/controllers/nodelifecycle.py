@@ -500,7 +500,10 @@ class NodeLifecycleController:
         if name in self._known_nodes:
             self._known_nodes.discard(name)
             self.recorder.event(
-                _node_ref(node), "Normal", "RemovingNode", f"Removing Node {name} from Controller"
+                _node_ref(node),
+                "Normal",
+                "RemovingNode",
+                f"Node {name} event: Removing Node {name} from Controller",
             )
 
     def _enqueue_pods_of(self, node: Mapping[str, Any]) -> None:
@@ -583,7 +586,7 @@ class NodeLifecycleController:
                     _node_ref(node),
                     "Normal",
                     "RegisteredNode",
-                    f"Registered Node {name} in Controller",
+                    f"Node {name} event: Registered Node {name} in Controller",
                 )
             looked.append((name, zone, node))
 
