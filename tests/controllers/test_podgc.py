@@ -5,7 +5,8 @@ which nodes pods are orphaned on, the quarantine of missing nodes on a FakeClock
 in-process API server: pods bound to a node that was deleted (and to one that never existed) are
 marked Failed with the DisruptionTarget condition (DeletionByPodGC) and force deleted once the
 quarantine is over, while pods of a live node stay; terminated pods over a threshold of 2 are
-deleted oldest first. Excludes: unscheduled terminating pods (only reachable with finalizers; the
+deleted oldest first; terminating pods of a not-Ready node tainted ``out-of-service`` are force
+deleted. Excludes: unscheduled terminating pods (only reachable with finalizers; the
 code path is the same force delete).
 """
 
@@ -19,7 +20,12 @@ import httpx
 import pytest
 
 from skiff.controllers import ControllerOptions
-from skiff.controllers.podgc import QuarantineSet, orphaned_nodes, terminated_to_delete
+from skiff.controllers.podgc import (
+    QuarantineSet,
+    is_out_of_service,
+    orphaned_nodes,
+    terminated_to_delete,
+)
 from skiff.testing.clock import FakeClock
 from skiff.testing.cluster import running_controller_manager
 from skiff.testing.wait import eventually
@@ -186,3 +192,46 @@ async def test_terminated_pods_over_the_threshold(
             return names if names == ["running", "t2", "t3"] else []
 
         await eventually(two_left, within=10, what="two oldest terminated pods deleted")
+
+
+def test_is_out_of_service() -> None:
+    taint = {"key": "node.kubernetes.io/out-of-service", "effect": "NoExecute"}
+
+    def node(ready: str | None, taints: list[dict[str, str]]) -> dict[str, Any]:
+        conds = [] if ready is None else [{"type": "Ready", "status": ready}]
+        return {"spec": {"taints": taints}, "status": {"conditions": conds}}
+
+    assert is_out_of_service(node("False", [taint]))
+    assert is_out_of_service(node("Unknown", [taint]))
+    assert is_out_of_service(node(None, [taint]))
+    assert not is_out_of_service(node("True", [taint]))  # a Ready node is not out of service
+    assert not is_out_of_service(node("False", []))
+
+
+async def test_terminating_pods_of_out_of_service_nodes(
+    url: str, token: str, api: httpx.AsyncClient
+) -> None:
+    taint = {"key": "node.kubernetes.io/out-of-service", "effect": "NoExecute"}
+    for name, ready in (("down", "False"), ("up", "True")):
+        await _node(api, name)
+        r = await api.patch(
+            f"{NODES}/{name}/status",
+            json={"status": {"conditions": [{"type": "Ready", "status": ready}]}},
+            headers=MERGE,
+        )
+        assert r.status_code == 200, r.text
+        r = await api.patch(f"{NODES}/{name}", json={"spec": {"taints": [taint]}}, headers=MERGE)
+        assert r.status_code == 200, r.text
+    async with podgc(url, token):
+        for name, node in (("stuck", "down"), ("running", "down"), ("fine", "up")):
+            await _pod(api, name, node)
+        for name in ("stuck", "fine"):
+            r = await api.delete(f"{PODS}/{name}")  # graceful: waits for an agent that is gone
+            assert r.status_code == 202, r.text
+
+        async def stuck_gone() -> bool:
+            return not await _exists(api, "stuck")
+
+        await eventually(stuck_gone, within=10, what="terminating pod of the down node deleted")
+        assert await _exists(api, "running")  # not terminating: left alone
+        assert await _exists(api, "fine")  # its node is Ready: its agent finishes it

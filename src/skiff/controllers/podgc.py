@@ -12,7 +12,9 @@ Kubernetes 1.32's ``pkg/controller/podgc/gc_controller.go`` (``gc``, ``gcTermina
   GET confirms it does not exist, each of its pods is marked Failed with the ``DisruptionTarget``
   condition (True, ``DeletionByPodGC``, "PodGC: node no longer exists") and deleted;
 - **unscheduled terminating pods** (a ``deletionTimestamp`` and no node to finish them) are
-  deleted.
+  deleted;
+- **terminating pods of an out-of-service node** (not Ready, tainted
+  ``node.kubernetes.io/out-of-service`` by an operator) are deleted.
 
 Every delete here is a force delete (grace period 0): no agent is left to terminate these pods.
 `terminated_to_delete` and `QuarantineSet` are the pure decisions, tested on a FakeClock.
@@ -34,6 +36,7 @@ from skiff.util.clock import Clock, format_epoch_time
 __all__ = [
     "PodGarbageCollector",
     "QuarantineSet",
+    "is_out_of_service",
     "is_terminated",
     "orphaned_nodes",
     "terminated_to_delete",
@@ -45,6 +48,7 @@ NODES = resolve(("v1", "Node"))
 PODS = resolve(("v1", "Pod"))
 
 DISRUPTION_TARGET = "DisruptionTarget"
+OUT_OF_SERVICE = "node.kubernetes.io/out-of-service"
 
 
 def is_terminated(pod: Mapping[str, Any]) -> bool:
@@ -79,6 +83,24 @@ def terminated_to_delete(
         )
     )
     return terminated[:excess]
+
+
+def is_out_of_service(node: Mapping[str, Any]) -> bool:
+    """Not Ready, and tainted ``node.kubernetes.io/out-of-service`` (any effect)."""
+    ready = next(
+        (
+            c
+            for c in (node.get("status") or {}).get("conditions") or ()
+            if isinstance(c, Mapping) and c.get("type") == "Ready"
+        ),
+        None,
+    )
+    if ready is not None and ready.get("status") == "True":
+        return False
+    return any(
+        isinstance(t, Mapping) and t.get("key") == OUT_OF_SERVICE
+        for t in (node.get("spec") or {}).get("taints") or ()
+    )
 
 
 def orphaned_nodes(pods: Sequence[Mapping[str, Any]], existing: set[str]) -> set[str]:
@@ -150,9 +172,30 @@ class PodGarbageCollector:
     async def gc(self) -> None:
         """One pass (``PodGCController.gc``)."""
         pods = self.pods.lister.list()
+        await self._gc_terminating(pods)
         await self._gc_terminated(pods)
         await self._gc_orphaned(pods)
         await self._gc_unscheduled_terminating(pods)
+
+    async def _gc_terminating(self, pods: Sequence[FrozenDict]) -> None:
+        """``gcTerminating``: terminating pods of a node that is not Ready and carries the
+        ``node.kubernetes.io/out-of-service`` taint (an operator's word that it is down for good)
+        are force deleted."""
+        out = {
+            str(meta_of(n).get("name") or "")
+            for n in self.nodes.lister.list()
+            if is_out_of_service(n)
+        }
+        if not out:
+            return
+        victims = [
+            p
+            for p in pods
+            if meta_of(p).get("deletionTimestamp") and (p.get("spec") or {}).get("nodeName") in out
+        ]
+        if victims:
+            log.info("garbage collecting %d terminating pods of out-of-service nodes", len(victims))
+            await self._in_batches(victims, None)
 
     async def _gc_terminated(self, pods: Sequence[FrozenDict]) -> None:
         victims = terminated_to_delete(pods, self.options.terminated_pod_gc_threshold)
