@@ -590,13 +590,20 @@ class NodeLifecycleController:
                 )
             looked.append((name, zone, node))
 
-        async def look(node: FrozenDict) -> Mapping[str, Any]:
-            try:
-                return await self._update_health(node)
-            except (Conflict, NotFound):
-                return node
+        verdicts = [self._assess_health(node) for node in nodes]
 
-        currents = await _bounded([look(node) for node in nodes])
+        async def write(node: FrozenDict, body: dict[str, Any] | None) -> Mapping[str, Any]:
+            if body is None:
+                return node
+            try:
+                return await self._write_unknown(body)
+            except (Conflict, NotFound):
+                return node  # changed or gone meanwhile: the next pass looks again
+
+        if any(verdict is not None for verdict in verdicts):
+            currents = await _bounded([write(n, b) for n, b in zip(nodes, verdicts, strict=True)])
+        else:
+            currents = list(nodes)
         looked = [(n, z, c) for (n, z, _), c in zip(looked, currents, strict=True)]
         for node, (_, zone, current) in zip(nodes, looked, strict=True):
             if EXCLUDE_DISRUPTION_LABEL not in (meta_of(node).get("labels") or {}):
@@ -624,14 +631,14 @@ class NodeLifecycleController:
         await self._mark_pods_not_ready(not_ready)
         self.passes += 1
 
-    async def _update_health(self, node: FrozenDict) -> Mapping[str, Any]:
-        """``tryUpdateNodeHealth``: the node as it stands after this look (its monitored
-        conditions set to Unknown through nodes/status if it has not been heard from)."""
+    def _assess_health(self, node: FrozenDict) -> dict[str, Any] | None:
+        """``tryUpdateNodeHealth``, the decision: record what was heard from the node; return the
+        node with its monitored conditions set to Unknown if it has not been heard from within
+        its grace period (and they are not Unknown already), else None."""
         name = str(meta_of(node).get("name") or "")
         now = self.clock.monotonic()
         lease = self.leases.lister.get(name, namespace=NODE_LEASE_NAMESPACE)
-        saved = self.health.get(name)
-        health = health_after(saved, node, lease, now)
+        health = health_after(self.health.get(name), node, lease, now)
         self.health[name] = health
         grace = (
             self.options.node_monitor_grace_period
@@ -639,19 +646,24 @@ class NodeLifecycleController:
             else self.options.node_startup_grace_period
         )
         if now <= health.probe + grace:
-            return node
+            return None
         conditions = unknown_conditions(node, format_epoch_time(self.clock.time()))
         if conditions is None:
-            return node
-        body = thaw(node)
-        body.setdefault("status", {})["conditions"] = conditions
+            return None
         log.info(
             "node %s not heard from for %.1fs: marking its status Unknown", name, now - health.probe
         )
+        body: dict[str, Any] = thaw(node)
+        body.setdefault("status", {})["conditions"] = conditions
+        return body
+
+    async def _write_unknown(self, body: dict[str, Any]) -> Mapping[str, Any]:
+        """``tryUpdateNodeHealth``, the write: PUT nodes/status; the heartbeat written is ours, not
+        the node's, so it is remembered (a later look does not count it as "heard")."""
         updated = await self.client.update_status(NODES, body)
-        # the heartbeat we write ourselves is not the node's: remember it so it is not "heard"
+        health = self.health.get(str(meta_of(updated).get("name") or ""))
         cond = node_condition(updated, "Ready")
-        if cond is not None:
+        if health is not None and cond is not None:
             health.heartbeat = str(cond.get("lastHeartbeatTime") or "")
             health.transition = str(cond.get("lastTransitionTime") or "")
         return updated
