@@ -40,7 +40,12 @@ async def controller_manager(apiserver: ApiServer) -> AsyncIterator[ControllerMa
     """The controller-manager in this event loop against ``apiserver`` (garbage collection,
     namespace deletion, default ServiceAccounts, PodDisruptionBudget status...), for tests of
     behaviour that moved out of the API server."""
+    # not the workload controllers: these tests create ReplicaSets as plain API objects and make
+    # their pods themselves
+    workloads = ("deployment", "replicaset", "replicationcontroller", "daemonset", "statefulset")
     async with running_controller_manager(
-        f"http://127.0.0.1:{apiserver.bound_port}", TOKEN
+        f"http://127.0.0.1:{apiserver.bound_port}",
+        TOKEN,
+        controllers=("*", *(f"-{name}" for name in workloads)),
     ) as manager:
         yield manager

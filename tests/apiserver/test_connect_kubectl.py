@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import socket
-import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,9 +63,16 @@ async def _port_forward(ws: WebSocket) -> None:
 
 
 @pytest.fixture(scope="module")
-def agent_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The server's data dir: the fake agent's certificate comes from its cluster CA, as a joined
+    agent's does (the API server verifies agents against that CA)."""
+    return tmp_path_factory.mktemp("skiff-connect")
+
+
+@pytest.fixture(scope="module")
+def agent_port(data_dir: Path) -> Iterator[int]:
     """The fake agent, serving HTTPS on 127.0.0.1 from a thread with its own event loop."""
-    creds = ensure_credentials(tmp_path_factory.mktemp("agent-pki"))
+    creds = ensure_credentials(data_dir)
     app = Starlette(
         routes=[
             Route("/containerLogs/{ns}/{pod}/{container}", _logs),
@@ -101,9 +106,8 @@ def agent_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
 
 
 @pytest.fixture(scope="module")
-def kubectl() -> Iterator[Kubectl]:
-    data = Path(tempfile.mkdtemp(prefix="skiff-connect-"))
-    proc = ServerProcess(data_dir=data, controller_manager=True)
+def kubectl(data_dir: Path) -> Iterator[Kubectl]:
+    proc = ServerProcess(data_dir=data_dir, controller_manager=True)
     k = Kubectl(proc.kubeconfig)
     try:
         proc.start()
@@ -111,7 +115,6 @@ def kubectl() -> Iterator[Kubectl]:
     finally:
         k.cleanup()
         proc.stop()
-        shutil.rmtree(data, ignore_errors=True)
 
 
 def _pod(name: str, node: str | None) -> str:

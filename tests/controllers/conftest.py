@@ -68,7 +68,13 @@ async def client(url: str) -> AsyncIterator[Client]:
         yield c
 
 
+WORKLOADS = ("deployment", "replicaset", "replicationcontroller", "daemonset", "statefulset")
+
+
 @pytest.fixture
 async def controller_manager(url: str) -> AsyncIterator[ControllerManager]:
-    async with running_controller_manager(url, TOKEN) as manager:
+    """Every controller but the workload ones (ReplicaSets here are API objects whose pods the
+    tests create themselves; test_replicaset.py and test_deployment.py run those controllers)."""
+    controllers = ("*", *(f"-{name}" for name in WORKLOADS))
+    async with running_controller_manager(url, TOKEN, controllers=controllers) as manager:
         yield manager

@@ -18,16 +18,24 @@ from pyclient import close_api_client
 
 from skiff.testing.cluster import Kubectl, ServerProcess
 
+WITHOUT_WORKLOADS = (
+    "*,-root-ca-cert-publisher,-deployment,-replicaset,-replicationcontroller,-daemonset,"
+    "-statefulset"
+)
+
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[ServerProcess]:
     data = Path(tempfile.mkdtemp(prefix="skiff-it-"))
     # kube-root-ca.crt is left out: these tests list namespaces' ConfigMaps exactly (its
-    # publisher is tested in tests/controllers/test_rootcacert.py)
+    # publisher is tested in tests/controllers/test_rootcacert.py). So are the workload
+    # controllers: these tests pin API behaviour of Deployments and ReplicaSets (generations,
+    # resourceVersions) that a controller writing revisions and status would race with; the
+    # workload controllers have their own tests and servers (test_rollout.py).
     proc = ServerProcess(
         data_dir=data,
         controller_manager=True,
-        controller_manager_args=["--controllers", "*,-root-ca-cert-publisher"],
+        controller_manager_args=["--controllers", WITHOUT_WORKLOADS],
     )
     try:
         proc.start()

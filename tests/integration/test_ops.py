@@ -146,6 +146,7 @@ def _run_server_once(data: Path, port: int, log: Path) -> None:
             str(port),
             "--bind-address",
             "127.0.0.1",
+            "--no-agent",  # these tests are about the control plane
             "--log",
             str(log),
         ],

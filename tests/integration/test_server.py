@@ -99,6 +99,7 @@ def _start_server(data: Path, port: int, log: IO[bytes]) -> subprocess.Popen[byt
             str(port),
             "--bind-address",
             "127.0.0.1",
+            "--no-agent",  # these tests are about the control plane
             # a SIGKILLed controller-manager keeps the Lease until it expires: keep that short
             "--leader-elect-lease-duration=3",
             "--leader-elect-renew-deadline=2",
@@ -263,6 +264,7 @@ def test_server_names_the_controller_manager_when_it_cannot_start() -> None:
                 str(free_port()),
                 "--bind-address",
                 "127.0.0.1",
+                "--no-agent",  # these tests are about the control plane
                 "--controllers",
                 "*,-no-such-controller",
             ],
@@ -328,6 +330,7 @@ def test_server_gives_up_when_the_first_start_fails() -> None:
                 str(port),
                 "--bind-address",
                 "127.0.0.1",
+                "--no-agent",  # these tests are about the control plane
             ],
             capture_output=True,
             text=True,

@@ -27,7 +27,7 @@ from starlette.websockets import WebSocket
 from skiff import KUBERNETES_VERSION
 from skiff.api.resources import ResourceInfo
 from skiff.api.selector import SelectorError, parse_label_selector, validate_field_selector
-from skiff.apiserver import connect, discovery, openapi, openapi_v2, params
+from skiff.apiserver import connect, discovery, nodejoin, openapi, openapi_v2, params
 from skiff.apiserver import decode as decoding
 from skiff.apiserver.audit import AuditLog
 from skiff.apiserver.auth import AlwaysAllow, Attributes, Authorizer, TokenAuthenticator, UserInfo
@@ -130,7 +130,9 @@ class ApiServerApp:
     ``kubelet_certificate_authority`` is the CA file agents' serving certificates are verified
     against (None: not verified, as kube-apiserver without the flag);
     ``kubelet_client_certificate``/``kubelet_client_key`` are the client certificate and key
-    presented to agents (None: none). The node-agent work supplies them.
+    presented to agents (None: none). The node-agent work supplies them. ``node_join`` answers
+    ``/cacerts`` and the node-credential endpoints before authentication (they check the join or
+    node token themselves).
     """
 
     def __init__(
@@ -149,6 +151,7 @@ class ApiServerApp:
         kubelet_certificate_authority: str | None = None,
         kubelet_client_certificate: str | None = None,
         kubelet_client_key: str | None = None,
+        node_join: nodejoin.NodeJoin | None = None,
     ) -> None:
         self.registry = registry
         self.authenticator = authenticator
@@ -162,6 +165,8 @@ class ApiServerApp:
         self.max_readonly_inflight = max_readonly_inflight
         self.max_mutating_inflight = max_mutating_inflight
         self._inflight = {False: 0, True: 0}
+        # /cacerts and the node-credential endpoints, which authenticate on their own
+        self.node_join = node_join
         self.agent_transport = AgentTransport(
             ca_file=kubelet_certificate_authority,
             cert_file=kubelet_client_certificate,
@@ -261,6 +266,8 @@ class ApiServerApp:
         try:
             if path in HEALTH_PATHS or path.startswith(("/healthz/", "/livez/", "/readyz/")):
                 return await self._health(request)
+            if self.node_join is not None and path in nodejoin.PATHS:
+                return await self.node_join.handle(request)
             user = self._authenticate(request)
             request.scope["skiff.user"] = user
             is_watch = b"watch" in request.scope.get("query_string", b"") and params.flag(

@@ -9,7 +9,8 @@ renewal). It takes an opened ``Store``; which backend that is, is the compositio
 
 Bootstrap (idempotent, every start): namespaces default, kube-system, kube-public and
 kube-node-lease; the PriorityClasses system-node-critical and system-cluster-critical; the
-``default/kubernetes`` Service and its Endpoints.
+``default/kubernetes`` Service and its Endpoints; with a join token, the node-token signing key
+(``skiff.apiserver.nodejoin``).
 
 Allocation (``skiff.apiserver.allocation``): Node pod CIDRs (``cluster_cidr`` in
 ``node_cidr_mask_size`` blocks), Service ClusterIPs and NodePorts come from bitmap records in the
@@ -37,10 +38,11 @@ from skiff.apiserver.allocation import PodCIDRAllocation, ServiceAllocation, run
 from skiff.apiserver.allocator import RangeAllocator, cidr_blocks, ip_range, port_range
 from skiff.apiserver.app import ApiServerApp, build_app
 from skiff.apiserver.audit import AuditLog
-from skiff.apiserver.auth import TokenAuthenticator, UserInfo
+from skiff.apiserver.auth import NodeTokenAuthenticator, TokenAuthenticator, UserInfo
 from skiff.apiserver.errors import AlreadyExistsError, NotFoundError
 from skiff.apiserver.health import server_checks
 from skiff.apiserver.metrics import ApiMetrics
+from skiff.apiserver.nodejoin import NodeJoin
 from skiff.apiserver.objects import ValueTransformer
 from skiff.apiserver.registry import Registry, RequestContext
 from skiff.apiserver.strategies import build_strategies
@@ -96,6 +98,17 @@ class ApiServerConfig:
     kubelet_certificate_authority: str | None = None
     kubelet_client_certificate: str | None = None
     kubelet_client_key: str | None = None
+    # node agents joining (skiff.apiserver.nodejoin): with a join token and the cluster CA's
+    # certificate and key (which signs agents' serving certificates) the server answers
+    # /cacerts and /v1-skiff/node-credentials(/renew) and accepts node tokens;
+    # kubelet_client_ca_file is the CA agents' endpoints require of clients (handed to them)
+    join_token: str | None = None
+    cluster_signing_cert_file: str | None = None
+    cluster_signing_key_file: str | None = None
+    kubelet_client_ca_file: str | None = None
+    # the longest a node credential (token and serving certificate) lives
+    # (--node-credential-lifetime); agents renew at two thirds of it
+    node_credential_lifetime: float = 30 * 24 * 3600.0
 
 
 class ApiServer:
@@ -151,9 +164,26 @@ class ApiServer:
             strategies=strategies,
         )
         self._ready = False
+        self.node_tokens = NodeTokenAuthenticator()
+        self.node_join: NodeJoin | None = None
+        if (
+            config.join_token
+            and config.cluster_signing_cert_file
+            and config.cluster_signing_key_file
+            and config.kubelet_client_ca_file
+        ):
+            self.node_join = NodeJoin(
+                self.registry,
+                self.node_tokens,
+                join_token=config.join_token,
+                ca_cert_file=config.cluster_signing_cert_file,
+                ca_key_file=config.cluster_signing_key_file,
+                client_ca_file=config.kubelet_client_ca_file,
+                lifetime=config.node_credential_lifetime,
+            )
         authn = None
         if not config.anonymous:
-            authn = TokenAuthenticator(dict(config.tokens))
+            authn = TokenAuthenticator(dict(config.tokens), nodes=self.node_tokens)
         self.api = ApiServerApp(
             self.registry,
             authenticator=authn,
@@ -171,6 +201,7 @@ class ApiServer:
             kubelet_certificate_authority=config.kubelet_certificate_authority,
             kubelet_client_certificate=config.kubelet_client_certificate,
             kubelet_client_key=config.kubelet_client_key,
+            node_join=self.node_join,
             audit=(
                 AuditLog(Path(config.audit_log_path), max_bytes=config.audit_log_max_bytes)
                 if config.audit_log_path
@@ -328,6 +359,8 @@ class ApiServer:
         assert api_services is not None
         for api_service in local_api_services():  # as kube-apiserver's autoregister controller
             await self._ensure(api_services, "", api_service, ctx)
+        if self.node_join is not None:
+            await self.node_join.load_key()
 
     async def _ensure_kubernetes_service(self, ctx: RequestContext) -> None:
         """The ``default/kubernetes`` Service and its Endpoints: how pods reach the API."""

@@ -11,6 +11,12 @@ Layout under ``<data-dir>/server``:
   addresses without ``--tls-san``, as k3s does. It is re-issued on start (and by the running
   server's renewer) when it expires within 90 days or misses a wanted name - such as an address
   the host gained since - so certificates never lapse while the server restarts now and then.
+- ``tls/kubelet-client-ca.crt``, ``tls/kubelet-client-ca.key``: a CA of its own for one purpose:
+  node agents' HTTPS endpoints accept only client certificates it signed (kube-apiserver's
+  ``--kubelet-client-certificate`` is checked by kubelet's ``--client-ca-file``).
+- ``tls/kubelet-client.crt``, ``tls/kubelet-client.key``: the API server's client certificate for
+  agents, signed by that CA (CN ``skiff-apiserver-kubelet-client``, O ``system:masters``), re-issued
+  like the serving certificate when it nears its end.
 - ``cred/encryption.key``: the AES-256 key Secrets are encrypted with at rest.
 - ``cred/admin.token``: the admin bearer token (user ``system:admin``, group ``system:masters``).
 - ``token``: the join token for agents, k3s-style ``K10<sha256 of the CA cert>::server:<secret>``.
@@ -35,6 +41,7 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 __all__ = [
@@ -43,6 +50,8 @@ __all__ = [
     "ensure_credentials",
     "interface_addresses",
     "issue_certificate",
+    "load_ca",
+    "sign_certificate",
     "write_kubeconfig",
 ]
 
@@ -61,6 +70,9 @@ class ServerCredentials:
     join_token: str
     ca_pem: bytes
     encryption_key: bytes
+    kubelet_client_ca_path: Path
+    kubelet_client_cert_path: Path
+    kubelet_client_key_path: Path
 
 
 def _write_private(path: Path, data: bytes) -> None:
@@ -86,10 +98,10 @@ def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     )
 
 
-def _new_ca() -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+def _new_ca(prefix: str = "skiff-ca") -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
-        [x509.NameAttribute(NameOID.COMMON_NAME, f"skiff-ca@{int(_now().timestamp())}")]
+        [x509.NameAttribute(NameOID.COMMON_NAME, f"{prefix}@{int(_now().timestamp())}")]
     )
     now = _now()
     cert = (
@@ -239,6 +251,26 @@ def _serving_ok(
     return dns <= have_dns and ips <= have_ips
 
 
+def _ensure_ca(
+    cert_path: Path, key_path: Path, prefix: str
+) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """Load the CA at ``cert_path``/``key_path``, or make and write a new one."""
+    if cert_path.exists() and key_path.exists():
+        return load_ca(cert_path, key_path)
+    ca, key = _new_ca(prefix)
+    _write_private(key_path, _key_pem(key))
+    _write_private(cert_path, ca.public_bytes(serialization.Encoding.PEM))
+    return ca, key
+
+
+def _client_ok(path: Path, ca: x509.Certificate, renew_before: dt.timedelta) -> bool:
+    try:
+        cert = x509.load_pem_x509_certificate(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return cert.issuer == ca.subject and cert.not_valid_after_utc - _now() >= renew_before
+
+
 def issue_certificate(
     ca: x509.Certificate,
     ca_key: ec.EllipticCurvePrivateKey,
@@ -253,6 +285,36 @@ def issue_certificate(
 ) -> tuple[bytes, bytes]:
     """A new key and certificate signed by the cluster CA, as PEM (cert, key)."""
     key = ec.generate_private_key(ec.SECP256R1())
+    cert = sign_certificate(
+        ca,
+        ca_key,
+        key.public_key(),
+        common_name=common_name,
+        dns=dns,
+        ips=ips,
+        organizations=organizations,
+        server=server,
+        client=client,
+        lifetime=lifetime,
+    )
+    return cert, _key_pem(key)
+
+
+def sign_certificate(
+    ca: x509.Certificate,
+    ca_key: ec.EllipticCurvePrivateKey,
+    public_key: CertificatePublicKeyTypes,
+    *,
+    common_name: str,
+    dns: set[str] | None = None,
+    ips: set[str] | None = None,
+    organizations: tuple[str, ...] = (),
+    server: bool = True,
+    client: bool = False,
+    lifetime: dt.timedelta = _SERVING_LIFETIME,
+) -> bytes:
+    """A certificate (PEM) for ``public_key`` - a new key's, or a CSR's whose private key never
+    reaches this process - signed by ``ca``."""
     attrs = [x509.NameAttribute(NameOID.COMMON_NAME, common_name)]
     attrs += [x509.NameAttribute(NameOID.ORGANIZATION_NAME, o) for o in organizations]
     now = _now()
@@ -265,7 +327,7 @@ def issue_certificate(
         x509.CertificateBuilder()
         .subject_name(x509.Name(attrs))
         .issuer_name(ca.subject)
-        .public_key(key.public_key())
+        .public_key(public_key)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(minutes=5))
         .not_valid_after(now + lifetime)
@@ -280,7 +342,16 @@ def issue_certificate(
     if names:
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
     cert = builder.sign(ca_key, hashes.SHA256())
-    return cert.public_bytes(serialization.Encoding.PEM), _key_pem(key)
+    return cert.public_bytes(serialization.Encoding.PEM)
+
+
+def load_ca(cert_path: Path, key_path: Path) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
+    """The CA certificate and its EC private key from PEM files."""
+    ca = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    loaded = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    if not isinstance(loaded, ec.EllipticCurvePrivateKey):
+        raise ValueError(f"{key_path}: expected an EC private key")
+    return ca, loaded
 
 
 def ca_hash(ca_pem: bytes) -> str:
@@ -310,16 +381,7 @@ def ensure_credentials(
     tls_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(server_dir, 0o700)
     ca_cert_path, ca_key_path = tls_dir / "ca.crt", tls_dir / "ca.key"
-    if ca_cert_path.exists() and ca_key_path.exists():
-        ca = x509.load_pem_x509_certificate(ca_cert_path.read_bytes())
-        loaded = serialization.load_pem_private_key(ca_key_path.read_bytes(), password=None)
-        if not isinstance(loaded, ec.EllipticCurvePrivateKey):
-            raise ValueError(f"{ca_key_path}: expected an EC private key")
-        ca_key = loaded
-    else:
-        ca, ca_key = _new_ca()
-        _write_private(ca_key_path, _key_pem(ca_key))
-        _write_private(ca_cert_path, ca.public_bytes(serialization.Encoding.PEM))
+    ca, ca_key = _ensure_ca(ca_cert_path, ca_key_path, "skiff-ca")
     host = (host_addresses or interface_addresses)()
     dns, ips = _wanted_names([*host, *(extra_ips or [])], extra_dns or [])
     cert_path, key_path = tls_dir / "serving.crt", tls_dir / "serving.key"
@@ -334,6 +396,22 @@ def ensure_credentials(
         )
         _write_private(key_path, key_pem)
         _write_private(cert_path, cert_pem)
+    kc_ca_path = tls_dir / "kubelet-client-ca.crt"
+    kc_ca, kc_ca_key = _ensure_ca(
+        kc_ca_path, tls_dir / "kubelet-client-ca.key", "skiff-kubelet-client-ca"
+    )
+    kc_cert_path, kc_key_path = tls_dir / "kubelet-client.crt", tls_dir / "kubelet-client.key"
+    if not (kc_key_path.exists() and _client_ok(kc_cert_path, kc_ca, renew_before)):
+        cert_pem, key_pem = issue_certificate(
+            kc_ca,
+            kc_ca_key,
+            common_name="skiff-apiserver-kubelet-client",
+            organizations=("system:masters",),
+            server=False,
+            client=True,
+        )
+        _write_private(kc_key_path, key_pem)
+        _write_private(kc_cert_path, cert_pem)
     admin_path = server_dir / "cred" / "admin.token"
     if admin_path.exists():
         admin_token = admin_path.read_text().strip()
@@ -362,6 +440,9 @@ def ensure_credentials(
         admin_token=admin_token,
         join_token=join_token,
         ca_pem=ca_pem,
+        kubelet_client_ca_path=kc_ca_path,
+        kubelet_client_cert_path=kc_cert_path,
+        kubelet_client_key_path=kc_key_path,
     )
 
 

@@ -1,10 +1,11 @@
-"""The ``skiff`` command line: ``server``, ``apiserver``, ``controller-manager``, ``apply``, ``kubectl``.
+"""The ``skiff`` command line: ``server``, ``apiserver``, ``controller-manager``, ``agent``, ``apply``,
+``kubectl``.
 
 ``skiff server`` is the supervisor k3s users know: it prepares the data directory (CA, serving
-certificate, admin and join tokens, admin kubeconfig), then runs the API server and the
-controller-manager as child processes, in that order, each once the previous is ready, and
-restarts a dead one with back-off (`skiff.cmd.supervisor`). The scheduler and the local agent join
-it in later issues. ``skiff apiserver`` runs the API server alone in this process;
+certificate, admin and join tokens, admin kubeconfig), then runs the API server, the
+controller-manager and (unless ``--no-agent``) a node agent for this host as child processes, in
+that order, each once the previous is ready, and restarts a dead one with back-off
+(`skiff.cmd.supervisor`). ``skiff agent`` runs a node agent alone (`skiff.cmd.agent`). ``skiff apiserver`` runs the API server alone in this process;
 ``skiff controller-manager`` the controllers (`skiff.cmd.controllermanager`). ``skiff kubectl``
 runs the real kubectl against the admin kubeconfig (``$KUBECONFIG`` if set, else the one under
 ``$SKIFF_DATA_DIR`` or the default data directory).
@@ -24,12 +25,14 @@ import sys
 import urllib.request
 from pathlib import Path
 
+from skiff.cmd.agent import add_agent_flags, run_agent
 from skiff.cmd.controllermanager import (
     TIMING_FLAGS,
     add_controller_manager_flags,
     run_controller_manager,
     timing_argv,
 )
+from skiff.cmd.image import add_image_parser, run_image
 from skiff.cmd.netflags import NetworkFlagError, check_network_flags, kubernetes_service_ip
 
 __all__ = [
@@ -125,7 +128,31 @@ def _add_server_flags(p: argparse.ArgumentParser) -> None:
         help="extra IP or DNS name for the serving certificate (repeatable; the host's "
         "interface addresses, its hostname and localhost are always in it)",
     )
+    p.add_argument(
+        "--node-credential-lifetime",
+        type=_duration,
+        default=30 * 24 * 3600.0,
+        help="how long a node agent's token and serving certificate live, in seconds or with a "
+        "unit (90s, 15m, 12h, 30d); agents renew at two thirds of it (default 30d)",
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log requests and debug output")
+
+
+_UNITS = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def _duration(text: str) -> float:
+    """Seconds from ``90``, ``90s``, ``15m``, ``12h`` or ``30d`` (argparse type)."""
+    unit = _UNITS.get(text[-1:], 0.0)
+    try:
+        value = float(text[:-1] if unit else text) * (unit or 1.0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a duration (seconds, or a number with s, m, h or d)"
+        ) from None
+    if not 0 < value < 100 * 365 * 86400.0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a duration must be positive and finite")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -152,12 +179,19 @@ def _parser() -> argparse.ArgumentParser:
         help="seconds an Event is kept after it last happened (default 3600)",
     )
     add_controller_manager_flags(server, standalone=False)
+    add_agent_flags(server, standalone=False)
     apiserver = sub.add_parser("apiserver", help="run the API server alone")
     _add_server_flags(apiserver)
     cm = sub.add_parser(
         "controller-manager", help="run the controllers (leader-elected) against an API server"
     )
     add_controller_manager_flags(cm, standalone=True)
+    agent = sub.add_parser(
+        "agent",
+        help="run the node agent for this host (or --simulate N fake nodes); "
+        "`skiff agent cleanup` removes what it made",
+    )
+    add_agent_flags(agent, standalone=True)
     apply = sub.add_parser("apply", help="server-side apply YAML manifests (no kubectl needed)")
     apply.add_argument(
         "-f",
@@ -187,6 +221,7 @@ def _parser() -> argparse.ArgumentParser:
         "kubectl", help="run kubectl with the admin kubeconfig", add_help=False
     )
     kubectl.add_argument("args", nargs=argparse.REMAINDER)
+    add_image_parser(sub)
     return parser
 
 
@@ -203,9 +238,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.command == "apply":
         return _apply(args)
+    if args.command == "image":
+        return run_image(args)
     if args.command == "controller-manager":
         args.kubeconfig = args.kubeconfig or _admin_kubeconfig()
         return run_controller_manager(args)
+    if args.command == "agent":
+        return run_agent(args)
     if args.data_dir is None:
         args.data_dir = default_data_dir()
     try:
@@ -283,7 +322,15 @@ _CONTROLLER_FLAGS = (
     "--leader-elect-renew-deadline",
     "--leader-elect-retry-period",
     *(flag for flag, _, _ in TIMING_FLAGS),
+    # the local agent's
+    "--node-name",
+    "--node-ip",
+    "--agent-port",
+    "--runtime",
+    "--registries",
 )
+# flags without a value that are not the API server's
+_SUPERVISOR_SWITCHES = ("--no-agent", "--offline")
 
 
 def _apiserver_argv(argv: list[str]) -> list[str]:
@@ -294,7 +341,7 @@ def _apiserver_argv(argv: list[str]) -> list[str]:
         if skip:
             skip = False
             continue
-        if arg == "--no-agent":
+        if arg in _SUPERVISOR_SWITCHES:
             continue
         if arg in _CONTROLLER_FLAGS:
             skip = True
@@ -346,27 +393,62 @@ def _server(args: argparse.Namespace, argv: list[str]) -> int:
         *timing_argv(args),
         *(["-v"] if args.verbose else []),
     ]
+    specs = [
+        ChildSpec(
+            "apiserver",
+            apiserver_args,
+            ready=lambda: _readyz(url, server_dir / "tls" / "ca.crt"),
+        ),
+        ChildSpec(
+            "controller-manager",
+            cm_args,
+            ready=ready_file.exists,
+            prepare=lambda: ready_file.unlink(missing_ok=True),
+        ),
+    ]
+    if not args.no_agent:
+        agent_ready = server_dir / "agent.ready"
+        # the local agent joins with the token like any other, and holds a node credential
+        agent_args = [
+            *skiff,
+            "agent",
+            "--server",
+            url,
+            "--token-file",
+            str(server_dir / "token"),
+            "--data-dir",
+            str(data_dir),
+            "--ready-file",
+            str(agent_ready),
+            "--cluster-cidr",
+            str(args.cluster_cidr),
+            "--service-cidr",
+            str(args.service_cidr),
+            "--agent-port",
+            str(args.agent_port),
+            *(["--node-name", args.node_name] if args.node_name else []),
+            *(["--node-ip", args.node_ip] if args.node_ip else []),
+            *(["--runtime", args.runtime] if args.runtime else []),
+            *(["--offline"] if args.offline else []),
+            *(["--registries", str(args.registries)] if args.registries else []),
+            *(["-v"] if args.verbose else []),
+        ]
+        specs.append(
+            ChildSpec(
+                "agent",
+                agent_args,
+                ready=agent_ready.exists,
+                prepare=lambda: agent_ready.unlink(missing_ok=True),
+                ready_timeout=120.0,
+            )
+        )
     log.info(
         "skiff server: data in %s, API at %s, kubeconfig %s",
         data_dir,
         url,
         server_dir / "admin.kubeconfig",
     )
-    supervisor = Supervisor(
-        [
-            ChildSpec(
-                "apiserver",
-                apiserver_args,
-                ready=lambda: _readyz(url, server_dir / "tls" / "ca.crt"),
-            ),
-            ChildSpec(
-                "controller-manager",
-                cm_args,
-                ready=ready_file.exists,
-                prepare=lambda: ready_file.unlink(missing_ok=True),
-            ),
-        ]
-    )
+    supervisor = Supervisor(specs)
     supervisor.install_signal_handlers()
     return supervisor.run()
 
@@ -414,6 +496,16 @@ def _apiserver(args: argparse.Namespace) -> int:
         access_log=args.verbose,
         transformer=AesGcmTransformer(creds.encryption_key),
         cert_renewer=lambda: _renew_serving_certificate(args),
+        # node agents: the cluster CA verifies their serving certificates; they accept only our
+        # kubelet-client certificate; the join endpoints sign with the cluster CA
+        kubelet_certificate_authority=str(creds.ca_cert_path),
+        kubelet_client_certificate=str(creds.kubelet_client_cert_path),
+        kubelet_client_key=str(creds.kubelet_client_key_path),
+        kubelet_client_ca_file=str(creds.kubelet_client_ca_path),
+        join_token=creds.join_token,
+        cluster_signing_cert_file=str(creds.ca_cert_path),
+        cluster_signing_key_file=str(creds.ca_key_path),
+        node_credential_lifetime=args.node_credential_lifetime,
     )
 
     async def run() -> None:

@@ -28,14 +28,21 @@ from collections.abc import Callable, Sequence
 
 from skiff.client import Client, EventRecorder, LeaderElector, SharedInformerFactory
 from skiff.controllers.base import Controller, ControllerContext, ControllerOptions
+from skiff.controllers.cronjob import CronJobController
+from skiff.controllers.daemonset import DaemonSetController
+from skiff.controllers.deployment import DeploymentController
 from skiff.controllers.disruption import DisruptionController
 from skiff.controllers.eventttl import EventTTLController
 from skiff.controllers.garbagecollector import GarbageCollector
+from skiff.controllers.job import JobController
 from skiff.controllers.namespace import NamespaceController
 from skiff.controllers.nodelifecycle import NodeLifecycleController
 from skiff.controllers.podgc import PodGarbageCollector
+from skiff.controllers.replicaset import ReplicaSetController, ReplicationManager
 from skiff.controllers.rootcacert import RootCACertPublisher
 from skiff.controllers.serviceaccount import ServiceAccountsController
+from skiff.controllers.statefulset import StatefulSetController
+from skiff.controllers.ttlafterfinished import TTLAfterFinishedController
 from skiff.util.clock import Clock, SystemClock
 
 __all__ = [
@@ -58,6 +65,14 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "garbage-collector-controller": GarbageCollector,
     "disruption-controller": DisruptionController,
     "event-ttl-controller": EventTTLController,
+    "replicaset-controller": ReplicaSetController,
+    "replicationcontroller-controller": ReplicationManager,
+    "deployment-controller": DeploymentController,
+    "daemonset-controller": DaemonSetController,
+    "statefulset-controller": StatefulSetController,
+    "job-controller": JobController,
+    "cronjob-controller": CronJobController,
+    "ttl-after-finished-controller": TTLAfterFinishedController,
     "node-lifecycle-controller": NodeLifecycleController,
     "pod-garbage-collector-controller": PodGarbageCollector,
 }
@@ -70,6 +85,14 @@ ALIASES: dict[str, str] = {
     "garbagecollector": "garbage-collector-controller",
     "disruption": "disruption-controller",
     "eventttl": "event-ttl-controller",
+    "replicaset": "replicaset-controller",
+    "replicationcontroller": "replicationcontroller-controller",
+    "deployment": "deployment-controller",
+    "daemonset": "daemonset-controller",
+    "statefulset": "statefulset-controller",
+    "job": "job-controller",
+    "cronjob": "cronjob-controller",
+    "ttl-after-finished": "ttl-after-finished-controller",
     "nodelifecycle": "node-lifecycle-controller",
     "podgc": "pod-garbage-collector-controller",
 }

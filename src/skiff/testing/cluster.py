@@ -5,7 +5,8 @@ child process (the same code path as production, over HTTPS with a generated CA)
 ``/readyz``, and on ``stop()`` ends exactly that process by its pid and removes nothing it did not
 create. With ``controller_manager=True`` it also starts ``skiff controller-manager`` against it
 (garbage collection, namespace deletion, default ServiceAccounts, PodDisruptionBudget status...)
-and waits for its ready file; ``stop()`` ends it first. ``Kubectl`` runs the installed kubectl with the server's admin kubeconfig and a private
+and waits for its ready file; ``stop()`` ends it first. With ``agent=True`` it starts ``skiff
+agent`` (fake runtime) too; by default no agent runs. ``Kubectl`` runs the installed kubectl with the server's admin kubeconfig and a private
 ``--cache-dir`` (kubectl caches discovery and ``/version`` for hours otherwise).
 
 ``running_controller_manager`` runs the controller-manager in this event loop instead, against any
@@ -127,8 +128,13 @@ class ServerProcess:
     extra_args: list[str] = field(default_factory=list)
     controller_manager: bool = False
     controller_manager_args: list[str] = field(default_factory=list)
+    # a node agent (`skiff agent --runtime fake` unless agent_args say otherwise); off by default:
+    # tests that do not exercise an agent run without one
+    agent: bool = False
+    agent_args: list[str] = field(default_factory=list)
     process: subprocess.Popen[bytes] | None = None
     cm_process: subprocess.Popen[bytes] | None = None
+    agent_process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     _log: IO[bytes] | None = None
 
@@ -173,6 +179,55 @@ class ServerProcess:
         self.wait_ready(timeout=timeout)
         if self.controller_manager:
             self.start_controller_manager(timeout=timeout)
+        if self.agent:
+            self.start_agent(timeout=timeout)
+
+    @property
+    def agent_ready_file(self) -> Path:
+        return self.data_dir / "agent.ready"
+
+    def start_agent(self, *, timeout: float = 30.0) -> None:
+        """Start ``skiff agent`` (fake runtime, node ``test-node`` and a free agent port unless
+        ``agent_args`` say otherwise), joining with the server's token, and wait until it is
+        ready."""
+        assert self._log is not None, "start the API server first"
+        self.agent_ready_file.unlink(missing_ok=True)
+        cmd = [
+            sys.executable,
+            "-m",
+            "skiff",
+            "agent",
+            "--server",
+            self.url,
+            "--token-file",
+            str(self.data_dir / "server" / "token"),
+            "--data-dir",
+            str(self.data_dir),
+            "--ready-file",
+            str(self.agent_ready_file),
+            "--node-ip",
+            "127.0.0.1",
+            *(["--runtime", "fake"] if "--runtime" not in self.agent_args else []),
+            *(["--node-name", "test-node"] if "--node-name" not in self.agent_args else []),
+            *(["--agent-port", str(free_port())] if "--agent-port" not in self.agent_args else []),
+            *self.agent_args,
+        ]
+        self.agent_process = subprocess.Popen(
+            cmd, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout
+        while not self.agent_ready_file.exists():
+            if self.agent_process.poll() is not None:
+                raise RuntimeError(
+                    f"agent exited with {self.agent_process.returncode}:\n{self.logs()}"
+                )
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"agent not ready after {timeout}s:\n{self.logs()}")
+            time.sleep(0.05)
+
+    def stop_agent(self, *, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+        proc, self.agent_process = self.agent_process, None
+        _end(proc, sig, timeout)
 
     @property
     def cm_ready_file(self) -> Path:
@@ -237,6 +292,7 @@ class ServerProcess:
         return self.log_path.read_text(errors="replace")[-20000:]
 
     def stop(self, *, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+        self.stop_agent(sig=sig, timeout=timeout)
         self.stop_controller_manager(sig=sig, timeout=timeout)
         proc, self.process = self.process, None
         _end(proc, sig, timeout)

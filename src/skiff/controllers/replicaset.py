@@ -1,0 +1,479 @@
+"""ReplicaSet and ReplicationController: keep exactly ``spec.replicas`` pods of the template.
+
+Kubernetes 1.32's ``pkg/controller/replicaset`` (the ReplicationController is the same controller
+over a map selector, as upstream adapts it):
+
+- **claiming**: the controller's pods are the active pods of its namespace whose controller
+  reference is this object; an orphan whose labels match the selector is *adopted* (a controller
+  ownerReference is added, after a live GET confirms the owner still exists and is not being
+  deleted), an owned pod whose labels no longer match is *released* (its reference removed);
+- **expectations** (`skiff.controllers.expectations`): after creating or deleting N pods the key
+  waits until its informer has seen those N events before counting again, so a burst of events
+  never creates the same pods twice;
+- **scaling up** creates pods in slow-start batches of 1, 2, 4, ... (``slowStartBatch``), at most
+  `BURST_REPLICAS` per sync; a failing batch stops the rest (a quota or admission refusal costs
+  one request, not hundreds) and sets the ``ReplicaFailure`` condition;
+- **scaling down** deletes the least valuable pods first (`podutil.deletion_rank`: unscheduled,
+  pending, not ready, on crowded nodes, recently ready, restarting, newest);
+- **status**: replicas, fullyLabeledReplicas (pods carrying all template labels), readyReplicas,
+  availableReplicas (ready for ``minReadySeconds``; the key is looked at again when the next pod
+  would become available), observedGeneration and the ``ReplicaFailure`` condition.
+
+Events: ``SuccessfulCreate`` / ``SuccessfulDelete`` (``Created pod: x``), ``FailedCreate``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from skiff.api.duration import format_time
+from skiff.api.selector import LabelSelector, SelectorError, label_selector_from_object
+from skiff.client import ApiError, FrozenDict, NotFound, WorkQueue, object_key, resolve, thaw
+from skiff.controllers.base import ControllerContext, meta_of, run_workers, split_key
+from skiff.controllers.expectations import Expectations
+from skiff.controllers.podutil import (
+    controller_ref,
+    is_pod_active,
+    is_pod_available,
+    owner_reference,
+    pod_ready,
+    pod_ready_since,
+    pods_to_delete,
+)
+
+__all__ = [
+    "BURST_REPLICAS",
+    "ReplicaSetController",
+    "ReplicationManager",
+    "calculate_status",
+    "slow_start_batches",
+]
+
+log = logging.getLogger("skiff.controllers.replicaset")
+
+PODS = resolve(("v1", "Pod"))
+BURST_REPLICAS = 500
+"""Most pods created or deleted by one sync (Kubernetes' ``BurstReplicas``)."""
+
+
+def slow_start_batches(count: int, initial: int = 1) -> list[int]:
+    """Batch sizes for creating ``count`` pods: 1, 2, 4, ... (the last one what remains)."""
+    out: list[int] = []
+    size = max(1, initial)
+    remaining = count
+    while remaining > 0:
+        batch = min(size, remaining)
+        out.append(batch)
+        remaining -= batch
+        size *= 2
+    return out
+
+
+def _selector(kind: str, spec: Mapping[str, Any]) -> LabelSelector:
+    raw = spec.get("selector")
+    if kind == "ReplicationController":
+        # a map selector; an empty or missing one defaults to the template's labels (RC defaulting)
+        labels: Mapping[str, Any] = raw if isinstance(raw, Mapping) and raw else {}
+        if not labels:
+            labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+        if not labels:
+            return label_selector_from_object(None)
+        return label_selector_from_object({"matchLabels": dict(labels)})
+    return label_selector_from_object(raw if isinstance(raw, Mapping) else None)
+
+
+def _now_stamp(now: float) -> str:
+    return format_time(datetime.fromtimestamp(now, UTC))
+
+
+def calculate_status(
+    owner: Mapping[str, Any],
+    pods: Sequence[Mapping[str, Any]],
+    *,
+    now: float,
+    failure: str | None,
+    failure_reason: str = "FailedCreate",
+) -> dict[str, Any]:
+    """The status the controller writes for ``owner`` given its active ``pods``."""
+    spec = owner.get("spec") or {}
+    template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    min_ready = int(spec.get("minReadySeconds") or 0)
+    fully = sum(
+        1
+        for p in pods
+        if all((meta_of(p).get("labels") or {}).get(k) == v for k, v in template_labels.items())
+    )
+    ready = sum(1 for p in pods if pod_ready(p))
+    available = sum(1 for p in pods if is_pod_available(p, min_ready, now))
+    old = owner.get("status") or {}
+    conditions = [thaw(c) for c in old.get("conditions") or () if c.get("type") != "ReplicaFailure"]
+    if failure is not None:
+        previous = next(
+            (c for c in old.get("conditions") or () if c.get("type") == "ReplicaFailure"), None
+        )
+        stamp = _now_stamp(now)
+        if previous is not None and previous.get("status") == "True":
+            stamp = str(previous.get("lastTransitionTime") or stamp)
+        conditions.append(
+            {
+                "type": "ReplicaFailure",
+                "status": "True",
+                "lastTransitionTime": stamp,
+                "reason": failure_reason,
+                "message": failure,
+            }
+        )
+    status: dict[str, Any] = {
+        "replicas": len(pods),
+        "fullyLabeledReplicas": fully,
+        "readyReplicas": ready,
+        "availableReplicas": available,
+        "observedGeneration": int(meta_of(owner).get("generation") or 0),
+    }
+    if conditions:
+        status["conditions"] = conditions
+    return status
+
+
+def _status_equal(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    keys = ("replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas")
+    if any(int(old.get(k) or 0) != int(new.get(k) or 0) for k in keys):
+        return False
+    if int(old.get("observedGeneration") or 0) != int(new.get("observedGeneration") or 0):
+        return False
+    return bool(thaw(old.get("conditions") or []) == thaw(new.get("conditions") or []))
+
+
+class ReplicaSetController:
+    """One controller per kind: ``ReplicaSet`` (apps/v1) or ``ReplicationController`` (v1)."""
+
+    def __init__(self, ctx: ControllerContext, *, kind: str = "ReplicaSet") -> None:
+        self.kind = kind
+        self.api_version = "v1" if kind == "ReplicationController" else "apps/v1"
+        self.name = (
+            "replicationcontroller-controller"
+            if kind == "ReplicationController"
+            else "replicaset-controller"
+        )
+        self.client = ctx.client
+        self.clock = ctx.clock
+        self.recorder = ctx.recorder
+        self.workers = ctx.options.workers
+        self.resource = resolve((self.api_version, kind))
+        self.queue: WorkQueue[str] = WorkQueue(name=self.name, clock=ctx.clock)
+        self.expectations = Expectations(ctx.clock)
+        self.owners = ctx.factory.informer(self.resource)
+        self.pods = ctx.factory.informer(PODS)
+        self.owners.add_handler(
+            on_add=self._owner_changed,
+            on_update=lambda _o, n: self._owner_changed(n),
+            on_delete=self._owner_deleted,
+        )
+        self.pods.add_handler(
+            on_add=self._pod_added, on_update=self._pod_updated, on_delete=self._pod_deleted
+        )
+
+    async def run(self) -> None:
+        try:
+            await run_workers(self.queue, self.sync, self.workers, name=self.name)
+        finally:
+            self.queue.shut_down()
+
+    # ------------------------------------------------------------------ handlers
+
+    def _owner_changed(self, owner: FrozenDict) -> None:
+        self.queue.add(object_key(owner))
+
+    def _owner_deleted(self, owner: FrozenDict) -> None:
+        key = object_key(owner)
+        self.expectations.forget(key)
+        self.queue.add(key)
+
+    def _owner_of(self, pod: Mapping[str, Any]) -> str | None:
+        """The key of this kind's object controlling ``pod`` (uid checked), or None."""
+        ref = controller_ref(pod)
+        if ref is None or ref.get("kind") != self.kind:
+            return None
+        namespace = str(meta_of(pod).get("namespace") or "")
+        owner = self.owners.lister.get(str(ref.get("name") or ""), namespace=namespace)
+        if owner is None or meta_of(owner).get("uid") != ref.get("uid"):
+            return None
+        return object_key(owner)
+
+    def _matching_owners(self, pod: Mapping[str, Any]) -> list[str]:
+        meta = meta_of(pod)
+        labels = meta.get("labels") or {}
+        out = []
+        for owner in self.owners.lister.list(namespace=str(meta.get("namespace") or "")):
+            try:
+                if _selector(self.kind, owner.get("spec") or {}).matches(labels):
+                    out.append(object_key(owner))
+            except SelectorError:
+                continue
+        return out
+
+    def _pod_added(self, pod: FrozenDict) -> None:
+        if meta_of(pod).get("deletionTimestamp"):
+            self._pod_deleted(pod)
+            return
+        key = self._owner_of(pod)
+        if key is not None:
+            self.expectations.creation_observed(key)
+            self.queue.add(key)
+        elif controller_ref(pod) is None:
+            for owner_key in self._matching_owners(pod):
+                self.queue.add(owner_key)
+
+    def _pod_updated(self, old: FrozenDict, new: FrozenDict) -> None:
+        if old is new:
+            return
+        if meta_of(new).get("deletionTimestamp") and not meta_of(old).get("deletionTimestamp"):
+            # a graceful delete started: the pod no longer counts, act now
+            self._pod_deleted(new)
+        old_key = self._owner_of(old)
+        new_key = self._owner_of(new)
+        if old_key is not None and old_key != new_key:
+            self.queue.add(old_key)
+        if new_key is not None:
+            self.queue.add(new_key)
+            ns, name = split_key(new_key)
+            owner = self.owners.lister.get(name, namespace=ns)
+            owner_spec = owner.get("spec") if owner is not None else None
+            min_ready = int((owner_spec or {}).get("minReadySeconds") or 0)
+            if min_ready > 0 and pod_ready(new) and not pod_ready(old):
+                # look again when the pod has been ready long enough to count as available
+                self.queue.add_after(new_key, min_ready + 1)
+        elif controller_ref(new) is None and (
+            meta_of(old).get("labels") != meta_of(new).get("labels") or controller_ref(old)
+        ):
+            for owner_key in self._matching_owners(new):
+                self.queue.add(owner_key)
+
+    def _pod_deleted(self, pod: FrozenDict) -> None:
+        key = self._owner_of(pod)
+        if key is None:
+            return
+        self.expectations.deletion_observed(key, object_key(pod))
+        self.queue.add(key)
+
+    # ------------------------------------------------------------------ sync
+
+    async def sync(self, key: str) -> None:
+        namespace, name = split_key(key)
+        owner = self.owners.lister.get(name, namespace=namespace)
+        if owner is None:
+            self.expectations.forget(key)
+            return
+        spec = owner.get("spec") or {}
+        try:
+            selector = _selector(self.kind, spec)
+        except SelectorError as e:
+            log.warning("%s %s: invalid selector: %s", self.kind, key, e)
+            return
+        satisfied = self.expectations.satisfied(key)
+        pods = await self._claim(owner, selector)
+        active = [p for p in pods if is_pod_active(p)]
+        failure: str | None = None
+        if satisfied and not meta_of(owner).get("deletionTimestamp"):
+            failure = await self._manage(owner, key, active)
+        now = self.clock.time()
+        status = calculate_status(owner, active, now=now, failure=failure)
+        if not _status_equal(owner.get("status") or {}, status):
+            body = thaw(owner)
+            body["status"] = status
+            try:
+                await self.client.update_status(self.resource, body, namespace=namespace)
+            except NotFound:
+                return
+        min_ready = int(spec.get("minReadySeconds") or 0)
+        if min_ready > 0 and status["readyReplicas"] != status["availableReplicas"]:
+            self.queue.add_after(key, self._next_available(active, min_ready, now))
+        if failure is not None:
+            raise _ManageFailed(failure)
+
+    def _next_available(
+        self, pods: Sequence[Mapping[str, Any]], min_ready: int, now: float
+    ) -> float:
+        waits = []
+        for pod in pods:
+            since = pod_ready_since(pod)
+            if since is not None and since + min_ready > now:
+                waits.append(since + min_ready - now)
+        return max(0.1, min(waits)) if waits else float(min_ready)
+
+    async def _claim(self, owner: Mapping[str, Any], selector: LabelSelector) -> list[FrozenDict]:
+        """This owner's pods: owned ones still matching, plus adopted orphans; owned pods that
+        stopped matching are released."""
+        meta = meta_of(owner)
+        namespace = str(meta.get("namespace") or "")
+        uid = meta.get("uid")
+        deleting = bool(meta.get("deletionTimestamp"))
+        claimed: list[FrozenDict] = []
+        can_adopt: bool | None = None
+        for pod in self.pods.lister.list(namespace=namespace):
+            ref = controller_ref(pod)
+            labels = meta_of(pod).get("labels") or {}
+            if ref is not None:
+                if ref.get("uid") != uid:
+                    continue
+                if selector.matches(labels) or deleting:
+                    claimed.append(pod)
+                else:
+                    await self._release(pod, str(uid))
+                continue
+            if deleting or meta_of(pod).get("deletionTimestamp") or not selector.matches(labels):
+                continue
+            if not is_pod_active(pod):
+                continue
+            if can_adopt is None:
+                can_adopt = await self._can_adopt(owner)
+            if can_adopt and await self._adopt(owner, pod):
+                claimed.append(pod)
+        return claimed
+
+    async def _can_adopt(self, owner: Mapping[str, Any]) -> bool:
+        """A live GET: adopt only for an owner that still exists (same uid), not being deleted."""
+        meta = meta_of(owner)
+        try:
+            fresh = await self.client.get(
+                self.resource, str(meta.get("name")), namespace=str(meta.get("namespace") or "")
+            )
+        except NotFound:
+            return False
+        fresh_meta = fresh.get("metadata") or {}
+        return fresh_meta.get("uid") == meta.get("uid") and not fresh_meta.get("deletionTimestamp")
+
+    async def _adopt(self, owner: Mapping[str, Any], pod: Mapping[str, Any]) -> bool:
+        ref = owner_reference(owner, api_version=self.api_version, kind=self.kind)
+        meta = meta_of(pod)
+        patch = {"metadata": {"ownerReferences": [ref], "uid": meta.get("uid")}}
+        try:
+            await self.client.patch(
+                PODS,
+                str(meta.get("name")),
+                patch,
+                namespace=str(meta.get("namespace") or ""),
+                patch_type="strategic",
+            )
+        except (NotFound, ApiError) as e:
+            log.info("%s: cannot adopt pod %s: %s", self.name, meta.get("name"), e)
+            return False
+        return True
+
+    async def _release(self, pod: Mapping[str, Any], owner_uid: str) -> None:
+        meta = meta_of(pod)
+        patch = {
+            "metadata": {
+                "ownerReferences": [{"$patch": "delete", "uid": owner_uid}],
+                "uid": meta.get("uid"),
+            }
+        }
+        with contextlib.suppress(NotFound):
+            await self.client.patch(
+                PODS,
+                str(meta.get("name")),
+                patch,
+                namespace=str(meta.get("namespace") or ""),
+                patch_type="strategic",
+            )
+
+    async def _manage(
+        self, owner: Mapping[str, Any], key: str, active: list[FrozenDict]
+    ) -> str | None:
+        """Create or delete pods towards ``spec.replicas``; a failure message or None."""
+        spec = owner.get("spec") or {}
+        replicas = spec.get("replicas")
+        wanted = int(replicas) if isinstance(replicas, int) else 1
+        diff = len(active) - wanted
+        if diff < 0:
+            return await self._create(owner, key, min(-diff, BURST_REPLICAS))
+        if diff > 0:
+            await self._delete(owner, key, pods_to_delete(active, min(diff, BURST_REPLICAS)))
+        return None
+
+    def _pod_body(self, owner: Mapping[str, Any]) -> dict[str, Any]:
+        meta = meta_of(owner)
+        template = thaw((owner.get("spec") or {}).get("template") or {})
+        tmeta = template.get("metadata") or {}
+        body_meta: dict[str, Any] = {
+            "generateName": f"{meta.get('name')}-",
+            "namespace": meta.get("namespace"),
+            "ownerReferences": [
+                owner_reference(owner, api_version=self.api_version, kind=self.kind)
+            ],
+        }
+        for field in ("labels", "annotations", "finalizers"):
+            if tmeta.get(field):
+                body_meta[field] = tmeta[field]
+        return {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": body_meta,
+            "spec": template.get("spec") or {},
+        }
+
+    async def _create(self, owner: Mapping[str, Any], key: str, count: int) -> str | None:
+        namespace = str(meta_of(owner).get("namespace") or "")
+        self.expectations.expect_creations(key, count)
+        remaining = count
+        for batch in slow_start_batches(count):
+            results = await asyncio.gather(
+                *(
+                    self.client.create(PODS, self._pod_body(owner), namespace=namespace)
+                    for _ in range(batch)
+                ),
+                return_exceptions=True,
+            )
+            remaining -= batch
+            errors = [r for r in results if isinstance(r, BaseException)]
+            for r in results:
+                if isinstance(r, dict):
+                    name = (r.get("metadata") or {}).get("name")
+                    self.recorder.event(owner, "Normal", "SuccessfulCreate", f"Created pod: {name}")
+            if errors:
+                self.expectations.creation_failed(key, len(errors) + remaining)
+                for err in errors:
+                    if isinstance(err, asyncio.CancelledError):
+                        raise err
+                message = str(errors[0])
+                self.recorder.event(owner, "Warning", "FailedCreate", f"Error creating: {message}")
+                return message
+        return None
+
+    async def _delete(self, owner: Mapping[str, Any], key: str, victims: list[Any]) -> None:
+        namespace = str(meta_of(owner).get("namespace") or "")
+        self.expectations.expect_deletions(key, [object_key(p) for p in victims])
+
+        async def one(pod: Mapping[str, Any]) -> None:
+            name = str(meta_of(pod).get("name"))
+            try:
+                await self.client.delete(PODS, name, namespace=namespace)
+            except NotFound:
+                self.expectations.deletion_observed(key, object_key(pod))
+                return
+            except ApiError as e:
+                self.expectations.deletion_observed(key, object_key(pod))
+                self.recorder.event(
+                    owner, "Warning", "FailedDelete", f"Error deleting: {e.message}"
+                )
+                raise
+            self.recorder.event(owner, "Normal", "SuccessfulDelete", f"Deleted pod: {name}")
+
+        results = await asyncio.gather(*(one(p) for p in victims), return_exceptions=True)
+        for r in results:
+            if isinstance(r, BaseException):
+                raise r
+
+
+class _ManageFailed(Exception):
+    """Creating pods failed; the sync is retried with back-off (status already written)."""
+
+
+def ReplicationManager(ctx: ControllerContext) -> ReplicaSetController:
+    """The ReplicationController controller (Kubernetes' ``ReplicationManager``)."""
+    return ReplicaSetController(ctx, kind="ReplicationController")
