@@ -13,7 +13,10 @@ memory pressure and cordoned gets the matching taints, removed when healthy agai
 ``skiff controller-manager`` and their pass-through by ``skiff server``. The zone rule end to
 end: 3 of 5
 nodes of a zone dying taint them at the secondary rate; every zone dying ("master disruption")
-removes the NoExecute taints and evicts nothing until a node is Ready again.
+removes the NoExecute taints and evicts nothing until a node is Ready again. With real agents
+(skiff.agent, fake runtime, in-process): live agents keep their nodes Ready and untainted; a
+stopped agent's node turns Unknown, is tainted and its pod evicted; the agent back makes the node
+Ready and untainted and finishes the evicted pod.
 """
 
 from __future__ import annotations
@@ -611,3 +614,75 @@ async def test_node_reporting_not_ready_and_pressure(
             return not _taints(await _get(api, f"{NODES}/n1"))
 
         await eventually(clean, within=10, what="taints removed")
+
+
+async def test_with_real_agents(url: str, token: str, api: httpx.AsyncClient) -> None:
+    """Agents of skiff.agent (fake runtime, in-process) renew their Leases and post status: their
+    nodes stay Ready; one agent stopped -> Unknown, tainted, its pod (1 s toleration) evicted and
+    Terminating; the agent back -> Ready, untainted, and the evicted pod finished by the agent."""
+    from skiff.client import Config
+    from skiff.testing.agent import pod_manifest, running_agent
+
+    config = Config(server=url, token=token)
+    options = fast_options(node_monitor_grace_period=1.5)
+    tol = {"key": UNREACHABLE, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 1}
+    async with (
+        lifecycle(url, token, options) as ctl,
+        running_agent(config, "node-a", lease_period=0.25),
+        running_agent(config, "node-b", lease_period=0.25),
+    ):
+        for name, node in (("web-a", "node-a"), ("web-b", "node-b")):
+            body = pod_manifest(name, node)
+            body["spec"]["tolerations"] = [tol]
+            r = await api.post(PODS, json=body)
+            assert r.status_code == 201, r.text
+
+        async def running() -> bool:
+            pods = [await _get(api, f"{PODS}/{n}") for n in ("web-a", "web-b")]
+            return all(_cond(p, "Ready").get("status") == "True" for p in pods)
+
+        await eventually(running, within=15, what="pods Ready on their agents")
+        passes = ctl.passes
+        await eventually(lambda: ctl.passes >= passes + 40, within=20, what="2 s of passes")
+        for node in ("node-a", "node-b"):  # live agents: healthy, untainted
+            got = await _get(api, f"{NODES}/{node}")
+            assert _cond(got, "Ready")["status"] == "True"
+            assert not any(e == "NoExecute" for _, e in _taints(got))
+
+        async with running_agent(config, "node-c", lease_period=0.25):
+            body = pod_manifest("web-c", "node-c")
+            body["spec"]["tolerations"] = [tol]
+            r = await api.post(PODS, json=body)
+            assert r.status_code == 201, r.text
+
+            async def c_running() -> bool:
+                pod = await _get(api, f"{PODS}/web-c")
+                return _cond(pod, "Ready").get("status") == "True"
+
+            await eventually(c_running, within=15, what="web-c Ready")
+        # node-c's agent is gone
+
+        async def c_evicted() -> bool:
+            node = await _get(api, f"{NODES}/node-c")
+            pod = await _get(api, f"{PODS}/web-c")
+            return (
+                _cond(node, "Ready").get("status") == "Unknown"
+                and (UNREACHABLE, "NoExecute") in _taints(node)
+                and bool(pod["metadata"].get("deletionTimestamp"))
+            )
+
+        await eventually(c_evicted, within=15, what="node-c Unknown, tainted, web-c evicted")
+        pod = await _get(api, f"{PODS}/web-c")
+        assert _cond(pod, "Ready")["status"] == "False"
+        assert _cond(pod, "DisruptionTarget")["reason"] == "DeletionByTaintManager"
+        assert _cond(await _get(api, f"{NODES}/node-a"), "Ready")["status"] == "True"
+        assert not await _deleting(api, "web-a")
+
+        async with running_agent(config, "node-c", lease_period=0.25):  # back
+
+            async def c_back() -> bool:
+                node = await _get(api, f"{NODES}/node-c")
+                gone = (await api.get(f"{PODS}/web-c")).status_code == 404
+                return _cond(node, "Ready").get("status") == "True" and not _taints(node) and gone
+
+            await eventually(c_back, within=15, what="node-c Ready, untainted, web-c finished")
