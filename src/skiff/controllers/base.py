@@ -130,7 +130,7 @@ class ControllerOptions:
     """Events are deleted this long after they last happened (``--event-ttl``)."""
     event_sweep_interval: float = 60.0
     """How often Events are swept for expiry."""
-    node_monitor_period: float = 1.0
+    node_monitor_period: float = 0.5
     """Seconds between looks at every node's Lease and status (``--node-monitor-period``;
     Kubernetes: 5)."""
     node_monitor_grace_period: float = 8.0
