@@ -8,7 +8,16 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-from bench import api_create, client_transport, compare, informer_cache, watch_fanout, watch_pernode
+from bench import (
+    api_create,
+    client_transport,
+    compare,
+    informer_cache,
+    pod_start,
+    scheduler,
+    watch_fanout,
+    watch_pernode,
+)
 from bench._common import BenchInterrupted
 from bench._profile import summarize_profile
 
@@ -16,6 +25,8 @@ BENCHMARKS: dict[str, ModuleType] = {
     "api_create": api_create,
     "client_transport": client_transport,
     "informer_cache": informer_cache,
+    "pod_start": pod_start,
+    "scheduler": scheduler,
     "watch_fanout": watch_fanout,
     "watch_pernode": watch_pernode,
 }

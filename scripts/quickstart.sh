@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Install skiff, start a cluster on the embedded SQLite store, and apply the sample app.
+# Install skiff, start a cluster on the embedded SQLite store (with a node agent running real
+# containers through runc), and run the sample app: a web Deployment whose image is built here,
+# offline, from Debian's busybox-static and imported into the node's image store.
 # Usage: /path/to/skiff/scripts/quickstart.sh [extra skiff server flags...]   (from any directory)
 # Environment: SKIFF_DATA_DIR (default /var/lib/skiff as root), SKIFF_PORT (default 6443).
 #
@@ -15,6 +17,10 @@ PORT=${SKIFF_PORT:-6443}
 export SKIFF_DATA_DIR="$DATA"
 mkdir -p "$DATA"
 LOG="$DATA/server.log"
+NODE=$("$REPO/.venv/bin/python" -c 'import socket; print(socket.gethostname().lower())')
+# the sample image (pinned tag skiff-examples/web:1.0): busybox httpd, built without any registry
+"$REPO/.venv/bin/python" -m skiff.testing.images web "$DATA/sample-image" >/dev/null
+"$REPO/.venv/bin/skiff" image import --data-dir "$DATA" --node-name "$NODE" "$DATA/sample-image"
 if [[ -f "$DATA/server.pid" ]] && kill -0 "$(cat "$DATA/server.pid")" 2>/dev/null; then
     echo "skiff server already running (pid $(cat "$DATA/server.pid"))"
 else
@@ -46,7 +52,30 @@ while True:
 PY
 export KUBECONFIG="$DATA/server/admin.kubeconfig"
 "$REPO/.venv/bin/skiff" apply --force-conflicts -f "$REPO/examples/"
-if command -v kubectl >/dev/null; then kubectl get all; fi
+# wait (up to 2 minutes) for the sample app's pods to be Ready, then show where to reach them
+"$REPO/.venv/bin/python" - <<'PY'
+import asyncio, sys
+from skiff.client import Client, load_kubeconfig
+import os
+
+async def main() -> int:
+    async with Client(load_kubeconfig(os.environ["KUBECONFIG"])) as c:
+        for _ in range(600):
+            d = await c.get(("apps/v1", "Deployment"), "web", namespace="default")
+            want = d["spec"].get("replicas", 1)
+            if (d.get("status") or {}).get("availableReplicas") == want:
+                pods = await c.list(("v1", "Pod"), namespace="default", label_selector="app=web")
+                for p in pods["items"]:
+                    ip = p["status"].get("podIP")
+                    print(f"  pod {p['metadata']['name']}: curl http://{ip}:8080/")
+                return 0
+            await asyncio.sleep(0.2)
+    print("the sample app is not ready yet; see kubectl describe pods -l app=web", file=sys.stderr)
+    return 0
+
+sys.exit(asyncio.run(main()))
+PY
+if command -v kubectl >/dev/null; then kubectl get all -o wide; fi
 echo
 echo "skiff is running (pid $(cat "$DATA/server.pid"), log $LOG)."
 echo "  export KUBECONFIG=$KUBECONFIG"

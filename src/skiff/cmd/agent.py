@@ -346,7 +346,7 @@ def _node_options(args: argparse.Namespace, name: str, node_ip: str) -> NodeOpti
 
 async def _run(args: argparse.Namespace) -> None:
     data_dir: Path = args.data_dir or _default_data_dir()
-    name = args.node_name or socket.gethostname()
+    name = args.node_name or socket.gethostname().lower()
     runtime_name = args.runtime or ("fake" if args.simulate else _default_runtime())
     server = args.server
     if args.kubeconfig is not None and not server:
@@ -453,7 +453,7 @@ def run_agent(args: argparse.Namespace) -> int:
 def run_agent_cleanup(args: argparse.Namespace) -> int:
     """Stop every container and remove what the agent made on this host (k3s killall's role)."""
     data_dir: Path = args.data_dir or _default_data_dir()
-    name = args.node_name or socket.gethostname()
+    name = args.node_name or socket.gethostname().lower()
     runtime_name = args.runtime or _default_runtime()
     node_dir = data_dir / "agent" / name
 

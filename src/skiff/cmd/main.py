@@ -1,12 +1,14 @@
-"""The ``skiff`` command line: ``server``, ``apiserver``, ``controller-manager``, ``agent``, ``apply``,
-``kubectl``.
+"""The ``skiff`` command line: ``server``, ``apiserver``, ``controller-manager``, ``scheduler``,
+``agent``, ``image``, ``apply``, ``kubectl``.
 
 ``skiff server`` is the supervisor k3s users know: it prepares the data directory (CA, serving
 certificate, admin and join tokens, admin kubeconfig), then runs the API server, the
-controller-manager and (unless ``--no-agent``) a node agent for this host as child processes, in
-that order, each once the previous is ready, and restarts a dead one with back-off
-(`skiff.cmd.supervisor`). ``skiff agent`` runs a node agent alone (`skiff.cmd.agent`). ``skiff apiserver`` runs the API server alone in this process;
-``skiff controller-manager`` the controllers (`skiff.cmd.controllermanager`). ``skiff kubectl``
+controller-manager, the scheduler (unless ``--disable-scheduler``) and a node agent for this host
+(unless ``--no-agent``) as child processes, in that order, each once the previous is ready, and
+restarts a dead one with back-off (`skiff.cmd.supervisor`). ``skiff agent`` runs a node agent
+alone (`skiff.cmd.agent`), ``skiff scheduler`` the scheduler (`skiff.cmd.scheduler`),
+``skiff apiserver`` the API server alone in this process, ``skiff controller-manager`` the
+controllers (`skiff.cmd.controllermanager`). ``skiff kubectl``
 runs the real kubectl against the admin kubeconfig (``$KUBECONFIG`` if set, else the one under
 ``$SKIFF_DATA_DIR`` or the default data directory).
 """
@@ -24,6 +26,7 @@ import ssl
 import sys
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from skiff.cmd.agent import add_agent_flags, run_agent
 from skiff.cmd.controllermanager import (
@@ -34,6 +37,7 @@ from skiff.cmd.controllermanager import (
 )
 from skiff.cmd.image import add_image_parser, run_image
 from skiff.cmd.netflags import NetworkFlagError, check_network_flags, kubernetes_service_ip
+from skiff.cmd.scheduler import add_scheduler_flags, run_scheduler
 
 __all__ = [
     "default_data_dir",
@@ -192,6 +196,16 @@ def _parser() -> argparse.ArgumentParser:
         "`skiff agent cleanup` removes what it made",
     )
     add_agent_flags(agent, standalone=True)
+    add_scheduler_flags(sub.add_parser("scheduler", help="run the scheduler (leader-elected)"))
+    server.add_argument(
+        "--scheduler-config",
+        type=Path,
+        default=None,
+        help="KubeSchedulerConfiguration file for the scheduler child",
+    )
+    server.add_argument(
+        "--disable-scheduler", action="store_true", help="do not run the scheduler child"
+    )
     apply = sub.add_parser("apply", help="server-side apply YAML manifests (no kubectl needed)")
     apply.add_argument(
         "-f",
@@ -245,6 +259,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_controller_manager(args)
     if args.command == "agent":
         return run_agent(args)
+    if args.command == "scheduler":
+        args.kubeconfig = args.kubeconfig or _admin_kubeconfig()
+        return run_scheduler(args)
     if args.data_dir is None:
         args.data_dir = default_data_dir()
     try:
@@ -328,9 +345,10 @@ _CONTROLLER_FLAGS = (
     "--agent-port",
     "--runtime",
     "--registries",
+    "--scheduler-config",
 )
 # flags without a value that are not the API server's
-_SUPERVISOR_SWITCHES = ("--no-agent", "--offline")
+_SUPERVISOR_SWITCHES = ("--no-agent", "--offline", "--disable-scheduler")
 
 
 def _apiserver_argv(argv: list[str]) -> list[str]:
@@ -405,6 +423,7 @@ def _server(args: argparse.Namespace, argv: list[str]) -> int:
             ready=ready_file.exists,
             prepare=lambda: ready_file.unlink(missing_ok=True),
         ),
+        *_scheduler_child(args, skiff, server_dir),
     ]
     if not args.no_agent:
         agent_ready = server_dir / "agent.ready"
@@ -451,6 +470,33 @@ def _server(args: argparse.Namespace, argv: list[str]) -> int:
     supervisor = Supervisor(specs)
     supervisor.install_signal_handlers()
     return supervisor.run()
+
+
+def _scheduler_child(args: argparse.Namespace, skiff: list[str], server_dir: Path) -> list[Any]:
+    """The scheduler as a supervised child (own process: see docs/scheduler.md for why)."""
+    from skiff.cmd.supervisor import ChildSpec
+
+    if args.disable_scheduler:
+        return []
+    ready = server_dir / "scheduler.ready"
+    argv = [
+        *skiff,
+        "scheduler",
+        "--kubeconfig",
+        str(server_dir / "admin.kubeconfig"),
+        "--ready-file",
+        str(ready),
+        f"--leader-elect-lease-duration={args.leader_elect_lease_duration}",
+        f"--leader-elect-renew-deadline={args.leader_elect_renew_deadline}",
+        f"--leader-elect-retry-period={args.leader_elect_retry_period}",
+        *(["--scheduler-config", str(args.scheduler_config)] if args.scheduler_config else []),
+        *(["-v"] if args.verbose else []),
+    ]
+    return [
+        ChildSpec(
+            "scheduler", argv, ready=ready.exists, prepare=lambda: ready.unlink(missing_ok=True)
+        )
+    ]
 
 
 def _renew_serving_certificate(args: argparse.Namespace) -> bool:

@@ -19,6 +19,7 @@ __all__ = [
     "owner_reference",
     "pod_ready",
     "pod_ready_since",
+    "pods_to_delete",
     "restart_count",
 ]
 

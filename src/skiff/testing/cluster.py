@@ -5,8 +5,10 @@ child process (the same code path as production, over HTTPS with a generated CA)
 ``/readyz``, and on ``stop()`` ends exactly that process by its pid and removes nothing it did not
 create. With ``controller_manager=True`` it also starts ``skiff controller-manager`` against it
 (garbage collection, namespace deletion, default ServiceAccounts, PodDisruptionBudget status...)
-and waits for its ready file; ``stop()`` ends it first. With ``agent=True`` it starts ``skiff
-agent`` (fake runtime) too; by default no agent runs. ``Kubectl`` runs the installed kubectl with the server's admin kubeconfig and a private
+and waits for its ready file; ``stop()`` ends it first. ``scheduler=True`` does the same for
+``skiff scheduler`` (off by default). With ``agent=True`` it starts ``skiff agent`` (fake runtime
+unless ``agent_args`` say otherwise) too; by default no agent runs. ``Kubectl`` runs the installed
+kubectl with the server's admin kubeconfig and a private
 ``--cache-dir`` (kubectl caches discovery and ``/version`` for hours otherwise).
 
 ``running_controller_manager`` runs the controller-manager in this event loop instead, against any
@@ -135,6 +137,9 @@ class ServerProcess:
     process: subprocess.Popen[bytes] | None = None
     cm_process: subprocess.Popen[bytes] | None = None
     agent_process: subprocess.Popen[bytes] | None = None
+    scheduler: bool = False
+    scheduler_args: list[str] = field(default_factory=list)
+    scheduler_process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
     _log: IO[bytes] | None = None
 
@@ -179,6 +184,8 @@ class ServerProcess:
         self.wait_ready(timeout=timeout)
         if self.controller_manager:
             self.start_controller_manager(timeout=timeout)
+        if self.scheduler:
+            self.start_scheduler(timeout=timeout)
         if self.agent:
             self.start_agent(timeout=timeout)
 
@@ -263,6 +270,48 @@ class ServerProcess:
                 raise TimeoutError(f"controller-manager not ready after {timeout}s:\n{self.logs()}")
             time.sleep(0.05)
 
+    @property
+    def scheduler_ready_file(self) -> Path:
+        return self.data_dir / "scheduler.ready"
+
+    def start_scheduler(self, *, timeout: float = 30.0) -> None:
+        """Start ``skiff scheduler`` against this server (metrics off unless ``--port`` is in
+        ``scheduler_args``) and wait until it is ready."""
+        assert self._log is not None, "start the API server first"
+        self.scheduler_ready_file.unlink(missing_ok=True)
+        args = (
+            self.scheduler_args
+            if "--port" in self.scheduler_args
+            else [*self.scheduler_args, "--port", "0"]
+        )
+        cmd = [
+            sys.executable,
+            "-m",
+            "skiff",
+            "scheduler",
+            "--kubeconfig",
+            str(self.kubeconfig),
+            "--ready-file",
+            str(self.scheduler_ready_file),
+            *args,
+        ]
+        self.scheduler_process = subprocess.Popen(
+            cmd, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + timeout
+        while not self.scheduler_ready_file.exists():
+            if self.scheduler_process.poll() is not None:
+                raise RuntimeError(
+                    f"scheduler exited with {self.scheduler_process.returncode}:\n{self.logs()}"
+                )
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"scheduler not ready after {timeout}s:\n{self.logs()}")
+            time.sleep(0.05)
+
+    def stop_scheduler(self, *, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+        proc, self.scheduler_process = self.scheduler_process, None
+        _end(proc, sig, timeout)
+
     def stop_controller_manager(self, *, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
         proc, self.cm_process = self.cm_process, None
         _end(proc, sig, timeout)
@@ -293,6 +342,7 @@ class ServerProcess:
 
     def stop(self, *, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
         self.stop_agent(sig=sig, timeout=timeout)
+        self.stop_scheduler(sig=sig, timeout=timeout)
         self.stop_controller_manager(sig=sig, timeout=timeout)
         proc, self.process = self.process, None
         _end(proc, sig, timeout)
