@@ -22,7 +22,12 @@ import os
 import signal
 from pathlib import Path
 
-__all__ = ["add_controller_manager_flags", "run_controller_manager"]
+__all__ = [
+    "TIMING_FLAGS",
+    "add_controller_manager_flags",
+    "run_controller_manager",
+    "timing_argv",
+]
 
 log = logging.getLogger("skiff.controller-manager")
 
@@ -109,9 +114,71 @@ def add_controller_manager_flags(p: argparse.ArgumentParser, *, standalone: bool
         default=8,
         help="garbage collector workers (default 8)",
     )
+    _add_timing_flags(p)
 
 
 _EVENT_TTL_HELP = "seconds an Event is kept after it last happened (default 3600)"
+
+TIMING_FLAGS: tuple[tuple[str, type, str], ...] = (
+    ("--node-monitor-period", float, "seconds between looks at node Leases and status"),
+    (
+        "--node-monitor-grace-period",
+        float,
+        "seconds without a Lease renewal before a node becomes Unknown",
+    ),
+    (
+        "--node-startup-grace-period",
+        float,
+        "the same for a node that never posted a Ready condition",
+    ),
+    ("--node-eviction-rate", float, "nodes per second tainted for eviction in a healthy zone"),
+    (
+        "--secondary-node-eviction-rate",
+        float,
+        "nodes per second tainted for eviction in a zone with too many not-Ready nodes",
+    ),
+    (
+        "--unhealthy-zone-threshold",
+        float,
+        "share of not-Ready nodes (at least 3) from which a zone counts as unhealthy",
+    ),
+    (
+        "--large-cluster-size-threshold",
+        int,
+        "zones of at most this many nodes stop evicting when unhealthy instead of slowing down",
+    ),
+    (
+        "--terminated-pod-gc-threshold",
+        int,
+        "terminated pods kept before the oldest are deleted (0: keep all)",
+    ),
+    ("--pod-gc-period", float, "seconds between pod garbage collection passes"),
+    (
+        "--pod-gc-quarantine",
+        float,
+        "seconds a node must stay missing before its pods are deleted",
+    ),
+)
+"""Node lifecycle and pod GC flags: (flag, type, help); each sets the `ControllerOptions` field
+of the same name (dashes as underscores), whose default is the flag's."""
+
+
+def _option_name(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
+def timing_argv(args: argparse.Namespace) -> list[str]:
+    """`TIMING_FLAGS` as given to ``skiff server``, to pass on to ``skiff controller-manager``."""
+    return [f"{flag}={getattr(args, _option_name(flag))}" for flag, _, _ in TIMING_FLAGS]
+
+
+def _add_timing_flags(p: argparse.ArgumentParser) -> None:
+    from skiff.controllers import ControllerOptions
+
+    defaults = ControllerOptions()
+    for flag, kind, text in TIMING_FLAGS:
+        default = getattr(defaults, _option_name(flag))
+        p.add_argument(flag, type=kind, default=default, help=f"{text} (default {default})")
 
 
 def _serve_metrics(address: str) -> None:
@@ -166,6 +233,7 @@ def run_controller_manager(args: argparse.Namespace) -> int:
         gc_workers=args.concurrent_gc_syncs,
         root_ca=root_ca,
         event_ttl=args.event_ttl,
+        **{_option_name(flag): getattr(args, _option_name(flag)) for flag, _, _ in TIMING_FLAGS},
     )
     ready_file: Path | None = args.ready_file
     _serve_metrics(str(args.metrics_bind_address))

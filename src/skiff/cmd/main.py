@@ -29,7 +29,12 @@ from pathlib import Path
 from typing import Any
 
 from skiff.cmd.agent import add_agent_flags, run_agent
-from skiff.cmd.controllermanager import add_controller_manager_flags, run_controller_manager
+from skiff.cmd.controllermanager import (
+    TIMING_FLAGS,
+    add_controller_manager_flags,
+    run_controller_manager,
+    timing_argv,
+)
 from skiff.cmd.image import add_image_parser, run_image
 from skiff.cmd.netflags import NetworkFlagError, check_network_flags, kubernetes_service_ip
 from skiff.cmd.scheduler import add_scheduler_flags, run_scheduler
@@ -334,6 +339,7 @@ _CONTROLLER_FLAGS = (
     "--leader-elect-lease-duration",
     "--leader-elect-renew-deadline",
     "--leader-elect-retry-period",
+    *(flag for flag, _, _ in TIMING_FLAGS),
     # the local agent's
     "--node-name",
     "--node-ip",
@@ -404,6 +410,7 @@ def _server(args: argparse.Namespace, argv: list[str]) -> int:
         f"--leader-elect-lease-duration={args.leader_elect_lease_duration}",
         f"--leader-elect-renew-deadline={args.leader_elect_renew_deadline}",
         f"--leader-elect-retry-period={args.leader_elect_retry_period}",
+        *timing_argv(args),
         *(["-v"] if args.verbose else []),
     ]
     specs = [

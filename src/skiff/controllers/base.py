@@ -130,6 +130,36 @@ class ControllerOptions:
     """Events are deleted this long after they last happened (``--event-ttl``)."""
     event_sweep_interval: float = 60.0
     """How often Events are swept for expiry."""
+    node_monitor_period: float = 0.5
+    """Seconds between looks at every node's Lease and status (``--node-monitor-period``;
+    Kubernetes: 5)."""
+    node_monitor_grace_period: float = 8.0
+    """A node whose Lease is not renewed for this long becomes Unknown
+    (``--node-monitor-grace-period``; Kubernetes: 40)."""
+    node_startup_grace_period: float = 20.0
+    """The same for a node that never posted a Ready condition (``--node-startup-grace-period``;
+    Kubernetes: 60)."""
+    node_eviction_rate: float = 10.0
+    """Nodes per second NoExecute-tainted (so evicted) in a healthy zone
+    (``--node-eviction-rate``; Kubernetes: 0.1)."""
+    secondary_node_eviction_rate: float = 1.0
+    """The same in a zone where too many nodes are not Ready
+    (``--secondary-node-eviction-rate``; Kubernetes: 0.01)."""
+    unhealthy_zone_threshold: float = 0.55
+    """Share of not-Ready nodes (at least 3) from which a zone is PartialDisruption
+    (``--unhealthy-zone-threshold``)."""
+    large_cluster_size_threshold: int = 50
+    """Zones of at most this many nodes stop evicting in PartialDisruption instead of slowing
+    down (``--large-cluster-size-threshold``)."""
+    terminated_pod_gc_threshold: int = 12500
+    """Terminated pods kept before the oldest are deleted; 0 keeps all
+    (``--terminated-pod-gc-threshold``)."""
+    pod_gc_period: float = 20.0
+    """Seconds between pod garbage collection passes (``--pod-gc-period``; Kubernetes' 20 s
+    ``gcCheckPeriod``)."""
+    pod_gc_quarantine: float = 40.0
+    """Seconds a node must stay missing before its pods are deleted (``--pod-gc-quarantine``;
+    Kubernetes' 40 s ``quarantineTime``)."""
 
 
 @dataclass

@@ -36,6 +36,8 @@ from skiff.controllers.eventttl import EventTTLController
 from skiff.controllers.garbagecollector import GarbageCollector
 from skiff.controllers.job import JobController
 from skiff.controllers.namespace import NamespaceController
+from skiff.controllers.nodelifecycle import NodeLifecycleController
+from skiff.controllers.podgc import PodGarbageCollector
 from skiff.controllers.replicaset import ReplicaSetController, ReplicationManager
 from skiff.controllers.rootcacert import RootCACertPublisher
 from skiff.controllers.serviceaccount import ServiceAccountsController
@@ -71,6 +73,8 @@ CONTROLLERS: dict[str, ControllerFactory] = {
     "job-controller": JobController,
     "cronjob-controller": CronJobController,
     "ttl-after-finished-controller": TTLAfterFinishedController,
+    "node-lifecycle-controller": NodeLifecycleController,
+    "pod-garbage-collector-controller": PodGarbageCollector,
 }
 """Every controller by name, in start order."""
 
@@ -89,6 +93,8 @@ ALIASES: dict[str, str] = {
     "job": "job-controller",
     "cronjob": "cronjob-controller",
     "ttl-after-finished": "ttl-after-finished-controller",
+    "nodelifecycle": "node-lifecycle-controller",
+    "podgc": "pod-garbage-collector-controller",
 }
 """kube-controller-manager's names from before 1.28, still accepted."""
 
