@@ -20,7 +20,7 @@ from skiff.testing.cluster import Kubectl, ServerProcess
 
 WITHOUT_WORKLOADS = (
     "*,-root-ca-cert-publisher,-deployment,-replicaset,-replicationcontroller,-daemonset,"
-    "-statefulset"
+    "-statefulset,-nodelifecycle,-podgc"
 )
 
 

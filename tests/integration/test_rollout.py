@@ -30,7 +30,13 @@ def server() -> Iterator[ServerProcess]:
     """A server whose controller-manager runs every controller (the shared one leaves the
     workload controllers out)."""
     data = Path(tempfile.mkdtemp(prefix="skiff-it-rollout-"))
-    proc = ServerProcess(data_dir=data, controller_manager=True)
+    # not the node lifecycle controller: the DaemonSet test's Node has no agent renewing its
+    # Lease, and would be tainted (and its pods evicted) after the startup grace period
+    proc = ServerProcess(
+        data_dir=data,
+        controller_manager=True,
+        controller_manager_args=["--controllers", "*,-nodelifecycle"],
+    )
     try:
         proc.start()
         yield proc
