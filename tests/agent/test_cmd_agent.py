@@ -177,6 +177,28 @@ def test_agent_without_credentials_says_what_to_pass(tmp_path: Path) -> None:
     assert "--server and --token" in res.stderr
 
 
+def test_a_bad_eviction_threshold_is_refused_at_start(tmp_path: Path) -> None:
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "skiff",
+            "agent",
+            "--runtime",
+            "fake",
+            "--data-dir",
+            str(tmp_path),
+            "--eviction-hard",
+            "memory.available<lots",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 1
+    assert "--eviction-hard" in res.stderr and "memory.available" in res.stderr
+
+
 def test_server_supervises_a_local_agent() -> None:
     data = Path(tempfile.mkdtemp(prefix="skiff-agent-srv-"))
     port = free_port()

@@ -730,7 +730,9 @@ class PodSyncer:
             argv=argv,
             env=tuple(env),
             working_dir=str(spec.get("workingDir") or info.config.working_dir or ""),
-            mounts=self.parts.volumes.mounts(pod, spec),
+            # one termination message file per attempt, so an immediate restart cannot clear the
+            # message of the run it replaces; env for subPathExpr
+            mounts=self.parts.volumes.mounts(pod, spec, env=dict(env), attempt=attempt),
             resources=_resources(spec),
             security=_security(pod, spec),
             tty=bool(spec.get("tty")),
@@ -942,7 +944,7 @@ class PodSyncer:
             return rec.messages[c.id]
         text = ""
         try:
-            path = self.parts.volumes.termination_message_file(rec.uid, c.name)
+            path = self.parts.volumes.termination_message_file(rec.uid, c.name, attempt=c.attempt)
             if path.exists():
                 text = path.read_bytes()[:4096].decode(errors="replace")
         except OSError:

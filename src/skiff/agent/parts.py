@@ -71,9 +71,18 @@ class ProbeManagerLike(Protocol):
 class VolumeManagerLike(Protocol):
     async def setup(self, pod: Mapping[str, Any], *, pod_ip: str) -> None: ...
 
-    def mounts(self, pod: Mapping[str, Any], container: Mapping[str, Any]) -> tuple[Mount, ...]: ...
+    def mounts(
+        self,
+        pod: Mapping[str, Any],
+        container: Mapping[str, Any],
+        *,
+        env: Mapping[str, str] | None = None,
+        attempt: int | None = None,
+    ) -> tuple[Mount, ...]: ...
 
-    def termination_message_file(self, pod_uid: str, container: str) -> Path: ...
+    def termination_message_file(
+        self, pod_uid: str, container: str, *, attempt: int | None = None
+    ) -> Path: ...
 
     async def refresh(self, pod: Mapping[str, Any]) -> None: ...
 
@@ -200,10 +209,19 @@ class FallbackVolumes:
     async def setup(self, pod: Mapping[str, Any], *, pod_ip: str) -> None:
         return None
 
-    def mounts(self, pod: Mapping[str, Any], container: Mapping[str, Any]) -> tuple[Mount, ...]:
+    def mounts(
+        self,
+        pod: Mapping[str, Any],
+        container: Mapping[str, Any],
+        *,
+        env: Mapping[str, str] | None = None,
+        attempt: int | None = None,
+    ) -> tuple[Mount, ...]:
         return ()
 
-    def termination_message_file(self, pod_uid: str, container: str) -> Path:
+    def termination_message_file(
+        self, pod_uid: str, container: str, *, attempt: int | None = None
+    ) -> Path:
         base = self.pods_dir or Path("/nonexistent")
         return base / pod_uid / "containers" / container / "termination-log"
 

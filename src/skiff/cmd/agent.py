@@ -17,12 +17,21 @@ import os
 import shutil
 import signal
 import socket
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 from skiff.agent import identity
 from skiff.agent.agent import Agent, AgentOptions
+from skiff.agent.eviction import (
+    DEFAULT_EVICTION_HARD,
+    EvictionManager,
+    PodUsage,
+    Threshold,
+    parse_thresholds,
+)
+from skiff.agent.eviction import observe as observe_node
 from skiff.agent.node import NodeOptions
 from skiff.agent.server import AgentServer
 from skiff.agent.simulate import SimulateOptions, Simulator
@@ -34,6 +43,7 @@ from skiff.runtime.fake import FakeImages, FakeRuntime
 from skiff.runtime.images.base import ImageService
 from skiff.runtime.images.policy import PolicyError, RegistryPolicy
 from skiff.runtime.images.store import ImageStore
+from skiff.util.clock import SystemClock
 
 __all__ = [
     "AgentSetupError",
@@ -149,6 +159,24 @@ def add_agent_flags(p: argparse.ArgumentParser, *, standalone: bool) -> None:
     p.add_argument("--registries", type=Path, default=None, help="registries.yaml")
     if not standalone:
         return
+    p.add_argument(
+        "--eviction-hard",
+        default=DEFAULT_EVICTION_HARD,
+        help="node-pressure eviction thresholds, kubelet's syntax (default "
+        f"{DEFAULT_EVICTION_HARD!r}; empty: off)",
+    )
+    p.add_argument(
+        "--image-gc-high-threshold",
+        type=int,
+        default=85,
+        help="disk use (%%) above which unused images are removed (default 85; 100: never)",
+    )
+    p.add_argument(
+        "--image-gc-low-threshold",
+        type=int,
+        default=80,
+        help="disk use (%%) image garbage collection brings it down to (default 80)",
+    )
     p.add_argument(
         "--simulate", type=int, default=0, help="run N fake nodes <node-name>-<i> in this process"
     )
@@ -297,6 +325,52 @@ async def _serve_endpoint(agent: Agent, args: argparse.Namespace) -> None:
         tg.create_task(renewer.run())
 
 
+def _eviction_manager(agent: Agent, thresholds: list[Threshold], node_dir: Path) -> EvictionManager:
+    """Node-pressure eviction: conditions from the host's memory, disk and pids; the pods over
+    their requests (then lowest priority) are evicted first (`skiff.agent.eviction`)."""
+
+    async def usage() -> PodUsage:
+        summary = await agent.stats_summary()
+        out: dict[str, dict[str, dict[str, int]]] = {}
+        for pod in summary["pods"]:
+            out[pod["podRef"]["uid"]] = {
+                c["name"]: {"memory": int(c["memory"]["workingSetBytes"])}
+                for c in pod["containers"]
+            }
+        return out
+
+    async def evict(pod: Mapping[str, Any], message: str) -> None:
+        agent.evict(str((pod.get("metadata") or {}).get("uid") or ""), message)
+
+    node_dir.mkdir(parents=True, exist_ok=True)
+    return EvictionManager(
+        thresholds,
+        observe=lambda: observe_node(node_dir),
+        pods=agent.pods,
+        usage=usage,
+        evict=evict,
+        clock=SystemClock(),
+    )
+
+
+async def _image_gc(agent: Agent, images: ImageStore, args: argparse.Namespace) -> None:
+    """Every 5 minutes: tell the store which images running containers use, then remove unused
+    ones while the disk is above ``--image-gc-high-threshold`` percent, down to the low one."""
+    while True:
+        await asyncio.sleep(300)
+        try:
+            used = {c.image_id for c in await agent.runtime.list_containers() if c.image_id}
+            images.in_use(used)
+            removed = await images.garbage_collect(
+                args.image_gc_high_threshold, args.image_gc_low_threshold
+            )
+        except Exception:
+            log.exception("image garbage collection failed")
+            continue
+        if removed:
+            log.info("image garbage collection removed %d images", len(removed))
+
+
 # --- the command --------------------------------------------------------------------------
 
 
@@ -345,6 +419,10 @@ def _node_options(args: argparse.Namespace, name: str, node_ip: str) -> NodeOpti
 
 
 async def _run(args: argparse.Namespace) -> None:
+    try:
+        thresholds = parse_thresholds(args.eviction_hard) if args.eviction_hard else []
+    except ValueError as e:
+        raise AgentSetupError(f"--eviction-hard: {e}") from None
     data_dir: Path = args.data_dir or _default_data_dir()
     name = args.node_name or socket.gethostname().lower()
     runtime_name = args.runtime or ("fake" if args.simulate else _default_runtime())
@@ -386,6 +464,7 @@ async def _run(args: argparse.Namespace) -> None:
     if runtime_name == "process":
         log.warning("process runtime: containers are plain host processes without isolation")
     opts = _node_options(args, name, node_ip)
+    eviction: list[EvictionManager] = []
     async with Client(config) as client:
         agent = Agent(
             client,
@@ -399,13 +478,20 @@ async def _run(args: argparse.Namespace) -> None:
             runtime=runtime,
             network=network,
             images=images,
+            pressure=lambda: eviction[0].conditions() if eviction else {},
         )
+        if thresholds and runtime_name != "fake":
+            eviction.append(_eviction_manager(agent, thresholds, node_dir))
 
         async def both() -> None:
             async with asyncio.TaskGroup() as tg:
                 tg.create_task(agent.run())
                 await agent.ready.wait()
                 tg.create_task(_serve_endpoint(agent, args))
+                for manager in eviction:
+                    tg.create_task(manager.run())
+                if isinstance(images, ImageStore) and args.image_gc_high_threshold < 100:
+                    tg.create_task(_image_gc(agent, images, args))
 
         await _until_ready(both(), agent.ready, ready_file)
 
