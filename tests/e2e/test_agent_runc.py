@@ -3,7 +3,9 @@
 only (CI runs as root); everything is removed afterwards by `skiff agent cleanup`, which the last
 test checks.
 
-Covers: a pod serving HTTP on its pod IP (the skiff0 bridge), logs, exec (exit codes passed
+Covers: a Deployment (scheduled by the scheduler) that keeps 3 ready replicas when a pod is
+deleted, when a container is killed and when one is OOM-killed, and rolls out a new image without
+dropping below 3 ready pods; a Job and a CronJob completing; a pod serving HTTP on its pod IP (the skiff0 bridge), logs, exec (exit codes passed
 through), attach with stdin, port-forward, `kubectl debug` (an ephemeral container in the pod's
 network namespace); crash restarts with growing back-off
 (CrashLoopBackOff); a failed liveness probe restarting the container; readiness following an exec
@@ -131,9 +133,13 @@ def server(data: Path, registry: LocalRegistry) -> Iterator[ServerProcess]:
         build_busybox_layout(data / "layouts" / "box", name="skiff-test/busybox", tag="1.0"),
     ):
         _skiff("image", "import", "--data-dir", str(data), "--node-name", NODE, str(layout))
+    # a second version of the web image for rolling updates
+    web2 = build_web_layout(data / "layouts" / "web2", tag="2.0", page=b"<h1>version 2</h1>\n")
+    _skiff("image", "import", "--data-dir", str(data), "--node-name", NODE, str(web2))
     proc = ServerProcess(
         data_dir=data,
         controller_manager=True,
+        scheduler=True,
         agent=True,
         agent_args=["--runtime", "runc", "--offline", "--node-name", NODE],
     )
@@ -561,6 +567,145 @@ def test_agent_endpoint_requires_the_api_servers_certificate(
             raise ConnectionResetError("closed without an answer")
     # through the API server (which holds the client certificate) it answers
     assert "web" in kubectl("get", "--raw", f"/api/v1/nodes/{NODE}/proxy/pods")
+
+
+def _deployment_pods(kubectl: Kubectl, app: str) -> list[dict[str, Any]]:
+    out = json.loads(kubectl("get", "pods", "-l", f"app={app}", "-o", "json"))["items"]
+    return [p for p in out if not p["metadata"].get("deletionTimestamp")]
+
+
+def _ready_count(kubectl: Kubectl, app: str) -> int:
+    return sum(1 for p in _deployment_pods(kubectl, app) if _ready(p))
+
+
+def _container_pid(data: Path, pod: dict[str, Any]) -> int:
+    cid = _status(pod)["containerID"].removeprefix("runc://")
+    root = data / "agent" / NODE / "state" / "runc" / "root"
+    state = subprocess.run(
+        ["runc", "--root", str(root), "state", cid], capture_output=True, text=True, check=True
+    )
+    return int(json.loads(state.stdout)["pid"])
+
+
+def test_deployment_heals_and_rolls_out(kubectl: Kubectl, data: Path) -> None:
+    manifest = {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "heal"},
+        "spec": {
+            "replicas": 3,
+            "selector": {"matchLabels": {"app": "heal"}},
+            "strategy": {"rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+            "template": {
+                "metadata": {"labels": {"app": "heal"}},
+                "spec": {
+                    "terminationGracePeriodSeconds": 1,
+                    "containers": [
+                        {
+                            "name": "web",
+                            "image": WEB,
+                            "imagePullPolicy": "IfNotPresent",
+                            "readinessProbe": {
+                                "httpGet": {"path": "/", "port": 8080},
+                                "periodSeconds": 1,
+                            },
+                        },
+                        {
+                            # allocates without bound once /tmp/boom exists: an OOM kill on cue
+                            "name": "hog",
+                            "image": BOX,
+                            "command": [
+                                "sh",
+                                "-c",
+                                "while [ ! -f /tmp/boom ]; do sleep 0.2; done; "
+                                "x=aaaaaaaaaaaaaaaa; while true; do x=$x$x; done",
+                            ],
+                            "resources": {"limits": {"memory": "16Mi"}},
+                        },
+                    ],
+                },
+            },
+        },
+    }
+    kubectl("apply", "-f", "-", input=json.dumps(manifest))
+    _until(lambda: _ready_count(kubectl, "heal") == 3, within=60, what="3 ready replicas")
+
+    # a deleted pod is replaced
+    victim = _deployment_pods(kubectl, "heal")[0]["metadata"]["name"]
+    kubectl("delete", "pod", victim, "--wait=false")
+    _until(
+        lambda: (
+            _ready_count(kubectl, "heal") == 3
+            and victim not in {p["metadata"]["name"] for p in _deployment_pods(kubectl, "heal")}
+        ),
+        within=60,
+        what="the deleted pod replaced",
+    )
+    # a killed container is restarted
+    pod = _deployment_pods(kubectl, "heal")[0]
+    name = pod["metadata"]["name"]
+    os.kill(_container_pid(data, pod), signal.SIGKILL)
+    _until(
+        lambda: (
+            int(_status(_pod(kubectl, name)).get("restartCount") or 0) >= 1
+            and _ready(_pod(kubectl, name))
+        ),
+        within=60,
+        what="the killed container restarted",
+    )
+    # an OOM-killed container is restarted and reported
+    pod = _deployment_pods(kubectl, "heal")[1]
+    name = pod["metadata"]["name"]
+    kubectl("exec", name, "-c", "hog", "--", "touch", "/tmp/boom")
+
+    def oom_reported() -> bool:
+        statuses = _pod(kubectl, name)["status"].get("containerStatuses") or []
+        hog = next((s for s in statuses if s["name"] == "hog"), {})
+        last = (hog.get("lastState") or {}).get("terminated") or {}
+        return last.get("reason") == "OOMKilled"
+
+    _until(oom_reported, within=60, what="OOMKilled in lastState")
+    _until(lambda: _ready_count(kubectl, "heal") == 3, within=60, what="3 ready after the OOM kill")
+
+    # a rolling update never drops below replicas - maxUnavailable (3) ready pods
+    lowest = 3
+    kubectl("set", "image", "deployment/heal", "web=skiff-examples/web:2.0")
+
+    def rolled() -> bool:
+        nonlocal lowest
+        pods = _deployment_pods(kubectl, "heal")
+        lowest = min(lowest, sum(1 for p in pods if _ready(p)))
+        images = {c["image"] for p in pods for c in p["spec"]["containers"] if c["name"] == "web"}
+        return images == {"skiff-examples/web:2.0"} and sum(1 for p in pods if _ready(p)) == 3
+
+    _until(rolled, within=120, what="rolled out to web:2.0")
+    assert lowest >= 3, lowest
+    out = kubectl("rollout", "status", "deployment/heal", "--timeout=60s", timeout=90)
+    assert "successfully rolled out" in out
+    ip = _deployment_pods(kubectl, "heal")[0]["status"]["podIP"]
+    with urllib.request.urlopen(f"http://{ip}:8080/", timeout=5) as r:
+        assert b"version 2" in r.read()
+    kubectl("delete", "deployment", "heal", "--wait=false")
+
+
+def test_job_and_cronjob_complete(kubectl: Kubectl) -> None:
+    kubectl("create", "job", "once", f"--image={BOX}", "--", "sh", "-c", "echo job-ok")
+    kubectl("wait", "--for=condition=complete", "job/once", "--timeout=60s", timeout=90)
+    assert "job-ok" in kubectl("logs", "job/once")
+    kubectl(
+        "create", "cronjob", "tick", f"--image={BOX}", "--schedule=@every 2s", "--", "echo", "tick"
+    )
+
+    def a_run_completed() -> bool:
+        jobs = json.loads(kubectl("get", "jobs", "-o", "json"))["items"]
+        return any(
+            (j["metadata"].get("ownerReferences") or [{}])[0].get("name") == "tick"
+            and any(c["type"] == "Complete" for c in j.get("status", {}).get("conditions", []))
+            for j in jobs
+        )
+
+    _until(a_run_completed, within=60, what="a CronJob run completed")
+    kubectl("delete", "cronjob", "tick", "--wait=false")
 
 
 def test_cleanup_leaves_nothing(server: ServerProcess, data: Path) -> None:
