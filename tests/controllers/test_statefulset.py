@@ -110,8 +110,10 @@ class Kubelet:
             items = (await self.api.get(PODS)).json()["items"]
             # unbound pods are deleted at once (no grace): notice them going away
             uids = {p["metadata"]["uid"]: p["metadata"]["name"] for p in items}
-            for uid in sorted(self.present - set(uids)):
-                self.deleted.append(self.names.pop(uid))
+            # pods gone in the same poll are recorded highest ordinal first: the poll cannot
+            # tell their order apart, and the controller only deletes downwards
+            gone = [self.names.pop(uid) for uid in self.present - set(uids)]
+            self.deleted.extend(sorted(gone, key=lambda n: -int(n.rsplit("-", 1)[1])))
             self.present = set(uids)
             self.names.update(uids)
             for pod in items:

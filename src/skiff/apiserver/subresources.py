@@ -54,6 +54,7 @@ __all__ = [
     "BindingStorage",
     "BindingsStorage",
     "Creater",
+    "EphemeralContainersStorage",
     "EvictionStorage",
     "FinalizeStorage",
     "Getter",

@@ -79,6 +79,7 @@ __all__ = [
     "backoff_delay",
     "format_indexes",
     "indexes_to_create",
+    "is_finished",
     "match_pod_failure_policy",
     "match_success_policy",
     "parse_indexes",
