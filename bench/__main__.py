@@ -12,6 +12,7 @@ from bench import (
     api_create,
     client_transport,
     compare,
+    failover,
     informer_cache,
     pod_start,
     scheduler,
@@ -24,6 +25,7 @@ from bench._profile import summarize_profile
 BENCHMARKS: dict[str, ModuleType] = {
     "api_create": api_create,
     "client_transport": client_transport,
+    "failover": failover,
     "informer_cache": informer_cache,
     "pod_start": pod_start,
     "scheduler": scheduler,

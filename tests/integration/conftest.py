@@ -31,7 +31,8 @@ def server() -> Iterator[ServerProcess]:
     # publisher is tested in tests/controllers/test_rootcacert.py). So are the workload
     # controllers: these tests pin API behaviour of Deployments and ReplicaSets (generations,
     # resourceVersions) that a controller writing revisions and status would race with; the
-    # workload controllers have their own tests and servers (test_rollout.py).
+    # workload controllers have their own tests and servers (test_rollout.py). And the node
+    # lifecycle and pod GC controllers: Nodes here have no agent renewing their Lease.
     proc = ServerProcess(
         data_dir=data,
         controller_manager=True,

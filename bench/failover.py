@@ -1,0 +1,280 @@
+"""Node death to replacements Running: how fast a Deployment heals when agents die (fake runtime).
+
+A `skiff apiserver`, controller-manager and scheduler as processes, and fake-runtime agents:
+with `--nodes` <= 10 one `skiff agent` process per node, otherwise two `skiff agent --simulate`
+processes (the survivors and the doomed ones, each a single process hosting many nodes). A
+Deployment of `--replicas` pods is spread over them; then the process(es) of `--dead` nodes are
+killed with SIGKILL, and the bench records, from the kill:
+
+- NotReady: every dead node's Ready condition no longer True (node lifecycle controller);
+- tainted: every dead node carries `node.kubernetes.io/unreachable:NoExecute`;
+- evicted: every pod on a dead node is being deleted;
+- replaced: `--replicas` Running and Ready pods on live nodes again.
+
+Kubernetes' defaults for the same steps: about 40 s to NotReady and a 300 s toleration before
+eviction. Goal (architecture.md): all replacements Running < 15 s after the kill. The cluster
+CIDR is 10.64.0.0/11 (room for 8,192 nodes' /24s, disjoint from the service CIDR).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench._common import Resources, guarded, print_json_line, print_table
+from skiff.client import Client, load_kubeconfig
+from skiff.testing.cluster import ServerProcess, free_port
+
+CLUSTER_CIDR = "10.64.0.0/11"
+UNREACHABLE = "node.kubernetes.io/unreachable"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--nodes", type=int, default=3, help="nodes in all (3)")
+    parser.add_argument("--dead", type=int, default=1, help="nodes whose agents are killed (1)")
+    parser.add_argument("--replicas", type=int, default=6, help="Deployment replicas (6)")
+    parser.add_argument(
+        "--lease-period", type=float, default=2.0, help="agents' Lease renewal period, s (2)"
+    )
+    parser.add_argument(
+        "--node-eviction-rate",
+        type=float,
+        default=0.0,
+        help="controller-manager --node-eviction-rate (0: its default)",
+    )
+    parser.add_argument("--timeout", type=float, default=900.0, help="hard timeout, s (900)")
+    parser.add_argument("--tmp-dir", type=Path, default=None)
+
+
+def _agent(
+    res: Resources,
+    server: ServerProcess,
+    data: Path,
+    name: str,
+    *,
+    simulate: int,
+    lease_period: float,
+) -> tuple[subprocess.Popen[bytes], Path]:
+    ready = data / f"{name}.ready"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "skiff",
+            "agent",
+            "--server",
+            server.url,
+            "--token-file",
+            str(server.data_dir / "server" / "token"),
+            "--runtime",
+            "fake",
+            "--node-name",
+            name,
+            "--node-ip",
+            "127.0.0.1",
+            "--agent-port",
+            str(free_port()),
+            "--data-dir",
+            str(data / name),
+            "--ready-file",
+            str(ready),
+            "--lease-period",
+            str(lease_period),
+            "--cluster-cidr",
+            CLUSTER_CIDR,
+            *(["--simulate", str(simulate)] if simulate else []),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    res.processes.append(proc)
+    return proc, ready
+
+
+def _wait_files(files: list[Path], procs: list[subprocess.Popen[bytes]], within: float) -> None:
+    deadline = time.monotonic() + within
+    while not all(f.exists() for f in files):
+        if any(p.poll() is not None for p in procs):
+            raise RuntimeError("an agent exited before it was ready")
+        if time.monotonic() > deadline:
+            raise TimeoutError("agents not ready")
+        time.sleep(0.1)
+
+
+def _ready(pod: dict[str, Any]) -> bool:
+    return any(
+        c.get("type") == "Ready" and c.get("status") == "True"
+        for c in (pod.get("status") or {}).get("conditions") or []
+    )
+
+
+async def _measure(
+    args: argparse.Namespace,
+    server: ServerProcess,
+    kill: list[subprocess.Popen[bytes]],
+    dead_prefixes: tuple[str, ...],
+) -> dict[str, float]:
+    pods_ref = ("v1", "Pod")
+    async with Client(load_kubeconfig(server.kubeconfig), max_connections=16) as client:
+        for _ in range(300):
+            try:
+                await client.get(("v1", "ServiceAccount"), "default", namespace="default")
+                break
+            except Exception:
+                await asyncio.sleep(0.1)
+        nodes = (await client.list(("v1", "Node")))["items"]
+        dead = {
+            n["metadata"]["name"] for n in nodes if n["metadata"]["name"].startswith(dead_prefixes)
+        }
+        body = {
+            "apiVersion": "apps/v1",
+            "kind": "Deployment",
+            "metadata": {"name": "fo"},
+            "spec": {
+                "replicas": args.replicas,
+                "selector": {"matchLabels": {"app": "fo"}},
+                "template": {
+                    "metadata": {"labels": {"app": "fo"}},
+                    "spec": {"containers": [{"name": "c", "image": "skiff-bench/fo:1"}]},
+                },
+            },
+        }
+        await client.create(("apps/v1", "Deployment"), body, namespace="default")
+        start = time.monotonic()
+        while True:
+            pods = (await client.list_all(pods_ref, namespace="default", label_selector="app=fo"))[
+                "items"
+            ]
+            running = [p for p in pods if _ready(p)]
+            if len(running) >= args.replicas:
+                break
+            if time.monotonic() - start > 600:
+                raise TimeoutError(f"only {len(running)} of {args.replicas} replicas running")
+            await asyncio.sleep(1.0)
+        on_dead = sum(1 for p in running if p["spec"].get("nodeName") in dead)
+        kill_at = time.monotonic()
+        for proc in kill:
+            proc.send_signal(signal.SIGKILL)
+        marks: dict[str, float] = {}
+        period = 0.25 if args.replicas <= 100 else 1.0
+        while len(marks) < 4:
+            now = time.monotonic() - kill_at
+            if now > 600:
+                raise TimeoutError(f"not healed after 600 s: {marks}")
+            if "not_ready_s" not in marks or "tainted_s" not in marks:
+                nodes = {
+                    n["metadata"]["name"]: n
+                    for n in (await client.list_all(("v1", "Node")))["items"]
+                    if n["metadata"]["name"] in dead
+                }
+                not_ready = all(
+                    next(
+                        (
+                            c["status"]
+                            for c in n["status"].get("conditions", [])
+                            if c["type"] == "Ready"
+                        ),
+                        "",
+                    )
+                    != "True"
+                    for n in nodes.values()
+                )
+                tainted = all(
+                    any(t.get("key") == UNREACHABLE for t in n["spec"].get("taints") or [])
+                    for n in nodes.values()
+                )
+                if not_ready:
+                    marks.setdefault("not_ready_s", now)
+                if tainted:
+                    marks.setdefault("tainted_s", now)
+            pods = (await client.list_all(pods_ref, namespace="default", label_selector="app=fo"))[
+                "items"
+            ]
+            stale = [p for p in pods if p["spec"].get("nodeName") in dead]
+            if all(p["metadata"].get("deletionTimestamp") for p in stale):
+                marks.setdefault("evicted_s", now)
+            live = [
+                p
+                for p in pods
+                if p["spec"].get("nodeName") not in dead
+                and not p["metadata"].get("deletionTimestamp")
+                and _ready(p)
+            ]
+            if len(live) >= args.replicas:
+                marks.setdefault("replaced_s", now)
+            await asyncio.sleep(period)
+        marks["pods_on_dead_nodes"] = float(on_dead)
+        return marks
+
+
+def run(args: argparse.Namespace) -> int:
+    with guarded(timeout=args.timeout, base_dir=args.tmp_dir) as res:
+        return _run(args, res)
+
+
+def _run(args: argparse.Namespace, res: Resources) -> int:
+    base = res.tempdir("skiff-bench-failover-")
+    cm_args = ["--controllers", "*"]
+    if args.node_eviction_rate:
+        cm_args.append(f"--node-eviction-rate={args.node_eviction_rate}")
+    server = ServerProcess(
+        data_dir=base / "server",
+        extra_args=["--cluster-cidr", CLUSTER_CIDR],
+        controller_manager=True,
+        controller_manager_args=cm_args,
+        scheduler=True,
+    )
+    res.servers.append(server)
+    server.start(timeout=120)
+    procs: list[subprocess.Popen[bytes]] = []
+    ready: list[Path] = []
+    kill: list[subprocess.Popen[bytes]] = []
+    if args.nodes <= 10:
+        for i in range(args.nodes):
+            name = f"{'dead' if i < args.dead else 'live'}-{i}"
+            proc, file = _agent(res, server, base, name, simulate=0, lease_period=args.lease_period)
+            procs.append(proc)
+            ready.append(file)
+            if i < args.dead:
+                kill.append(proc)
+    else:
+        for name, count in (("live", args.nodes - args.dead), ("dead", args.dead)):
+            proc, file = _agent(
+                res, server, base, name, simulate=count, lease_period=args.lease_period
+            )
+            procs.append(proc)
+            ready.append(file)
+            if name == "dead":
+                kill.append(proc)
+    _wait_files(ready, procs, within=600)
+    marks = asyncio.run(_measure(args, server, kill, ("dead",)))
+    rows = [
+        ["NotReady (Ready not True)", f"{marks['not_ready_s']:.1f}", "~40"],
+        ["tainted unreachable:NoExecute", f"{marks['tainted_s']:.1f}", "~40"],
+        ["pods evicted", f"{marks['evicted_s']:.1f}", "~340 (300 s toleration)"],
+        ["all replacements Running", f"{marks['replaced_s']:.1f}", "-"],
+    ]
+    print_table(
+        f"{args.dead} of {args.nodes} nodes killed, {args.replicas} replicas "
+        f"({int(marks['pods_on_dead_nodes'])} on the dead nodes), s after SIGKILL",
+        ["step", "skiff", "Kubernetes defaults"],
+        rows,
+    )
+    print_json_line(
+        {
+            "nodes": args.nodes,
+            "dead": args.dead,
+            "replicas": args.replicas,
+            "cluster_cidr": CLUSTER_CIDR,
+            **{k: round(v, 2) for k, v in marks.items()},
+            "meets_goal": marks["replaced_s"] < 15.0,
+        }
+    )
+    return 0
