@@ -32,10 +32,12 @@ from skiff.apiserver import decode as decoding
 from skiff.apiserver.audit import AuditLog
 from skiff.apiserver.auth import AlwaysAllow, Attributes, Authorizer, TokenAuthenticator, UserInfo
 from skiff.apiserver.connect import AgentTransport, Connecter
+from skiff.apiserver.crd import CustomResources
+from skiff.apiserver.crdscale import custom_storages
 from skiff.apiserver.encryption import DecryptError
 from skiff.apiserver.errors import ApiError, NotAcceptableError, bad_request, status_success
 from skiff.apiserver.health import HEALTH_PATHS, HealthChecks
-from skiff.apiserver.installer import Handlers, install_routes
+from skiff.apiserver.installer import Handlers, install_resource, install_routes
 from skiff.apiserver.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from skiff.apiserver.metrics import ApiMetrics
 from skiff.apiserver.registry import Registry, RequestContext
@@ -152,8 +154,12 @@ class ApiServerApp:
         kubelet_client_certificate: str | None = None,
         kubelet_client_key: str | None = None,
         node_join: nodejoin.NodeJoin | None = None,
+        custom: CustomResources | None = None,
     ) -> None:
         self.registry = registry
+        # the served custom resources (CRDs): routes, discovery and OpenAPI follow it
+        self.custom = custom if custom is not None else CustomResources()
+        self.custom.set_on_change(self._custom_changed)
         self.authenticator = authenticator
         self.authorizer = authorizer or AlwaysAllow()
         self.server_address = server_address
@@ -172,25 +178,24 @@ class ApiServerApp:
             cert_file=kubelet_client_certificate,
             key_file=kubelet_client_key,
         )
-        self.routes = install_routes(
-            Handlers(
-                group_version=self._h_group_version,
-                review=self._h_review,
-                list=self._h_list,
-                create=self._h_create,
-                delete_collection=self._h_delete_collection,
-                get=self._h_get,
-                update=self._h_update,
-                patch=self._h_patch,
-                delete=self._h_delete,
-                sub_get=self._h_sub_get,
-                sub_update=self._h_sub_update,
-                sub_patch=self._h_sub_patch,
-                sub_create=self._h_sub_create,
-                connect=self._h_connect,
-                websocket_connect=self._ws_connect,
-            )
+        self._handlers = Handlers(
+            group_version=self._h_group_version,
+            review=self._h_review,
+            list=self._h_list,
+            create=self._h_create,
+            delete_collection=self._h_delete_collection,
+            get=self._h_get,
+            update=self._h_update,
+            patch=self._h_patch,
+            delete=self._h_delete,
+            sub_get=self._h_sub_get,
+            sub_update=self._h_sub_update,
+            sub_patch=self._h_sub_patch,
+            sub_create=self._h_sub_create,
+            connect=self._h_connect,
+            websocket_connect=self._ws_connect,
         )
+        self.routes = install_routes(self._handlers)
 
     # ------------------------------------------------------------- entry
 
@@ -337,6 +342,24 @@ class ApiServerApp:
             raise ApiError(401, "Unauthorized", "Unauthorized")
         return user
 
+    def _custom_changed(
+        self, removed: tuple[ResourceInfo, ...], added: tuple[ResourceInfo, ...]
+    ) -> None:
+        """Routes and strategies follow the served custom resources (no restart)."""
+        for info in removed:
+            self.routes.remove_resource(info)
+            self.registry.forget_kind(info.group, info.kind)
+        for info in added:
+            self.routes.remove_resource(info)
+            install_resource(self.routes, self._handlers, info, custom_storages(info))
+            self.registry.forget_kind(info.group, info.kind)
+
+    async def sync_custom(self) -> None:
+        """Bring the served custom resources up to the CRDs written so far (read-your-writes
+        for discovery and for the first request after a CRD is established)."""
+        await self.registry.fresh()
+        await self.custom.sync(self.registry.cache, self.registry.decode)
+
     async def _route(self, request: Request, path: str, user: UserInfo) -> Response:
         method = request.method
         if path in ("/version", "/version/"):
@@ -346,14 +369,23 @@ class ApiServerApp:
         if path in ("/api", "/api/"):
             return self._discovery(request, core=True)
         if path in ("/apis", "/apis/"):
+            await self.sync_custom()
             return self._discovery(request, core=False)
         if path.startswith("/openapi/"):
+            await self.sync_custom()
             return self._openapi(request, path)
         if path.startswith(("/api/", "/apis/")):
             parts = [p for p in path.split("/") if p]
             if parts[0] == "apis" and len(parts) == 2:
+                await self.sync_custom()
                 return self._group(parts[1])
-            route, target = self.routes.match(path)
+            try:
+                route, target = self.routes.match(path)
+            except ApiError as e:
+                if e.code != 404 or parts[0] != "apis":
+                    raise
+                await self.sync_custom()  # a CRD written a moment ago may serve it
+                route, target = self.routes.match(path)
             handler = route.handler(method, target)
             response: Response = await handler(request, route, target, user)
             return response
@@ -365,15 +397,17 @@ class ApiServerApp:
         want = discovery.negotiate_discovery(request.headers.get("accept"))
         if want is not None:
             return _json(
-                discovery.aggregated_discovery(core=core, version=want),
+                discovery.aggregated_discovery(
+                    core=core, version=want, extra=() if core else self.custom.resources()
+                ),
                 content_type=discovery.discovery_content_type(want),
             )
         if core:
             return _json(discovery.api_versions(self.server_address))
-        return _json(discovery.api_group_list())
+        return _json(discovery.api_group_list(extra=self.custom.resources()))
 
     def _group(self, group: str) -> Response:
-        doc = discovery.api_group_list()
+        doc = discovery.api_group_list(extra=self.custom.resources())
         for g in doc["groups"]:
             if g["name"] == group:
                 return _json({"kind": "APIGroup", "apiVersion": "v1", **g})
@@ -440,7 +474,9 @@ class ApiServerApp:
     ) -> Response:
         parts = [p for p in request.scope["path"].split("/") if p]
         group, version = ("", parts[1]) if parts[0] == "api" else (parts[1], parts[2])
-        doc = discovery.api_resource_list(group, version)
+        doc = discovery.api_resource_list(
+            group, version, extra=self.custom.resources() if group else ()
+        )
         if doc is None:
             raise not_found_path(request.scope["path"])
         return _json(doc)
@@ -620,6 +656,9 @@ class ApiServerApp:
             if storage is None
             else {m: p for m, p in PATCH_TYPES.items() if p in storage.patch_types}
         )
+        if t.info.custom is not None and patch_type == "strategic":
+            # custom resources take no strategic merge patch (kubectl falls back to merge)
+            accepted = {m: p for m, p in accepted.items() if p != "strategic"}
         if patch_type is None or mt not in accepted:
             raise ApiError(
                 415,

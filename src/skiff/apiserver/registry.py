@@ -166,6 +166,13 @@ class Registry:
             self._by_info[info] = found
         return found
 
+    def forget_kind(self, group: str, kind: str) -> None:
+        """Drop the memoized strategy of a kind whose definition changed (custom resources)."""
+        gk = GroupKind(group, kind)
+        self._strategies.pop(gk, None)
+        for info in [i for i in self._by_info if GroupKind.of(i) == gk]:
+            del self._by_info[info]
+
     def decode(self, kv: KeyValue) -> dict[str, Any]:
         return objects.decode_kv(kv, self.transformer)
 
@@ -273,7 +280,9 @@ class Registry:
                         FieldError.invalid(f"metadata.{k}", meta.get(k), "field is immutable")
                     )
         if errors:
-            raise invalid(info, info.kind, str(meta.get("name") or ""), errors)
+            # a custom resource's kind is qualified by its group, as upstream words it
+            kind = f"{info.kind}.{info.group}" if info.custom is not None else info.kind
+            raise invalid(info, kind, str(meta.get("name") or ""), errors)
 
     def _defaults(self, info: ResourceInfo, obj: dict[str, Any]) -> None:
         apply_defaults(info.group, info.version, info.kind, obj)

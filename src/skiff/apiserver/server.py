@@ -39,6 +39,8 @@ from skiff.apiserver.allocator import RangeAllocator, cidr_blocks, ip_range, por
 from skiff.apiserver.app import ApiServerApp, build_app
 from skiff.apiserver.audit import AuditLog
 from skiff.apiserver.auth import NodeTokenAuthenticator, TokenAuthenticator, UserInfo
+from skiff.apiserver.crd import CustomResources
+from skiff.apiserver.crdcleanup import cleanup_terminating
 from skiff.apiserver.errors import AlreadyExistsError, NotFoundError
 from skiff.apiserver.health import server_checks
 from skiff.apiserver.metrics import ApiMetrics
@@ -146,8 +148,12 @@ class ApiServer:
         self.pod_cidr_allocation = PodCIDRAllocation(
             pod_cidrs=self.pod_cidrs, list_nodes=self._live_nodes, get_node=self._node
         )
+        # the custom resources CRDs define, served without a restart (skiff.apiserver.crd)
+        self.custom = CustomResources()
         strategies = build_strategies(
-            service_allocation=self.service_allocation, node_allocation=self.pod_cidr_allocation
+            service_allocation=self.service_allocation,
+            node_allocation=self.pod_cidr_allocation,
+            crds=self.custom.crds,
         )
         # the watch cache computes each object's selectable fields once, through its strategy
         self.cache = WatchCache(
@@ -202,6 +208,7 @@ class ApiServer:
             kubelet_client_certificate=config.kubelet_client_certificate,
             kubelet_client_key=config.kubelet_client_key,
             node_join=self.node_join,
+            custom=self.custom,
             audit=(
                 AuditLog(Path(config.audit_log_path), max_bytes=config.audit_log_max_bytes)
                 if config.audit_log_path
@@ -239,6 +246,10 @@ class ApiServer:
                 tg.create_task(
                     run_repairs((self.service_allocation, self.pod_cidr_allocation)),
                     name="skiff-allocation-repair",
+                )
+                tg.create_task(
+                    self.custom.run(self.cache, self.registry.decode, on_crds=self._cleanup_crds),
+                    name="skiff-crds",
                 )
                 if self.config.cert_renewer is not None:
                     tg.create_task(self._cert_loop(self.config.cert_renewer), name="skiff-certs")
@@ -310,6 +321,10 @@ class ApiServer:
                 # new handshakes use the new certificate; open connections keep theirs
                 ssl_context.load_cert_chain(cfg.cert_file, cfg.key_file)
                 log.info("serving certificate renewed")
+
+    async def _cleanup_crds(self, crds: list[dict[str, Any]]) -> bool:
+        """The customresourcecleanup finalizer of CRDs being deleted."""
+        return await cleanup_terminating(self.registry, crds)
 
     @property
     def bound_port(self) -> int:

@@ -1,0 +1,515 @@
+"""Structural schemas of CustomResourceDefinitions: checking them, and applying them to objects.
+
+Shaped after k8s.io/apiextensions-apiserver ``pkg/apiserver/schema`` (structural schemas, pruning,
+defaulting) and k8s.io/kube-openapi ``pkg/validation/validate`` (value validation). Error words
+follow what kube-apiserver 1.32 answers, e.g. ``spec.replicas: Invalid value: "string":
+spec.replicas in body must be of type integer: "string"``. Schemas are the plain JSON dicts of
+``spec.versions[*].schema.openAPIV3Schema``; objects are the registry's plain dicts.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import re
+from typing import Any
+
+from skiff.api.field import FieldError
+
+__all__ = [
+    "apply_defaults",
+    "check_schema",
+    "prune",
+    "validate_object",
+]
+
+_TYPES = ("object", "array", "string", "integer", "number", "boolean")
+_ROOT_META = ("apiVersion", "kind", "metadata")
+# keywords a structural schema may use (apiextensions' JSONSchemaProps fields)
+_KNOWN = frozenset(
+    {
+        "type",
+        "format",
+        "title",
+        "description",
+        "default",
+        "maximum",
+        "exclusiveMaximum",
+        "minimum",
+        "exclusiveMinimum",
+        "maxLength",
+        "minLength",
+        "pattern",
+        "maxItems",
+        "minItems",
+        "uniqueItems",
+        "multipleOf",
+        "enum",
+        "maxProperties",
+        "minProperties",
+        "required",
+        "items",
+        "allOf",
+        "oneOf",
+        "anyOf",
+        "not",
+        "properties",
+        "additionalProperties",
+        "nullable",
+        "example",
+        "externalDocs",
+        "x-kubernetes-preserve-unknown-fields",
+        "x-kubernetes-embedded-resource",
+        "x-kubernetes-int-or-string",
+        "x-kubernetes-list-map-keys",
+        "x-kubernetes-list-type",
+        "x-kubernetes-map-type",
+        "x-kubernetes-validations",
+    }
+)
+
+
+# --------------------------------------------------------------------------- the schema itself
+
+
+def check_schema(schema: Any, path: str) -> list[FieldError]:
+    """Field errors of a version's ``openAPIV3Schema`` (``path`` is where it sits in the CRD):
+    each level must say its ``type`` (unless ``x-kubernetes-int-or-string`` or
+    ``x-kubernetes-preserve-unknown-fields``), the root must be an object, and the keywords must
+    be of the right shapes (apiextensions' ``validation.go`` ``ValidateCustomResourceDefinition
+    OpenAPISchema`` and ``structural/validation.go``)."""
+    if not isinstance(schema, dict):
+        return [FieldError.required(path, "")]
+    errors: list[FieldError] = []
+    if schema.get("type") not in (None, "object"):
+        errors.append(
+            FieldError.invalid(f"{path}.type", schema.get("type"), "must be object at the root")
+        )
+    for k in ("nullable",):
+        if schema.get(k):
+            errors.append(FieldError.forbidden(f"{path}.{k}", "must be false at the root"))
+    _check_node(schema, path, errors, root=True)
+    return errors
+
+
+def _check_node(node: Any, path: str, errors: list[FieldError], *, root: bool = False) -> None:
+    if not isinstance(node, dict):
+        errors.append(FieldError.invalid(path, node, "must be a schema object"))
+        return
+    for key in node:
+        if key not in _KNOWN:
+            errors.append(FieldError.forbidden(f"{path}.{key}", f"unknown field {key!r}"))
+        elif key in ("$ref", "definitions", "dependencies", "patternProperties", "id"):
+            errors.append(FieldError.forbidden(f"{path}.{key}", f"{key} is not supported"))
+    typ = node.get("type")
+    int_or_string = bool(node.get("x-kubernetes-int-or-string"))
+    preserve = bool(node.get("x-kubernetes-preserve-unknown-fields"))
+    if typ is None:
+        if not int_or_string and not preserve and not root:
+            errors.append(
+                FieldError.required(f"{path}.type", "must not be empty for specified object fields")
+            )
+    elif typ not in _TYPES:
+        errors.append(FieldError.not_supported(f"{path}.type", typ, list(_TYPES)))
+    if int_or_string and typ is not None:
+        errors.append(
+            FieldError.forbidden(
+                f"{path}.type", "must be empty if x-kubernetes-int-or-string is true"
+            )
+        )
+    props = node.get("properties")
+    if props is not None:
+        if not isinstance(props, dict):
+            errors.append(FieldError.invalid(f"{path}.properties", props, "must be an object"))
+        else:
+            if typ not in (None, "object"):
+                errors.append(
+                    FieldError.forbidden(f"{path}.properties", "must only be used with type object")
+                )
+            for name, sub in props.items():
+                _check_node(sub, f"{path}.properties[{name}]", errors)
+    extra = node.get("additionalProperties")
+    if extra is not None and not isinstance(extra, bool):
+        if props:
+            errors.append(
+                FieldError.forbidden(
+                    f"{path}.additionalProperties",
+                    "additionalProperties and properties are mutual exclusive",
+                )
+            )
+        _check_node(extra, f"{path}.additionalProperties", errors)
+    items = node.get("items")
+    if typ == "array":
+        if items is None:
+            errors.append(FieldError.required(f"{path}.items", "must be specified"))
+        else:
+            _check_node(items, f"{path}.items", errors)
+    for key in ("required", "enum"):
+        if key in node and not isinstance(node[key], list):
+            errors.append(FieldError.invalid(f"{path}.{key}", node[key], "must be an array"))
+    for key in ("minimum", "maximum", "multipleOf"):
+        if key in node and not _is_number(node[key]):
+            errors.append(FieldError.invalid(f"{path}.{key}", node[key], "must be a number"))
+    for key in ("minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"):
+        if key in node and (not isinstance(node[key], int) or isinstance(node[key], bool)):
+            errors.append(FieldError.invalid(f"{path}.{key}", node[key], "must be an integer"))
+    if "pattern" in node:
+        try:
+            re.compile(str(node["pattern"]))
+        except re.error:
+            errors.append(
+                FieldError.invalid(
+                    f"{path}.pattern", node["pattern"], "must be a valid regular expression"
+                )
+            )
+    for key in ("allOf", "anyOf", "oneOf"):
+        for i, sub in enumerate(node.get(key) or []):
+            _check_node(sub, f"{path}.{key}[{i}]", errors, root=True)  # value validation only
+    validations = node.get("x-kubernetes-validations")
+    if validations is not None:
+        if not isinstance(validations, list):
+            errors.append(
+                FieldError.invalid(
+                    f"{path}.x-kubernetes-validations", validations, "must be an array"
+                )
+            )
+        else:
+            for i, rule in enumerate(validations):
+                if not isinstance(rule, dict) or not isinstance(rule.get("rule"), str):
+                    errors.append(FieldError.required(f"{path}.x-kubernetes-validations[{i}].rule"))
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _type_of(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "integer" if value.is_integer() else "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object"
+
+
+def _show(value: Any) -> str:
+    import json
+
+    if isinstance(value, str):
+        return json.dumps(value)
+    if _type_of(value) in ("object", "array"):
+        return _type_of(value)
+    return json.dumps(value)
+
+
+def validate_object(schema: dict[str, Any], obj: dict[str, Any]) -> list[FieldError]:
+    """Field errors of a custom object against its version's schema (metadata excluded)."""
+    errors: list[FieldError] = []
+    props = schema.get("properties") or {}
+    for key, value in obj.items():
+        if key in _ROOT_META:
+            continue
+        sub = props.get(key)
+        if sub is not None:
+            _validate(sub, value, key, errors)
+    for name in schema.get("required") or []:
+        if name not in obj and name not in _ROOT_META:
+            errors.append(FieldError.required(name, ""))
+    return errors
+
+
+_FORMATS: dict[str, re.Pattern[str]] = {
+    "date": re.compile(r"^\d{4}-\d{2}-\d{2}$"),
+    "uuid": re.compile(
+        r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+    ),
+    "byte": re.compile(r"^[A-Za-z0-9+/]*={0,2}$"),
+}
+
+
+def _format_ok(fmt: str, value: str) -> bool:
+    if fmt == "date-time":
+        try:
+            dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return False
+        return True
+    pattern = _FORMATS.get(fmt)
+    return pattern is None or bool(pattern.match(value))
+
+
+def _validate(node: dict[str, Any], value: Any, path: str, errors: list[FieldError]) -> None:
+    typ = node.get("type")
+    actual = _type_of(value)
+    if value is None:
+        if node.get("nullable"):
+            return
+        if typ is not None:
+            errors.append(
+                FieldError.type_invalid(path, None, f'{path} in body must be of type {typ}: "null"')
+            )
+        return
+    if node.get("x-kubernetes-int-or-string"):
+        if actual not in ("integer", "string"):
+            errors.append(
+                FieldError.type_invalid(
+                    path, value, f"{path} in body must be of type integer or string: {_show(value)}"
+                )
+            )
+            return
+    elif typ is not None:
+        ok = actual == typ or (typ == "number" and actual == "integer")
+        if not ok:
+            errors.append(
+                FieldError.type_invalid(
+                    path, value, f'{path} in body must be of type {typ}: "{actual}"'
+                )
+            )
+            return
+    enum = node.get("enum")
+    if isinstance(enum, list) and value not in enum:
+        errors.append(FieldError.not_supported(path, value, [e for e in enum]))
+    if isinstance(value, str):
+        _validate_string(node, value, path, errors)
+    elif actual in ("integer", "number"):
+        _validate_number(node, value, path, errors)
+    elif isinstance(value, list):
+        _validate_array(node, value, path, errors)
+    elif isinstance(value, dict):
+        _validate_map(node, value, path, errors)
+
+
+def _validate_string(node: dict[str, Any], value: str, path: str, errors: list[FieldError]) -> None:
+    max_len, min_len = node.get("maxLength"), node.get("minLength")
+    if isinstance(max_len, int) and len(value) > max_len:
+        errors.append(
+            FieldError("FieldValueTooLong", path, f"may not be longer than {max_len}", value, False)
+        )
+    if isinstance(min_len, int) and len(value) < min_len:
+        errors.append(
+            FieldError.invalid(
+                path, value, f"{path} in body should be at least {min_len} chars long"
+            )
+        )
+    pattern = node.get("pattern")
+    if isinstance(pattern, str):
+        try:
+            matched = re.search(pattern, value) is not None
+        except re.error:
+            matched = True
+        if not matched:
+            errors.append(
+                FieldError.invalid(path, value, f"{path} in body should match '{pattern}'")
+            )
+    fmt = node.get("format")
+    if isinstance(fmt, str) and not _format_ok(fmt, value):
+        errors.append(
+            FieldError.invalid(path, value, f'{path} in body must be of type {fmt}: "{value}"')
+        )
+
+
+def _validate_number(
+    node: dict[str, Any], value: float, path: str, errors: list[FieldError]
+) -> None:
+    minimum: Any = node.get("minimum")
+    maximum: Any = node.get("maximum")
+    if _is_number(minimum):
+        if node.get("exclusiveMinimum") and value <= minimum:
+            errors.append(
+                FieldError.invalid(
+                    path, value, f"{path} in body should be greater than {_num(minimum)}"
+                )
+            )
+        elif value < minimum:
+            errors.append(
+                FieldError.invalid(
+                    path,
+                    value,
+                    f"{path} in body should be greater than or equal to {_num(minimum)}",
+                )
+            )
+    if _is_number(maximum):
+        if node.get("exclusiveMaximum") and value >= maximum:
+            errors.append(
+                FieldError.invalid(
+                    path, value, f"{path} in body should be less than {_num(maximum)}"
+                )
+            )
+        elif value > maximum:
+            errors.append(
+                FieldError.invalid(
+                    path, value, f"{path} in body should be less than or equal to {_num(maximum)}"
+                )
+            )
+    multiple = node.get("multipleOf")
+    if _is_number(multiple) and multiple and (value / multiple) % 1 != 0:
+        errors.append(
+            FieldError.invalid(
+                path, value, f"{path} in body should be a multiple of {_num(multiple)}"
+            )
+        )
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else str(v)
+
+
+def _validate_array(
+    node: dict[str, Any], value: list[Any], path: str, errors: list[FieldError]
+) -> None:
+    max_items, min_items = node.get("maxItems"), node.get("minItems")
+    if isinstance(max_items, int) and len(value) > max_items:
+        errors.append(
+            FieldError(
+                "FieldValueTooMany", path, f"must have at most {max_items} items", len(value), True
+            )
+        )
+    if isinstance(min_items, int) and len(value) < min_items:
+        errors.append(
+            FieldError.invalid(
+                path, len(value), f"{path} in body should have at least {min_items} items"
+            )
+        )
+    if node.get("uniqueItems") or node.get("x-kubernetes-list-type") == "set":
+        seen: list[Any] = []
+        for i, item in enumerate(value):
+            if item in seen:
+                errors.append(FieldError.duplicate(f"{path}[{i}]", item))
+            seen.append(item)
+    items = node.get("items")
+    if isinstance(items, dict):
+        for i, item in enumerate(value):
+            _validate(items, item, f"{path}[{i}]", errors)
+
+
+def _validate_map(
+    node: dict[str, Any], value: dict[str, Any], path: str, errors: list[FieldError]
+) -> None:
+    if node.get("x-kubernetes-embedded-resource"):
+        for key in ("apiVersion", "kind"):
+            if not value.get(key):
+                errors.append(FieldError.required(f"{path}.{key}", "must not be empty"))
+    props = node.get("properties")
+    extra = node.get("additionalProperties")
+    for key, item in value.items():
+        sub = props.get(key) if isinstance(props, dict) else None
+        if sub is None and isinstance(extra, dict):
+            sub = extra
+        if isinstance(sub, dict):
+            _validate(
+                sub,
+                item,
+                f"{path}.{key}" if isinstance(props, dict) and key in props else f"{path}[{key}]",
+                errors,
+            )
+    for name in node.get("required") or []:
+        if name not in value:
+            errors.append(FieldError.required(f"{path}.{name}", ""))
+    max_p, min_p = node.get("maxProperties"), node.get("minProperties")
+    if isinstance(max_p, int) and len(value) > max_p:
+        errors.append(
+            FieldError(
+                "FieldValueTooMany", path, f"must have at most {max_p} items", len(value), True
+            )
+        )
+    if isinstance(min_p, int) and len(value) < min_p:
+        errors.append(
+            FieldError.invalid(
+                path, len(value), f"{path} in body should have at least {min_p} properties"
+            )
+        )
+
+
+# --------------------------------------------------------------------------- pruning, defaults
+
+
+def prune(schema: dict[str, Any], obj: dict[str, Any]) -> None:
+    """Drop, in place, every field the schema does not name (``apiVersion``, ``kind`` and
+    ``metadata`` stay at the root), except under ``x-kubernetes-preserve-unknown-fields``."""
+    if schema.get("x-kubernetes-preserve-unknown-fields"):
+        _prune_children(schema, obj)
+        return
+    props = schema.get("properties") or {}
+    for key in list(obj):
+        if key in _ROOT_META:
+            continue
+        if key not in props:
+            del obj[key]
+        else:
+            _prune(props[key], obj[key])
+
+
+def _prune_children(node: dict[str, Any], value: dict[str, Any]) -> None:
+    props = node.get("properties") or {}
+    for key, item in value.items():
+        if key in props:
+            _prune(props[key], item)
+
+
+def _prune(node: Any, value: Any) -> None:
+    if not isinstance(node, dict):
+        return
+    if isinstance(value, list):
+        items = node.get("items")
+        for item in value:
+            _prune(items, item)
+        return
+    if not isinstance(value, dict):
+        return
+    embedded = bool(node.get("x-kubernetes-embedded-resource"))
+    if node.get("x-kubernetes-preserve-unknown-fields"):
+        _prune_children(node, value)
+        return
+    props = node.get("properties")
+    extra = node.get("additionalProperties")
+    if isinstance(extra, dict):
+        for item in value.values():
+            _prune(extra, item)
+        return
+    if extra is True:
+        return
+    props = props if isinstance(props, dict) else {}
+    for key in list(value):
+        if embedded and key in _ROOT_META:
+            continue
+        if key not in props:
+            del value[key]
+        else:
+            _prune(props[key], value[key])
+
+
+def apply_defaults(schema: dict[str, Any], obj: dict[str, Any]) -> None:
+    """Fill ``default`` values, in place, where fields are missing (apiextensions' structural
+    defaulting: a default applies when its parent object exists)."""
+    _default(schema, obj)
+
+
+def _default(node: Any, value: Any) -> None:
+    if not isinstance(node, dict):
+        return
+    if isinstance(value, dict):
+        props = node.get("properties")
+        if isinstance(props, dict):
+            for key, sub in props.items():
+                if key not in value and isinstance(sub, dict) and "default" in sub:
+                    value[key] = copy.deepcopy(sub["default"])
+                if key in value:
+                    _default(sub, value[key])
+        extra = node.get("additionalProperties")
+        if isinstance(extra, dict):
+            for item in value.values():
+                _default(extra, item)
+    elif isinstance(value, list):
+        items = node.get("items")
+        for item in value:
+            _default(items, item)

@@ -1,0 +1,424 @@
+"""CustomResourceDefinitions against an in-process API server: the CRD's own validation and
+status (accepted names, NamesAccepted / Established, name conflicts), custom objects served
+without a restart (CRUD, list, watch, selectors, generateName, dryRun, finalizers, patches,
+server-side apply, status and scale subresources, printer columns), discovery, schema
+validation with Kubernetes' words, pruning and defaulting, several versions, and the cleanup
+finalizer that deletes a CRD's objects before the CRD and its routes go."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from skiff.testing.wait import eventually
+
+CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+WIDGETS = "/apis/example.com/v1/namespaces/default/widgets"
+
+WIDGET_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "spec": {
+            "type": "object",
+            "required": ["size"],
+            "properties": {
+                "size": {"type": "string", "enum": ["small", "large"]},
+                "replicas": {"type": "integer", "minimum": 0, "maximum": 10, "default": 1},
+                "name": {"type": "string", "pattern": "^[a-z]+$", "maxLength": 8},
+                "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 2},
+                "port": {"x-kubernetes-int-or-string": True},
+                "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                "note": {"type": "string", "nullable": True},
+            },
+        },
+        "status": {
+            "type": "object",
+            "properties": {
+                "replicas": {"type": "integer"},
+                "selector": {"type": "string"},
+                "phase": {"type": "string"},
+            },
+        },
+    },
+}
+
+
+def widget_crd(**overrides: Any) -> dict[str, Any]:
+    crd: dict[str, Any] = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "scope": "Namespaced",
+            "names": {
+                "plural": "widgets",
+                "singular": "widget",
+                "kind": "Widget",
+                "shortNames": ["wd"],
+                "categories": ["all"],
+            },
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": copy.deepcopy(WIDGET_SCHEMA)},
+                    "subresources": {
+                        "status": {},
+                        "scale": {
+                            "specReplicasPath": ".spec.replicas",
+                            "statusReplicasPath": ".status.replicas",
+                            "labelSelectorPath": ".status.selector",
+                        },
+                    },
+                    "additionalPrinterColumns": [
+                        {"name": "Size", "type": "string", "jsonPath": ".spec.size"},
+                        {"name": "Replicas", "type": "integer", "jsonPath": ".spec.replicas"},
+                    ],
+                    "selectableFields": [{"jsonPath": ".spec.size"}],
+                }
+            ],
+        },
+    }
+    crd["spec"].update(overrides)
+    return crd
+
+
+def widget(obj_name: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": obj_name},
+        "spec": {"size": "small", **spec},
+    }
+
+
+def condition(crd: dict[str, Any], type_: str) -> dict[str, Any]:
+    for c in (crd.get("status") or {}).get("conditions") or []:
+        if c["type"] == type_:
+            return dict(c)
+    return {}
+
+
+async def create_widget_crd(api: httpx.AsyncClient) -> dict[str, Any]:
+    r = await api.post(CRDS, json=widget_crd())
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+# ----------------------------------------------------------------------------- the CRD itself
+
+
+async def test_crd_create_sets_status_and_finalizer(api: httpx.AsyncClient) -> None:
+    crd = await create_widget_crd(api)
+    assert crd["metadata"]["finalizers"] == ["customresourcecleanup.apiextensions.k8s.io"]
+    assert condition(crd, "NamesAccepted")["status"] == "True"
+    assert condition(crd, "NamesAccepted")["reason"] == "NoConflicts"
+    assert condition(crd, "Established")["status"] == "True"
+    accepted = crd["status"]["acceptedNames"]
+    assert accepted["plural"] == "widgets" and accepted["kind"] == "Widget"
+    assert accepted["listKind"] == "WidgetList" and accepted["shortNames"] == ["wd"]
+    assert crd["status"]["storedVersions"] == ["v1"]
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "words"),
+    [
+        (
+            lambda c: c["metadata"].update(name="other.example.com"),
+            "metadata.name",
+            'must be spec.names.plural+"."+spec.group',
+        ),
+        (
+            lambda c: c["spec"].update(group="example"),
+            "spec.group",
+            "should be a domain with at least one dot",
+        ),
+        (lambda c: c["spec"].update(scope="Global"), "spec.scope", "Unsupported value"),
+        (
+            lambda c: c["spec"]["names"].update(plural="Widgets"),
+            "spec.names.plural",
+            "a DNS-1035 label",
+        ),
+        (
+            lambda c: c["spec"]["versions"][0].update(storage=False),
+            "spec.versions",
+            "must have exactly one version marked as storage version",
+        ),
+        (
+            lambda c: c["spec"]["versions"][0].pop("schema"),
+            "spec.versions[0].schema.openAPIV3Schema",
+            "schemas are required",
+        ),
+        (
+            lambda c: c["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"][
+                "properties"
+            ]["size"].pop("type"),
+            "spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[size].type",
+            "Required value",
+        ),
+    ],
+)
+async def test_crd_validation(api: httpx.AsyncClient, change: Any, field: str, words: str) -> None:
+    crd = widget_crd()
+    if "metadata.name" in field:
+        crd["metadata"]["name"] = "other.example.com"
+    else:
+        change(crd)
+    r = await api.post(CRDS, json=crd)
+    assert r.status_code == 422, r.text
+    causes = r.json()["details"]["causes"]
+    assert any(c["field"] == field and words in c["message"] for c in causes), causes
+
+
+async def test_name_conflict_is_reported_in_status(api: httpx.AsyncClient) -> None:
+    await create_widget_crd(api)
+    clash = widget_crd()
+    clash["metadata"]["name"] = "gadgets.example.com"
+    clash["spec"]["names"] = {"plural": "gadgets", "kind": "Gadget", "shortNames": ["wd"]}
+    r = await api.post(CRDS, json=clash)
+    assert r.status_code == 201, r.text
+    accepted = condition(r.json(), "NamesAccepted")
+    assert accepted["status"] == "False" and accepted["reason"] == "NameConflict"
+    assert accepted["message"] == '"wd" is already in use'
+    assert condition(r.json(), "Established")["status"] == "False"
+    # not served: the gadgets path does not exist
+    r = await api.get("/apis/example.com/v1/namespaces/default/gadgets")
+    assert r.status_code == 404
+
+
+async def test_clash_with_built_in_resource(api: httpx.AsyncClient) -> None:
+    # skiff serves the VerticalPodAutoscaler itself; its upstream CRD clashes
+    crd = widget_crd(group="autoscaling.k8s.io")
+    crd["metadata"]["name"] = "verticalpodautoscalers.autoscaling.k8s.io"
+    crd["spec"]["names"] = {"plural": "verticalpodautoscalers", "kind": "VerticalPodAutoscaler"}
+    r = await api.post(CRDS, json=crd)
+    assert r.status_code == 201, r.text
+    accepted = condition(r.json(), "NamesAccepted")
+    assert accepted["message"] == '"verticalpodautoscalers" is already in use'
+
+
+# ----------------------------------------------------------------------------- custom objects
+
+
+async def test_custom_objects_crud_without_restart(api: httpx.AsyncClient) -> None:
+    assert (await api.get(WIDGETS)).status_code == 404
+    await create_widget_crd(api)
+    r = await api.post(WIDGETS, json=widget("a", tags=["x"], bogus=1))
+    assert r.status_code == 201, r.text
+    obj = r.json()
+    assert obj["spec"]["replicas"] == 1  # defaulted
+    assert "bogus" not in obj["spec"]  # pruned
+    assert obj["metadata"]["generation"] == 1
+    assert obj["metadata"]["namespace"] == "default"
+    got = (await api.get(f"{WIDGETS}/a")).json()
+    assert got["spec"] == obj["spec"]
+    # list and label selectors
+    r = await api.post(WIDGETS, json={**widget("b"), "metadata": {"name": "b", "labels": {"x": "y"}}})  # fmt: skip
+    assert r.status_code == 201
+    items = (await api.get(WIDGETS, params={"labelSelector": "x=y"})).json()
+    assert items["kind"] == "WidgetList" and [i["metadata"]["name"] for i in items["items"]] == [
+        "b"
+    ]
+    items = (await api.get(WIDGETS, params={"fieldSelector": "metadata.name=a"})).json()
+    assert [i["metadata"]["name"] for i in items["items"]] == ["a"]
+    everywhere = (await api.get("/apis/example.com/v1/widgets")).json()
+    assert len(everywhere["items"]) == 2
+    # update bumps generation on spec changes only
+    got["spec"]["replicas"] = 3
+    r = await api.put(f"{WIDGETS}/a", json=got)
+    assert r.status_code == 200, r.text
+    assert r.json()["metadata"]["generation"] == 2
+    # generateName and dryRun
+    body = widget("")
+    body["metadata"] = {"generateName": "w-"}
+    r = await api.post(WIDGETS, json=body, params={"dryRun": "All"})
+    assert r.status_code == 201 and r.json()["metadata"]["name"].startswith("w-")
+    assert len((await api.get(WIDGETS)).json()["items"]) == 2
+    # delete
+    r = await api.delete(f"{WIDGETS}/b")
+    assert r.status_code == 200, r.text
+    assert (await api.get(f"{WIDGETS}/b")).status_code == 404
+
+
+async def test_schema_errors_read_as_kubernetes(api: httpx.AsyncClient) -> None:
+    await create_widget_crd(api)
+    r = await api.post(WIDGETS, json=widget("a", replicas="string"))
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["reason"] == "Invalid"
+    assert body["message"] == (
+        'Widget.example.com "a" is invalid: spec.replicas: Invalid value: "string": '
+        'spec.replicas in body must be of type integer: "string"'
+    )
+    cases = [
+        (widget("a", replicas=11), "spec.replicas in body should be less than or equal to 10"),
+        (widget("a", replicas=-1), "spec.replicas in body should be greater than or equal to 0"),
+        (widget("a", name="ABC"), "spec.name in body should match '^[a-z]+$'"),
+        (widget("a", name="abcdefghij"), "Too long: may not be longer than 8"),
+        (widget("a", tags=["a", "b", "c"]), "Too many: 3: must have at most 2 items"),
+        (widget("a", size="huge"), 'Unsupported value: "huge": supported values: "small", "large"'),
+        (widget("a", port=[1]), "spec.port in body must be of type integer or string"),
+        (
+            widget("a", note=None, tags=[1]),
+            'spec.tags[0] in body must be of type string: "integer"',
+        ),
+    ]
+    for body, words in cases:
+        r = await api.post(WIDGETS, json=body)
+        assert r.status_code == 422, (body, r.text)
+        assert words in r.json()["message"], (words, r.json()["message"])
+    missing = widget("a")
+    del missing["spec"]["size"]
+    r = await api.post(WIDGETS, json=missing)
+    assert r.status_code == 422 and "spec.size: Required value" in r.json()["message"]
+    ok = widget("a", port="http", free={"any": {"thing": [1]}}, note=None)
+    r = await api.post(WIDGETS, json=ok)
+    assert r.status_code == 201, r.text
+    assert r.json()["spec"]["free"] == {"any": {"thing": [1]}}
+
+
+async def test_patches_and_apply(api: httpx.AsyncClient) -> None:
+    await create_widget_crd(api)
+    assert (await api.post(WIDGETS, json=widget("a"))).status_code == 201
+    r = await api.patch(
+        f"{WIDGETS}/a",
+        content=json.dumps({"spec": {"replicas": 2}}),
+        headers={"Content-Type": "application/strategic-merge-patch+json"},
+    )
+    assert r.status_code == 415, r.text
+    assert "application/merge-patch+json" in r.json()["message"]
+    r = await api.patch(
+        f"{WIDGETS}/a",
+        content=json.dumps({"spec": {"replicas": 2}}),
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert r.status_code == 200 and r.json()["spec"]["replicas"] == 2
+    r = await api.patch(
+        f"{WIDGETS}/a",
+        content=json.dumps([{"op": "replace", "path": "/spec/size", "value": "large"}]),
+        headers={"Content-Type": "application/json-patch+json"},
+    )
+    assert r.status_code == 200 and r.json()["spec"]["size"] == "large"
+    apply = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "c"},
+             "spec": {"size": "small", "tags": ["t"]}}  # fmt: skip
+    r = await api.patch(
+        f"{WIDGETS}/c",
+        params={"fieldManager": "me"},
+        content=json.dumps(apply),
+        headers={"Content-Type": "application/apply-patch+yaml"},
+    )
+    assert r.status_code == 201, r.text
+    managers = [m["manager"] for m in r.json()["metadata"]["managedFields"]]
+    assert managers == ["me"]
+
+
+async def test_status_and_scale_subresources(api: httpx.AsyncClient) -> None:
+    await create_widget_crd(api)
+    body = widget("a", replicas=2)
+    body["status"] = {"phase": "ignored"}
+    obj = (await api.post(WIDGETS, json=body)).json()
+    assert "status" not in obj or obj["status"].get("phase") is None
+    obj["status"] = {"replicas": 2, "selector": "app=a", "phase": "Running"}
+    r = await api.put(f"{WIDGETS}/a/status", json=obj)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"]["phase"] == "Running"
+    assert r.json()["metadata"]["generation"] == 1
+    scale = (await api.get(f"{WIDGETS}/a/scale")).json()
+    assert scale["kind"] == "Scale" and scale["spec"]["replicas"] == 2
+    assert scale["status"] == {"replicas": 2, "selector": "app=a"}
+    r = await api.patch(
+        f"{WIDGETS}/a/scale",
+        content=json.dumps({"spec": {"replicas": 5}}),
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert r.status_code == 200, r.text
+    got = (await api.get(f"{WIDGETS}/a")).json()
+    assert got["spec"]["replicas"] == 5 and got["metadata"]["generation"] == 2
+
+
+async def test_table_has_printer_columns(api: httpx.AsyncClient) -> None:
+    await create_widget_crd(api)
+    await api.post(WIDGETS, json=widget("a", replicas=4))
+    r = await api.get(WIDGETS, headers={"Accept": "application/json;as=Table;v=v1;g=meta.k8s.io"})
+    assert r.status_code == 200, r.text
+    table = r.json()
+    assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Size", "Replicas"]
+    assert table["rows"][0]["cells"] == ["a", "small", 4]
+
+
+async def test_discovery_follows_crds(api: httpx.AsyncClient) -> None:
+    await create_widget_crd(api)
+    groups = (await api.get("/apis")).json()
+    assert any(g["name"] == "example.com" for g in groups["groups"])
+    resources = (await api.get("/apis/example.com/v1")).json()["resources"]
+    names = {r["name"]: r for r in resources}
+    assert set(names) == {"widgets", "widgets/status", "widgets/scale"}
+    assert names["widgets"]["shortNames"] == ["wd"] and names["widgets"]["categories"] == ["all"]
+    assert names["widgets"]["kind"] == "Widget" and names["widgets"]["namespaced"] is True
+    aggregated = (
+        await api.get(
+            "/apis",
+            headers={
+                "Accept": "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+            },
+        )
+    ).json()
+    assert any(i["metadata"]["name"] == "example.com" for i in aggregated["items"])
+
+
+async def test_deleting_crd_deletes_objects_then_kind(api: httpx.AsyncClient) -> None:
+    await create_widget_crd(api)
+    for name in ("a", "b"):
+        assert (await api.post(WIDGETS, json=widget(name))).status_code == 201
+    held = widget("held")
+    held["metadata"]["finalizers"] = ["example.com/hold"]
+    assert (await api.post(WIDGETS, json=held)).status_code == 201
+    r = await api.delete(f"{CRDS}/widgets.example.com")
+    assert r.status_code == 202, r.text
+    assert r.json()["metadata"]["deletionTimestamp"]
+
+    async def only_held_left() -> bool:
+        items = (await api.get(WIDGETS)).json()["items"]
+        return [i["metadata"]["name"] for i in items] == ["held"]
+
+    await eventually(only_held_left, within=10)
+    # the CRD waits for the held object
+    assert (await api.get(f"{CRDS}/widgets.example.com")).status_code == 200
+    obj = (await api.get(f"{WIDGETS}/held")).json()
+    obj["metadata"]["finalizers"] = []
+    assert (await api.put(f"{WIDGETS}/held", json=obj)).status_code == 200
+
+    async def crd_gone() -> bool:
+        return (await api.get(f"{CRDS}/widgets.example.com")).status_code == 404
+
+    await eventually(crd_gone, within=10)
+    assert (await api.get(WIDGETS)).status_code == 404
+    groups = (await api.get("/apis")).json()
+    assert not any(g["name"] == "example.com" for g in groups["groups"])
+
+
+async def test_multi_version_crd(api: httpx.AsyncClient) -> None:
+    crd = widget_crd()
+    v2 = copy.deepcopy(crd["spec"]["versions"][0])
+    v2["name"] = "v2"
+    v2["storage"] = False
+    crd["spec"]["versions"].append(v2)
+    assert (await api.post(CRDS, json=crd)).status_code == 201
+    assert (await api.post(WIDGETS, json=widget("a"))).status_code == 201
+    r = await api.get("/apis/example.com/v2/namespaces/default/widgets/a")
+    assert r.status_code == 200, r.text
+    assert r.json()["apiVersion"] == "example.com/v2"
+    body = widget("b")
+    body["apiVersion"] = "example.com/v2"
+    r = await api.post("/apis/example.com/v2/namespaces/default/widgets", json=body)
+    assert r.status_code == 201, r.text
+    assert (await api.get(f"{WIDGETS}/b")).json()["apiVersion"] == "example.com/v1"
+    groups = (await api.get("/apis")).json()["groups"]
+    versions = [g for g in groups if g["name"] == "example.com"][0]["versions"]
+    assert [v["version"] for v in versions] == ["v1", "v2"]
