@@ -420,5 +420,30 @@ async def test_multi_version_crd(api: httpx.AsyncClient) -> None:
     assert r.status_code == 201, r.text
     assert (await api.get(f"{WIDGETS}/b")).json()["apiVersion"] == "example.com/v1"
     groups = (await api.get("/apis")).json()["groups"]
-    versions = [g for g in groups if g["name"] == "example.com"][0]["versions"]
+    versions = next(g for g in groups if g["name"] == "example.com")["versions"]
     assert [v["version"] for v in versions] == ["v1", "v2"]
+
+
+async def test_openapi_publishes_crd_schemas(api: httpx.AsyncClient) -> None:
+    await create_widget_crd(api)
+    index = (await api.get("/openapi/v3")).json()["paths"]
+    assert "apis/example.com/v1" in index and "api/v1" in index
+    doc = (await api.get(index["apis/example.com/v1"]["serverRelativeURL"])).json()
+    schemas = doc["components"]["schemas"]
+    found = [
+        s
+        for s in schemas.values()
+        if {"group": "example.com", "version": "v1", "kind": "Widget"}
+        in s.get("x-kubernetes-group-version-kind", [])
+    ]
+    assert len(found) == 1
+    assert found[0]["properties"]["spec"]["properties"]["size"]["enum"] == ["small", "large"]
+    assert "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta" in schemas
+    patch = doc["paths"]["/apis/example.com/v1/namespaces/{namespace}/widgets/{name}"]["patch"]
+    assert any(p["name"] == "fieldValidation" for p in patch["parameters"])
+    v2 = (await api.get("/openapi/v2")).json()
+    assert any(
+        {"group": "example.com", "version": "v1", "kind": "Widget"}
+        in d.get("x-kubernetes-group-version-kind", [])
+        for d in v2["definitions"].values()
+    )

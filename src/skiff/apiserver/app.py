@@ -27,7 +27,15 @@ from starlette.websockets import WebSocket
 from skiff import KUBERNETES_VERSION
 from skiff.api.resources import ResourceInfo
 from skiff.api.selector import SelectorError, parse_label_selector, validate_field_selector
-from skiff.apiserver import connect, discovery, nodejoin, openapi, openapi_v2, params
+from skiff.apiserver import (
+    connect,
+    crdopenapi,
+    discovery,
+    nodejoin,
+    openapi,
+    openapi_v2,
+    params,
+)
 from skiff.apiserver import decode as decoding
 from skiff.apiserver.audit import AuditLog
 from skiff.apiserver.auth import AlwaysAllow, Attributes, Authorizer, TokenAuthenticator, UserInfo
@@ -101,7 +109,7 @@ def _json(
     )
 
 
-def _openapi_v2(request: Request) -> Response:
+def _openapi_v2(request: Request, custom: tuple[ResourceInfo, ...] = ()) -> Response:
     """``GET /openapi/v2``: protobuf or JSON as asked, 304 for a current ETag (kube-openapi's
     handler)."""
     media = openapi_v2.negotiate_openapi_v2(request.headers.get("accept"))
@@ -110,7 +118,7 @@ def _openapi_v2(request: Request) -> Response:
             "only application/json and "
             f"{openapi_v2.PROTOBUF_MEDIA_TYPES[0]} are served at /openapi/v2"
         )
-    doc = openapi_v2.openapi_v2()
+    doc = crdopenapi.custom_openapi_v2(custom) if custom else openapi_v2.openapi_v2()
     etag = f'"{doc.etag}"'
     headers = {"Etag": etag, "Vary": "Accept"}
     if request.headers.get("if-none-match") == etag:
@@ -414,10 +422,19 @@ class ApiServerApp:
         raise not_found_path(f"/apis/{group}")
 
     def _openapi(self, request: Request, path: str) -> Response:
+        custom = self.custom.resources()
+        custom_docs = crdopenapi.custom_openapi_v3_documents(custom) if custom else {}
         if path in ("/openapi/v3", "/openapi/v3/"):
-            return _json(openapi.openapi_v3_index())
+            index = openapi.openapi_v3_index()
+            if custom_docs:
+                index = {"paths": {**index["paths"]}}
+                for key, (_, digest) in custom_docs.items():
+                    url = f"/openapi/v3/{key}?hash={digest}"
+                    index["paths"][key] = {"serverRelativeURL": url}
+            return _json(index)
         if path.startswith("/openapi/v3/"):
-            doc = openapi.openapi_v3_document(path[len("/openapi/v3/") :])
+            key = path[len("/openapi/v3/") :]
+            doc = custom_docs.get(key.strip("/")) or openapi.openapi_v3_document(key)
             if doc is None:
                 raise not_found_path(path)
             body, digest = doc
@@ -426,7 +443,7 @@ class ApiServerApp:
                 headers["Cache-Control"] = "public, immutable"
             return Response(body, 200, media_type=JSON_CT, headers=headers)
         if path in ("/openapi/v2", "/openapi/v2/"):
-            return _openapi_v2(request)
+            return _openapi_v2(request, custom)
         raise not_found_path(path)
 
     # ------------------------------------------------------------- resources

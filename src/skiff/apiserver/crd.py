@@ -389,6 +389,7 @@ class CustomKind:
     storage_version: str
     versions: Mapping[str, CustomVersion]
     terminating: bool = False
+    revision: str = ""  # the CRD's resourceVersion (what cached documents are keyed by)
     _patch: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def version(self, name: str) -> CustomVersion:
@@ -440,6 +441,7 @@ def custom_kind(crd: Mapping[str, Any]) -> CustomKind:
         storage_version=storage,
         versions=versions,
         terminating=bool((crd.get("metadata") or {}).get("deletionTimestamp")),
+        revision=str((crd.get("metadata") or {}).get("resourceVersion") or ""),
     )
 
 
