@@ -89,6 +89,10 @@ def check_schema(schema: Any, path: str) -> list[FieldError]:
         if schema.get(k):
             errors.append(FieldError.forbidden(f"{path}.{k}", "must be false at the root"))
     _check_node(schema, path, errors, root=True)
+    if not errors:
+        from skiff.apiserver.crdcel import check_rules
+
+        errors += check_rules(schema, path)
     return errors
 
 

@@ -33,6 +33,7 @@ from skiff.apiserver.crd import (
     validate_crd,
     validate_crd_update,
 )
+from skiff.apiserver.crdcel import validate_rules
 from skiff.apiserver.strategies._base import DefaultStrategy
 
 __all__ = ["CustomResourceDefinitionStrategy", "CustomResourceStrategy", "json_path_value"]
@@ -118,19 +119,23 @@ class CustomResourceStrategy(DefaultStrategy):
         super().prepare_status_update(new, old)
         self._normalize(new)
 
-    def _errors(self, obj: dict[str, Any]) -> list[FieldError]:
+    def _errors(self, obj: dict[str, Any], old: dict[str, Any] | None) -> list[FieldError]:
         errors = validate_object_meta(
             obj.get("metadata"),
             namespaced=self.info.namespaced,
             name_func=name_is_dns1123_subdomain,
         )
-        return errors + crdschema.validate_object(self._schema(obj), obj)
+        schema = self._schema(obj)
+        errors += crdschema.validate_object(schema, obj)
+        if not errors:  # CEL rules see well-typed values only (as upstream)
+            errors += validate_rules(schema, obj, old)
+        return errors
 
     def validate(self, obj: dict[str, Any]) -> list[FieldError]:
-        return self._errors(obj)
+        return self._errors(obj, None)
 
     def validate_update(self, new: dict[str, Any], old: dict[str, Any]) -> list[FieldError]:
-        return self._errors(new)
+        return self._errors(new, old)
 
     def prepare_for_delete(self, new: dict[str, Any], old: dict[str, Any]) -> None:
         return None
