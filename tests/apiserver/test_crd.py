@@ -447,3 +447,100 @@ async def test_openapi_publishes_crd_schemas(api: httpx.AsyncClient) -> None:
         in d.get("x-kubernetes-group-version-kind", [])
         for d in v2["definitions"].values()
     )
+
+
+async def test_selectable_fields_and_watch(api: httpx.AsyncClient) -> None:
+    await create_widget_crd(api)
+    r = await api.post(WIDGETS, json=widget("s", size="small"))
+    assert r.status_code == 201
+    rv = r.json()["metadata"]["resourceVersion"]
+    assert (await api.post(WIDGETS, json=widget("l", size="large"))).status_code == 201
+    items = (await api.get(WIDGETS, params={"fieldSelector": "spec.size=large"})).json()
+    assert [i["metadata"]["name"] for i in items["items"]] == ["l"]
+    r = await api.get(WIDGETS, params={"fieldSelector": "spec.color=red"})
+    assert r.status_code == 400, r.text
+    seen: list[tuple[str, str]] = []
+    params = {"watch": "1", "resourceVersion": rv, "fieldSelector": "metadata.name=l"}
+    async with api.stream("GET", WIDGETS, params=params) as stream:
+        async for line in stream.aiter_lines():
+            event = json.loads(line)
+            seen.append((event["type"], event["object"]["metadata"]["name"]))
+            break
+    assert seen == [("ADDED", "l")]
+
+
+async def test_terminating_crd_refuses_new_objects(api: httpx.AsyncClient) -> None:
+    await create_widget_crd(api)
+    held = widget("held")
+    held["metadata"]["finalizers"] = ["example.com/hold"]
+    assert (await api.post(WIDGETS, json=held)).status_code == 201
+    assert (await api.delete(f"{CRDS}/widgets.example.com")).status_code == 202
+
+    async def terminating() -> bool:
+        crd = (await api.get(f"{CRDS}/widgets.example.com")).json()
+        return condition(crd, "Terminating").get("reason") == "InstanceDeletionInProgress"
+
+    await eventually(terminating, within=10)
+    r = await api.post(WIDGETS, json=widget("new"))
+    assert r.status_code == 405, r.text
+    assert r.json()["message"] == (
+        "create not allowed while custom resource definition is terminating"
+    )
+    obj = (await api.get(f"{WIDGETS}/held")).json()
+    obj["metadata"]["finalizers"] = []
+    assert (await api.put(f"{WIDGETS}/held", json=obj)).status_code == 200
+
+
+async def test_webhook_conversion_is_accepted_with_a_condition(api: httpx.AsyncClient) -> None:
+    crd = widget_crd(
+        conversion={
+            "strategy": "Webhook",
+            "webhook": {
+                "conversionReviewVersions": ["v1"],
+                "clientConfig": {"url": "https://example.invalid/convert"},
+            },
+        }
+    )
+    r = await api.post(CRDS, json=crd)
+    assert r.status_code == 201, r.text
+    cond = condition(r.json(), "ConversionWebhookSupported")
+    assert cond["status"] == "False" and "does not call conversion webhooks" in cond["message"]
+    assert condition(r.json(), "Established")["status"] == "True"
+
+
+async def test_crd_schema_update_applies_without_restart(api: httpx.AsyncClient) -> None:
+    crd = await create_widget_crd(api)
+    assert (await api.post(WIDGETS, json=widget("a", color="red"))).json()["spec"].get(
+        "color"
+    ) is None
+    props = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]
+    props["spec"]["properties"]["color"] = {"type": "string"}
+    r = await api.put(f"{CRDS}/widgets.example.com", json=crd)
+    assert r.status_code == 200, r.text
+    r = await api.post(WIDGETS, json=widget("b", color="red"))
+    assert r.status_code == 201 and r.json()["spec"]["color"] == "red"
+
+
+async def test_finalizers_owner_references_and_dry_run(api: httpx.AsyncClient) -> None:
+    await create_widget_crd(api)
+    owner = (await api.post(WIDGETS, json=widget("owner"))).json()
+    child = widget("child")
+    child["metadata"]["ownerReferences"] = [
+        {"apiVersion": "example.com/v1", "kind": "Widget", "name": "owner",
+         "uid": owner["metadata"]["uid"]}
+    ]  # fmt: skip
+    child["metadata"]["finalizers"] = ["example.com/keep"]
+    r = await api.post(WIDGETS, json=child)
+    assert r.status_code == 201, r.text
+    assert r.json()["metadata"]["ownerReferences"][0]["uid"] == owner["metadata"]["uid"]
+    r = await api.delete(f"{WIDGETS}/child", params={"dryRun": "All"})
+    assert r.status_code in (200, 202) and (await api.get(f"{WIDGETS}/child")).status_code == 200
+    r = await api.delete(f"{WIDGETS}/child")
+    assert r.status_code == 202 and r.json()["metadata"]["deletionTimestamp"]
+    r = await api.patch(
+        f"{WIDGETS}/child",
+        content=json.dumps({"metadata": {"finalizers": None}}),
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert r.status_code == 200, r.text
+    assert (await api.get(f"{WIDGETS}/child")).status_code == 404

@@ -26,7 +26,12 @@ from starlette.websockets import WebSocket
 
 from skiff import KUBERNETES_VERSION
 from skiff.api.resources import ResourceInfo
-from skiff.api.selector import SelectorError, parse_label_selector, validate_field_selector
+from skiff.api.selector import (
+    SelectorError,
+    parse_field_selector,
+    parse_label_selector,
+    validate_field_selector,
+)
 from skiff.apiserver import (
     connect,
     crdopenapi,
@@ -125,6 +130,20 @@ def _openapi_v2(request: Request, custom: tuple[ResourceInfo, ...] = ()) -> Resp
         return Response(b"", 304, headers=headers)
     body = doc.json if media == JSON_CT else doc.protobuf
     return Response(body, 200, media_type=media, headers=headers)
+
+
+def _check_field_selector(info: ResourceInfo, text: str) -> None:
+    """``field label not supported`` (SelectorError) for a label ``info`` cannot select on; a
+    custom resource takes ``metadata.name``, ``metadata.namespace`` and its version's
+    ``selectableFields``."""
+    if info.custom is None:
+        validate_field_selector(info.kind, text)
+        return
+    supported = {"metadata.name", "metadata.namespace"}
+    supported.update(p.lstrip(".") for p in info.custom.version(info.version).selectable_fields)
+    for r in parse_field_selector(text).requirements:
+        if r.field not in supported:
+            raise SelectorError(f"field label not supported: {r.field}")
 
 
 def _error(e: ApiError) -> Response:
@@ -702,7 +721,7 @@ class ApiServerApp:
         opts = params.list_options(request)
         if opts.field_selector:
             try:
-                validate_field_selector(t.info.kind, opts.field_selector)
+                _check_field_selector(t.info, opts.field_selector)
             except SelectorError as e:
                 raise bad_request(str(e)) from None
         conversion = negotiate(request, LIST_CONVERSIONS)
@@ -750,7 +769,7 @@ class ApiServerApp:
             if q.get("labelSelector"):
                 parse_label_selector(q["labelSelector"])
             if q.get("fieldSelector"):
-                validate_field_selector(t.info.kind, q["fieldSelector"])
+                _check_field_selector(t.info, q["fieldSelector"])
         except SelectorError as e:
             raise bad_request(str(e)) from None
         timeout = 1800.0

@@ -344,6 +344,25 @@ def names_status(crd: dict[str, Any], others: list[dict[str, Any]], now: str) ->
                 now,
             ),
         )
+    conversion = spec.get("conversion") or {}
+    if isinstance(conversion, dict) and conversion.get("strategy") == "Webhook":
+        # accepted, but said plainly: skiff calls no webhooks, versions differ by apiVersion only
+        _set_condition(
+            status,
+            _condition(
+                "ConversionWebhookSupported",
+                "False",
+                "NotSupported",
+                "skiff does not call conversion webhooks: objects are converted between versions as with strategy None (only apiVersion changes)",
+                now,
+            ),
+        )
+    else:
+        status["conditions"] = [
+            c
+            for c in status.get("conditions") or []
+            if not (isinstance(c, dict) and c.get("type") == "ConversionWebhookSupported")
+        ]
     stored = list(status.get("storedVersions") or [])
     for v in spec.get("versions") or []:
         if isinstance(v, dict) and v.get("storage") and v.get("name") not in stored:

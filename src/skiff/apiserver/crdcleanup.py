@@ -14,6 +14,7 @@ from skiff.apiserver.auth import UserInfo
 from skiff.apiserver.context import RequestContext
 from skiff.apiserver.crd import CLEANUP_FINALIZER, crd_info, custom_kind
 from skiff.apiserver.errors import NotFoundError
+from skiff.apiserver.objects import now_rfc3339
 from skiff.apiserver.registry import ListOptions, Registry, UpdateSpec
 
 __all__ = ["cleanup_terminating"]
@@ -61,6 +62,30 @@ async def _cleanup(registry: Registry, crd: dict[str, Any]) -> bool:
     name = str((crd.get("metadata") or {}).get("name") or "")
     ctx = RequestContext(user=_USER, field_manager="skiff-apiserver")
     info = storage_info(crd)
+    if not any(
+        isinstance(c, dict) and c.get("type") == "Terminating"
+        for c in (crd.get("status") or {}).get("conditions") or []
+    ):
+
+        def terminating(current: dict[str, Any]) -> dict[str, Any]:
+            status = current.setdefault("status", {})
+            conditions = [
+                c for c in status.get("conditions") or [] if c.get("type") != "Terminating"
+            ]
+            conditions.append(
+                {
+                    "type": "Terminating",
+                    "status": "True",
+                    "lastTransitionTime": now_rfc3339(),
+                    "reason": "InstanceDeletionInProgress",
+                    "message": "CustomResource deletion is in progress",
+                }
+            )
+            status["conditions"] = conditions
+            return current
+
+        spec = UpdateSpec(subresource="status")
+        await registry.guaranteed_update(crd_info(), "", name, terminating, ctx, spec)
     if info.plural and info.version:
         await registry.delete_collection(info, "", ListOptions(), ctx)
         items, _, _ = await registry.list(info, "", ListOptions())

@@ -499,9 +499,13 @@ class Registry:
             source = self.store
         _, converted = _conversion(info)
         limit = opts.limit if opts.limit > 0 else 0
-        cached = self._list_cached(
-            info, prefix, revision, start, limit, label_sel, field_sel, converted
-        )
+        cached = None
+        if not (field_sel and info.custom is not None):
+            # (the watch cache precomputes built-in kinds' fields only: a custom resource's
+            # field selector is matched below, through its strategy)
+            cached = self._list_cached(
+                info, prefix, revision, start, limit, label_sel, field_sel, converted
+            )
         if cached is not None:
             return cached
         # a revision the watch cache no longer (or does not yet) hold: scan the store

@@ -34,6 +34,7 @@ from skiff.apiserver.crd import (
     validate_crd_update,
 )
 from skiff.apiserver.crdcel import validate_rules
+from skiff.apiserver.errors import ApiError
 from skiff.apiserver.strategies._base import DefaultStrategy
 
 __all__ = ["CustomResourceDefinitionStrategy", "CustomResourceStrategy", "json_path_value"]
@@ -139,6 +140,16 @@ class CustomResourceStrategy(DefaultStrategy):
 
     def prepare_for_delete(self, new: dict[str, Any], old: dict[str, Any]) -> None:
         return None
+
+    async def before_write(
+        self, obj: dict[str, Any], old: dict[str, Any] | None, ctx: RequestContext
+    ) -> None:
+        if old is None and self.custom.terminating:
+            raise ApiError(
+                405,
+                "MethodNotAllowed",
+                "create not allowed while custom resource definition is terminating",
+            )
 
     # -- reads -----------------------------------------------------------------------------
 
