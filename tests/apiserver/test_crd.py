@@ -33,6 +33,19 @@ WIDGET_SCHEMA: dict[str, Any] = {
                 "port": {"x-kubernetes-int-or-string": True},
                 "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
                 "note": {"type": "string", "nullable": True},
+                "ports": {
+                    "type": "array",
+                    "x-kubernetes-list-type": "map",
+                    "x-kubernetes-list-map-keys": ["name"],
+                    "items": {
+                        "type": "object",
+                        "required": ["name"],
+                        "properties": {
+                            "name": {"type": "string"},
+                            "port": {"type": "integer", "default": 80},
+                        },
+                    },
+                },
             },
         },
         "status": {
@@ -544,3 +557,24 @@ async def test_finalizers_owner_references_and_dry_run(api: httpx.AsyncClient) -
     )
     assert r.status_code == 200, r.text
     assert (await api.get(f"{WIDGETS}/child")).status_code == 404
+
+
+async def test_apply_merges_list_map_items_by_key(api: httpx.AsyncClient) -> None:
+    await create_widget_crd(api)
+
+    async def apply(manager: str, ports: list[dict[str, Any]]) -> httpx.Response:
+        body = widget("m", ports=ports)
+        return await api.patch(
+            f"{WIDGETS}/m",
+            params={"fieldManager": manager},
+            content=json.dumps(body),
+            headers={"Content-Type": "application/apply-patch+yaml"},
+        )
+
+    assert (await apply("one", [{"name": "http", "port": 8080}])).status_code == 201
+    r = await apply("two", [{"name": "metrics"}])
+    assert r.status_code == 200, r.text
+    ports = r.json()["spec"]["ports"]
+    assert ports == [{"name": "http", "port": 8080}, {"name": "metrics", "port": 80}]
+    r = await apply("two", [{"name": "http", "port": 9090}])
+    assert r.status_code == 409, r.text
