@@ -473,7 +473,12 @@ async def test_selectable_fields_and_watch(api: httpx.AsyncClient) -> None:
     r = await api.get(WIDGETS, params={"fieldSelector": "spec.color=red"})
     assert r.status_code == 400, r.text
     seen: list[tuple[str, str]] = []
-    params = {"watch": "1", "resourceVersion": rv, "fieldSelector": "metadata.name=l"}
+    params = {
+        "watch": "1",
+        "resourceVersion": rv,
+        "fieldSelector": "spec.size=large",
+        "timeoutSeconds": "5",
+    }
     async with api.stream("GET", WIDGETS, params=params) as stream:
         async for line in stream.aiter_lines():
             event = json.loads(line)

@@ -519,6 +519,7 @@ class CustomResources:
         self._infos: dict[str, tuple[ResourceInfo, ...]] = {}
         self._crds: dict[str, dict[str, Any]] = {}
         self._resources: tuple[ResourceInfo, ...] = ()
+        self._by_dir: dict[tuple[str, str], ResourceInfo] = {}
         self._lock = asyncio.Lock()
 
     def set_on_change(
@@ -529,6 +530,13 @@ class CustomResources:
     def resources(self) -> tuple[ResourceInfo, ...]:
         """Every served custom resource version, CRDs in name order."""
         return self._resources
+
+    def storage_info_for_key(self, key: str) -> ResourceInfo | None:
+        """The custom resource (in its storage version) a storage key belongs to, if any."""
+        if not self._by_dir or not key.startswith(objects.ROOT):
+            return None
+        group, _, rest = key[len(objects.ROOT) :].partition("/")
+        return self._by_dir.get((group, rest.partition("/")[0]))
 
     def crds(self) -> list[dict[str, Any]]:
         """The CRDs last synced (not to be mutated)."""
@@ -557,6 +565,11 @@ class CustomResources:
             removed.extend(self._infos[name])
         self._versions, self._infos, self._crds = versions, infos, current
         self._resources = tuple(i for n in sorted(infos) for i in infos[n])
+        by_dir: dict[tuple[str, str], ResourceInfo] = {}
+        for info in self._resources:
+            if info.is_storage_version or (info.group, info.plural) not in by_dir:
+                by_dir[(info.group, info.plural)] = info
+        self._by_dir = by_dir
         if (removed or added) and self._on_change is not None:
             self._on_change(tuple(removed), tuple(added))
         return True

@@ -25,7 +25,7 @@ import contextlib
 import ipaddress
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -159,7 +159,7 @@ class ApiServer:
         self.cache = WatchCache(
             store,
             window=config.watch_window,
-            codec=cache_codec(config.transformer, fields=strategy_fields(strategies)),
+            codec=cache_codec(config.transformer, fields=self._fields(strategy_fields(strategies))),
         )
         self.registry = Registry(
             self.cache,
@@ -321,6 +321,20 @@ class ApiServer:
                 # new handshakes use the new certificate; open connections keep theirs
                 ssl_context.load_cert_chain(cfg.cert_file, cfg.key_file)
                 log.info("serving certificate renewed")
+
+    def _fields(
+        self, builtin: Callable[[str, Any], Mapping[str, str]]
+    ) -> Callable[[str, Any], Mapping[str, str]]:
+        """Selectable fields for the watch cache: a custom object's through its strategy
+        (``selectableFields``), a built-in one's as before."""
+
+        def fields(key: str, obj: Any) -> Mapping[str, str]:
+            info = self.custom.storage_info_for_key(key)
+            if info is not None:
+                return self.registry.strategy(info).selectable_fields(obj)
+            return builtin(key, obj)
+
+        return fields
 
     async def _cleanup_crds(self, crds: list[dict[str, Any]]) -> bool:
         """The customresourcecleanup finalizer of CRDs being deleted."""
