@@ -583,3 +583,26 @@ async def test_apply_merges_list_map_items_by_key(api: httpx.AsyncClient) -> Non
     assert ports == [{"name": "http", "port": 8080}, {"name": "metrics", "port": 80}]
     r = await apply("two", [{"name": "http", "port": 9090}])
     assert r.status_code == 409, r.text
+
+
+async def test_metadata_and_unknown_fields_decode_as_upstream(api: httpx.AsyncClient) -> None:
+    await create_widget_crd(api)
+    bad = widget("m")
+    bad["metadata"]["labels"] = {"a": 1}
+    r = await api.post(WIDGETS, json=bad)
+    assert r.status_code == 400, r.text
+    assert r.json()["message"].startswith('Widget in version "v1" cannot be handled as a Widget')
+    bad = widget("m")
+    bad["metadata"]["name"] = 7
+    assert (await api.post(WIDGETS, json=bad)).status_code == 400
+    extra = widget("m", bogus=1)
+    r = await api.post(WIDGETS, json=extra, params={"fieldValidation": "Strict"})
+    assert r.status_code == 400, r.text
+    assert r.json()["message"].endswith('strict decoding error: unknown field "spec.bogus"')
+    r = await api.post(WIDGETS, json=extra, params={"fieldValidation": "Warn"})
+    assert r.status_code == 201, r.text
+    assert r.headers["warning"] == '299 - "unknown field \\"spec.bogus\\""'
+    assert "bogus" not in r.json()["spec"]
+    bad = widget("n", replicas="x")
+    body = (await api.post(WIDGETS, json=bad)).json()
+    assert body["details"]["kind"] == "Widget" and body["details"]["group"] == "example.com"

@@ -19,6 +19,7 @@ from skiff.api.field import FieldError
 __all__ = [
     "apply_defaults",
     "check_schema",
+    "decode_metadata",
     "prune",
     "validate_object",
 ]
@@ -437,48 +438,58 @@ def _validate_map(
 # --------------------------------------------------------------------------- pruning, defaults
 
 
-def prune(schema: dict[str, Any], obj: dict[str, Any]) -> None:
+def prune(schema: dict[str, Any], obj: dict[str, Any]) -> list[str]:
     """Drop, in place, every field the schema does not name (``apiVersion``, ``kind`` and
-    ``metadata`` stay at the root), except under ``x-kubernetes-preserve-unknown-fields``."""
+    ``metadata`` stay at the root), except under ``x-kubernetes-preserve-unknown-fields``.
+    Returns the paths dropped (``spec.bogus``), for ``fieldValidation``."""
+    removed: list[str] = []
     if schema.get("x-kubernetes-preserve-unknown-fields"):
-        _prune_children(schema, obj)
-        return
+        _prune_children(schema, obj, "", removed)
+        return removed
     props = schema.get("properties") or {}
     for key in list(obj):
         if key in _ROOT_META:
             continue
         if key not in props:
             del obj[key]
+            removed.append(key)
         else:
-            _prune(props[key], obj[key])
+            _prune(props[key], obj[key], key, removed)
+    return removed
 
 
-def _prune_children(node: dict[str, Any], value: dict[str, Any]) -> None:
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _prune_children(
+    node: dict[str, Any], value: dict[str, Any], path: str, removed: list[str]
+) -> None:
     props = node.get("properties") or {}
     for key, item in value.items():
         if key in props:
-            _prune(props[key], item)
+            _prune(props[key], item, _join(path, key), removed)
 
 
-def _prune(node: Any, value: Any) -> None:
+def _prune(node: Any, value: Any, path: str, removed: list[str]) -> None:
     if not isinstance(node, dict):
         return
     if isinstance(value, list):
         items = node.get("items")
-        for item in value:
-            _prune(items, item)
+        for i, item in enumerate(value):
+            _prune(items, item, f"{path}[{i}]", removed)
         return
     if not isinstance(value, dict):
         return
     embedded = bool(node.get("x-kubernetes-embedded-resource"))
     if node.get("x-kubernetes-preserve-unknown-fields"):
-        _prune_children(node, value)
+        _prune_children(node, value, path, removed)
         return
     props = node.get("properties")
     extra = node.get("additionalProperties")
     if isinstance(extra, dict):
-        for item in value.values():
-            _prune(extra, item)
+        for key, item in value.items():
+            _prune(extra, item, _join(path, key), removed)
         return
     if extra is True:
         return
@@ -488,8 +499,30 @@ def _prune(node: Any, value: Any) -> None:
             continue
         if key not in props:
             del value[key]
+            removed.append(_join(path, key))
         else:
-            _prune(props[key], value[key])
+            _prune(props[key], value[key], _join(path, key), removed)
+
+
+def decode_metadata(meta: Any) -> tuple[dict[str, Any] | None, str, list[str]]:
+    """A custom object's ``metadata`` decoded as ObjectMeta, as upstream decodes it into its
+    typed ObjectMeta: (normalized metadata, decoding error or "", unknown fields)."""
+    from pydantic import ValidationError
+
+    from skiff.api.types.meta_v1 import ObjectMeta
+
+    if not isinstance(meta, dict):
+        return None, "", []
+    known = {f.alias or n for n, f in ObjectMeta.model_fields.items()}
+    unknown = [f"metadata.{k}" for k in meta if k not in known]
+    clean = {k: v for k, v in meta.items() if k in known}
+    try:
+        decoded = ObjectMeta.model_validate(clean, strict=True)
+    except ValidationError as e:
+        err = e.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in err["loc"])
+        return None, f"error decoding metadata.{where}: {err['msg']}", unknown
+    return decoded.to_wire(), "", unknown
 
 
 def apply_defaults(schema: dict[str, Any], obj: dict[str, Any]) -> None:
