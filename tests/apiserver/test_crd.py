@@ -203,6 +203,15 @@ async def test_name_conflict_is_reported_in_status(api: httpx.AsyncClient) -> No
     # not served: the gadgets path does not exist
     r = await api.get("/apis/example.com/v1/namespaces/default/gadgets")
     assert r.status_code == 404
+    # once the widgets CRD is gone, the gadgets CRD gets its names and is served
+    assert (await api.delete(f"{CRDS}/widgets.example.com")).status_code == 202
+
+    async def gadgets_served() -> bool:
+        crd = (await api.get(f"{CRDS}/gadgets.example.com")).json()
+        served = await api.get("/apis/example.com/v1/namespaces/default/gadgets")
+        return condition(crd, "NamesAccepted")["status"] == "True" and served.status_code == 200
+
+    await eventually(gadgets_served, within=10)
 
 
 async def test_clash_with_built_in_resource(api: httpx.AsyncClient) -> None:

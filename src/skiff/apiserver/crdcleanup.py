@@ -6,18 +6,19 @@ gone."""
 
 from __future__ import annotations
 
+import copy
 import logging
 from typing import Any
 
 from skiff.api.resources import ResourceInfo
 from skiff.apiserver.auth import UserInfo
 from skiff.apiserver.context import RequestContext
-from skiff.apiserver.crd import CLEANUP_FINALIZER, crd_info, custom_kind
+from skiff.apiserver.crd import CLEANUP_FINALIZER, crd_info, custom_kind, names_status
 from skiff.apiserver.errors import NotFoundError
 from skiff.apiserver.objects import now_rfc3339
 from skiff.apiserver.registry import ListOptions, Registry, UpdateSpec
 
-__all__ = ["cleanup_terminating"]
+__all__ = ["cleanup_terminating", "reconcile_names"]
 
 log = logging.getLogger(__name__)
 
@@ -99,3 +100,39 @@ async def _cleanup(registry: Registry, crd: dict[str, Any]) -> bool:
 
     await registry.guaranteed_update(crd_info(), "", name, drop, ctx, UpdateSpec())
     return True
+
+
+def _accepted(crd: dict[str, Any]) -> bool:
+    return any(
+        isinstance(c, dict) and c.get("type") == "NamesAccepted" and c.get("status") == "True"
+        for c in (crd.get("status") or {}).get("conditions") or []
+    )
+
+
+async def reconcile_names(registry: Registry, crds: list[dict[str, Any]]) -> None:
+    """Give a CRD whose names were refused its names once they are free (the CRD that held
+    them went): the NamingConditionController's requeue of the other CRDs of a group."""
+    ctx = RequestContext(user=_USER, field_manager="skiff-apiserver")
+    for crd in crds:
+        meta = crd.get("metadata") or {}
+        if meta.get("deletionTimestamp") or _accepted(crd) or not crd.get("status"):
+            continue
+        trial = copy.deepcopy(crd)
+        names_status(trial, crds, now_rfc3339())
+        if not _accepted(trial):
+            continue
+
+        def accept(current: dict[str, Any]) -> dict[str, Any]:
+            names_status(current, crds, now_rfc3339())
+            return current
+
+        try:
+            await registry.guaranteed_update(
+                crd_info(), "", str(meta.get("name")), accept, ctx, UpdateSpec(subresource="status")
+            )
+        except NotFoundError:
+            continue
+        except Exception:
+            log.exception(
+                "accepting the names of CustomResourceDefinition %s failed", meta.get("name")
+            )

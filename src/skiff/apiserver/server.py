@@ -40,7 +40,7 @@ from skiff.apiserver.app import ApiServerApp, build_app
 from skiff.apiserver.audit import AuditLog
 from skiff.apiserver.auth import NodeTokenAuthenticator, TokenAuthenticator, UserInfo
 from skiff.apiserver.crd import CustomResources
-from skiff.apiserver.crdcleanup import cleanup_terminating
+from skiff.apiserver.crdcleanup import cleanup_terminating, reconcile_names
 from skiff.apiserver.errors import AlreadyExistsError, NotFoundError
 from skiff.apiserver.health import server_checks
 from skiff.apiserver.metrics import ApiMetrics
@@ -337,7 +337,9 @@ class ApiServer:
         return fields
 
     async def _cleanup_crds(self, crds: list[dict[str, Any]]) -> bool:
-        """The customresourcecleanup finalizer of CRDs being deleted."""
+        """Names freed for CRDs that were refused them, and the customresourcecleanup
+        finalizer of CRDs being deleted."""
+        await reconcile_names(self.registry, crds)
         return await cleanup_terminating(self.registry, crds)
 
     @property
