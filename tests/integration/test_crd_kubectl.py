@@ -132,6 +132,10 @@ def test_schema_error_and_mistyped_kind(kubectl: Kubectl, crd: None, ns: str) ->
     bad = kubectl.run("apply", "-f", "-", input=widget("b", ns, replicas="many"))
     assert bad.returncode != 0
     assert 'spec.replicas in body must be of type integer: "string"' in bad.stderr, bad.stderr
+    # kubectl asks the server to validate strictly: an unknown field is refused
+    bad = kubectl.run("apply", "-f", "-", input=widget("b", ns, colour="red"))
+    assert bad.returncode != 0
+    assert 'strict decoding error: unknown field "spec.colour"' in bad.stderr, bad.stderr
     wrong = json.loads(widget("c", ns))
     wrong["apiVersion"] = "v1"
     res = kubectl.run("apply", "-f", "-", input=json.dumps(wrong))

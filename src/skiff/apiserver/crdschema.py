@@ -538,7 +538,10 @@ def _default(node: Any, value: Any) -> None:
         props = node.get("properties")
         if isinstance(props, dict):
             for key, sub in props.items():
-                if key not in value and isinstance(sub, dict) and "default" in sub:
+                if not isinstance(sub, dict) or "default" not in sub:
+                    pass
+                elif key not in value or (value[key] is None and not sub.get("nullable")):
+                    # a null for a non-nullable field with a default is defaulted too
                     value[key] = copy.deepcopy(sub["default"])
                 if key in value:
                     _default(sub, value[key])
