@@ -430,6 +430,7 @@ async def test_multi_version_crd(api: httpx.AsyncClient) -> None:
     v2 = copy.deepcopy(crd["spec"]["versions"][0])
     v2["name"] = "v2"
     v2["storage"] = False
+    crd["spec"]["versions"][0]["deprecated"] = True
     crd["spec"]["versions"].append(v2)
     assert (await api.post(CRDS, json=crd)).status_code == 201
     assert (await api.post(WIDGETS, json=widget("a"))).status_code == 201
@@ -440,10 +441,14 @@ async def test_multi_version_crd(api: httpx.AsyncClient) -> None:
     body["apiVersion"] = "example.com/v2"
     r = await api.post("/apis/example.com/v2/namespaces/default/widgets", json=body)
     assert r.status_code == 201, r.text
-    assert (await api.get(f"{WIDGETS}/b")).json()["apiVersion"] == "example.com/v1"
+    r = await api.get(f"{WIDGETS}/b")
+    assert r.json()["apiVersion"] == "example.com/v1"
+    assert r.headers["warning"] == '299 - "example.com/v1 Widget is deprecated"'
+    assert "warning" not in (await api.get("/apis/example.com/v2/widgets")).headers
     groups = (await api.get("/apis")).json()["groups"]
     versions = next(g for g in groups if g["name"] == "example.com")["versions"]
-    assert [v["version"] for v in versions] == ["v1", "v2"]
+    # Kubernetes' version order: the preferred version is v2
+    assert [v["version"] for v in versions] == ["v2", "v1"]
 
 
 async def test_openapi_publishes_crd_schemas(api: httpx.AsyncClient) -> None:

@@ -146,6 +146,17 @@ def _check_field_selector(info: ResourceInfo, text: str) -> None:
             raise SelectorError(f"field label not supported: {r.field}")
 
 
+def _deprecation_warning(info: ResourceInfo, response: Response) -> None:
+    """The warning every request to a deprecated custom resource version gets (upstream's
+    ``deprecationWarning``, or ``<group>/<version> <Kind> is deprecated``)."""
+    version = info.custom.version(info.version)
+    if not version.deprecated:
+        return
+    text = version.deprecation_warning or f"{info.api_version} {info.kind} is deprecated"
+    header = params.warning_header(text).encode("latin-1", "replace")
+    response.raw_headers.append((b"warning", header))
+
+
 def _error(e: ApiError) -> Response:
     # Kubernetes' field order and trailing newline (clients compare Status bodies as text)
     return Response(e.to_bytes(), status_code=e.code, media_type=JSON_CT, headers=e.headers or None)
@@ -415,6 +426,8 @@ class ApiServerApp:
                 route, target = self.routes.match(path)
             handler = route.handler(method, target)
             response: Response = await handler(request, route, target, user)
+            if target is not None and target.info.custom is not None:
+                _deprecation_warning(target.info, response)
             return response
         raise not_found_path(path)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -467,6 +468,22 @@ def custom_kind(crd: Mapping[str, Any]) -> CustomKind:
 _SCALE = Subresource("scale", "Scale", "autoscaling", "v1")
 
 
+_KUBE_VERSION = re.compile(r"^v(\d+)(?:(alpha|beta)(\d+))?$")
+
+
+def version_priority(name: str) -> tuple[int, int, int, str]:
+    """Sort key putting versions in Kubernetes' order (``v2``, ``v1``, ``v1beta2``,
+    ``v1beta1``, ``v1alpha1``, then other names alphabetically): apimachinery's
+    ``CompareKubeAwareVersionStrings``."""
+    m = _KUBE_VERSION.match(name)
+    if m is None:
+        return (3, 0, 0, name)
+    major = int(m.group(1))
+    stage = {None: 0, "beta": 1, "alpha": 2}[m.group(2)]
+    minor = int(m.group(3) or 0)
+    return (stage, -major, -minor, name)
+
+
 def served_infos(crd: Mapping[str, Any]) -> tuple[ResourceInfo, ...]:
     """The ``ResourceInfo`` of each served version of an established CRD (none otherwise)."""
     status = crd.get("status") or {}
@@ -475,7 +492,9 @@ def served_infos(crd: Mapping[str, Any]) -> tuple[ResourceInfo, ...]:
     ck = custom_kind(crd)
     names = status.get("acceptedNames") or {}
     out: list[ResourceInfo] = []
-    for v in _spec(crd).get("versions") or []:
+    versions = [v for v in _spec(crd).get("versions") or [] if isinstance(v, dict)]
+    versions.sort(key=lambda v: version_priority(str(v.get("name") or "")))
+    for v in versions:
         if not isinstance(v, dict) or not v.get("served"):
             continue
         cv = ck.versions[v["name"]]
