@@ -620,3 +620,16 @@ async def test_metadata_and_unknown_fields_decode_as_upstream(api: httpx.AsyncCl
     bad = widget("n", replicas="x")
     body = (await api.post(WIDGETS, json=bad)).json()
     assert body["details"]["kind"] == "Widget" and body["details"]["group"] == "example.com"
+
+
+async def test_cluster_scoped_custom_resource(api: httpx.AsyncClient) -> None:
+    crd = widget_crd(scope="Cluster")
+    crd["spec"]["names"] = {"plural": "widgets", "kind": "Widget"}
+    assert (await api.post(CRDS, json=crd)).status_code == 201
+    r = await api.post("/apis/example.com/v1/widgets", json=widget("c"))
+    assert r.status_code == 201, r.text
+    assert "namespace" not in r.json()["metadata"]
+    assert (await api.get("/apis/example.com/v1/widgets/c")).status_code == 200
+    assert (await api.get(f"{WIDGETS}/c")).status_code == 404
+    resources = (await api.get("/apis/example.com/v1")).json()["resources"]
+    assert next(r for r in resources if r["name"] == "widgets")["namespaced"] is False

@@ -117,6 +117,12 @@ def test_api_resources_and_get_by_every_name(kubectl: Kubectl, crd: None, ns: st
     kubectl("apply", "-f", "-", input=widget("a", ns, replicas=3))
     got = json.loads(kubectl("get", "widget", "a", "-n", ns, "-o", "json"))
     assert got["spec"]["replicas"] == 3 and got["metadata"]["generation"] == 2
+    # server-side apply
+    kubectl("apply", "--server-side", "-f", "-", input=widget("ssa", ns, replicas=5))
+    got = json.loads(
+        kubectl("get", "widget", "ssa", "-n", ns, "-o", "json", "--show-managed-fields")
+    )
+    assert [m["manager"] for m in got["metadata"]["managedFields"]] == ["kubectl"]
 
 
 def test_explain_and_scale(kubectl: Kubectl, crd: None, ns: str) -> None:
