@@ -633,3 +633,11 @@ async def test_cluster_scoped_custom_resource(api: httpx.AsyncClient) -> None:
     assert (await api.get(f"{WIDGETS}/c")).status_code == 404
     resources = (await api.get("/apis/example.com/v1")).json()["resources"]
     assert next(r for r in resources if r["name"] == "widgets")["namespaced"] is False
+
+
+async def test_crd_scope_is_immutable(api: httpx.AsyncClient) -> None:
+    crd = await create_widget_crd(api)
+    crd["spec"]["scope"] = "Cluster"
+    r = await api.put(f"{CRDS}/widgets.example.com", json=crd)
+    assert r.status_code == 422, r.text
+    assert 'spec.scope: Invalid value: "Cluster": field is immutable' in r.json()["message"]

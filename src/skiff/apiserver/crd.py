@@ -230,12 +230,12 @@ def _validate_versions(
 
 
 def validate_crd_update(new: dict[str, Any], old: dict[str, Any]) -> list[FieldError]:
+    """``validate_crd`` plus what may not change: the scope (the group and plural are held by
+    the immutable name)."""
     errors = validate_crd(new)
-    for key in ("scope", "group"):
-        if key == "scope" and _spec(new).get(key) != _spec(old).get(key):
-            errors.append(
-                FieldError.invalid(f"spec.{key}", _spec(new).get(key), "field is immutable")
-            )
+    scope = _spec(new).get("scope")
+    if scope != _spec(old).get("scope"):
+        errors.append(FieldError.invalid("spec.scope", scope, "field is immutable"))
     return errors
 
 
