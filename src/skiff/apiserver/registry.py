@@ -271,10 +271,9 @@ class Registry:
             raise cannot_decode(info, f"strict decoding error: {listed}")
         if unknown and ctx.field_validation == "Warn":
             ctx.warnings.extend(f'unknown field "{u}"' for u in unknown)
-        out = dict(body)
         if meta is not None:
-            out["metadata"] = meta
-        return out
+            pruned["metadata"] = meta
+        return pruned
 
     def _validate(
         self, info: ResourceInfo, obj: dict[str, Any], old: dict[str, Any] | None
