@@ -37,8 +37,10 @@ __all__ = [
     "crd_info",
     "custom_kind",
     "names_status",
+    "served_infos",
     "validate_crd",
     "validate_crd_update",
+    "version_priority",
 ]
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,11 @@ from skiff.apiserver.errors import NotFoundError
 from skiff.apiserver.objects import now_rfc3339
 from skiff.apiserver.registry import ListOptions, Registry, UpdateSpec
 
-__all__ = ["cleanup_terminating", "reconcile_names"]
+__all__ = [
+    "cleanup_terminating",
+    "reconcile_names",
+    "storage_info",
+]
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,11 @@ from skiff.apiserver.errors import STALE, ConflictError, api_error, bad_request,
 from skiff.apiserver.registry import PatchType, Registry, RequestContext, UpdateSpec
 from skiff.apiserver.routes import Target
 
-__all__ = ["CustomScaleStorage", "custom_storages"]
+__all__ = [
+    "CustomScaleStorage",
+    "custom_storages",
+    "to_scale",
+]
 
 
 def custom_storages(info: ResourceInfo) -> dict[str, object]:
