@@ -7,6 +7,7 @@ finalizer that deletes a CRD's objects before the CRD and its routes go."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 from typing import Any
@@ -14,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from skiff.apiserver.server import ApiServer, ApiServerConfig
+from skiff.store import MemoryStore
 from skiff.testing.wait import eventually
 
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
@@ -241,7 +244,9 @@ async def test_custom_objects_crud_without_restart(api: httpx.AsyncClient) -> No
     got = (await api.get(f"{WIDGETS}/a")).json()
     assert got["spec"] == obj["spec"]
     # list and label selectors
-    r = await api.post(WIDGETS, json={**widget("b"), "metadata": {"name": "b", "labels": {"x": "y"}}})  # fmt: skip
+    r = await api.post(
+        WIDGETS, json={**widget("b"), "metadata": {"name": "b", "labels": {"x": "y"}}}
+    )
     assert r.status_code == 201
     items = (await api.get(WIDGETS, params={"labelSelector": "x=y"})).json()
     assert items["kind"] == "WidgetList" and [i["metadata"]["name"] for i in items["items"]] == [
@@ -327,8 +332,12 @@ async def test_patches_and_apply(api: httpx.AsyncClient) -> None:
         headers={"Content-Type": "application/json-patch+json"},
     )
     assert r.status_code == 200 and r.json()["spec"]["size"] == "large"
-    apply = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "c"},
-             "spec": {"size": "small", "tags": ["t"]}}  # fmt: skip
+    apply = {
+        "apiVersion": "example.com/v1",
+        "kind": "Widget",
+        "metadata": {"name": "c"},
+        "spec": {"size": "small", "tags": ["t"]},
+    }
     r = await api.patch(
         f"{WIDGETS}/c",
         params={"fieldManager": "me"},
@@ -558,9 +567,13 @@ async def test_finalizers_owner_references_and_dry_run(api: httpx.AsyncClient) -
     owner = (await api.post(WIDGETS, json=widget("owner"))).json()
     child = widget("child")
     child["metadata"]["ownerReferences"] = [
-        {"apiVersion": "example.com/v1", "kind": "Widget", "name": "owner",
-         "uid": owner["metadata"]["uid"]}
-    ]  # fmt: skip
+        {
+            "apiVersion": "example.com/v1",
+            "kind": "Widget",
+            "name": "owner",
+            "uid": owner["metadata"]["uid"],
+        }
+    ]
     child["metadata"]["finalizers"] = ["example.com/keep"]
     r = await api.post(WIDGETS, json=child)
     assert r.status_code == 201, r.text
@@ -641,3 +654,80 @@ async def test_crd_scope_is_immutable(api: httpx.AsyncClient) -> None:
     r = await api.put(f"{CRDS}/widgets.example.com", json=crd)
     assert r.status_code == 422, r.text
     assert 'spec.scope: Invalid value: "Cluster": field is immutable' in r.json()["message"]
+
+
+async def _serve(store: MemoryStore, body: Any) -> None:
+    server = ApiServer(store, ApiServerConfig(port=0, anonymous=True))
+    started = asyncio.Event()
+    async with asyncio.TaskGroup() as tg:
+        task = tg.create_task(server.run(started=started))
+        try:
+            await asyncio.wait_for(started.wait(), 15)
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{server.bound_port}", timeout=20
+            ) as client:
+                await body(client)
+        finally:
+            server.stop()
+            await asyncio.wait_for(asyncio.shield(task), 15)
+
+
+async def test_custom_resources_are_served_after_a_restart() -> None:
+    store = MemoryStore()
+    try:
+
+        async def first(client: httpx.AsyncClient) -> None:
+            await create_widget_crd(client)
+            assert (await client.post(WIDGETS, json=widget("kept"))).status_code == 201
+
+        async def second(client: httpx.AsyncClient) -> None:
+            r = await client.get(f"{WIDGETS}/kept")
+            assert r.status_code == 200, r.text
+            groups = (await client.get("/apis")).json()["groups"]
+            assert any(g["name"] == "example.com" for g in groups)
+
+        await _serve(store, first)
+        await _serve(store, second)
+    finally:
+        await store.close()
+
+
+async def test_embedded_resources_nullable_and_nested_defaults(api: httpx.AsyncClient) -> None:
+    crd = widget_crd()
+    spec = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]
+    spec["properties"]["template"] = {
+        "type": "object",
+        "x-kubernetes-embedded-resource": True,
+        "properties": {"spec": {"type": "object", "properties": {"x": {"type": "string"}}}},
+    }
+    spec["properties"]["items"] = {
+        "type": "array",
+        "items": {
+            "type": "object",
+            "properties": {"n": {"type": "integer", "default": 7}, "s": {"type": "string"}},
+        },
+    }
+    assert (await api.post(CRDS, json=crd)).status_code == 201
+    r = await api.post(WIDGETS, json=widget("e", template={"spec": {"x": "y"}}))
+    assert r.status_code == 422, r.text
+    assert "spec.template.apiVersion: Required value" in r.json()["message"]
+    template = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {"x": "y", "z": 1},
+    }
+    r = await api.post(
+        WIDGETS, json=widget("e", template=template, items=[{"s": "a"}], replicas=None, note=None)
+    )
+    assert r.status_code == 201, r.text
+    got = r.json()["spec"]
+    assert got["template"] == {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p"},
+        "spec": {"x": "y"},
+    }
+    assert got["items"] == [{"s": "a", "n": 7}]
+    assert got["replicas"] == 1  # a null for a field with a default is defaulted
+    assert got["note"] is None  # nullable: kept
