@@ -221,6 +221,15 @@ async def test_clash_with_built_in_resource(api: httpx.AsyncClient) -> None:
     # skiff serves the VerticalPodAutoscaler itself; its upstream CRD clashes
     crd = widget_crd(group="autoscaling.k8s.io")
     crd["metadata"]["name"] = "verticalpodautoscalers.autoscaling.k8s.io"
+    r = await api.post(CRDS, json=crd)
+    assert r.status_code == 422, r.text
+    assert (
+        "metadata.annotations[api-approved.kubernetes.io]: Required value: protected groups "
+        'must have approval annotation "api-approved.kubernetes.io"'
+    ) in r.json()["message"]
+    crd["metadata"]["annotations"] = {
+        "api-approved.kubernetes.io": "https://github.com/kubernetes/kubernetes/pull/63797"
+    }
     crd["spec"]["names"] = {"plural": "verticalpodautoscalers", "kind": "VerticalPodAutoscaler"}
     r = await api.post(CRDS, json=crd)
     assert r.status_code == 201, r.text

@@ -115,7 +115,32 @@ def validate_crd(obj: dict[str, Any]) -> list[FieldError]:
             )
         )
     errors += _validate_versions(spec.get("versions"), check_schema)
+    errors += _validate_approval(group, meta)
     return errors
+
+
+_APPROVAL = "api-approved.kubernetes.io"
+
+
+def _protected(group: str) -> bool:
+    return group in ("k8s.io", "kubernetes.io") or group.endswith((".k8s.io", ".kubernetes.io"))
+
+
+def _validate_approval(group: str, meta: Mapping[str, Any]) -> list[FieldError]:
+    """A CRD in a Kubernetes-owned group (``*.k8s.io``, ``*.kubernetes.io``) must carry the
+    ``api-approved.kubernetes.io`` annotation (KEP-1111), as upstream requires."""
+    if not _protected(group):
+        return []
+    annotations = meta.get("annotations") or {}
+    if _APPROVAL in annotations:
+        return []
+    return [
+        FieldError.required(
+            f"metadata.annotations[{_APPROVAL}]",
+            f'protected groups must have approval annotation "{_APPROVAL}", see '
+            "https://github.com/kubernetes/enhancements/pull/1111",
+        )
+    ]
 
 
 def _validate_names(names: Mapping[str, Any], path: str) -> list[FieldError]:
@@ -233,8 +258,10 @@ def _validate_versions(
 
 def validate_crd_update(new: dict[str, Any], old: dict[str, Any]) -> list[FieldError]:
     """``validate_crd`` plus what may not change: the scope (the group and plural are held by
-    the immutable name)."""
+    the immutable name). A CRD stored without the approval annotation keeps being accepted."""
     errors = validate_crd(new)
+    if _validate_approval(str(_spec(old).get("group") or ""), old.get("metadata") or {}):
+        errors = [e for e in errors if _APPROVAL not in e.field]
     scope = _spec(new).get("scope")
     if scope != _spec(old).get("scope"):
         errors.append(FieldError.invalid("spec.scope", scope, "field is immutable"))
