@@ -626,7 +626,13 @@ class CustomResources:
         """List the CRDs from the watch cache and take them."""
         async with self._lock:
             result = await cache.list(objects.collection_prefix(crd_info(), None))
+            if self._unchanged(result.items):
+                return  # (CRDs can be large: decode them only when one changed)
             self.update([decode(kv) for kv in result.items])
+
+    def _unchanged(self, items: Any) -> bool:
+        current = {kv.key.rpartition("/")[2]: str(kv.mod_revision) for kv in items}
+        return current == self._versions
 
     async def run(
         self,
