@@ -106,3 +106,27 @@ async def test_rules_and_transition_rules(api: httpx.AsyncClient) -> None:
     r = await api.put(f"{LIMITS}/a", json=obj)
     assert r.status_code == 422, r.text
     assert 'spec.mode: Invalid value: "string": mode is immutable' in r.json()["message"]
+
+
+async def test_message_expression_and_optional_old_self(api: httpx.AsyncClient) -> None:
+    rules = [
+        {
+            "rule": "self.min <= self.max",
+            "messageExpression": "'min ' + string(self.min) + ' too big'",
+        },
+        {
+            "rule": "!oldSelf.hasValue() || self.max >= oldSelf.value().max",
+            "optionalOldSelf": True,
+            "message": "max may only grow",
+        },
+    ]
+    assert (await api.post(CRDS, json=limits_crd(rules))).status_code == 201
+    r = await api.post(LIMITS, json=limit("a", min=9, max=1))
+    assert r.status_code == 422, r.text
+    assert r.json()["details"]["causes"][0]["message"] == 'Invalid value: "object": min 9 too big'
+    r = await api.post(LIMITS, json=limit("a", min=1, max=5))
+    assert r.status_code == 201, r.text
+    obj = r.json()
+    obj["spec"]["max"] = 4
+    r = await api.put(f"{LIMITS}/a", json=obj)
+    assert r.status_code == 422 and "max may only grow" in r.json()["message"], r.text

@@ -36,13 +36,51 @@ _REASONS = {
 _MISSING = object()
 
 
+class _Optional(celtypes.MapType):
+    """``oldSelf`` of a rule with ``optionalOldSelf``: CEL's optional value (cel-python has no
+    optional types; ``hasValue()``, ``value()`` and ``orValue(x)`` are provided as functions)."""
+
+    def __init__(self, value: Any = None, present: bool = False) -> None:
+        super().__init__({})
+        self.value = value
+        self.present = present
+
+
+def _has_value(opt: Any) -> Any:
+    return celtypes.BoolType(not isinstance(opt, _Optional) or opt.present)
+
+
+def _value(opt: Any) -> Any:
+    if isinstance(opt, _Optional):
+        if not opt.present:
+            raise ValueError("optional.none() dereference")
+        return opt.value
+    return opt
+
+
+def _or_value(opt: Any, default: Any) -> Any:
+    if isinstance(opt, _Optional):
+        return opt.value if opt.present else default
+    return opt
+
+
+_FUNCTIONS: dict[str, Any] = {"hasValue": _has_value, "value": _value, "orValue": _or_value}
+
+
 def _program(rule: str) -> Any:
     found = _PROGRAMS.get(rule)
     if found is None:
         if len(_PROGRAMS) > 4096:
             _PROGRAMS.clear()
-        found = _PROGRAMS[rule] = _ENV.program(_ENV.compile(rule))
+        found = _PROGRAMS[rule] = _ENV.program(_ENV.compile(rule), functions=_FUNCTIONS)
     return found
+
+
+def _error_text(e: Exception) -> str:
+    """A short reason for an evaluation error (celpy's carry whole activations)."""
+    first = e.args[0] if e.args else e
+    text = str(first[0] if isinstance(first, tuple) and first else first)
+    return text if len(text) <= 200 else text[:200] + "..."
 
 
 def _walk(node: Any, path: str) -> Iterator[tuple[dict[str, Any], str]]:
@@ -172,11 +210,11 @@ def _run(
         if transition and old is _MISSING and not optional:
             continue
         activation: dict[str, Any] = {"self": json_to_cel(value)}
-        if transition:
-            if old is _MISSING:
-                activation["oldSelf"] = json_to_cel(None)
-            else:
-                activation["oldSelf"] = json_to_cel(old)
+        if transition and optional:
+            present = old is not _MISSING
+            activation["oldSelf"] = _Optional(json_to_cel(old) if present else None, present)
+        elif transition:
+            activation["oldSelf"] = json_to_cel(old)
         field = path
         if isinstance(rule.get("fieldPath"), str) and rule["fieldPath"]:
             field = (
@@ -188,7 +226,9 @@ def _run(
             result = _program(text).evaluate(activation)
             ok = _truthy(result)
         except Exception as e:  # an evaluation error fails the rule, as upstream
-            errors.append(FieldError.invalid(field, _type_name(node, value), f"{text}: {e}"))
+            errors.append(
+                FieldError.invalid(field, _type_name(node, value), f"{text}: {_error_text(e)}")
+            )
             continue
         if ok is None:
             errors.append(
