@@ -178,6 +178,18 @@ def test_deleting_the_crd_removes_objects_and_kind(kubectl: Kubectl, ns: str) ->
     gizmo = widget("g", ns).replace("Widget", "Gizmo")
     kubectl("apply", "-f", "-", input=gizmo)
     assert "g" in kubectl("get", "gizmos", "-n", ns)
+    # kubectl apply of a changed CRD (a strategic merge patch of the CRD) changes the columns
+    fewer = crd.replace(
+        "    - name: Replicas\n      type: integer\n      jsonPath: .spec.replicas\n", ""
+    )
+    assert fewer != crd
+    kubectl("apply", "-f", "-", input=fewer)
+
+    def columns() -> bool:
+        header = kubectl("get", "gizmos", "-n", ns).splitlines()[0].split()
+        return header == ["NAME", "SIZE"]
+
+    wait_for(columns, "the printer columns to follow the CRD")
     kubectl("delete", "crd", "gizmos.example.com", "--timeout=30s")
     wait_for(lambda: kubectl.run("get", "gizmos", "-n", ns).returncode != 0, "gizmos to disappear")
     # a kubectl without cached discovery no longer knows the kind
