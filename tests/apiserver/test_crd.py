@@ -301,6 +301,10 @@ async def test_schema_errors_read_as_kubernetes(api: httpx.AsyncClient) -> None:
         (widget("a", size="huge"), 'Unsupported value: "huge": supported values: "small", "large"'),
         (widget("a", port=[1]), "spec.port in body must be of type integer or string"),
         (
+            widget("a", ports=[{"name": "x"}, {"name": "x", "port": 1}]),
+            'spec.ports[1]: Duplicate value: {"name":"x"}',
+        ),
+        (
             widget("a", note=None, tags=[1]),
             'spec.tags[0] in body must be of type string: "integer"',
         ),

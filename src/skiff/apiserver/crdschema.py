@@ -385,6 +385,15 @@ def _validate_array(
                 path, len(value), f"{path} in body should have at least {min_items} items"
             )
         )
+    keys = node.get("x-kubernetes-list-map-keys")
+    if node.get("x-kubernetes-list-type") == "map" and isinstance(keys, list) and keys:
+        seen_keys: list[dict[str, Any]] = []
+        for i, item in enumerate(value):
+            if isinstance(item, dict):
+                key = {k: item.get(k) for k in keys if k in item}
+                if key in seen_keys:
+                    errors.append(FieldError.duplicate(f"{path}[{i}]", key))
+                seen_keys.append(key)
     if node.get("uniqueItems") or node.get("x-kubernetes-list-type") == "set":
         seen: list[Any] = []
         for i, item in enumerate(value):
