@@ -595,6 +595,7 @@ async def test_finalizers_owner_references_and_dry_run(api: httpx.AsyncClient) -
     assert r.status_code in (200, 202) and (await api.get(f"{WIDGETS}/child")).status_code == 200
     r = await api.delete(f"{WIDGETS}/child")
     assert r.status_code == 202 and r.json()["metadata"]["deletionTimestamp"]
+    assert r.json()["metadata"]["generation"] == 2
     r = await api.patch(
         f"{WIDGETS}/child",
         content=json.dumps({"metadata": {"finalizers": None}}),

@@ -139,7 +139,11 @@ class CustomResourceStrategy(DefaultStrategy):
         return self._errors(new, old)
 
     def prepare_for_delete(self, new: dict[str, Any], old: dict[str, Any]) -> None:
-        return None
+        # marking for deletion bumps generation (custom objects always carry one), as
+        # upstream's rest.BeforeDelete does
+        meta = new.setdefault("metadata", {})
+        if not (old.get("metadata") or {}).get("deletionTimestamp"):
+            meta["generation"] = int(meta.get("generation") or 1) + 1
 
     async def before_write(
         self, obj: dict[str, Any], old: dict[str, Any] | None, ctx: RequestContext
