@@ -192,6 +192,36 @@ async def test_crd_validation(api: httpx.AsyncClient, change: Any, field: str, w
     assert any(c["field"] == field and words in c["message"] for c in causes), causes
 
 
+@pytest.mark.parametrize(
+    ("node", "field", "words"),
+    [
+        ({"type": "string", "allOf": 1}, "allOf", "must be an array"),
+        (
+            {"type": "array", "items": {"type": "string"}, "x-kubernetes-list-map-keys": ["k"]},
+            "x-kubernetes-list-map-keys",
+            "must only be used with x-kubernetes-list-type: map",
+        ),
+        ({"type": "string", "nullable": "yes"}, "nullable", "must be a boolean"),
+        (
+            {"type": "object", "additionalProperties": 3},
+            "additionalProperties",
+            "must be a boolean or a schema",
+        ),
+        ({"type": "string", "x-kubernetes-list-type": "set"}, "type", "must be array"),
+    ],
+)
+async def test_schema_shapes_are_checked(
+    api: httpx.AsyncClient, node: dict[str, Any], field: str, words: str
+) -> None:
+    crd = widget_crd()
+    crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["odd"] = node
+    r = await api.post(CRDS, json=crd)
+    assert r.status_code == 422, r.text
+    where = f"spec.versions[0].schema.openAPIV3Schema.properties[odd].{field}"
+    causes = r.json()["details"]["causes"]
+    assert any(c["field"] == where and words in c["message"] for c in causes), causes
+
+
 async def test_name_conflict_is_reported_in_status(api: httpx.AsyncClient) -> None:
     await create_widget_crd(api)
     clash = widget_crd()

@@ -134,7 +134,13 @@ def _check_node(node: Any, path: str, errors: list[FieldError], *, root: bool = 
             for name, sub in props.items():
                 _check_node(sub, f"{path}.properties[{name}]", errors)
     extra = node.get("additionalProperties")
-    if extra is not None and not isinstance(extra, bool):
+    if extra is not None and not isinstance(extra, bool | dict):
+        errors.append(
+            FieldError.invalid(
+                f"{path}.additionalProperties", extra, "must be a boolean or a schema"
+            )
+        )
+    elif isinstance(extra, dict):
         if props:
             errors.append(
                 FieldError.forbidden(
@@ -144,11 +150,10 @@ def _check_node(node: Any, path: str, errors: list[FieldError], *, root: bool = 
             )
         _check_node(extra, f"{path}.additionalProperties", errors)
     items = node.get("items")
-    if typ == "array":
-        if items is None:
-            errors.append(FieldError.required(f"{path}.items", "must be specified"))
-        else:
-            _check_node(items, f"{path}.items", errors)
+    if typ == "array" and items is None:
+        errors.append(FieldError.required(f"{path}.items", "must be specified"))
+    elif items is not None:
+        _check_node(items, f"{path}.items", errors)
     for key in ("required", "enum"):
         if key in node and not isinstance(node[key], list):
             errors.append(FieldError.invalid(f"{path}.{key}", node[key], "must be an array"))
@@ -168,8 +173,15 @@ def _check_node(node: Any, path: str, errors: list[FieldError], *, root: bool = 
                 )
             )
     for key in ("allOf", "anyOf", "oneOf"):
-        for i, sub in enumerate(node.get(key) or []):
+        subs = node.get(key)
+        if subs is None:
+            continue
+        if not isinstance(subs, list):
+            errors.append(FieldError.invalid(f"{path}.{key}", subs, "must be an array"))
+            continue
+        for i, sub in enumerate(subs):
             _check_node(sub, f"{path}.{key}[{i}]", errors, root=True)  # value validation only
+    _check_extensions(node, path, errors)
     validations = node.get("x-kubernetes-validations")
     if validations is not None:
         if not isinstance(validations, list):
@@ -182,6 +194,72 @@ def _check_node(node: Any, path: str, errors: list[FieldError], *, root: bool = 
             for i, rule in enumerate(validations):
                 if not isinstance(rule, dict) or not isinstance(rule.get("rule"), str):
                     errors.append(FieldError.required(f"{path}.x-kubernetes-validations[{i}].rule"))
+
+
+_BOOLS = (
+    "nullable",
+    "uniqueItems",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "x-kubernetes-preserve-unknown-fields",
+    "x-kubernetes-embedded-resource",
+    "x-kubernetes-int-or-string",
+)
+
+
+def _check_extensions(node: dict[str, Any], path: str, errors: list[FieldError]) -> None:
+    """Shapes of the boolean keywords and the ``x-kubernetes-*`` list and map extensions."""
+    for key in _BOOLS:
+        if key in node and not isinstance(node[key], bool):
+            errors.append(FieldError.invalid(f"{path}.{key}", node[key], "must be a boolean"))
+    for key in ("format", "pattern", "description", "title"):
+        if key in node and not isinstance(node[key], str):
+            errors.append(FieldError.invalid(f"{path}.{key}", node[key], "must be a string"))
+    required = node.get("required")
+    if isinstance(required, list) and not all(isinstance(r, str) for r in required):
+        errors.append(FieldError.invalid(f"{path}.required", required, "must be strings"))
+    if "not" in node and not isinstance(node["not"], dict):
+        errors.append(FieldError.invalid(f"{path}.not", node["not"], "must be a schema object"))
+    list_type = node.get("x-kubernetes-list-type")
+    if list_type is not None:
+        if list_type not in ("atomic", "set", "map"):
+            errors.append(
+                FieldError.not_supported(
+                    f"{path}.x-kubernetes-list-type", list_type, ["atomic", "set", "map"]
+                )
+            )
+        elif node.get("type") != "array":
+            errors.append(
+                FieldError.invalid(
+                    f"{path}.type",
+                    node.get("type"),
+                    "must be array if x-kubernetes-list-type is set",
+                )
+            )
+    keys = node.get("x-kubernetes-list-map-keys")
+    if keys is not None:
+        if not isinstance(keys, list) or not keys or not all(isinstance(k, str) for k in keys):
+            errors.append(
+                FieldError.invalid(
+                    f"{path}.x-kubernetes-list-map-keys",
+                    keys,
+                    "must be a non-empty list of strings",
+                )
+            )
+        elif list_type != "map":
+            errors.append(
+                FieldError.forbidden(
+                    f"{path}.x-kubernetes-list-map-keys",
+                    "must only be used with x-kubernetes-list-type: map",
+                )
+            )
+    map_type = node.get("x-kubernetes-map-type")
+    if map_type is not None and map_type not in ("granular", "atomic"):
+        errors.append(
+            FieldError.not_supported(
+                f"{path}.x-kubernetes-map-type", map_type, ["granular", "atomic"]
+            )
+        )
 
 
 def _is_number(v: Any) -> bool:
