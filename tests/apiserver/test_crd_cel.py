@@ -130,3 +130,19 @@ async def test_message_expression_and_optional_old_self(api: httpx.AsyncClient) 
     obj["spec"]["max"] = 4
     r = await api.put(f"{LIMITS}/a", json=obj)
     assert r.status_code == 422 and "max may only grow" in r.json()["message"], r.text
+
+
+async def test_kubernetes_library_functions(api: httpx.AsyncClient) -> None:
+    rules = [
+        {"rule": "string(self.min).lowerAscii().split('-').size() == 1", "message": "split"},
+        {"rule": "[self.min, self.max].isSorted()", "message": "min after max"},
+        # a library function skiff does not provide: the rule is skipped, not failed
+        {"rule": "self.notAFunction()", "message": "never reported"},
+    ]
+    assert (await api.post(CRDS, json=limits_crd(rules))).status_code == 201
+    r = await api.post(LIMITS, json=limit("a", min=5, max=1))
+    assert r.status_code == 422, r.text
+    assert [c["message"] for c in r.json()["details"]["causes"]] == [
+        'Invalid value: "object": min after max'
+    ]
+    assert (await api.post(LIMITS, json=limit("a", min=1, max=5))).status_code == 201

@@ -12,6 +12,7 @@ written (a rule that does not compile makes the CRD invalid) and cached.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -21,8 +22,11 @@ from celpy import celtypes
 from celpy.adapter import json_to_cel
 
 from skiff.api.field import FieldError
+from skiff.apiserver.crdcel_lib import KUBERNETES_FUNCTIONS
 
 __all__ = ["check_rules", "validate_rules"]
+
+log = logging.getLogger(__name__)
 
 _ENV = celpy.Environment()
 _PROGRAMS: dict[str, Any] = {}
@@ -64,7 +68,12 @@ def _or_value(opt: Any, default: Any) -> Any:
     return opt
 
 
-_FUNCTIONS: dict[str, Any] = {"hasValue": _has_value, "value": _value, "orValue": _or_value}
+_FUNCTIONS: dict[str, Any] = {
+    **KUBERNETES_FUNCTIONS,
+    "hasValue": _has_value,
+    "value": _value,
+    "orValue": _or_value,
+}
 
 
 def _program(rule: str) -> Any:
@@ -76,10 +85,13 @@ def _program(rule: str) -> Any:
     return found
 
 
+_ACTIVATION = re.compile(r" \(in activation .*", re.DOTALL)
+
+
 def _error_text(e: Exception) -> str:
     """A short reason for an evaluation error (celpy's carry whole activations)."""
     first = e.args[0] if e.args else e
-    text = str(first[0] if isinstance(first, tuple) and first else first)
+    text = _ACTIVATION.sub("", str(first[0] if isinstance(first, tuple) and first else first))
     return text if len(text) <= 200 else text[:200] + "..."
 
 
@@ -187,6 +199,16 @@ def _validate(node: Any, value: Any, old: Any, path: str, errors: list[FieldErro
             _validate(items, item, prior, f"{path}[{i}]", errors)
 
 
+_UNSUPPORTED = "undeclared reference to"
+_warned: set[str] = set()
+
+
+def _warn_unsupported(rule: str, why: str) -> None:
+    if rule not in _warned:
+        _warned.add(rule)
+        log.warning("CEL rule %r skipped: %s (not provided by skiff)", rule, why)
+
+
 def _truthy(result: Any) -> bool | None:
     if isinstance(result, celtypes.BoolType | bool):
         return bool(result)
@@ -226,6 +248,11 @@ def _run(
             result = _program(text).evaluate(activation)
             ok = _truthy(result)
         except Exception as e:  # an evaluation error fails the rule, as upstream
+            if _UNSUPPORTED in _error_text(e):
+                # a Kubernetes CEL library function skiff does not provide: skip the rule
+                # rather than refuse every object (logged once per rule)
+                _warn_unsupported(text, _error_text(e))
+                continue
             errors.append(
                 FieldError.invalid(field, _type_name(node, value), f"{text}: {_error_text(e)}")
             )
