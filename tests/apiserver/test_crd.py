@@ -775,3 +775,19 @@ async def test_embedded_resources_nullable_and_nested_defaults(api: httpx.AsyncC
     assert got["items"] == [{"s": "a", "n": 7}]
     assert got["replicas"] == 1  # a null for a field with a default is defaulted
     assert got["note"] is None  # nullable: kept
+
+
+async def test_a_stored_version_cannot_be_dropped(api: httpx.AsyncClient) -> None:
+    crd = widget_crd()
+    v2 = copy.deepcopy(crd["spec"]["versions"][0])
+    v2["name"] = "v2"
+    v2["storage"] = False
+    crd["spec"]["versions"].append(v2)
+    crd = (await api.post(CRDS, json=crd)).json()
+    crd["spec"]["versions"] = [v2 | {"storage": True}]
+    r = await api.put(f"{CRDS}/widgets.example.com", json=crd)
+    assert r.status_code == 422, r.text
+    assert (
+        'status.storedVersions[0]: Invalid value: "v1": must appear in spec.versions'
+        in (r.json()["message"])
+    )

@@ -265,6 +265,16 @@ def validate_crd_update(new: dict[str, Any], old: dict[str, Any]) -> list[FieldE
     scope = _spec(new).get("scope")
     if scope != _spec(old).get("scope"):
         errors.append(FieldError.invalid("spec.scope", scope, "field is immutable"))
+    # objects may still be stored in every version listed in status.storedVersions
+    names = {v.get("name") for v in _spec(new).get("versions") or [] if isinstance(v, dict)}
+    stored = (new.get("status") or {}).get("storedVersions") or []
+    for i, version in enumerate(stored):
+        if version not in names:
+            errors.append(
+                FieldError.invalid(
+                    f"status.storedVersions[{i}]", version, "must appear in spec.versions"
+                )
+            )
     return errors
 
 
