@@ -208,6 +208,11 @@ async def test_crd_validation(api: httpx.AsyncClient, change: Any, field: str, w
             "must be a boolean or a schema",
         ),
         ({"type": "string", "x-kubernetes-list-type": "set"}, "type", "must be array"),
+        (
+            {"type": "integer", "minimum": 1, "default": 0},
+            "default",
+            "default in body should be greater than or equal to 1",
+        ),
     ],
 )
 async def test_schema_shapes_are_checked(

@@ -10,6 +10,7 @@ spec.replicas in body must be of type integer: "string"``. Schemas are the plain
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import re
 from typing import Any
@@ -91,10 +92,30 @@ def check_schema(schema: Any, path: str) -> list[FieldError]:
             errors.append(FieldError.forbidden(f"{path}.{k}", "must be false at the root"))
     _check_node(schema, path, errors, root=True)
     if not errors:
+        _check_defaults(schema, path, errors)
+    if not errors:
         from skiff.apiserver.crdcel import check_rules
 
         errors += check_rules(schema, path)
     return errors
+
+
+def _check_defaults(node: Any, path: str, errors: list[FieldError]) -> None:
+    """Every ``default`` must itself be valid against its schema (apiextensions'
+    ``validation.go`` checks defaults the same way), so defaulting never makes an object
+    invalid."""
+    if not isinstance(node, dict):
+        return
+    if "default" in node and node["default"] is not None:
+        found: list[FieldError] = []
+        _validate(node, copy.deepcopy(node["default"]), "default", found)
+        for e in found:
+            errors.append(dataclasses.replace(e, field=f"{path}.default"))
+    for name, sub in (node.get("properties") or {}).items():
+        _check_defaults(sub, f"{path}.properties[{name}]", errors)
+    for key in ("items", "additionalProperties"):
+        if isinstance(node.get(key), dict):
+            _check_defaults(node[key], f"{path}.{key}", errors)
 
 
 def _check_node(node: Any, path: str, errors: list[FieldError], *, root: bool = False) -> None:
