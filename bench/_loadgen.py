@@ -94,6 +94,13 @@ async def _connect(cfg: dict[str, Any]) -> HttpConnection:
     )
 
 
+def custom_body(name: str, *, size: int, labels: dict[str, str]) -> bytes:
+    """A ``bench.skiff.dev/v1`` Blob of about ``size`` bytes, shaped like a ConfigMap."""
+    doc = orjson.loads(configmap_body(name, size=size, labels=labels))
+    doc["apiVersion"], doc["kind"] = "bench.skiff.dev/v1", "Blob"
+    return orjson.dumps(doc)
+
+
 async def _run_create(cfg: dict[str, Any]) -> dict[str, Any]:
     go = asyncio.Event()
     stdin_task = asyncio.create_task(_watch_stdin(go))
@@ -101,11 +108,12 @@ async def _run_create(cfg: dict[str, Any]) -> dict[str, Any]:
     labels = {"bench": cfg["run_id"]}
     size: int = cfg["payload_size"]
     prefix: str = cfg["name_prefix"]
+    make_body = custom_body if cfg.get("kind") == "custom" else configmap_body
     conns = await asyncio.gather(*(_connect(cfg) for _ in range(cfg["connections"])))
     # One warm-up create per connection: first-request costs (imports, caches) stay out of the run.
     for i, conn in enumerate(conns):
         resp = await conn.request(
-            "POST", path, configmap_body(f"{prefix}w{i}", size=size, labels=labels)
+            "POST", path, make_body(f"{prefix}w{i}", size=size, labels=labels)
         )
         if resp.status != 201:
             raise HttpError(f"warm-up create answered {resp.status}: {resp.body[:300]!r}")
@@ -127,7 +135,7 @@ async def _run_create(cfg: dict[str, Any]) -> dict[str, Any]:
             i = next(counter)
             if i >= count or time.perf_counter() >= end:
                 return
-            body = configmap_body(f"{prefix}{i}", size=size, labels=labels)
+            body = make_body(f"{prefix}{i}", size=size, labels=labels)
             t0 = time.perf_counter()
             try:
                 resp = await conn.request("POST", path, body)

@@ -78,6 +78,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--payload-size", type=int, default=1024, help="bytes of JSON per ConfigMap (default 1024)"
     )
     parser.add_argument(
+        "--kind",
+        choices=("configmap", "custom"),
+        default="configmap",
+        help="what the API creates: ConfigMaps, or objects of a CustomResourceDefinition made "
+        "first (a 'data' schema like a ConfigMap's; default configmap)",
+    )
+    parser.add_argument(
         "--ref-seconds",
         type=float,
         default=3.0,
@@ -193,7 +200,8 @@ def _load_config(
         "tls": True,
         "ca": ca,
         "token": token,
-        "path": "/api/v1/namespaces/default/configmaps",
+        "path": CUSTOM_PATH if args.kind == "custom" else "/api/v1/namespaces/default/configmaps",
+        "kind": args.kind,
         "connections": args.clients // procs + (1 if index < args.clients % procs else 0),
         "count": args.count // procs + (1 if index < args.count % procs else 0),
         "duration": args.duration,
@@ -204,10 +212,62 @@ def _load_config(
     }
 
 
+CUSTOM_PATH = "/apis/bench.skiff.dev/v1/namespaces/default/blobs"
+CUSTOM_CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "blobs.bench.skiff.dev"},
+    "spec": {
+        "group": "bench.skiff.dev",
+        "scope": "Namespaced",
+        "names": {"plural": "blobs", "kind": "Blob"},
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {
+                            "data": {
+                                "type": "object",
+                                "additionalProperties": {"type": "string"},
+                            }
+                        },
+                    }
+                },
+            }
+        ],
+    },
+}
+
+
+def _create_crd(port: int, ca: Path, token: str) -> None:
+    """Create the ``Blob`` CRD and wait until its objects are served (``--kind custom``)."""
+    import httpx
+
+    with httpx.Client(
+        base_url=f"https://127.0.0.1:{port}",
+        verify=str(ca),
+        headers={"Authorization": f"Bearer {token}"},
+    ) as http:
+        r = http.post("/apis/apiextensions.k8s.io/v1/customresourcedefinitions", json=CUSTOM_CRD)
+        if r.status_code != 201:
+            raise RuntimeError(f"creating the CRD answered {r.status_code}: {r.text[:300]}")
+        deadline = time.monotonic() + 30
+        while http.get(CUSTOM_PATH).status_code != 200:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the CRD's objects were not served within 30 s")
+            time.sleep(0.05)
+
+
 def _measure_api(args: argparse.Namespace, res: Resources, data_dir: Path) -> dict[str, Any]:
     extra = ["--datastore-endpoint", "memory://"] if args.datastore == "memory" else []
     server = res.start_server(data_dir / "apiserver", *extra)
     assert server.process is not None
+    if args.kind == "custom":
+        _create_crd(server.port, server.ca_file, server.token)
     run_id = uuid.uuid4().hex[:8]
     setup_budget = 60.0
     deadline = time.time() + setup_budget + args.duration + 60.0
@@ -296,7 +356,8 @@ def run(args: argparse.Namespace) -> int:
         return f"{a / b:.2f}x" if b else "-"
 
     print_table(
-        f"api_create: {args.clients} clients, {args.payload_size} B ConfigMaps, "
+        f"api_create: {args.clients} clients, {args.payload_size} B "
+        f"{'custom objects (Blob CRD)' if args.kind == 'custom' else 'ConfigMaps'}, "
         f"{args.datastore} store, {os.cpu_count()} CPUs, clients on {LOOP_NAME}",
         ["measurement", "ops/s", "p50 ms", "p95 ms", "p99 ms", "API/this"],
         [

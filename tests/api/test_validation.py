@@ -244,6 +244,23 @@ VALID: dict[tuple[str, str, str], Obj] = {
             "service": {"namespace": "kube-system", "name": "metrics-server"},
         },
     },
+    # the CRD's own rules are in skiff.apiserver.crd (tests/apiserver/test_crd.py)
+    ("apiextensions.k8s.io", "v1", "CustomResourceDefinition"): {
+        "metadata": _meta("widgets.example.com", None),
+        "spec": {
+            "group": "example.com",
+            "scope": "Namespaced",
+            "names": {"plural": "widgets", "kind": "Widget"},
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": {"type": "object"}},
+                }
+            ],
+        },
+    },
     ("rbac.authorization.k8s.io", "v1", "Role"): {
         "metadata": _meta("reader"),
         "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list"]}],

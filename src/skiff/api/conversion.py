@@ -28,6 +28,12 @@ def convert(obj: dict[str, Any], api_version: str) -> dict[str, Any]:
             return _hpa_v2_to_v1(obj)
         if api_version == "autoscaling/v2" and obj.get("apiVersion") == "autoscaling/v1":
             return _hpa_v1_to_v2(obj)
+    if str(obj.get("apiVersion") or "").rpartition("/")[0] == api_version.rpartition("/")[0]:
+        # Built-in kinds with several versions are all handled above: what reaches here is a
+        # custom resource, whose CRD says conversion strategy None (only apiVersion changes)
+        out = dict(obj)
+        out["apiVersion"] = api_version
+        return out
     raise ValueError(f"no conversion of {obj.get('apiVersion')} {obj.get('kind')} to {api_version}")
 
 

@@ -8,6 +8,7 @@ Models (``skiff.api.types``) are looked up by group/version/kind through ``skiff
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 __all__ = [
     "RESOURCES",
@@ -76,6 +77,10 @@ class ResourceInfo:
     # Whether spec changes bump metadata.generation (kinds with a spec/status split).
     has_status: bool = False
     singular: str = field(default="")
+    # A custom resource's definition data (``skiff.apiserver.crd.CustomKind``): schemas, printer
+    # columns, scale paths. None for built-in kinds. Not part of equality or hashing, so a
+    # resource's identity is its names and shape, as for built-in kinds.
+    custom: Any = field(default=None, compare=False, repr=False)
 
     @property
     def persisted(self) -> bool:
@@ -298,6 +303,15 @@ RESOURCES: tuple[ResourceInfo, ...] = (
         "APIService",
         "apiservices",
         namespaced=False,
+        cats=("api-extensions",),
+        status=True,
+    ),
+    _r(
+        "apiextensions.k8s.io/v1",
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        namespaced=False,
+        short=("crd", "crds"),
         cats=("api-extensions",),
         status=True,
     ),

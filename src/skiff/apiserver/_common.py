@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from skiff.api import resources as kinds
@@ -19,6 +20,8 @@ MAX_RETRIES = 16
 def conversion(info: ResourceInfo) -> tuple[ResourceInfo, bool]:
     """The resource objects of ``info`` are stored as, and whether conversion is needed."""
     if not info.is_storage_version:
+        if info.custom is not None:  # a custom resource: its storage version's info
+            return dataclasses.replace(info, version=info.storage_version, converts_to=""), True
         stored = kinds.by_gvk(info.group, info.storage_version, info.kind)
         assert stored is not None
         return stored, True
@@ -35,7 +38,10 @@ def ensure_meta(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def patch_schema(info: ResourceInfo) -> Any:
-    """The patch/apply schema of a kind, from its model (cached by the patch package)."""
+    """The patch/apply schema of a kind, from its model (cached by the patch package); a
+    custom resource's from its CRD's schema."""
+    if info.custom is not None:
+        return info.custom.patch_schema(info.version)
     model = model_for(info.group, info.version, info.kind)
     if model is None:  # pragma: no cover - every served kind has a model
         raise ApiError(500, "InternalError", f"no schema for {info.kind}")

@@ -26,16 +26,31 @@ from starlette.websockets import WebSocket
 
 from skiff import KUBERNETES_VERSION
 from skiff.api.resources import ResourceInfo
-from skiff.api.selector import SelectorError, parse_label_selector, validate_field_selector
-from skiff.apiserver import connect, discovery, nodejoin, openapi, openapi_v2, params
+from skiff.api.selector import (
+    SelectorError,
+    parse_field_selector,
+    parse_label_selector,
+    validate_field_selector,
+)
+from skiff.apiserver import (
+    connect,
+    crdopenapi,
+    discovery,
+    nodejoin,
+    openapi,
+    openapi_v2,
+    params,
+)
 from skiff.apiserver import decode as decoding
 from skiff.apiserver.audit import AuditLog
 from skiff.apiserver.auth import AlwaysAllow, Attributes, Authorizer, TokenAuthenticator, UserInfo
 from skiff.apiserver.connect import AgentTransport, Connecter
+from skiff.apiserver.crd import CustomResources
+from skiff.apiserver.crdscale import custom_storages
 from skiff.apiserver.encryption import DecryptError
 from skiff.apiserver.errors import ApiError, NotAcceptableError, bad_request, status_success
 from skiff.apiserver.health import HEALTH_PATHS, HealthChecks
-from skiff.apiserver.installer import Handlers, install_routes
+from skiff.apiserver.installer import Handlers, install_resource, install_routes
 from skiff.apiserver.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from skiff.apiserver.metrics import ApiMetrics
 from skiff.apiserver.registry import Registry, RequestContext
@@ -99,7 +114,7 @@ def _json(
     )
 
 
-def _openapi_v2(request: Request) -> Response:
+def _openapi_v2(request: Request, custom: tuple[ResourceInfo, ...] = ()) -> Response:
     """``GET /openapi/v2``: protobuf or JSON as asked, 304 for a current ETag (kube-openapi's
     handler)."""
     media = openapi_v2.negotiate_openapi_v2(request.headers.get("accept"))
@@ -108,13 +123,38 @@ def _openapi_v2(request: Request) -> Response:
             "only application/json and "
             f"{openapi_v2.PROTOBUF_MEDIA_TYPES[0]} are served at /openapi/v2"
         )
-    doc = openapi_v2.openapi_v2()
+    doc = crdopenapi.custom_openapi_v2(custom) if custom else openapi_v2.openapi_v2()
     etag = f'"{doc.etag}"'
     headers = {"Etag": etag, "Vary": "Accept"}
     if request.headers.get("if-none-match") == etag:
         return Response(b"", 304, headers=headers)
     body = doc.json if media == JSON_CT else doc.protobuf
     return Response(body, 200, media_type=media, headers=headers)
+
+
+def _check_field_selector(info: ResourceInfo, text: str) -> None:
+    """``field label not supported`` (SelectorError) for a label ``info`` cannot select on; a
+    custom resource takes ``metadata.name``, ``metadata.namespace`` and its version's
+    ``selectableFields``."""
+    if info.custom is None:
+        validate_field_selector(info.kind, text)
+        return
+    supported = {"metadata.name", "metadata.namespace"}
+    supported.update(p.lstrip(".") for p in info.custom.version(info.version).selectable_fields)
+    for r in parse_field_selector(text).requirements:
+        if r.field not in supported:
+            raise SelectorError(f"field label not supported: {r.field}")
+
+
+def _deprecation_warning(info: ResourceInfo, response: Response) -> None:
+    """The warning every request to a deprecated custom resource version gets (upstream's
+    ``deprecationWarning``, or ``<group>/<version> <Kind> is deprecated``)."""
+    version = info.custom.version(info.version)
+    if not version.deprecated:
+        return
+    text = version.deprecation_warning or f"{info.api_version} {info.kind} is deprecated"
+    header = params.warning_header(text).encode("latin-1", "replace")
+    response.raw_headers.append((b"warning", header))
 
 
 def _error(e: ApiError) -> Response:
@@ -152,8 +192,12 @@ class ApiServerApp:
         kubelet_client_certificate: str | None = None,
         kubelet_client_key: str | None = None,
         node_join: nodejoin.NodeJoin | None = None,
+        custom: CustomResources | None = None,
     ) -> None:
         self.registry = registry
+        # the served custom resources (CRDs): routes, discovery and OpenAPI follow it
+        self.custom = custom if custom is not None else CustomResources()
+        self.custom.set_on_change(self._custom_changed)
         self.authenticator = authenticator
         self.authorizer = authorizer or AlwaysAllow()
         self.server_address = server_address
@@ -172,25 +216,24 @@ class ApiServerApp:
             cert_file=kubelet_client_certificate,
             key_file=kubelet_client_key,
         )
-        self.routes = install_routes(
-            Handlers(
-                group_version=self._h_group_version,
-                review=self._h_review,
-                list=self._h_list,
-                create=self._h_create,
-                delete_collection=self._h_delete_collection,
-                get=self._h_get,
-                update=self._h_update,
-                patch=self._h_patch,
-                delete=self._h_delete,
-                sub_get=self._h_sub_get,
-                sub_update=self._h_sub_update,
-                sub_patch=self._h_sub_patch,
-                sub_create=self._h_sub_create,
-                connect=self._h_connect,
-                websocket_connect=self._ws_connect,
-            )
+        self._handlers = Handlers(
+            group_version=self._h_group_version,
+            review=self._h_review,
+            list=self._h_list,
+            create=self._h_create,
+            delete_collection=self._h_delete_collection,
+            get=self._h_get,
+            update=self._h_update,
+            patch=self._h_patch,
+            delete=self._h_delete,
+            sub_get=self._h_sub_get,
+            sub_update=self._h_sub_update,
+            sub_patch=self._h_sub_patch,
+            sub_create=self._h_sub_create,
+            connect=self._h_connect,
+            websocket_connect=self._ws_connect,
         )
+        self.routes = install_routes(self._handlers)
 
     # ------------------------------------------------------------- entry
 
@@ -337,6 +380,24 @@ class ApiServerApp:
             raise ApiError(401, "Unauthorized", "Unauthorized")
         return user
 
+    def _custom_changed(
+        self, removed: tuple[ResourceInfo, ...], added: tuple[ResourceInfo, ...]
+    ) -> None:
+        """Routes and strategies follow the served custom resources (no restart)."""
+        for info in removed:
+            self.routes.remove_resource(info)
+            self.registry.forget_kind(info.group, info.kind)
+        for info in added:
+            self.routes.remove_resource(info)
+            install_resource(self.routes, self._handlers, info, custom_storages(info))
+            self.registry.forget_kind(info.group, info.kind)
+
+    async def sync_custom(self) -> None:
+        """Bring the served custom resources up to the CRDs written so far (read-your-writes
+        for discovery and for the first request after a CRD is established)."""
+        await self.registry.fresh()
+        await self.custom.sync(self.registry.cache, self.registry.decode)
+
     async def _route(self, request: Request, path: str, user: UserInfo) -> Response:
         method = request.method
         if path in ("/version", "/version/"):
@@ -346,16 +407,27 @@ class ApiServerApp:
         if path in ("/api", "/api/"):
             return self._discovery(request, core=True)
         if path in ("/apis", "/apis/"):
+            await self.sync_custom()
             return self._discovery(request, core=False)
         if path.startswith("/openapi/"):
+            await self.sync_custom()
             return self._openapi(request, path)
         if path.startswith(("/api/", "/apis/")):
             parts = [p for p in path.split("/") if p]
             if parts[0] == "apis" and len(parts) == 2:
+                await self.sync_custom()
                 return self._group(parts[1])
-            route, target = self.routes.match(path)
+            try:
+                route, target = self.routes.match(path)
+            except ApiError as e:
+                if e.code != 404 or parts[0] != "apis":
+                    raise
+                await self.sync_custom()  # a CRD written a moment ago may serve it
+                route, target = self.routes.match(path)
             handler = route.handler(method, target)
             response: Response = await handler(request, route, target, user)
+            if target is not None and target.info.custom is not None:
+                _deprecation_warning(target.info, response)
             return response
         raise not_found_path(path)
 
@@ -365,25 +437,36 @@ class ApiServerApp:
         want = discovery.negotiate_discovery(request.headers.get("accept"))
         if want is not None:
             return _json(
-                discovery.aggregated_discovery(core=core, version=want),
+                discovery.aggregated_discovery(
+                    core=core, version=want, extra=() if core else self.custom.resources()
+                ),
                 content_type=discovery.discovery_content_type(want),
             )
         if core:
             return _json(discovery.api_versions(self.server_address))
-        return _json(discovery.api_group_list())
+        return _json(discovery.api_group_list(extra=self.custom.resources()))
 
     def _group(self, group: str) -> Response:
-        doc = discovery.api_group_list()
+        doc = discovery.api_group_list(extra=self.custom.resources())
         for g in doc["groups"]:
             if g["name"] == group:
                 return _json({"kind": "APIGroup", "apiVersion": "v1", **g})
         raise not_found_path(f"/apis/{group}")
 
     def _openapi(self, request: Request, path: str) -> Response:
+        custom = self.custom.resources()
+        custom_docs = crdopenapi.custom_openapi_v3_documents(custom) if custom else {}
         if path in ("/openapi/v3", "/openapi/v3/"):
-            return _json(openapi.openapi_v3_index())
+            index = openapi.openapi_v3_index()
+            if custom_docs:
+                index = {"paths": {**index["paths"]}}
+                for key, (_, digest) in custom_docs.items():
+                    url = f"/openapi/v3/{key}?hash={digest}"
+                    index["paths"][key] = {"serverRelativeURL": url}
+            return _json(index)
         if path.startswith("/openapi/v3/"):
-            doc = openapi.openapi_v3_document(path[len("/openapi/v3/") :])
+            key = path[len("/openapi/v3/") :]
+            doc = custom_docs.get(key.strip("/")) or openapi.openapi_v3_document(key)
             if doc is None:
                 raise not_found_path(path)
             body, digest = doc
@@ -392,7 +475,7 @@ class ApiServerApp:
                 headers["Cache-Control"] = "public, immutable"
             return Response(body, 200, media_type=JSON_CT, headers=headers)
         if path in ("/openapi/v2", "/openapi/v2/"):
-            return _openapi_v2(request)
+            return _openapi_v2(request, custom)
         raise not_found_path(path)
 
     # ------------------------------------------------------------- resources
@@ -440,7 +523,9 @@ class ApiServerApp:
     ) -> Response:
         parts = [p for p in request.scope["path"].split("/") if p]
         group, version = ("", parts[1]) if parts[0] == "api" else (parts[1], parts[2])
-        doc = discovery.api_resource_list(group, version)
+        doc = discovery.api_resource_list(
+            group, version, extra=self.custom.resources() if group else ()
+        )
         if doc is None:
             raise not_found_path(request.scope["path"])
         return _json(doc)
@@ -620,6 +705,9 @@ class ApiServerApp:
             if storage is None
             else {m: p for m, p in PATCH_TYPES.items() if p in storage.patch_types}
         )
+        if t.info.custom is not None and patch_type == "strategic":
+            # custom resources take no strategic merge patch (kubectl falls back to merge)
+            accepted = {m: p for m, p in accepted.items() if p != "strategic"}
         if patch_type is None or mt not in accepted:
             raise ApiError(
                 415,
@@ -646,7 +734,7 @@ class ApiServerApp:
         opts = params.list_options(request)
         if opts.field_selector:
             try:
-                validate_field_selector(t.info.kind, opts.field_selector)
+                _check_field_selector(t.info, opts.field_selector)
             except SelectorError as e:
                 raise bad_request(str(e)) from None
         conversion = negotiate(request, LIST_CONVERSIONS)
@@ -694,7 +782,7 @@ class ApiServerApp:
             if q.get("labelSelector"):
                 parse_label_selector(q["labelSelector"])
             if q.get("fieldSelector"):
-                validate_field_selector(t.info.kind, q["fieldSelector"])
+                _check_field_selector(t.info, q["fieldSelector"])
         except SelectorError as e:
             raise bad_request(str(e)) from None
         timeout = 1800.0

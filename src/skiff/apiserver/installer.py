@@ -29,7 +29,7 @@ from skiff.apiserver.subresources import (
     Updater,
 )
 
-__all__ = ["Handlers", "install_routes"]
+__all__ = ["Handlers", "install_resource", "install_routes"]
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,24 @@ def install_routes(
     return table
 
 
-def _resource_routes(h: Handlers, info: ResourceInfo) -> list[Route]:
+def install_resource(
+    table: RouteTable,
+    handlers: Handlers,
+    info: ResourceInfo,
+    storages: dict[str, object] | None = None,
+) -> None:
+    """Add the routes of one resource to a built table (a custom resource coming to be
+    served); ``storages`` overrides subresource storages by name (a custom resource's scale)."""
+    if not table.has_group_version(info.group, info.version):
+        route = Route(None, methods={"GET": handlers.group_version})
+        table.add_group_version(info.group, info.version, route)
+    for route in _resource_routes(handlers, info, storages or {}):
+        table.add(route)
+
+
+def _resource_routes(
+    h: Handlers, info: ResourceInfo, storages: dict[str, object] | None = None
+) -> list[Route]:
     if not info.persisted:
         refusal = f"{info.plural} only supports create: POST a {info.kind} to ask the question"
         review = {"POST": h.review}
@@ -114,12 +131,16 @@ def _resource_routes(h: Handlers, info: ResourceInfo) -> list[Route]:
         routes.append(Route(info, methods=everywhere, refusals={**refusals, "POST": needs_ns}))
     routes.append(Route(info, named=True, namespaced=scoped, methods=named))
     for sub in info.subresources:
-        routes.append(_subresource_route(h, info, sub.name, scoped))
+        routes.append(_subresource_route(h, info, sub.name, scoped, storages or {}))
     return routes
 
 
-def _subresource_route(h: Handlers, info: ResourceInfo, name: str, scoped: bool) -> Route:
-    storage: object | None = CONNECTERS.get((info.kind, name)) or STORAGE.get(name)
+def _subresource_route(
+    h: Handlers, info: ResourceInfo, name: str, scoped: bool, storages: dict[str, object]
+) -> Route:
+    storage: object | None = (
+        storages.get(name) or CONNECTERS.get((info.kind, name)) or STORAGE.get(name)
+    )
     if storage is None:
         raise ValueError(f"{info.plural}/{name} is served in discovery but has no storage")
     if isinstance(storage, Connecter):

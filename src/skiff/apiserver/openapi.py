@@ -57,6 +57,7 @@ __all__ = [
     "KUBERNETES_VERSION",
     "ModelLookup",
     "build_openapi_v3_document",
+    "component_schemas",
     "default_model_lookup",
     "openapi_v3_document",
     "openapi_v3_documents",
@@ -703,6 +704,12 @@ def _generate_schemas(models: Sequence[type[BaseModel]]) -> dict[str, Any]:
     for name in reshaper.used_scalars:
         out[name] = copy.deepcopy(_SCALAR_SCHEMAS[name])
     return out
+
+
+def component_schemas(models: Sequence[type[BaseModel]]) -> dict[str, Any]:
+    """``components.schemas`` entries of ``models`` and what they reference (custom resource
+    documents take ObjectMeta and ListMeta from here)."""
+    return _generate_schemas(models)
 
 
 def build_openapi_v3_document(

@@ -167,6 +167,19 @@ class RouteTable:
     def add_group_version(self, group: str, version: str, route: Route) -> None:
         self._group_versions[(group, version)] = route
 
+    def has_group_version(self, group: str, version: str) -> bool:
+        return (group, version) in self._group_versions
+
+    def remove_resource(self, info: ResourceInfo) -> None:
+        """Drop every route of ``info``'s resource (a custom resource that is no longer
+        served), and its group/version's discovery route once nothing else is served there."""
+        gvr = (info.group, info.version, info.plural)
+        for key in [k for k in self._routes if k[:3] == gvr]:
+            del self._routes[key]
+        self._resources.pop(gvr, None)
+        if not any(k[:2] == gvr[:2] for k in self._resources):
+            self._group_versions.pop(gvr[:2], None)
+
     def routes(self) -> Iterable[Route]:
         return self._routes.values()
 

@@ -25,7 +25,7 @@ import contextlib
 import ipaddress
 import logging
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,8 @@ from skiff.apiserver.allocator import RangeAllocator, cidr_blocks, ip_range, por
 from skiff.apiserver.app import ApiServerApp, build_app
 from skiff.apiserver.audit import AuditLog
 from skiff.apiserver.auth import NodeTokenAuthenticator, TokenAuthenticator, UserInfo
+from skiff.apiserver.crd import CustomResources
+from skiff.apiserver.crdcleanup import cleanup_terminating, reconcile_names
 from skiff.apiserver.errors import AlreadyExistsError, NotFoundError
 from skiff.apiserver.health import server_checks
 from skiff.apiserver.metrics import ApiMetrics
@@ -146,14 +148,18 @@ class ApiServer:
         self.pod_cidr_allocation = PodCIDRAllocation(
             pod_cidrs=self.pod_cidrs, list_nodes=self._live_nodes, get_node=self._node
         )
+        # the custom resources CRDs define, served without a restart (skiff.apiserver.crd)
+        self.custom = CustomResources()
         strategies = build_strategies(
-            service_allocation=self.service_allocation, node_allocation=self.pod_cidr_allocation
+            service_allocation=self.service_allocation,
+            node_allocation=self.pod_cidr_allocation,
+            crds=self.custom.crds,
         )
         # the watch cache computes each object's selectable fields once, through its strategy
         self.cache = WatchCache(
             store,
             window=config.watch_window,
-            codec=cache_codec(config.transformer, fields=strategy_fields(strategies)),
+            codec=cache_codec(config.transformer, fields=self._fields(strategy_fields(strategies))),
         )
         self.registry = Registry(
             self.cache,
@@ -202,6 +208,7 @@ class ApiServer:
             kubelet_client_certificate=config.kubelet_client_certificate,
             kubelet_client_key=config.kubelet_client_key,
             node_join=self.node_join,
+            custom=self.custom,
             audit=(
                 AuditLog(Path(config.audit_log_path), max_bytes=config.audit_log_max_bytes)
                 if config.audit_log_path
@@ -239,6 +246,10 @@ class ApiServer:
                 tg.create_task(
                     run_repairs((self.service_allocation, self.pod_cidr_allocation)),
                     name="skiff-allocation-repair",
+                )
+                tg.create_task(
+                    self.custom.run(self.cache, self.registry.decode, on_crds=self._cleanup_crds),
+                    name="skiff-crds",
                 )
                 if self.config.cert_renewer is not None:
                     tg.create_task(self._cert_loop(self.config.cert_renewer), name="skiff-certs")
@@ -310,6 +321,26 @@ class ApiServer:
                 # new handshakes use the new certificate; open connections keep theirs
                 ssl_context.load_cert_chain(cfg.cert_file, cfg.key_file)
                 log.info("serving certificate renewed")
+
+    def _fields(
+        self, builtin: Callable[[str, Any], Mapping[str, str]]
+    ) -> Callable[[str, Any], Mapping[str, str]]:
+        """Selectable fields for the watch cache: a custom object's through its strategy
+        (``selectableFields``), a built-in one's as before."""
+
+        def fields(key: str, obj: Any) -> Mapping[str, str]:
+            info = self.custom.storage_info_for_key(key)
+            if info is not None:
+                return self.registry.strategy(info).selectable_fields(obj)
+            return builtin(key, obj)
+
+        return fields
+
+    async def _cleanup_crds(self, crds: list[dict[str, Any]]) -> bool:
+        """Names freed for CRDs that were refused them, and the customresourcecleanup
+        finalizer of CRDs being deleted."""
+        await reconcile_names(self.registry, crds)
+        return await cleanup_terminating(self.registry, crds)
 
     @property
     def bound_port(self) -> int:

@@ -41,6 +41,7 @@ _MODULES: dict[tuple[str, str], str] = {
     ("authentication.k8s.io", "v1"): "authentication_v1",
     ("storage.k8s.io", "v1"): "storage_v1",
     ("apiregistration.k8s.io", "v1"): "apiregistration_v1",
+    ("apiextensions.k8s.io", "v1"): "apiextensions_v1",
 }
 
 # Kinds that are request/response bodies of subresources rather than stored resources.

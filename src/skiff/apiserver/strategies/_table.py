@@ -7,6 +7,7 @@ CustomResourceDefinition's resources) through ``strategy_for``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from skiff.api.resources import RESOURCES, ResourceInfo
 from skiff.apiserver.strategies._base import (
@@ -16,6 +17,10 @@ from skiff.apiserver.strategies._base import (
     ResourceStrategy,
 )
 from skiff.apiserver.strategies.apiservice import APIServiceStrategy
+from skiff.apiserver.strategies.customresource import (
+    CustomResourceDefinitionStrategy,
+    CustomResourceStrategy,
+)
 from skiff.apiserver.strategies.job import JobStrategy
 from skiff.apiserver.strategies.namespace import NamespaceStrategy
 from skiff.apiserver.strategies.node import NodeStrategy
@@ -48,7 +53,10 @@ _CREATE_ON_UPDATE = frozenset(
 
 
 def strategy_for(info: ResourceInfo) -> ResourceStrategy:
-    """The default strategy of a kind without its own module."""
+    """The default strategy of a kind without its own module (a custom resource's when
+    ``info.custom`` is set)."""
+    if info.custom is not None:
+        return CustomResourceStrategy(info)
     return DefaultStrategy(info, allow_create_on_update=GroupKind.of(info) in _CREATE_ON_UPDATE)
 
 
@@ -56,9 +64,11 @@ def build_strategies(
     *,
     service_allocation: Allocation | None = None,
     node_allocation: Allocation | None = None,
+    crds: Callable[[], list[dict[str, Any]]] | None = None,
 ) -> dict[GroupKind, ResourceStrategy]:
     """The strategy of every served kind. The allocations are the API server's range
-    allocators (None: allocate nothing, for registries built without a server)."""
+    allocators (None: allocate nothing, for registries built without a server); ``crds``
+    gives the CustomResourceDefinitions the server serves (for name conflicts)."""
     special: dict[GroupKind, Callable[[ResourceInfo], ResourceStrategy]] = {
         GroupKind("", "Pod"): PodStrategy,
         GroupKind("", "Namespace"): NamespaceStrategy,
@@ -69,6 +79,9 @@ def build_strategies(
         GroupKind("", "PersistentVolume"): PersistentVolumeStrategy,
         GroupKind("", "PersistentVolumeClaim"): PersistentVolumeClaimStrategy,
         GroupKind("apiregistration.k8s.io", "APIService"): APIServiceStrategy,
+        GroupKind("apiextensions.k8s.io", "CustomResourceDefinition"): lambda info: (
+            CustomResourceDefinitionStrategy(info, crds)
+        ),
     }
     table: dict[GroupKind, ResourceStrategy] = {}
     for info in RESOURCES:
