@@ -422,6 +422,7 @@ class Shim:
                 stdout=out_fd,
                 stderr=err_fd,
                 cwd=self.cdir,
+                preexec_fn=_default_signals,
             )
         except OSError as e:
             return f"cannot run runc: {e}", []
@@ -477,6 +478,7 @@ class Shim:
                 cwd=cwd,
                 env=env,
                 start_new_session=True,
+                preexec_fn=_default_signals,
             )
         except OSError as e:
             for fd in ours:
@@ -765,6 +767,24 @@ class Shim:
             os.write(self.ready_fd, json.dumps(message).encode() + b"\n")
         with contextlib.suppress(OSError):
             os.close(self.ready_fd)
+
+
+_RESET_SIGNALS = (
+    signal.SIGHUP,
+    signal.SIGINT,
+    signal.SIGQUIT,
+    signal.SIGTERM,
+    signal.SIGUSR1,
+    signal.SIGUSR2,
+)
+
+
+def _default_signals() -> None:
+    """In the child before exec: default dispositions for the signals the shim ignores (and
+    those a shell ignores for background jobs), so the container can trap them - an ignored
+    signal stays ignored across exec and cannot be trapped by a shell."""
+    for sig in _RESET_SIGNALS:
+        signal.signal(sig, signal.SIG_DFL)
 
 
 def main(argv: list[str] | None = None) -> None:
