@@ -199,6 +199,10 @@ async def _run_one(
     )
     config = load_kubeconfig(server.kubeconfig)
     if with_cm:
+        # nodes renew their Lease every `lease_period`: give them Kubernetes' ratio of grace
+        # (40 s for 10 s) so the node lifecycle controller does not mark them NotReady
+        grace = max(8.0, 4 * lease_period)
+        server.controller_manager_args = [f"--node-monitor-grace-period={grace:g}"]
         server.start_controller_manager(timeout=60)
     out: dict[str, Any] = {"nodes": nodes, "pods": pods}
     async with Client(config, max_connections=conc + 8, timeout=60) as client:
