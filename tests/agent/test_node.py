@@ -122,3 +122,26 @@ async def test_pressure_conditions_come_from_the_eviction_seam(client: Client) -
     assert conds["MemoryPressure"]["status"] == "True"
     assert conds["MemoryPressure"]["reason"] == "KubeletHasInsufficientMemory"
     assert conds["DiskPressure"]["status"] == "False"
+
+
+async def test_a_node_marked_unknown_by_the_controller_is_set_back(client: Client) -> None:
+    reg = NodeRegistration(client, NodeOptions(name="node-u"), host_facts())
+    await reg.register()
+    assert await reg.server_disagrees() is False
+    # the node lifecycle controller's view while heartbeats were missing
+    node = await client.get("nodes", "node-u")
+    conditions = [
+        {**c, "status": "Unknown", "reason": "NodeStatusUnknown"}
+        for c in node["status"]["conditions"]
+    ]
+    await client.patch_status(
+        "nodes", "node-u", {"status": {"conditions": conditions}}, patch_type="strategic"
+    )
+    # nothing changed in the agent's own view: a plain update writes nothing...
+    assert await reg.update_status() is False
+    # ...but the stored Node disagrees, so the status loop writes it again
+    assert await reg.server_disagrees() is True
+    assert await reg.update_status(force=True) is True
+    node = await client.get("nodes", "node-u")
+    ready = next(c for c in node["status"]["conditions"] if c["type"] == "Ready")
+    assert ready["status"] == "True"

@@ -370,11 +370,25 @@ class NodeRegistration:
         self._last_report = now
         return True
 
+    async def server_disagrees(self) -> bool:
+        """Whether the Node as stored says something else about a condition than this agent
+        would write (kubelet compares with the stored Node too): the node lifecycle controller
+        marks a node Unknown when heartbeats stop, and a recovered agent must set it back at its
+        next check, not only after the report period."""
+        node = await self.client.get("nodes", self.opts.name)
+        stored = {
+            c.get("type"): c.get("status")
+            for c in (node.get("status") or {}).get("conditions") or []
+        }
+        desired = {c["type"]: c["status"] for c in self.desired_status().get("conditions") or []}
+        return any(stored.get(t) != status for t, status in desired.items())
+
     async def run_status_loop(self) -> None:
         while True:
             await self.clock.sleep(self.opts.status_update_period)
             try:
-                await self.update_status()
+                if not await self.update_status() and await self.server_disagrees():
+                    await self.update_status(force=True)
             except NotFound:
                 log.warning("node %s was deleted; registering it again", self.opts.name)
                 try:
