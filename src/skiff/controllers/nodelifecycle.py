@@ -54,6 +54,7 @@ from enum import Enum
 from typing import Any, TypeVar
 
 from skiff.api.duration import parse_time
+from skiff.api.nodeaffinity import tolerates
 from skiff.client import (
     Conflict,
     FrozenDict,
@@ -217,23 +218,6 @@ def condition_taints(node: Mapping[str, Any]) -> list[dict[str, Any]]:
     if (node.get("spec") or {}).get("unschedulable"):
         keys.append(UNSCHEDULABLE)
     return [{"key": k, "effect": "NoSchedule"} for k in keys]
-
-
-def tolerates(toleration: Mapping[str, Any], taint: Mapping[str, Any]) -> bool:
-    """``Toleration.ToleratesTaint``: the effect matches (empty: every effect), the key matches
-    (empty with ``Exists``: every key), and ``Exists`` or equal values (``Equal``, the default)."""
-    effect = toleration.get("effect") or ""
-    if effect and effect != taint.get("effect"):
-        return False
-    key = toleration.get("key") or ""
-    operator = toleration.get("operator") or "Equal"
-    if key and key != taint.get("key"):
-        return False
-    if not key and operator != "Exists":
-        return False
-    if operator == "Exists":
-        return True
-    return str(toleration.get("value") or "") == str(taint.get("value") or "")
 
 
 def no_execute_taints(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:

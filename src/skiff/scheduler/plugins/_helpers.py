@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
+from skiff.api.nodeaffinity import find_untolerated_taint, requirement_matches, tolerates
 from skiff.api.selector import LabelSelector, SelectorError, label_selector_from_object
 from skiff.scheduler.types import NodeInfo, PodInfo
 
@@ -18,55 +19,8 @@ __all__ = [
 ]
 
 
-def tolerates(toleration: Mapping[str, Any], taint: Mapping[str, Any]) -> bool:
-    """v1.Toleration.ToleratesTaint."""
-    effect = toleration.get("effect") or ""
-    if effect and effect != taint.get("effect"):
-        return False
-    key = toleration.get("key") or ""
-    if key and key != taint.get("key"):
-        return False
-    op = toleration.get("operator") or "Equal"
-    if op == "Exists":
-        return True
-    if op == "Equal":
-        return str(toleration.get("value") or "") == str(taint.get("value") or "")
-    return False
-
-
-def find_untolerated(
-    taints: Iterable[Mapping[str, Any]],
-    tolerations: Sequence[Mapping[str, Any]],
-    effects: tuple[str, ...],
-) -> Mapping[str, Any] | None:
-    for taint in taints:
-        if taint.get("effect") not in effects:
-            continue
-        if not any(tolerates(t, taint) for t in tolerations):
-            return taint
-    return None
-
-
-def _expr_matches(expr: Mapping[str, Any], value: str | None) -> bool:
-    op = expr.get("operator")
-    values = [str(v) for v in expr.get("values") or ()]
-    if op == "In":
-        return value is not None and value in values
-    if op == "NotIn":
-        return value is None or value not in values
-    if op == "Exists":
-        return value is not None
-    if op == "DoesNotExist":
-        return value is None
-    if op in ("Gt", "Lt"):
-        if value is None or len(values) != 1:
-            return False
-        try:
-            have, want = int(value), int(values[0])
-        except ValueError:
-            return False
-        return have > want if op == "Gt" else have < want
-    return False
+# tolerations and node selector requirements are matched as everywhere else in skiff
+find_untolerated = find_untolerated_taint
 
 
 def node_selector_term_matches(term: Mapping[str, Any], node: NodeInfo) -> bool:
@@ -78,12 +32,12 @@ def node_selector_term_matches(term: Mapping[str, Any], node: NodeInfo) -> bool:
         return False
     for e in exprs:
         key = str(e.get("key") or "")
-        if not _expr_matches(e, node.labels.get(key)):
+        if not requirement_matches(e, node.labels.get(key)):
             return False
     for f in fields:
         if f.get("key") != "metadata.name":
             return False
-        if not _expr_matches(f, node.name):
+        if not requirement_matches(f, node.name):
             return False
     return True
 
