@@ -56,6 +56,7 @@ from skiff.client.cache import (
     stored_form,
 )
 from skiff.client.config import CachedTokenFile, Config, load_kubeconfig
+from skiff.client.discovery import Discovery, server_preferred_resources
 from skiff.client.errors import (
     AlreadyExists,
     ApiError,
@@ -129,6 +130,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "Conflict",
+    "Discovery",
     "EndpointSliceView",
     "EventRecorder",
     "EventRecorderStatistics",
@@ -208,6 +210,7 @@ __all__ = [
     "resource_of",
     "resource_path",
     "selector_to_string",
+    "server_preferred_resources",
     "stored_form",
     "thaw",
 ]

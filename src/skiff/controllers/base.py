@@ -122,6 +122,9 @@ class ControllerOptions:
     """Workers of the garbage collector (``--concurrent-gc-syncs``; Kubernetes: 20)."""
     gc_resync: float = 30.0
     """Every this many seconds the garbage collector looks at every object with owners again."""
+    gc_discovery_period: float = 30.0
+    """Every this many seconds the garbage collector asks discovery which kinds are served (and
+    at once when a CustomResourceDefinition changes); Kubernetes resyncs its monitors every 30 s."""
     namespace_recheck: float = 2.0
     """A terminating namespace that still holds objects is looked at again after this long."""
     root_ca: str = ""

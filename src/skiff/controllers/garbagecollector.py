@@ -10,16 +10,26 @@ Kubernetes' garbage collector (``pkg/controller/garbagecollector``) in miniature
   itself deleted (in the foreground if it has dependents of its own).
 - **Orphan**: an owner being deleted with the ``orphan`` finalizer has its reference removed from
   every dependent, then the finalizer is removed.
-- References to kinds this cluster does not serve (a custom resource, say), and references from a
-  cluster-scoped object to a namespaced kind, are unresolvable and left alone: such a dependent is
-  never collected on their account. A namespaced owner is looked for in its dependent's namespace
-  only (elsewhere it counts as absent).
+- References to kinds this cluster does not serve (a custom resource whose definition is gone,
+  say), and references from a cluster-scoped object to a namespaced kind, are unresolvable and
+  left alone: such a dependent is never collected on their account. A namespaced owner is looked
+  for in its dependent's namespace only (elsewhere it counts as absent).
 
-It follows every kind in ``skiff.api.resources`` except Events (Kubernetes ignores them too:
-``garbagecollector.DefaultIgnoredResources``). Each kind's informer comes from
-`skiff.controllers.base.metadata_informer` and only ``metadata`` is read from cached objects, so
-Secrets and pods need not be cached whole once that informer is metadata-only. Two indexes on each
-informer answer the graph's questions: owner uid -> dependents, and uid -> object.
+It follows every kind the server serves except Events (Kubernetes ignores them too:
+``garbagecollector.DefaultIgnoredResources``): the built-in kinds of ``skiff.api.resources`` from
+the start (their informers come from the shared factory, synced before ``run``), and whatever else
+discovery reports (custom resources), as Kubernetes' graph builder resyncs its monitors
+(``GraphBuilder.syncMonitors``, run by ``GarbageCollector.Sync``): discovery is asked again every
+``gc_discovery_period`` seconds and at once whenever a CustomResourceDefinition is added, changed
+or deleted (the collector follows CRDs anyway), so a newly established kind is followed within
+about a second. A kind that appears gets its own metadata-only informer (owned by the collector,
+not the shared factory, so it can be stopped) and, once that informer synced, every object is
+looked at again (a reference to that kind may now be resolved); a custom kind that disappears
+from discovery has its informer stopped and its keys dropped.
+
+Only ``metadata`` is read from cached objects (informers from
+`skiff.controllers.base.metadata_informer`), so Secrets and pods are never cached whole. Two
+indexes on each informer answer the graph's questions: owner uid -> dependents, and uid -> object.
 
 Keys are `ObjectRef` (resource, namespace, name, uid): an object deleted and created again under
 the same name is a different item. Handlers only enqueue: an object with owners or a deletion
@@ -44,12 +54,15 @@ from typing import Any, Literal
 from skiff.api import resources
 from skiff.api.resources import ResourceInfo
 from skiff.client import (
+    ApiError,
     Conflict,
     FrozenDict,
     Informer,
     NotFound,
     Preconditions,
+    TransportError,
     WorkQueue,
+    server_preferred_resources,
 )
 from skiff.controllers.base import (
     ControllerContext,
@@ -57,6 +70,7 @@ from skiff.controllers.base import (
     metadata_informer,
     run_workers,
 )
+from skiff.util.clock import wait_event
 
 __all__ = ["GarbageCollector", "ObjectRef", "followed_resources"]
 
@@ -67,6 +81,11 @@ FOREGROUND = "foregroundDeletion"
 OWNER_INDEX = "gc-owner-uid"
 UID_INDEX = "gc-uid"
 IGNORED = frozenset({("", "events")})
+CRD_KEY = ("apiextensions.k8s.io", "customresourcedefinitions")
+# after a CRD changed, discovery is asked again this often until it shows every CRD's kind (the
+# server may serve a just-established kind a moment after the CRD event reaches us)
+REDISCOVER_RETRY = 0.5
+REDISCOVER_TRIES = 20
 
 Propagation = Literal["Orphan", "Background", "Foreground"]
 
@@ -86,19 +105,27 @@ class ObjectRef:
         return f"{self.namespace}/{self.name}" if self.namespace else self.name
 
 
+def _followable(info: ResourceInfo) -> bool:
+    return {"list", "watch", "delete"} <= set(info.verbs) and (
+        info.group,
+        info.plural,
+    ) not in IGNORED
+
+
 def followed_resources() -> list[ResourceInfo]:
-    """Every stored, listable, watchable and deletable kind, once (preferred version), minus the
-    ignored ones."""
+    """Every stored, listable, watchable and deletable built-in kind, once (preferred version),
+    minus the ignored ones (custom kinds come from discovery at run time)."""
     out: list[ResourceInfo] = []
     for info in resources.RESOURCES:
         if not info.persisted or not info.is_storage_version:
             continue  # reviews are not stored; HPA v1 is the same objects as v2
-        if not {"list", "watch", "delete"} <= set(info.verbs):
-            continue
-        if (info.group, info.plural) in IGNORED:
-            continue
-        out.append(info)
+        if _followable(info):
+            out.append(info)
     return out
+
+
+def _group_of(api_version: str) -> str:
+    return api_version.rpartition("/")[0] if "/" in api_version else ""
 
 
 def _owner_uids(obj: FrozenDict) -> list[str]:
@@ -141,16 +168,31 @@ class GarbageCollector:
         self.workers = ctx.options.gc_workers
         self.resync = ctx.options.gc_resync
         self.queue: WorkQueue[ObjectRef] = WorkQueue(name="garbagecollector", clock=ctx.clock)
+        self.discovery_period = ctx.options.gc_discovery_period
+        self.factory = ctx.factory
         self.informers: dict[tuple[str, str], Informer[FrozenDict]] = {}
         self.infos: dict[tuple[str, str], ResourceInfo] = {}
         self._by_kind: dict[tuple[str, str], ResourceInfo] = {}
+        # informers of kinds found through discovery (custom resources): ours to start and stop
+        self._dynamic: dict[tuple[str, str], asyncio.Task[None]] = {}
+        self._rediscover = asyncio.Event()
+        self._tg: asyncio.TaskGroup | None = None
         for info in followed_resources():
-            informer = metadata_informer(ctx.factory, info, indexers=_INDEXERS)
-            key = (info.group, info.plural)
-            self.informers[key] = informer
-            self.infos[key] = info
-            self._by_kind[(info.group, info.kind)] = info
-            self._add_handlers(informer, info)
+            self._follow(info, metadata_informer(ctx.factory, info, indexers=_INDEXERS))
+        crds = self.informers.get(CRD_KEY)
+        if crds is not None:
+            crds.add_handler(
+                on_add=lambda _o: self._rediscover.set(),
+                on_update=lambda _o, _n: self._rediscover.set(),
+                on_delete=lambda _o: self._rediscover.set(),
+            )
+
+    def _follow(self, info: ResourceInfo, informer: Informer[FrozenDict]) -> None:
+        key = (info.group, info.plural)
+        self.informers[key] = informer
+        self.infos[key] = info
+        self._by_kind[(info.group, info.kind)] = info
+        self._add_handlers(informer, info)
 
     def _add_handlers(self, informer: Informer[FrozenDict], info: ResourceInfo) -> None:
         def on_add(obj: FrozenDict) -> None:
@@ -218,14 +260,15 @@ class GarbageCollector:
     # ------------------------------------------------------------------ cache queries
 
     def _owner_info(self, ref: Mapping[str, Any]) -> ResourceInfo | None:
-        """The followed resource an ownerReference names; None for kinds not served here."""
-        served = resources.lookup(str(ref.get("apiVersion") or ""), str(ref.get("kind") or ""))
-        if served is None:
-            return None
-        return self._by_kind.get((served.group, served.kind))
+        """The followed resource an ownerReference names (by group and kind: any served version
+        names the same objects); None for kinds not served here."""
+        group = _group_of(str(ref.get("apiVersion") or ""))
+        return self._by_kind.get((group, str(ref.get("kind") or "")))
 
     def _cached_by_uid(self, info: ResourceInfo, uid: str) -> FrozenDict | None:
-        informer = self.informers[(info.group, info.plural)]
+        informer = self.informers.get((info.group, info.plural))
+        if informer is None:
+            return None
         found = informer.indexer.by_index(UID_INDEX, uid)
         return found[0] if found else None
 
@@ -252,11 +295,92 @@ class GarbageCollector:
 
     async def run(self) -> None:
         async with asyncio.TaskGroup() as tg:
+            self._tg = tg
             tg.create_task(self._resync_loop(), name="garbagecollector-resync")
+            tg.create_task(self._monitor_loop(), name="garbagecollector-monitors")
             try:
                 await run_workers(self.queue, self.sync, self.workers, name="garbagecollector")
             finally:
                 self.queue.shut_down()
+                for task in self._dynamic.values():
+                    task.cancel()
+
+    # ------------------------------------------------------------------ monitors (discovery)
+
+    async def _monitor_loop(self) -> None:
+        """Follow what discovery reports: every ``discovery_period`` seconds, and soon after any
+        CRD changes (retried briefly until every CRD's kind is served)."""
+        tries = 0
+        while True:
+            try:
+                complete = await self.sync_monitors()
+            except (ApiError, TransportError) as exc:
+                log.warning("garbage collector: discovery failed (%s); trying again later", exc)
+                complete = False
+            tries = 0 if complete else tries + 1
+            if not complete and tries <= REDISCOVER_TRIES:
+                await self.clock.sleep(REDISCOVER_RETRY)
+                continue
+            await wait_event(self.clock, self._rediscover, self.discovery_period)
+            self._rediscover.clear()
+            tries = 0
+
+    async def sync_monitors(self) -> bool:
+        """Start informers for newly served kinds and stop those of kinds no longer served;
+        returns whether every CustomResourceDefinition the collector knows of was served."""
+        discovered = await server_preferred_resources(self.client)
+        served = {(i.group, i.plural): i for i in discovered.resources if _followable(i)}
+        added: list[Informer[FrozenDict]] = []
+        for key, info in served.items():
+            if key not in self.informers:
+                added.append(self._start_dynamic(info))
+        for key in [k for k in self._dynamic if k not in served]:
+            if any(gv.startswith(f"{key[0]}/") for gv in discovered.failed):
+                continue  # not known to be gone: its group failed discovery
+            self._stop_dynamic(key)
+        if added:
+            for informer in added:
+                await informer.wait_for_sync(timeout=10)
+            # references to the new kinds can be resolved now
+            self.enqueue_all()
+        return self._crds_served(served)
+
+    def _crds_served(self, served: Mapping[tuple[str, str], ResourceInfo]) -> bool:
+        crds = self.informers.get(CRD_KEY)
+        if crds is None:
+            return True
+        names = {f"{plural}.{group}" for group, plural in served}
+        for crd in crds.indexer.list():
+            meta = meta_of(crd)
+            if not _deleting(meta) and str(meta.get("name") or "") not in names:
+                return False  # not established yet (or refused its names)
+        return True
+
+    def _start_dynamic(self, info: ResourceInfo) -> Informer[FrozenDict]:
+        informer: Informer[FrozenDict] = Informer(
+            self.client,
+            info,
+            clock=self.factory.clock,
+            min_watch_timeout=self.factory.min_watch_timeout,
+            metadata_only=True,
+            indexers=_INDEXERS,
+        )
+        self._follow(info, informer)
+        assert self._tg is not None
+        key = (info.group, info.plural)
+        self._dynamic[key] = self._tg.create_task(
+            informer.run(), name=f"garbagecollector-monitor-{info.plural}.{info.group}"
+        )
+        log.info("garbage collector: following %s", info.group_resource)
+        return informer
+
+    def _stop_dynamic(self, key: tuple[str, str]) -> None:
+        self._dynamic.pop(key).cancel()
+        self.informers.pop(key, None)
+        info = self.infos.pop(key, None)
+        if info is not None:
+            self._by_kind.pop((info.group, info.kind), None)
+            log.info("garbage collector: no longer following %s", info.group_resource)
 
     async def _resync_loop(self) -> None:
         while True:
@@ -273,8 +397,11 @@ class GarbageCollector:
     # ------------------------------------------------------------------ sync
 
     async def sync(self, ref: ObjectRef) -> None:
-        info = self.infos[(ref.group, ref.plural)]
-        obj = self.informers[(ref.group, ref.plural)].indexer.get_by_key(ref.cache_key)
+        info = self.infos.get((ref.group, ref.plural))
+        informer = self.informers.get((ref.group, ref.plural))
+        if info is None or informer is None:
+            return  # a kind no longer served
+        obj = informer.indexer.get_by_key(ref.cache_key)
         if obj is None or str(meta_of(obj).get("uid") or "") != ref.uid:
             return  # gone (its dependents were enqueued when it went)
         meta = meta_of(obj)

@@ -2,15 +2,20 @@
 
 Kubernetes' ``pkg/controller/namespace`` (``NamespacedResourcesDeleter``): when a namespace has a
 ``deletionTimestamp`` and still carries the ``kubernetes`` entry in ``spec.finalizers``, every
-namespaced kind in it is deleted (DELETE collection, so pods bound to a node get their graceful
-deletion and wait for their agent) and listed again; what remains (per resource, and the
-finalizers holding it) is reported in the namespace's status conditions
-(``NamespaceContentRemaining``, ``NamespaceFinalizersRemaining`` and the three failure types, as
-Kubernetes reports them). Once nothing is left the controller PUTs
-``/api/v1/namespaces/{name}/finalize`` without ``kubernetes``; the API server deletes the
-namespace when no finalizer remains. While objects remain (pods waiting for their agents,
-finalizers of other controllers) the namespace is looked at again every ``namespace_recheck``
-seconds.
+namespaced kind the server serves - asked of discovery on each pass, as Kubernetes'
+``deleteAllContent`` calls ``ServerPreferredNamespacedResources``, so custom resources of a CRD
+created a moment ago are included - is deleted (DELETE collection, so pods bound to a node get
+their graceful deletion and wait for their agent; list and delete one by one where there is no
+``deletecollection``) and listed again. A kind answering 404 or 405 (a CRD deleted meanwhile)
+holds nothing. What remains (per resource, and the finalizers holding it) is reported in the
+namespace's status conditions (``NamespaceContentRemaining``, ``NamespaceFinalizersRemaining``),
+and so are failures: group/versions discovery could not read
+(``NamespaceDeletionDiscoveryFailure``; the built-in kinds are still emptied when discovery fails
+altogether) and kinds whose deletion or listing failed (``NamespaceDeletionContentFailure``:
+"Failed to delete all resource types, N remaining: ..."). Once nothing is left and nothing failed
+the controller PUTs ``/api/v1/namespaces/{name}/finalize`` without ``kubernetes``; the API server
+deletes the namespace when no finalizer remains. Otherwise the namespace is looked at again every
+``namespace_recheck`` seconds.
 
 Handlers enqueue namespace names that are terminating; ``sync(name)`` reads the namespace from the
 informer cache and does the rest with live requests (a cache could miss an object created just
@@ -28,7 +33,18 @@ from typing import Any
 from skiff.api import resources
 from skiff.api.duration import format_time
 from skiff.api.resources import ResourceInfo
-from skiff.client import Conflict, FrozenDict, NotFound, WorkQueue, resolve, thaw
+from skiff.client import (
+    ApiError,
+    Conflict,
+    FrozenDict,
+    MethodNotAllowed,
+    NotFound,
+    TransportError,
+    WorkQueue,
+    resolve,
+    server_preferred_resources,
+    thaw,
+)
 from skiff.controllers.base import ControllerContext, meta_of, run_workers
 
 __all__ = ["NamespaceController", "Remaining", "namespaced_resources"]
@@ -41,7 +57,8 @@ PAGE = 500
 
 
 def namespaced_resources() -> list[ResourceInfo]:
-    """Every namespaced kind a namespace's deletion must empty (Events included)."""
+    """Every namespaced built-in kind a namespace's deletion must empty (Events included): what
+    is emptied when discovery fails altogether."""
     return [
         info
         for info in resources.RESOURCES
@@ -63,7 +80,6 @@ class NamespaceController:
         self.queue: WorkQueue[str] = WorkQueue(name="namespace", clock=ctx.clock)
         self.namespaces = ctx.factory.informer(NAMESPACES)
         self.namespaces.add_handler(on_add=self._enqueue, on_update=lambda _o, n: self._enqueue(n))
-        self.resources = namespaced_resources()
 
     def _enqueue(self, ns: FrozenDict) -> None:
         meta = meta_of(ns)
@@ -84,7 +100,7 @@ class NamespaceController:
             return  # our part is done; other finalizers' owners finish the namespace
         left = await self.delete_content(name)
         await self._report(name, left)
-        if left.objects:
+        if left.objects or left.errors or left.discovery_failures:
             self.queue.add_after(name, self.recheck)
             return
         try:
@@ -97,28 +113,46 @@ class NamespaceController:
             await self.client.update_subresource(NAMESPACES, thaw(live), "finalize")
         log.info("namespace %s is empty; released its %r finalizer", name, FINALIZER)
 
+    async def resources(self, left: Remaining) -> list[ResourceInfo]:
+        """The namespaced, deletable kinds served now (discovery failures noted in ``left``)."""
+        try:
+            found = await server_preferred_resources(self.client)
+        except (ApiError, TransportError) as exc:
+            left.discovery_failures[""] = str(exc)
+            return namespaced_resources()
+        left.discovery_failures.update(found.failed)
+        return found.deletable(namespaced=True)
+
     async def delete_content(self, namespace: str) -> Remaining:
         """Delete everything in ``namespace``; returns what is still there afterwards."""
         left = Remaining()
-        for info in self.resources:
-            if "deletecollection" in info.verbs:
-                await self.client.delete_collection(info, namespace=namespace)
-            else:
-                listing = await self.client.list_all(info, namespace=namespace)
-                for item in listing.get("items") or []:
-                    with contextlib.suppress(NotFound):
-                        await self.client.delete(
-                            info, str(meta_of(item).get("name")), namespace=namespace
-                        )
-            page = await self.client.list(info, namespace=namespace, limit=PAGE)
-            items = page.get("items") or []
-            count = len(items) + int(meta_of(page).get("remainingItemCount") or 0)
-            if count:
-                left.objects[info.group_resource] = count
-            for item in items:
-                for finalizer in meta_of(item).get("finalizers") or ():
-                    left.finalizers[str(finalizer)] = left.finalizers.get(str(finalizer), 0) + 1
+        for info in await self.resources(left):
+            try:
+                await self._delete_all(info, namespace, left)
+            except (NotFound, MethodNotAllowed):
+                continue  # no longer served (a CRD deleted meanwhile): nothing of it is left
+            except (ApiError, TransportError) as exc:
+                left.errors.append(f"{info.group_resource}: {exc}")
         return left
+
+    async def _delete_all(self, info: ResourceInfo, namespace: str, left: Remaining) -> None:
+        if "deletecollection" in info.verbs:
+            await self.client.delete_collection(info, namespace=namespace)
+        else:
+            listing = await self.client.list_all(info, namespace=namespace)
+            for item in listing.get("items") or []:
+                with contextlib.suppress(NotFound):
+                    await self.client.delete(
+                        info, str(meta_of(item).get("name")), namespace=namespace
+                    )
+        page = await self.client.list(info, namespace=namespace, limit=PAGE)
+        items = page.get("items") or []
+        count = len(items) + int(meta_of(page).get("remainingItemCount") or 0)
+        if count:
+            left.objects[info.group_resource] = count
+        for item in items:
+            for finalizer in meta_of(item).get("finalizers") or ():
+                left.finalizers[str(finalizer)] = left.finalizers.get(str(finalizer), 0) + 1
 
     async def _report(self, name: str, left: Remaining) -> None:
         """Set the deletion conditions on the namespace's status, as Kubernetes' namespace
@@ -139,10 +173,13 @@ class NamespaceController:
 
 @dataclass
 class Remaining:
-    """What a namespace still holds: objects per resource, and their finalizers."""
+    """What a namespace still holds (objects per resource, and their finalizers) and what went
+    wrong emptying it (kinds that failed, group/versions discovery could not read)."""
 
     objects: dict[str, int] = field(default_factory=dict)
     finalizers: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    discovery_failures: dict[str, str] = field(default_factory=dict)
 
 
 def _conditions(previous: list[Any], left: Remaining, now: float) -> list[dict[str, Any]]:
@@ -154,8 +191,18 @@ def _conditions(previous: list[Any], left: Remaining, now: float) -> list[dict[s
     finalizers = ", ".join(
         f"{f} in {n} resource instances" for f, n in sorted(left.finalizers.items())
     )
+    failing = ", ".join(f"{gv}:{why}" for gv, why in sorted(left.discovery_failures.items()))
+    errors = ", ".join(sorted(left.errors))
     wanted = [
         (
+            "NamespaceDeletionDiscoveryFailure",
+            "True",
+            "DiscoveryFailed",
+            f"Discovery failed for some groups, {len(left.discovery_failures)} failing: "
+            f"map[{failing}]",
+        )
+        if left.discovery_failures
+        else (
             "NamespaceDeletionDiscoveryFailure",
             "False",
             "ResourcesDiscovered",
@@ -168,6 +215,13 @@ def _conditions(previous: list[Any], left: Remaining, now: float) -> list[dict[s
             "All legacy kube types successfully parsed",
         ),
         (
+            "NamespaceDeletionContentFailure",
+            "True",
+            "ContentDeletionFailed",
+            f"Failed to delete all resource types, {len(left.errors)} remaining: {errors}",
+        )
+        if left.errors
+        else (
             "NamespaceDeletionContentFailure",
             "False",
             "ContentDeleted",
