@@ -40,6 +40,7 @@ from skiff.apiserver.app import ApiServerApp, build_app
 from skiff.apiserver.audit import AuditLog
 from skiff.apiserver.auth import NodeTokenAuthenticator, TokenAuthenticator, UserInfo
 from skiff.apiserver.crd import CustomResources
+from skiff.apiserver.crdapiservice import reconcile_api_services
 from skiff.apiserver.crdcleanup import cleanup_terminating, reconcile_names
 from skiff.apiserver.errors import AlreadyExistsError, NotFoundError
 from skiff.apiserver.health import server_checks
@@ -338,8 +339,12 @@ class ApiServer:
 
     async def _cleanup_crds(self, crds: list[dict[str, Any]]) -> bool:
         """Names freed for CRDs that were refused them, and the customresourcecleanup
-        finalizer of CRDs being deleted."""
+        finalizer of CRDs being deleted; the APIServices of the CRDs' group/versions."""
         await reconcile_names(self.registry, crds)
+        try:
+            await reconcile_api_services(self.registry, crds)
+        except Exception:
+            log.exception("keeping the CRD groups' APIServices failed")
         return await cleanup_terminating(self.registry, crds)
 
     @property

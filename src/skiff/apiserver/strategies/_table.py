@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from skiff.api.resources import RESOURCES, ResourceInfo
+from skiff.apiserver.crd import served_infos
 from skiff.apiserver.strategies._base import (
     Allocation,
     DefaultStrategy,
@@ -60,6 +61,10 @@ def strategy_for(info: ResourceInfo) -> ResourceStrategy:
     return DefaultStrategy(info, allow_create_on_update=GroupKind.of(info) in _CREATE_ON_UPDATE)
 
 
+def _served_custom(crds: Callable[[], list[dict[str, Any]]]) -> tuple[ResourceInfo, ...]:
+    return tuple(info for crd in crds() for info in served_infos(crd))
+
+
 def build_strategies(
     *,
     service_allocation: Allocation | None = None,
@@ -78,7 +83,9 @@ def build_strategies(
         GroupKind("batch", "Job"): JobStrategy,
         GroupKind("", "PersistentVolume"): PersistentVolumeStrategy,
         GroupKind("", "PersistentVolumeClaim"): PersistentVolumeClaimStrategy,
-        GroupKind("apiregistration.k8s.io", "APIService"): APIServiceStrategy,
+        GroupKind("apiregistration.k8s.io", "APIService"): lambda info: APIServiceStrategy(
+            info, None if crds is None else lambda: _served_custom(crds)
+        ),
         GroupKind("apiextensions.k8s.io", "CustomResourceDefinition"): lambda info: (
             CustomResourceDefinitionStrategy(info, crds)
         ),

@@ -6,26 +6,30 @@ get ``"true"``), and its availability controller writes ``Available``: ``True``/
 groups the server serves itself, and for aggregated ones what it found calling their Service
 (k8s.io/kube-aggregator ``pkg/controllers/status``). skiff proxies no aggregated API, so the
 condition follows from the object alone and is computed on every write, status writes
-included: ``True``/``Local`` for a group/version skiff serves, ``False`` otherwise (reason
-``AggregationNotSupported`` for one with a Service). Such a group/version is never listed in
-discovery (discovery comes from ``skiff.api.resources``), so clients do not trip over it.
+included: ``True``/``Local`` for a group/version skiff serves (built in, or a served version of
+an established CRD), ``False`` otherwise (reason ``AggregationNotSupported`` for one with a
+Service). Such a group/version is never listed in discovery (discovery comes from
+``skiff.api.resources`` and the CRDs), so clients do not trip over it.
 
 ``local_api_services`` gives the built-in objects the server ensures at bootstrap: storing them
 (rather than answering reads from a generated list) keeps get, list, watch, Tables and
-resourceVersions on the generic registry, as upstream.
+resourceVersions on the generic registry, as upstream. ``api_service`` builds one; the CRD
+groups' objects are kept by ``skiff.apiserver.crdapiservice``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from skiff.api.resources import RESOURCES, GroupVersion
+from skiff.api.resources import RESOURCES, GroupVersion, ResourceInfo
 from skiff.apiserver import objects
 from skiff.apiserver.strategies._base import DefaultStrategy
 
 __all__ = [
     "AUTOMANAGED_LABEL",
     "APIServiceStrategy",
+    "api_service",
     "available_condition",
     "local_api_services",
     "served_group_versions",
@@ -73,6 +77,29 @@ def _name(group: str, version: str) -> str:
     return f"{version}.{group}"
 
 
+def api_service(group: str, version: str, *, crd: bool) -> dict[str, Any]:
+    """The local APIService of one group/version: a built-in one (registered at start, label
+    ``onstart``) or a CRD group's (label ``true``, priorities 1000/100 as kube-aggregator's
+    crdregistration controller gives them)."""
+    group_priority, version_priority = (
+        _CRD_PRIORITY if crd else _PRIORITIES.get((group, version), _CRD_PRIORITY)
+    )
+    return {
+        "apiVersion": "apiregistration.k8s.io/v1",
+        "kind": "APIService",
+        "metadata": {
+            "name": _name(group, version),
+            "labels": {AUTOMANAGED_LABEL: "true" if crd else "onstart"},
+        },
+        "spec": {
+            "group": group,
+            "version": version,
+            "groupPriorityMinimum": group_priority,
+            "versionPriority": version_priority,
+        },
+    }
+
+
 def local_api_services() -> list[dict[str, Any]]:
     """One APIService per served group/version, as kube-apiserver registers them at start."""
     out = []
@@ -81,31 +108,15 @@ def local_api_services() -> list[dict[str, Any]]:
         if r.gv in seen:
             continue
         seen.add(r.gv)
-        crd = r.group in _CRD_GROUPS
-        group_priority, version_priority = (
-            _CRD_PRIORITY if crd else _PRIORITIES.get((r.group, r.version), _CRD_PRIORITY)
-        )
-        out.append(
-            {
-                "apiVersion": "apiregistration.k8s.io/v1",
-                "kind": "APIService",
-                "metadata": {
-                    "name": _name(r.group, r.version),
-                    "labels": {AUTOMANAGED_LABEL: "true" if crd else "onstart"},
-                },
-                "spec": {
-                    "group": r.group,
-                    "version": r.version,
-                    "groupPriorityMinimum": group_priority,
-                    "versionPriority": version_priority,
-                },
-            }
-        )
+        out.append(api_service(r.group, r.version, crd=r.group in _CRD_GROUPS))
     return out
 
 
-def available_condition(obj: dict[str, Any]) -> dict[str, str]:
-    """The ``Available`` condition of an APIService (without ``lastTransitionTime``)."""
+def available_condition(
+    obj: dict[str, Any], custom: Callable[[], tuple[ResourceInfo, ...]] | None = None
+) -> dict[str, str]:
+    """The ``Available`` condition of an APIService (without ``lastTransitionTime``);
+    ``custom`` gives the served custom resources (CRD group/versions are served too)."""
     spec = obj.get("spec") or {}
     group, version = spec.get("group") or "", spec.get("version") or ""
     service = spec.get("service")
@@ -118,7 +129,10 @@ def available_condition(obj: dict[str, Any]) -> dict[str, str]:
             "message": f"skiff does not proxy aggregated APIs: requests for "
             f"{GroupVersion(group, version).api_version} are not sent to {where}",
         }
-    if (group, version) in served_group_versions():
+    served = served_group_versions()
+    if custom is not None:
+        served |= {(r.group, r.version) for r in custom()}
+    if (group, version) in served:
         return {"type": "Available", "status": "True", "reason": "Local", "message": _LOCAL_MESSAGE}
     return {
         "type": "Available",
@@ -129,10 +143,19 @@ def available_condition(obj: dict[str, Any]) -> dict[str, str]:
 
 
 class APIServiceStrategy(DefaultStrategy):
-    """Status is the server's: recomputed on every write, whatever the client sent."""
+    """Status is the server's: recomputed on every write, whatever the client sent. ``custom``
+    gives the served custom resources (None: only built-in group/versions are served)."""
+
+    def __init__(
+        self,
+        info: ResourceInfo,
+        custom: Callable[[], tuple[ResourceInfo, ...]] | None = None,
+    ) -> None:
+        super().__init__(info)
+        self.custom = custom
 
     def _set_status(self, new: dict[str, Any], old: dict[str, Any] | None) -> None:
-        condition: dict[str, str] = available_condition(new)
+        condition: dict[str, str] = available_condition(new, self.custom)
         previous: dict[str, Any] = {}
         for c in ((old or {}).get("status") or {}).get("conditions") or []:
             if isinstance(c, dict) and c.get("type") == "Available":
