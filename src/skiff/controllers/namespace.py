@@ -118,7 +118,7 @@ class NamespaceController:
         try:
             found = await server_preferred_resources(self.client)
         except (ApiError, TransportError) as exc:
-            left.discovery_failures[""] = str(exc)
+            left.discovery_failures[""] = f"discovery failed: {exc}"
             return namespaced_resources()
         left.discovery_failures.update(found.failed)
         return found.deletable(namespaced=True)
@@ -191,15 +191,22 @@ def _conditions(previous: list[Any], left: Remaining, now: float) -> list[dict[s
     finalizers = ", ".join(
         f"{f} in {n} resource instances" for f, n in sorted(left.finalizers.items())
     )
-    failing = ", ".join(f"{gv}:{why}" for gv, why in sorted(left.discovery_failures.items()))
+    failures = left.discovery_failures
+    if "" in failures:  # nothing could be discovered
+        discovery = failures[""]
+    else:
+        failing = ", ".join(f"{gv}: {why}" for gv, why in sorted(failures.items()))
+        discovery = (
+            f"Discovery failed for some groups, {len(failures)} failing: unable to retrieve the "
+            f"complete list of server APIs: {failing}"
+        )
     errors = ", ".join(sorted(left.errors))
     wanted = [
         (
             "NamespaceDeletionDiscoveryFailure",
             "True",
             "DiscoveryFailed",
-            f"Discovery failed for some groups, {len(left.discovery_failures)} failing: "
-            f"map[{failing}]",
+            discovery,
         )
         if left.discovery_failures
         else (
