@@ -321,9 +321,11 @@ class GarbageCollector:
             if not complete and tries <= REDISCOVER_TRIES:
                 await self.clock.sleep(REDISCOVER_RETRY)
                 continue
-            await wait_event(self.clock, self._rediscover, self.discovery_period)
+            changed = await wait_event(self.clock, self._rediscover, self.discovery_period)
             self._rediscover.clear()
-            tries = 0
+            # a CRD changed: retry until its kind is served; the periodic look does not retry
+            # (a CRD refused its names is never served)
+            tries = 0 if changed else REDISCOVER_TRIES
 
     async def sync_monitors(self) -> bool:
         """Start informers for newly served kinds and stop those of kinds no longer served;
