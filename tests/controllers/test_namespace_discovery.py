@@ -7,7 +7,8 @@ meanwhile) does not hold the namespace; group/versions discovery could not read 
 Terminating with ``NamespaceDeletionDiscoveryFailure`` (and a discovery failing altogether still
 empties the built-in kinds) until discovery succeeds; a kind whose deletion fails is reported in
 ``NamespaceDeletionContentFailure`` and retried; the garbage collector starting an informer for a
-new CRD's kind within seconds (and collecting through it) and stopping it once the CRD is gone.
+new CRD's kind within seconds (and collecting through it), moving it to a newly preferred version,
+and stopping it once the CRD is gone.
 Excludes: kubectl's cascade flags and APIServices (tests/integration/test_crd_gc.py).
 """
 
@@ -223,6 +224,13 @@ async def test_garbage_collector_follows_crds(
     await _create(api, path, sprocket)
     await api.delete("/api/v1/namespaces/default/configmaps/owner")
     await _gone(api, f"{path}/s")
+    # a newly preferred version (v2 served beside v1) restarts the kind's informer on it
+    crd = (await api.get(f"{CRDS}/sprockets.{GROUP}")).json()
+    v2 = {**crd["spec"]["versions"][0], "name": "v2", "storage": False}
+    crd["spec"]["versions"].append(v2)
+    r = await api.put(f"{CRDS}/sprockets.{GROUP}", json=crd)
+    assert r.status_code == 200, r.text
+    await eventually(lambda: gc.infos[key].version == "v2", within=10, what="v2 followed")
     task = gc._dynamic[key]
     r = await api.delete(f"{CRDS}/sprockets.{GROUP}")
     assert r.status_code == 202, r.text  # its objects go first (customresourcecleanup)

@@ -334,6 +334,8 @@ class GarbageCollector:
         served = {(i.group, i.plural): i for i in discovered.resources if _followable(i)}
         added: list[Informer[FrozenDict]] = []
         for key, info in served.items():
+            if key in self._dynamic and self.infos[key].version != info.version:
+                self._stop_dynamic(key)  # another version is preferred now (a CRD changed)
             if key not in self.informers:
                 added.append(self._start_dynamic(info))
         for key in [k for k in self._dynamic if k not in served]:
