@@ -13,9 +13,7 @@ deadline; revisionHistoryLimit.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -31,6 +29,7 @@ from skiff.controllers.deployment import (
     scale_down_old_count,
 )
 from skiff.testing.cluster import running_controller_manager
+from skiff.testing.kubelet import StandInKubelet, running
 
 PODS = "/api/v1/namespaces/default/pods"
 RS = "/apis/apps/v1/namespaces/default/replicasets"
@@ -101,53 +100,23 @@ def test_template_hash() -> None:
 # ---------------------------------------------------------------------- against an API server
 
 
-class Kubelet:
+class Kubelet(StandInKubelet):
     """Marks pods Running and Ready ``delay`` seconds after it first sees them and records the
     fewest ready pods seen per app label."""
 
-    def __init__(self, api: httpx.AsyncClient, delay: float = 0.2) -> None:
-        self.api = api
-        self.delay = delay
-        self.seen: dict[str, float] = {}
+    def __init__(self, api: httpx.AsyncClient) -> None:
+        super().__init__(api, delay=0.2)
         self.min_ready: dict[str, int] = {}
 
-    async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            pods = (await self.api.get(PODS)).json()["items"]
-            ready_by_app: dict[str, int] = {}
-            for pod in pods:
-                meta = pod["metadata"]
-                app = (meta.get("labels") or {}).get("app", "")
-                conds = {
-                    c["type"]: c["status"] for c in pod.get("status", {}).get("conditions", [])
-                }
-                ready = conds.get("Ready") == "True"
-                if ready and not meta.get("deletionTimestamp"):
-                    ready_by_app[app] = ready_by_app.get(app, 0) + 1
-                if meta.get("deletionTimestamp"):
-                    # confirm the deletion as an agent would
-                    await self.api.delete(
-                        f"{PODS}/{meta['name']}", params={"gracePeriodSeconds": "0"}
-                    )
-                    continue
-                if ready:
-                    continue
-                first = self.seen.setdefault(meta["uid"], loop.time())
-                if loop.time() - first >= self.delay:
-                    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                    body = {
-                        "status": {
-                            "phase": "Running",
-                            "conditions": [
-                                {"type": "Ready", "status": "True", "lastTransitionTime": now}
-                            ],
-                        }
-                    }
-                    await self.api.patch(f"{PODS}/{meta['name']}/status", json=body, headers=MERGE)
-            for app, n in ready_by_app.items():
-                self.min_ready[app] = min(self.min_ready.get(app, n), n)
-            await asyncio.sleep(0.05)
+    def observe(self, pods: list[dict[str, Any]]) -> None:
+        ready_by_app: dict[str, int] = {}
+        for pod in pods:
+            meta = pod["metadata"]
+            app = (meta.get("labels") or {}).get("app", "")
+            if self.done(pod) and not meta.get("deletionTimestamp"):
+                ready_by_app[app] = ready_by_app.get(app, 0) + 1
+        for app, n in ready_by_app.items():
+            self.min_ready[app] = min(self.min_ready.get(app, n), n)
 
 
 @pytest.fixture
@@ -162,14 +131,8 @@ async def manager(url: str, token: str) -> AsyncIterator[ControllerManager]:
 
 @pytest.fixture
 async def kubelet(api: httpx.AsyncClient) -> AsyncIterator[Kubelet]:
-    k = Kubelet(api)
-    task = asyncio.create_task(k.run())
-    try:
+    async with running(Kubelet(api)) as k:
         yield k
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def _until(check: Callable[[], Awaitable[bool]], *, within: float = 20.0) -> None:

@@ -23,6 +23,7 @@ from skiff.controllers.podutil import pods_to_delete
 from skiff.controllers.replicaset import calculate_status, slow_start_batches
 from skiff.testing.clock import FakeClock
 from skiff.testing.cluster import running_controller_manager
+from skiff.testing.kubelet import ready_status
 
 PODS = "/api/v1/namespaces/default/pods"
 RS = "/apis/apps/v1/namespaces/default/replicasets"
@@ -168,13 +169,7 @@ async def _pods(api: httpx.AsyncClient, app: str) -> list[dict[str, Any]]:
 
 
 async def _set_ready(api: httpx.AsyncClient, name: str, ready: bool = True) -> None:
-    body = {
-        "status": {
-            "phase": "Running",
-            "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
-        }
-    }
-    r = await api.patch(f"{PODS}/{name}/status", json=body, headers=MERGE)
+    r = await api.patch(f"{PODS}/{name}/status", json=ready_status(ready), headers=MERGE)
     r.raise_for_status()
 
 

@@ -12,9 +12,7 @@ volumeClaimTemplates; status revisions.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -23,6 +21,7 @@ import pytest
 from skiff.controllers import ControllerManager
 from skiff.controllers.statefulset import ordinal_of, plan
 from skiff.testing.cluster import running_controller_manager
+from skiff.testing.kubelet import StandInKubelet, running
 
 PODS = "/api/v1/namespaces/default/pods"
 PVCS = "/api/v1/namespaces/default/persistentvolumeclaims"
@@ -94,63 +93,38 @@ async def manager(url: str, token: str) -> AsyncIterator[ControllerManager]:
         yield m
 
 
-class Kubelet:
-    def __init__(self, api: httpx.AsyncClient, delay: float = 0.15) -> None:
-        self.api = api
-        self.delay = delay
-        self.seen: dict[str, float] = {}
+class Kubelet(StandInKubelet):
+    """Marks pods Running and Ready and confirms deletions; records the order pods were created
+    and deleted in."""
+
+    def __init__(self, api: httpx.AsyncClient) -> None:
+        super().__init__(api, delay=0.15, interval=0.03)
         self.created: list[str] = []
         self.deleted: list[str] = []
         self.present: set[str] = set()
         self.names: dict[str, str] = {}
+        self.known: set[str] = set()
 
-    async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            items = (await self.api.get(PODS)).json()["items"]
-            # unbound pods are deleted at once (no grace): notice them going away
-            uids = {p["metadata"]["uid"]: p["metadata"]["name"] for p in items}
-            # pods gone in the same poll are recorded highest ordinal first: the poll cannot
-            # tell their order apart, and the controller only deletes downwards
-            gone = [self.names.pop(uid) for uid in self.present - set(uids)]
-            self.deleted.extend(sorted(gone, key=lambda n: -int(n.rsplit("-", 1)[1])))
-            self.present = set(uids)
-            self.names.update(uids)
-            for pod in items:
-                meta = pod["metadata"]
-                if meta.get("deletionTimestamp"):
-                    await self.api.delete(
-                        f"{PODS}/{meta['name']}", params={"gracePeriodSeconds": "0"}
-                    )
-                    continue
-                if meta["uid"] not in self.seen:
-                    self.created.append(meta["name"])
-                first = self.seen.setdefault(meta["uid"], loop.time())
-                conds = {c["type"]: c["status"] for c in pod["status"].get("conditions", [])}
-                if conds.get("Ready") != "True" and loop.time() - first >= self.delay:
-                    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                    body = {
-                        "status": {
-                            "phase": "Running",
-                            "conditions": [
-                                {"type": "Ready", "status": "True", "lastTransitionTime": now}
-                            ],
-                        }
-                    }
-                    await self.api.patch(f"{PODS}/{meta['name']}/status", json=body, headers=MERGE)
-            await asyncio.sleep(0.03)
+    def observe(self, pods: list[dict[str, Any]]) -> None:
+        # unbound pods are deleted at once (no grace): notice them going away
+        uids = {p["metadata"]["uid"]: p["metadata"]["name"] for p in pods}
+        # pods gone in the same poll are recorded highest ordinal first: the poll cannot
+        # tell their order apart, and the controller only deletes downwards
+        gone = [self.names.pop(uid) for uid in self.present - set(uids)]
+        self.deleted.extend(sorted(gone, key=lambda n: -int(n.rsplit("-", 1)[1])))
+        self.present = set(uids)
+        self.names.update(uids)
+        for pod in pods:
+            meta = pod["metadata"]
+            if not meta.get("deletionTimestamp") and meta["uid"] not in self.known:
+                self.known.add(meta["uid"])
+                self.created.append(meta["name"])
 
 
 @pytest.fixture
 async def kubelet(api: httpx.AsyncClient) -> AsyncIterator[Kubelet]:
-    k = Kubelet(api)
-    task = asyncio.create_task(k.run())
-    try:
+    async with running(Kubelet(api)) as k:
         yield k
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def _until(check: Callable[[], Awaitable[bool]], *, within: float = 20.0) -> None:
