@@ -55,6 +55,7 @@ from skiff.client.cache import (
     namespace_index_func,
     stored_form,
 )
+from skiff.client.component import LeaderElectedComponent, LeadershipLost, default_identity
 from skiff.client.config import CachedTokenFile, Config, load_kubeconfig
 from skiff.client.errors import (
     AlreadyExists,
@@ -146,7 +147,9 @@ __all__ = [
     "ItemExponentialRateLimiter",
     "LabelSelector",
     "LabelSelectorLike",
+    "LeaderElectedComponent",
     "LeaderElector",
+    "LeadershipLost",
     "LeanTransport",
     "Lister",
     "MaxOfRateLimiter",
@@ -184,6 +187,7 @@ __all__ = [
     "adopt",
     "as_label_selector",
     "default_controller_rate_limiter",
+    "default_identity",
     "drop_managed_fields",
     "endpoint_slice_view",
     "error_from_status",
