@@ -55,7 +55,12 @@ from skiff.client.cache import (
     namespace_index_func,
     stored_form,
 )
-from skiff.client.component import LeaderElectedComponent, LeadershipLost, default_identity
+from skiff.client.component import (
+    LeaderElectedComponent,
+    LeaderElection,
+    LeadershipLost,
+    default_identity,
+)
 from skiff.client.config import CachedTokenFile, Config, load_kubeconfig
 from skiff.client.errors import (
     AlreadyExists,
@@ -148,6 +153,7 @@ __all__ = [
     "LabelSelector",
     "LabelSelectorLike",
     "LeaderElectedComponent",
+    "LeaderElection",
     "LeaderElector",
     "LeadershipLost",
     "LeanTransport",

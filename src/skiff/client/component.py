@@ -7,7 +7,8 @@ losing it ends the process (its supervisor starts it again as a candidate). `Lea
 is that shared part; a subclass names its Lease and implements `lead` (the work, run until
 cancelled).
 
-``run`` raises `LeadershipLost` once a leader stops leading. ``ready`` is set (and ``on_ready``
+``run`` raises `LeadershipLost` once a leader stops leading. A subclass takes the election's
+keyword arguments as ``**election: Unpack[LeaderElection]`` and passes them on. ``ready`` is set (and ``on_ready``
 called, once) when the subclass calls `set_ready` while leading, or when another holder of the
 Lease has been observed (standing by); ``leading`` is set while `lead` runs.
 """
@@ -19,12 +20,13 @@ import logging
 import socket
 import uuid
 from collections.abc import Callable
+from typing import TypedDict
 
 from skiff.client._client import Client
 from skiff.client.leaderelection import LeaderElector
 from skiff.util.clock import Clock, SystemClock
 
-__all__ = ["LeaderElectedComponent", "LeadershipLost", "default_identity"]
+__all__ = ["LeaderElectedComponent", "LeaderElection", "LeadershipLost", "default_identity"]
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,18 @@ class LeadershipLost(Exception):
 def default_identity() -> str:
     """``<hostname>_<uuid>``, as kube-controller-manager and kube-scheduler name a lease holder."""
     return f"{socket.gethostname()}_{uuid.uuid4()}"
+
+
+class LeaderElection(TypedDict, total=False):
+    """The keyword arguments of `LeaderElectedComponent` (each optional, defaults there)."""
+
+    clock: Clock | None
+    leader_elect: bool
+    identity: str | None
+    lease_duration: float
+    renew_deadline: float
+    retry_period: float
+    on_ready: Callable[[], None] | None
 
 
 class LeaderElectedComponent:

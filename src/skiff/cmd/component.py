@@ -8,6 +8,8 @@ bound being logged, not fatal.
 
 - ``parse_bool(text)``: an argparse ``type`` for ``--leader-elect=true|false``;
 - ``ready_announcer(ready_file)``: the ``on_ready`` callback writing the pid (atomically);
+- ``election_options(args, ready_file)``: the component's election keywords from the
+  ``--leader-elect*`` flags, ``on_ready`` announcing on ``ready_file``;
 - ``metrics_endpoint(name, render, host, port, healthy=...)``: serves for the ``async with``
   block (``port`` 0: not at all);
 - ``run_until_stopped(name, component)``: the signal handling and exit codes above;
@@ -30,9 +32,10 @@ from typing import TYPE_CHECKING, Any
 from skiff.util.metricsserver import serve_metrics
 
 if TYPE_CHECKING:  # the client is imported when a component runs, not when the CLI starts
-    from skiff.client import LeaderElectedComponent
+    from skiff.client import LeaderElectedComponent, LeaderElection
 
 __all__ = [
+    "election_options",
     "metrics_endpoint",
     "parse_bool",
     "ready_announcer",
@@ -60,6 +63,18 @@ def ready_announcer(ready_file: Path | None) -> Callable[[], None]:
             tmp.replace(ready_file)
 
     return announce
+
+
+def election_options(args: argparse.Namespace, ready_file: Path | None) -> LeaderElection:
+    """``--leader-elect``, ``--leader-elect-lease-duration``, ``--leader-elect-renew-deadline``
+    and ``--leader-elect-retry-period`` as `LeaderElectedComponent` keywords."""
+    return {
+        "leader_elect": bool(args.leader_elect),
+        "lease_duration": float(args.leader_elect_lease_duration),
+        "renew_deadline": float(args.leader_elect_renew_deadline),
+        "retry_period": float(args.leader_elect_retry_period),
+        "on_ready": ready_announcer(ready_file),
+    }
 
 
 @contextlib.asynccontextmanager

@@ -20,9 +20,9 @@ import logging
 from pathlib import Path
 
 from skiff.cmd.component import (
+    election_options,
     metrics_endpoint,
     parse_bool,
-    ready_announcer,
     run_process,
     run_until_stopped,
 )
@@ -236,11 +236,7 @@ def run_controller_manager(args: argparse.Namespace) -> int:
                 client,
                 controllers=specs,
                 options=options,
-                leader_elect=args.leader_elect,
-                lease_duration=args.leader_elect_lease_duration,
-                renew_deadline=args.leader_elect_renew_deadline,
-                retry_period=args.leader_elect_retry_period,
-                on_ready=ready_announcer(ready_file),
+                **election_options(args, ready_file),
             )
             async with metrics_endpoint(
                 "controller-manager", metrics.render, host, port, healthy=manager.ready.is_set

@@ -21,9 +21,9 @@ import re
 from pathlib import Path
 
 from skiff.cmd.component import (
+    election_options,
     metrics_endpoint,
     parse_bool,
-    ready_announcer,
     run_process,
     run_until_stopped,
 )
@@ -152,12 +152,8 @@ def run_scheduler(args: argparse.Namespace) -> int:
                 client,
                 config=config,
                 metrics=metrics,
-                leader_elect=args.leader_elect,
-                lease_duration=args.leader_elect_lease_duration,
-                renew_deadline=args.leader_elect_renew_deadline,
-                retry_period=args.leader_elect_retry_period,
-                on_ready=ready_announcer(ready_file),
                 bind_concurrency=args.bind_concurrency,
+                **election_options(args, ready_file),
             )
             async with metrics_endpoint(
                 "scheduler",

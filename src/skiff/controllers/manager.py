@@ -25,11 +25,13 @@ import logging
 import os
 import socket
 from collections.abc import Callable, Sequence
+from typing import Unpack
 
 from skiff.client import (
     Client,
     EventRecorder,
     LeaderElectedComponent,
+    LeaderElection,
     LeadershipLost,
     SharedInformerFactory,
     default_identity,
@@ -50,7 +52,6 @@ from skiff.controllers.rootcacert import RootCACertPublisher
 from skiff.controllers.serviceaccount import ServiceAccountsController
 from skiff.controllers.statefulset import StatefulSetController
 from skiff.controllers.ttlafterfinished import TTLAfterFinishedController
-from skiff.util.clock import Clock
 
 __all__ = [
     "ALIASES",
@@ -159,24 +160,9 @@ class ControllerManager(LeaderElectedComponent):
         *,
         controllers: Sequence[str] = ("*",),
         options: ControllerOptions | None = None,
-        clock: Clock | None = None,
-        leader_elect: bool = True,
-        identity: str | None = None,
-        lease_duration: float = 15.0,
-        renew_deadline: float = 10.0,
-        retry_period: float = 2.0,
-        on_ready: Callable[[], None] | None = None,
+        **election: Unpack[LeaderElection],
     ) -> None:
-        super().__init__(
-            client,
-            clock=clock,
-            leader_elect=leader_elect,
-            identity=identity,
-            lease_duration=lease_duration,
-            renew_deadline=renew_deadline,
-            retry_period=retry_period,
-            on_ready=on_ready,
-        )
+        super().__init__(client, **election)
         self.names = enabled_controllers(controllers)
         self.options = options or ControllerOptions()
         self.controllers: list[Controller] = []

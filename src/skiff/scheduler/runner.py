@@ -11,13 +11,12 @@ informers (leader) or another leader has been observed (standby). The leader-ele
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from typing import Unpack
 
-from skiff.client import Client, LeaderElectedComponent, LeadershipLost
+from skiff.client import Client, LeaderElectedComponent, LeaderElection, LeadershipLost
 from skiff.scheduler.config import SchedulerConfig
 from skiff.scheduler.metrics import SchedulerMetrics
 from skiff.scheduler.scheduler import Scheduler
-from skiff.util.clock import Clock
 
 __all__ = ["LEASE_NAME", "LEASE_NAMESPACE", "LeadershipLost", "SchedulerRunner"]
 
@@ -35,26 +34,11 @@ class SchedulerRunner(LeaderElectedComponent):
         client: Client,
         *,
         config: SchedulerConfig | None = None,
-        clock: Clock | None = None,
         metrics: SchedulerMetrics | None = None,
-        leader_elect: bool = True,
-        identity: str | None = None,
-        lease_duration: float = 15.0,
-        renew_deadline: float = 10.0,
-        retry_period: float = 2.0,
-        on_ready: Callable[[], None] | None = None,
         bind_concurrency: int = 128,
+        **election: Unpack[LeaderElection],
     ) -> None:
-        super().__init__(
-            client,
-            clock=clock,
-            leader_elect=leader_elect,
-            identity=identity,
-            lease_duration=lease_duration,
-            renew_deadline=renew_deadline,
-            retry_period=retry_period,
-            on_ready=on_ready,
-        )
+        super().__init__(client, **election)
         self.config = config
         self.metrics = metrics or SchedulerMetrics()
         self.scheduler: Scheduler | None = None
