@@ -10,8 +10,7 @@ the image replaces pods without two nodes unavailable at once; ControllerRevisio
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -21,6 +20,7 @@ from skiff.controllers import ControllerManager
 from skiff.controllers.daemonset import daemon_pod_spec, node_should_run, rolling_update_victims
 from skiff.testing.cluster import running_controller_manager
 from skiff.testing.kubelet import StandInKubelet, running
+from skiff.testing.wait import eventually
 
 PODS = "/api/v1/namespaces/default/pods"
 NODES = "/api/v1/nodes"
@@ -136,14 +136,6 @@ async def binder(api: httpx.AsyncClient) -> AsyncIterator[Binder]:
         yield b
 
 
-async def _until(check: Callable[[], Awaitable[bool]], *, within: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
 async def _pods_by_node(api: httpx.AsyncClient) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {}
     for pod in (await api.get(PODS, params={"labelSelector": "app=agent"})).json()["items"]:
@@ -179,7 +171,7 @@ async def test_one_pod_per_eligible_node_and_rolling_update(
         by_node = await _pods_by_node(api)
         return sorted(by_node) == ["n1", "n2", "n3"] and all(len(p) == 1 for p in by_node.values())
 
-    await _until(on_three)
+    await eventually(on_three, within=20, interval=0.05, what="on three")
 
     async def status_ready() -> bool:
         st = (await api.get(f"{DS}/agent")).json().get("status") or {}
@@ -190,7 +182,7 @@ async def test_one_pod_per_eligible_node_and_rolling_update(
             and st.get("updatedNumberScheduled") == 3
         )
 
-    await _until(status_ready)
+    await eventually(status_ready, within=20, interval=0.05, what="status ready")
     revs = (await api.get(REVISIONS)).json()["items"]
     assert [r["revision"] for r in revs] == [1]
     assert revs[0]["data"]["spec"]["template"]["$patch"] == "replace"
@@ -202,8 +194,8 @@ async def test_one_pod_per_eligible_node_and_rolling_update(
     async def moved() -> bool:
         return sorted(await _pods_by_node(api)) == ["n2", "n3", "n5"]
 
-    await _until(moved)
-    await _until(status_ready)
+    await eventually(moved, within=20, interval=0.05, what="moved")
+    await eventually(status_ready, within=20, interval=0.05, what="status ready")
 
     # rolling update: one node at a time (maxUnavailable 1)
     binder.nodes = {"n2", "n3", "n5"}
@@ -217,7 +209,7 @@ async def test_one_pod_per_eligible_node_and_rolling_update(
         st = (await api.get(f"{DS}/agent")).json().get("status") or {}
         return images == {"agent:2"} and st.get("numberAvailable") == 3
 
-    await _until(updated, within=30)
+    await eventually(updated, within=30, interval=0.05, what="updated")
     assert binder.max_unready <= 1
     revs = (await api.get(REVISIONS)).json()["items"]
     assert sorted(r["revision"] for r in revs) == [1, 2]

@@ -12,8 +12,7 @@ deadline; revisionHistoryLimit.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -30,6 +29,7 @@ from skiff.controllers.deployment import (
 )
 from skiff.testing.cluster import running_controller_manager
 from skiff.testing.kubelet import StandInKubelet, running
+from skiff.testing.wait import eventually
 
 PODS = "/api/v1/namespaces/default/pods"
 RS = "/apis/apps/v1/namespaces/default/replicasets"
@@ -135,14 +135,6 @@ async def kubelet(api: httpx.AsyncClient) -> AsyncIterator[Kubelet]:
         yield k
 
 
-async def _until(check: Callable[[], Awaitable[bool]], *, within: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
 def _deployment(name: str, replicas: int, image: str = "web:1", **spec: Any) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
@@ -188,7 +180,7 @@ async def _wait_complete(api: httpx.AsyncClient, name: str, within: float = 30.0
     async def check() -> bool:
         return _complete(await _get(api, f"{DEPLOY}/{name}"))
 
-    await _until(check, within=within)
+    await eventually(check, within=within, interval=0.05)
     return await _get(api, f"{DEPLOY}/{name}")
 
 
@@ -233,7 +225,7 @@ async def test_rolling_update(api: httpx.AsyncClient, kubelet: Kubelet) -> None:
         pods = (await api.get(PODS, params={"labelSelector": "app=web"})).json()["items"]
         return all(p["spec"]["containers"][0]["image"] == "web:2" for p in pods) and len(pods) == 4
 
-    await _until(old_pods_gone)
+    await eventually(old_pods_gone, within=20, interval=0.05, what="old pods gone")
     events = (await api.get("/api/v1/namespaces/default/events")).json()["items"]
     scaling = [e["message"] for e in events if e["reason"] == "ScalingReplicaSet"]
     assert f"Scaled up replica set {rs1['metadata']['name']} from 0 to 4" in scaling
@@ -256,7 +248,7 @@ async def test_recreate(api: httpx.AsyncClient, kubelet: Kubelet) -> None:
         mixed = mixed or images == {"web:1", "web:2"}
         return _complete(await _get(api, f"{DEPLOY}/rec")) and images == {"web:2"}
 
-    await _until(done, within=30)
+    await eventually(done, within=30, interval=0.05, what="done")
     assert not mixed, "Recreate ran old and new pods at the same time"
 
 
@@ -282,7 +274,7 @@ async def test_pause_resume_and_scale(api: httpx.AsyncClient, kubelet: Kubelet) 
         conds = {c["type"]: c for c in d["status"].get("conditions") or []}
         return conds.get("Progressing", {}).get("reason") == "DeploymentPaused"
 
-    await _until(paused)
+    await eventually(paused, within=20, interval=0.05, what="paused")
     assert len(await _replica_sets(api, "p")) == 1  # no rollout while paused
     # scaling still applies while paused
     r = await api.patch(f"{DEPLOY}/p", json={"spec": {"replicas": 3}}, headers=MERGE)
@@ -292,7 +284,7 @@ async def test_pause_resume_and_scale(api: httpx.AsyncClient, kubelet: Kubelet) 
         (rs,) = await _replica_sets(api, "p")
         return bool(rs["spec"]["replicas"] == 3)
 
-    await _until(scaled)
+    await eventually(scaled, within=20, interval=0.05, what="scaled")
     r = await api.patch(f"{DEPLOY}/p", json={"spec": {"paused": False}}, headers=MERGE)
     assert r.status_code == 200
     d = await _wait_complete(api, "p")
@@ -312,7 +304,7 @@ async def test_progress_deadline_and_history_limit(api: httpx.AsyncClient) -> No
         prog = conds.get("Progressing", {})
         return prog.get("status") == "False" and prog.get("reason") == "ProgressDeadlineExceeded"
 
-    await _until(exceeded, within=15)
+    await eventually(exceeded, within=15, interval=0.05, what="exceeded")
     d = await _get(api, f"{DEPLOY}/slow")
     conds = {c["type"]: c for c in d["status"]["conditions"]}
     assert "has timed out progressing" in conds["Progressing"]["message"]

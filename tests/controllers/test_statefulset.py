@@ -11,8 +11,7 @@ volumeClaimTemplates; status revisions.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -22,6 +21,7 @@ from skiff.controllers import ControllerManager
 from skiff.controllers.statefulset import ordinal_of, plan
 from skiff.testing.cluster import running_controller_manager
 from skiff.testing.kubelet import StandInKubelet, running
+from skiff.testing.wait import eventually
 
 PODS = "/api/v1/namespaces/default/pods"
 PVCS = "/api/v1/namespaces/default/persistentvolumeclaims"
@@ -127,14 +127,6 @@ async def kubelet(api: httpx.AsyncClient) -> AsyncIterator[Kubelet]:
         yield k
 
 
-async def _until(check: Callable[[], Awaitable[bool]], *, within: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
 async def _pods(api: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
     items = (await api.get(PODS, params={"labelSelector": "app=db"})).json()["items"]
     return {p["metadata"]["name"]: p for p in items if not p["metadata"].get("deletionTimestamp")}
@@ -177,7 +169,7 @@ async def test_ordered_pods_scale_and_rolling_update(
         st = await _status(api)
         return st.get("readyReplicas") == 3 and st.get("replicas") == 3
 
-    await _until(three_ready)
+    await eventually(three_ready, within=20, interval=0.05, what="three ready")
     assert kubelet.created == ["db-0", "db-1", "db-2"]  # strictly in order
     pods = await _pods(api)
     p1 = pods["db-1"]
@@ -207,7 +199,7 @@ async def test_ordered_pods_scale_and_rolling_update(
         st = await _status(api)
         return st.get("updatedReplicas") == 2 and st.get("readyReplicas") == 3
 
-    await _until(partitioned)
+    await eventually(partitioned, within=20, interval=0.05, what="partitioned")
     images = {n: p["spec"]["containers"][0]["image"] for n, p in (await _pods(api)).items()}
     assert images == {"db-0": "db:1", "db-1": "db:2", "db-2": "db:2"}
     assert kubelet.deleted == ["db-2", "db-1"]  # from the top
@@ -226,7 +218,7 @@ async def test_ordered_pods_scale_and_rolling_update(
             and st.get("currentRevision") == st.get("updateRevision")
         )
 
-    await _until(rolled)
+    await eventually(rolled, within=20, interval=0.05, what="rolled")
 
     # scale down: highest first
     kubelet.deleted.clear()
@@ -237,5 +229,5 @@ async def test_ordered_pods_scale_and_rolling_update(
     async def one_left() -> bool:
         return sorted(await _pods(api)) == ["db-0"]
 
-    await _until(one_left)
+    await eventually(one_left, within=20, interval=0.05, what="one left")
     assert kubelet.deleted == ["db-2", "db-1"]
