@@ -41,8 +41,8 @@ from skiff.apiserver.auth import Attributes
 from skiff.apiserver.connect import offering
 from skiff.apiserver.server import ApiServer
 from skiff.apiserver.tls import ensure_credentials, issue_certificate
-from skiff.apiserver.wsserver import KubernetesWebSocketProtocol
 from skiff.testing.apiserver import ADMIN_TOKEN, in_process_apiserver
+from skiff.util.websocket import KubernetesWebSocketProtocol
 
 TOKEN = ADMIN_TOKEN
 PODS = "/api/v1/namespaces/default/pods"

@@ -26,8 +26,8 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from skiff.apiserver.tls import ensure_credentials
-from skiff.apiserver.wsserver import KubernetesWebSocketProtocol
 from skiff.testing.cluster import Kubectl, ServerProcess
+from skiff.util.websocket import KubernetesWebSocketProtocol
 
 
 async def _logs(request: Request) -> Response:

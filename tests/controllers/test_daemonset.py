@@ -10,10 +10,7 @@ the image replaces pods without two nodes unavailable at once; ControllerRevisio
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -22,6 +19,8 @@ import pytest
 from skiff.controllers import ControllerManager
 from skiff.controllers.daemonset import daemon_pod_spec, node_should_run, rolling_update_victims
 from skiff.testing.cluster import running_controller_manager
+from skiff.testing.kubelet import StandInKubelet, running
+from skiff.testing.wait import eventually
 
 PODS = "/api/v1/namespaces/default/pods"
 NODES = "/api/v1/nodes"
@@ -110,84 +109,31 @@ async def manager(url: str, token: str) -> AsyncIterator[ControllerManager]:
         yield m
 
 
-class Binder:
+class Binder(StandInKubelet):
     """Binds daemon pods to their pinned node, marks them Ready after ``delay``, confirms
     deletions; records the most nodes seen without a ready pod during a rollout."""
 
-    def __init__(self, api: httpx.AsyncClient, delay: float = 0.2) -> None:
-        self.api = api
-        self.delay = delay
-        self.seen: dict[str, float] = {}
+    def __init__(self, api: httpx.AsyncClient) -> None:
+        super().__init__(api, delay=0.2)
         self.max_unready = 0
         self.nodes: set[str] = set()
 
-    async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            pods = (await self.api.get(PODS)).json()["items"]
-            ready_nodes = set()
-            for pod in pods:
-                meta, spec = pod["metadata"], pod["spec"]
-                if meta.get("deletionTimestamp"):
-                    await self.api.delete(
-                        f"{PODS}/{meta['name']}", params={"gracePeriodSeconds": "0"}
-                    )
-                    continue
-                node = spec.get("nodeName")
-                if not node:
-                    terms = spec["affinity"]["nodeAffinity"][
-                        "requiredDuringSchedulingIgnoredDuringExecution"
-                    ]["nodeSelectorTerms"]
-                    target = terms[0]["matchFields"][0]["values"][0]
-                    await self.api.post(
-                        f"{PODS}/{meta['name']}/binding",
-                        json={
-                            "apiVersion": "v1",
-                            "kind": "Binding",
-                            "metadata": {"name": meta["name"]},
-                            "target": {"kind": "Node", "name": target},
-                        },
-                    )
-                    continue
-                conds = {c["type"]: c["status"] for c in pod["status"].get("conditions", [])}
-                if conds.get("Ready") == "True":
-                    ready_nodes.add(node)
-                    continue
-                first = self.seen.setdefault(meta["uid"], loop.time())
-                if loop.time() - first >= self.delay:
-                    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                    body = {
-                        "status": {
-                            "phase": "Running",
-                            "conditions": [
-                                {"type": "Ready", "status": "True", "lastTransitionTime": now}
-                            ],
-                        }
-                    }
-                    await self.api.patch(f"{PODS}/{meta['name']}/status", json=body, headers=MERGE)
-            if self.nodes:
-                self.max_unready = max(self.max_unready, len(self.nodes - ready_nodes))
-            await asyncio.sleep(0.05)
+    def observe(self, pods: list[dict[str, Any]]) -> None:
+        ready_nodes = {
+            pod["spec"]["nodeName"]
+            for pod in pods
+            if not pod["metadata"].get("deletionTimestamp")
+            and pod["spec"].get("nodeName")
+            and self.done(pod)
+        }
+        if self.nodes:
+            self.max_unready = max(self.max_unready, len(self.nodes - ready_nodes))
 
 
 @pytest.fixture
 async def binder(api: httpx.AsyncClient) -> AsyncIterator[Binder]:
-    b = Binder(api)
-    task = asyncio.create_task(b.run())
-    try:
+    async with running(Binder(api)) as b:
         yield b
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def _until(check: Callable[[], Awaitable[bool]], *, within: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 async def _pods_by_node(api: httpx.AsyncClient) -> dict[str, list[dict[str, Any]]]:
@@ -225,7 +171,7 @@ async def test_one_pod_per_eligible_node_and_rolling_update(
         by_node = await _pods_by_node(api)
         return sorted(by_node) == ["n1", "n2", "n3"] and all(len(p) == 1 for p in by_node.values())
 
-    await _until(on_three)
+    await eventually(on_three, within=20, interval=0.05, what="on three")
 
     async def status_ready() -> bool:
         st = (await api.get(f"{DS}/agent")).json().get("status") or {}
@@ -236,7 +182,7 @@ async def test_one_pod_per_eligible_node_and_rolling_update(
             and st.get("updatedNumberScheduled") == 3
         )
 
-    await _until(status_ready)
+    await eventually(status_ready, within=20, interval=0.05, what="status ready")
     revs = (await api.get(REVISIONS)).json()["items"]
     assert [r["revision"] for r in revs] == [1]
     assert revs[0]["data"]["spec"]["template"]["$patch"] == "replace"
@@ -248,8 +194,8 @@ async def test_one_pod_per_eligible_node_and_rolling_update(
     async def moved() -> bool:
         return sorted(await _pods_by_node(api)) == ["n2", "n3", "n5"]
 
-    await _until(moved)
-    await _until(status_ready)
+    await eventually(moved, within=20, interval=0.05, what="moved")
+    await eventually(status_ready, within=20, interval=0.05, what="status ready")
 
     # rolling update: one node at a time (maxUnavailable 1)
     binder.nodes = {"n2", "n3", "n5"}
@@ -263,7 +209,7 @@ async def test_one_pod_per_eligible_node_and_rolling_update(
         st = (await api.get(f"{DS}/agent")).json().get("status") or {}
         return images == {"agent:2"} and st.get("numberAvailable") == 3
 
-    await _until(updated, within=30)
+    await eventually(updated, within=30, interval=0.05, what="updated")
     assert binder.max_unready <= 1
     revs = (await api.get(REVISIONS)).json()["items"]
     assert sorted(r["revision"] for r in revs) == [1, 2]

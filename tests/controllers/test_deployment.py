@@ -12,10 +12,7 @@ deadline; revisionHistoryLimit.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -31,6 +28,8 @@ from skiff.controllers.deployment import (
     scale_down_old_count,
 )
 from skiff.testing.cluster import running_controller_manager
+from skiff.testing.kubelet import StandInKubelet, running
+from skiff.testing.wait import eventually
 
 PODS = "/api/v1/namespaces/default/pods"
 RS = "/apis/apps/v1/namespaces/default/replicasets"
@@ -101,53 +100,23 @@ def test_template_hash() -> None:
 # ---------------------------------------------------------------------- against an API server
 
 
-class Kubelet:
+class Kubelet(StandInKubelet):
     """Marks pods Running and Ready ``delay`` seconds after it first sees them and records the
     fewest ready pods seen per app label."""
 
-    def __init__(self, api: httpx.AsyncClient, delay: float = 0.2) -> None:
-        self.api = api
-        self.delay = delay
-        self.seen: dict[str, float] = {}
+    def __init__(self, api: httpx.AsyncClient) -> None:
+        super().__init__(api, delay=0.2)
         self.min_ready: dict[str, int] = {}
 
-    async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            pods = (await self.api.get(PODS)).json()["items"]
-            ready_by_app: dict[str, int] = {}
-            for pod in pods:
-                meta = pod["metadata"]
-                app = (meta.get("labels") or {}).get("app", "")
-                conds = {
-                    c["type"]: c["status"] for c in pod.get("status", {}).get("conditions", [])
-                }
-                ready = conds.get("Ready") == "True"
-                if ready and not meta.get("deletionTimestamp"):
-                    ready_by_app[app] = ready_by_app.get(app, 0) + 1
-                if meta.get("deletionTimestamp"):
-                    # confirm the deletion as an agent would
-                    await self.api.delete(
-                        f"{PODS}/{meta['name']}", params={"gracePeriodSeconds": "0"}
-                    )
-                    continue
-                if ready:
-                    continue
-                first = self.seen.setdefault(meta["uid"], loop.time())
-                if loop.time() - first >= self.delay:
-                    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                    body = {
-                        "status": {
-                            "phase": "Running",
-                            "conditions": [
-                                {"type": "Ready", "status": "True", "lastTransitionTime": now}
-                            ],
-                        }
-                    }
-                    await self.api.patch(f"{PODS}/{meta['name']}/status", json=body, headers=MERGE)
-            for app, n in ready_by_app.items():
-                self.min_ready[app] = min(self.min_ready.get(app, n), n)
-            await asyncio.sleep(0.05)
+    def observe(self, pods: list[dict[str, Any]]) -> None:
+        ready_by_app: dict[str, int] = {}
+        for pod in pods:
+            meta = pod["metadata"]
+            app = (meta.get("labels") or {}).get("app", "")
+            if self.done(pod) and not meta.get("deletionTimestamp"):
+                ready_by_app[app] = ready_by_app.get(app, 0) + 1
+        for app, n in ready_by_app.items():
+            self.min_ready[app] = min(self.min_ready.get(app, n), n)
 
 
 @pytest.fixture
@@ -162,22 +131,8 @@ async def manager(url: str, token: str) -> AsyncIterator[ControllerManager]:
 
 @pytest.fixture
 async def kubelet(api: httpx.AsyncClient) -> AsyncIterator[Kubelet]:
-    k = Kubelet(api)
-    task = asyncio.create_task(k.run())
-    try:
+    async with running(Kubelet(api)) as k:
         yield k
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def _until(check: Callable[[], Awaitable[bool]], *, within: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 def _deployment(name: str, replicas: int, image: str = "web:1", **spec: Any) -> dict[str, Any]:
@@ -225,7 +180,7 @@ async def _wait_complete(api: httpx.AsyncClient, name: str, within: float = 30.0
     async def check() -> bool:
         return _complete(await _get(api, f"{DEPLOY}/{name}"))
 
-    await _until(check, within=within)
+    await eventually(check, within=within, interval=0.05)
     return await _get(api, f"{DEPLOY}/{name}")
 
 
@@ -270,7 +225,7 @@ async def test_rolling_update(api: httpx.AsyncClient, kubelet: Kubelet) -> None:
         pods = (await api.get(PODS, params={"labelSelector": "app=web"})).json()["items"]
         return all(p["spec"]["containers"][0]["image"] == "web:2" for p in pods) and len(pods) == 4
 
-    await _until(old_pods_gone)
+    await eventually(old_pods_gone, within=20, interval=0.05, what="old pods gone")
     events = (await api.get("/api/v1/namespaces/default/events")).json()["items"]
     scaling = [e["message"] for e in events if e["reason"] == "ScalingReplicaSet"]
     assert f"Scaled up replica set {rs1['metadata']['name']} from 0 to 4" in scaling
@@ -293,7 +248,7 @@ async def test_recreate(api: httpx.AsyncClient, kubelet: Kubelet) -> None:
         mixed = mixed or images == {"web:1", "web:2"}
         return _complete(await _get(api, f"{DEPLOY}/rec")) and images == {"web:2"}
 
-    await _until(done, within=30)
+    await eventually(done, within=30, interval=0.05, what="done")
     assert not mixed, "Recreate ran old and new pods at the same time"
 
 
@@ -319,7 +274,7 @@ async def test_pause_resume_and_scale(api: httpx.AsyncClient, kubelet: Kubelet) 
         conds = {c["type"]: c for c in d["status"].get("conditions") or []}
         return conds.get("Progressing", {}).get("reason") == "DeploymentPaused"
 
-    await _until(paused)
+    await eventually(paused, within=20, interval=0.05, what="paused")
     assert len(await _replica_sets(api, "p")) == 1  # no rollout while paused
     # scaling still applies while paused
     r = await api.patch(f"{DEPLOY}/p", json={"spec": {"replicas": 3}}, headers=MERGE)
@@ -329,7 +284,7 @@ async def test_pause_resume_and_scale(api: httpx.AsyncClient, kubelet: Kubelet) 
         (rs,) = await _replica_sets(api, "p")
         return bool(rs["spec"]["replicas"] == 3)
 
-    await _until(scaled)
+    await eventually(scaled, within=20, interval=0.05, what="scaled")
     r = await api.patch(f"{DEPLOY}/p", json={"spec": {"paused": False}}, headers=MERGE)
     assert r.status_code == 200
     d = await _wait_complete(api, "p")
@@ -349,7 +304,7 @@ async def test_progress_deadline_and_history_limit(api: httpx.AsyncClient) -> No
         prog = conds.get("Progressing", {})
         return prog.get("status") == "False" and prog.get("reason") == "ProgressDeadlineExceeded"
 
-    await _until(exceeded, within=15)
+    await eventually(exceeded, within=15, interval=0.05, what="exceeded")
     d = await _get(api, f"{DEPLOY}/slow")
     conds = {c["type"]: c for c in d["status"]["conditions"]}
     assert "has timed out progressing" in conds["Progressing"]["message"]

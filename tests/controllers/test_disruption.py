@@ -31,6 +31,7 @@ from skiff.controllers.disruption import (
 )
 from skiff.testing.clock import FakeClock
 from skiff.testing.cluster import running_controller_manager
+from skiff.testing.kubelet import ready_status
 
 PODS = "/api/v1/namespaces/default/pods"
 PDBS = "/apis/policy/v1/namespaces/default/poddisruptionbudgets"
@@ -103,8 +104,7 @@ async def _pod(
         ]
     r = await api.post(PODS, json=body)
     assert r.status_code == 201, r.text
-    ready = {"status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}
-    r = await api.patch(f"{PODS}/{name}/status", json=ready, headers=MERGE)
+    r = await api.patch(f"{PODS}/{name}/status", json=ready_status(), headers=MERGE)
     assert r.status_code == 200, r.text
 
 

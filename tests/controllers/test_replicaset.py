@@ -10,8 +10,7 @@ a failing create recorded as ``ReplicaFailure`` and a ``FailedCreate`` event.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -23,6 +22,8 @@ from skiff.controllers.podutil import pods_to_delete
 from skiff.controllers.replicaset import calculate_status, slow_start_batches
 from skiff.testing.clock import FakeClock
 from skiff.testing.cluster import running_controller_manager
+from skiff.testing.kubelet import ready_status
+from skiff.testing.wait import eventually
 
 PODS = "/api/v1/namespaces/default/pods"
 RS = "/apis/apps/v1/namespaces/default/replicasets"
@@ -136,14 +137,6 @@ async def manager(url: str, token: str) -> AsyncIterator[ControllerManager]:
         yield m
 
 
-async def _until(check: Callable[[], Awaitable[bool]], *, within: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
-
-
 def _rs(name: str, replicas: int, **spec: Any) -> dict[str, Any]:
     return {
         "apiVersion": "apps/v1",
@@ -168,13 +161,7 @@ async def _pods(api: httpx.AsyncClient, app: str) -> list[dict[str, Any]]:
 
 
 async def _set_ready(api: httpx.AsyncClient, name: str, ready: bool = True) -> None:
-    body = {
-        "status": {
-            "phase": "Running",
-            "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
-        }
-    }
-    r = await api.patch(f"{PODS}/{name}/status", json=body, headers=MERGE)
+    r = await api.patch(f"{PODS}/{name}/status", json=ready_status(ready), headers=MERGE)
     r.raise_for_status()
 
 
@@ -182,7 +169,7 @@ async def _count(api: httpx.AsyncClient, app: str, n: int) -> None:
     async def check() -> bool:
         return len(await _pods(api, app)) == n
 
-    await _until(check)
+    await eventually(check, within=10, interval=0.05)
 
 
 @pytest.mark.usefixtures("manager")
@@ -218,7 +205,7 @@ async def test_replicaset_creates_replaces_and_scales(api: httpx.AsyncClient) ->
         status = (await api.get(f"{RS}/web")).json().get("status") or {}
         return status.get("readyReplicas") == 1 and status.get("availableReplicas") == 1
 
-    await _until(ready_counted)
+    await eventually(ready_counted, within=10, interval=0.05, what="ready counted")
     # scaling down deletes the unready pods first
     r = await api.patch(f"{RS}/web", json={"spec": {"replicas": 1}}, headers=MERGE)
     assert r.status_code == 200
@@ -229,7 +216,7 @@ async def test_replicaset_creates_replaces_and_scales(api: httpx.AsyncClient) ->
         status = (await api.get(f"{RS}/web")).json().get("status") or {}
         return status.get("replicas") == 1 and status.get("observedGeneration") == 2
 
-    await _until(status_settled)
+    await eventually(status_settled, within=10, interval=0.05, what="status settled")
     events = (await api.get("/api/v1/namespaces/default/events")).json()["items"]
     reasons = {e["reason"] for e in events if e["involvedObject"].get("name") == "web"}
     assert {"SuccessfulCreate", "SuccessfulDelete"} <= reasons
@@ -255,7 +242,7 @@ async def test_adopts_orphans_and_releases_pods_that_stop_matching(
         refs = pod["metadata"].get("ownerReferences") or []
         return [ref["uid"] for ref in refs] == [uid]
 
-    await _until(adopted)
+    await eventually(adopted, within=10, interval=0.05, what="adopted")
     names = {p["metadata"]["name"] for p in await _pods(api, "adopt")}
     assert "orphan" in names  # only one new pod was created
 
@@ -269,7 +256,7 @@ async def test_adopts_orphans_and_releases_pods_that_stop_matching(
         pod = (await api.get(f"{PODS}/orphan")).json()
         return not pod["metadata"].get("ownerReferences")
 
-    await _until(released)
+    await eventually(released, within=10, interval=0.05, what="released")
     await _count(api, "adopt", 2)
 
 
@@ -297,7 +284,7 @@ async def test_replication_controller(api: httpx.AsyncClient) -> None:
         status = (await api.get(f"{RC}/legacy")).json().get("status") or {}
         return status.get("replicas") == 2 and status.get("fullyLabeledReplicas") == 2
 
-    await _until(counted)
+    await eventually(counted, within=10, interval=0.05, what="counted")
 
 
 @pytest.mark.usefixtures("manager")
@@ -312,7 +299,7 @@ async def test_failing_creates_are_reported(api: httpx.AsyncClient) -> None:
         conds = {c["type"]: c for c in status.get("conditions") or []}
         return "ReplicaFailure" in conds and conds["ReplicaFailure"]["reason"] == "FailedCreate"
 
-    await _until(failure_recorded, within=20)
+    await eventually(failure_recorded, within=20, interval=0.05, what="failure recorded")
     events = (await api.get("/api/v1/namespaces/default/events")).json()["items"]
     failed = [e for e in events if e["reason"] == "FailedCreate"]
     assert failed and "missing" in failed[0]["message"]

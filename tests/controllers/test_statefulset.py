@@ -11,10 +11,7 @@ volumeClaimTemplates; status revisions.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -23,6 +20,8 @@ import pytest
 from skiff.controllers import ControllerManager
 from skiff.controllers.statefulset import ordinal_of, plan
 from skiff.testing.cluster import running_controller_manager
+from skiff.testing.kubelet import StandInKubelet, running
+from skiff.testing.wait import eventually
 
 PODS = "/api/v1/namespaces/default/pods"
 PVCS = "/api/v1/namespaces/default/persistentvolumeclaims"
@@ -94,71 +93,38 @@ async def manager(url: str, token: str) -> AsyncIterator[ControllerManager]:
         yield m
 
 
-class Kubelet:
-    def __init__(self, api: httpx.AsyncClient, delay: float = 0.15) -> None:
-        self.api = api
-        self.delay = delay
-        self.seen: dict[str, float] = {}
+class Kubelet(StandInKubelet):
+    """Marks pods Running and Ready and confirms deletions; records the order pods were created
+    and deleted in."""
+
+    def __init__(self, api: httpx.AsyncClient) -> None:
+        super().__init__(api, delay=0.15, interval=0.03)
         self.created: list[str] = []
         self.deleted: list[str] = []
         self.present: set[str] = set()
         self.names: dict[str, str] = {}
+        self.known: set[str] = set()
 
-    async def run(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            items = (await self.api.get(PODS)).json()["items"]
-            # unbound pods are deleted at once (no grace): notice them going away
-            uids = {p["metadata"]["uid"]: p["metadata"]["name"] for p in items}
-            # pods gone in the same poll are recorded highest ordinal first: the poll cannot
-            # tell their order apart, and the controller only deletes downwards
-            gone = [self.names.pop(uid) for uid in self.present - set(uids)]
-            self.deleted.extend(sorted(gone, key=lambda n: -int(n.rsplit("-", 1)[1])))
-            self.present = set(uids)
-            self.names.update(uids)
-            for pod in items:
-                meta = pod["metadata"]
-                if meta.get("deletionTimestamp"):
-                    await self.api.delete(
-                        f"{PODS}/{meta['name']}", params={"gracePeriodSeconds": "0"}
-                    )
-                    continue
-                if meta["uid"] not in self.seen:
-                    self.created.append(meta["name"])
-                first = self.seen.setdefault(meta["uid"], loop.time())
-                conds = {c["type"]: c["status"] for c in pod["status"].get("conditions", [])}
-                if conds.get("Ready") != "True" and loop.time() - first >= self.delay:
-                    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                    body = {
-                        "status": {
-                            "phase": "Running",
-                            "conditions": [
-                                {"type": "Ready", "status": "True", "lastTransitionTime": now}
-                            ],
-                        }
-                    }
-                    await self.api.patch(f"{PODS}/{meta['name']}/status", json=body, headers=MERGE)
-            await asyncio.sleep(0.03)
+    def observe(self, pods: list[dict[str, Any]]) -> None:
+        # unbound pods are deleted at once (no grace): notice them going away
+        uids = {p["metadata"]["uid"]: p["metadata"]["name"] for p in pods}
+        # pods gone in the same poll are recorded highest ordinal first: the poll cannot
+        # tell their order apart, and the controller only deletes downwards
+        gone = [self.names.pop(uid) for uid in self.present - set(uids)]
+        self.deleted.extend(sorted(gone, key=lambda n: -int(n.rsplit("-", 1)[1])))
+        self.present = set(uids)
+        self.names.update(uids)
+        for pod in pods:
+            meta = pod["metadata"]
+            if not meta.get("deletionTimestamp") and meta["uid"] not in self.known:
+                self.known.add(meta["uid"])
+                self.created.append(meta["name"])
 
 
 @pytest.fixture
 async def kubelet(api: httpx.AsyncClient) -> AsyncIterator[Kubelet]:
-    k = Kubelet(api)
-    task = asyncio.create_task(k.run())
-    try:
+    async with running(Kubelet(api)) as k:
         yield k
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-
-
-async def _until(check: Callable[[], Awaitable[bool]], *, within: float = 20.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 async def _pods(api: httpx.AsyncClient) -> dict[str, dict[str, Any]]:
@@ -203,7 +169,7 @@ async def test_ordered_pods_scale_and_rolling_update(
         st = await _status(api)
         return st.get("readyReplicas") == 3 and st.get("replicas") == 3
 
-    await _until(three_ready)
+    await eventually(three_ready, within=20, interval=0.05, what="three ready")
     assert kubelet.created == ["db-0", "db-1", "db-2"]  # strictly in order
     pods = await _pods(api)
     p1 = pods["db-1"]
@@ -233,7 +199,7 @@ async def test_ordered_pods_scale_and_rolling_update(
         st = await _status(api)
         return st.get("updatedReplicas") == 2 and st.get("readyReplicas") == 3
 
-    await _until(partitioned)
+    await eventually(partitioned, within=20, interval=0.05, what="partitioned")
     images = {n: p["spec"]["containers"][0]["image"] for n, p in (await _pods(api)).items()}
     assert images == {"db-0": "db:1", "db-1": "db:2", "db-2": "db:2"}
     assert kubelet.deleted == ["db-2", "db-1"]  # from the top
@@ -252,7 +218,7 @@ async def test_ordered_pods_scale_and_rolling_update(
             and st.get("currentRevision") == st.get("updateRevision")
         )
 
-    await _until(rolled)
+    await eventually(rolled, within=20, interval=0.05, what="rolled")
 
     # scale down: highest first
     kubelet.deleted.clear()
@@ -263,5 +229,5 @@ async def test_ordered_pods_scale_and_rolling_update(
     async def one_left() -> bool:
         return sorted(await _pods(api)) == ["db-0"]
 
-    await _until(one_left)
+    await eventually(one_left, within=20, interval=0.05, what="one left")
     assert kubelet.deleted == ["db-2", "db-1"]

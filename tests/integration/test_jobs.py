@@ -13,15 +13,14 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from kubernetes import client
 
 from skiff.testing.cluster import Kubectl, ServerProcess
+from skiff.testing.kubelet import kubelet_thread
 
 
 @pytest.fixture(scope="module")
@@ -39,48 +38,12 @@ def server() -> Iterator[ServerProcess]:
 
 
 @pytest.fixture
-def kubelet(core: client.CoreV1Api, ns: str) -> Iterator[None]:
+def kubelet(server: ServerProcess, ns: str) -> Iterator[None]:
     """Run every pod of ``ns`` to success; confirm deletions (grace 0)."""
-    stop = threading.Event()
-
-    def run() -> None:
-        while not stop.is_set():
-            try:
-                for pod in core.list_namespaced_pod(ns).items:
-                    name = pod.metadata.name
-                    if pod.metadata.deletion_timestamp is not None:
-                        core.delete_namespaced_pod(name, ns, grace_period_seconds=0)
-                        continue
-                    if pod.status.phase in ("Succeeded", "Failed"):
-                        continue
-                    body = {
-                        "status": {
-                            "phase": "Succeeded",
-                            "containerStatuses": [
-                                {
-                                    "name": c.name,
-                                    "image": c.image,
-                                    "imageID": "",
-                                    "ready": False,
-                                    "restartCount": 0,
-                                    "state": {"terminated": {"exitCode": 0, "reason": "Completed"}},
-                                }
-                                for c in pod.spec.containers
-                            ],
-                        }
-                    }
-                    core.patch_namespaced_pod_status(name, ns, body)
-            except client.ApiException:
-                pass
-            stop.wait(0.1)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
+    with kubelet_thread(
+        server.url, server.token, namespace=ns, ca_file=server.ca_file, outcome="succeeded"
+    ):
         yield
-    finally:
-        stop.set()
-        thread.join(10)
 
 
 @pytest.mark.usefixtures("kubelet")

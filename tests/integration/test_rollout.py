@@ -14,15 +14,13 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from kubernetes import client
 
 from skiff.testing.cluster import Kubectl, ServerProcess
+from skiff.testing.kubelet import kubelet_thread
 
 
 @pytest.fixture(scope="module")
@@ -46,68 +44,11 @@ def server() -> Iterator[ServerProcess]:
 
 
 @pytest.fixture
-def kubelet(core: client.CoreV1Api, ns: str) -> Iterator[None]:
-    """Mark every pod of ``ns`` Running and Ready; confirm deletions (grace 0)."""
-    stop = threading.Event()
-
-    def run() -> None:
-        while not stop.is_set():
-            try:
-                for pod in core.list_namespaced_pod(ns).items:
-                    name = pod.metadata.name
-                    if pod.metadata.deletion_timestamp is not None:
-                        core.delete_namespaced_pod(name, ns, grace_period_seconds=0)
-                        continue
-                    if not pod.spec.node_name:
-                        target = _pinned_node(pod)
-                        if target:
-                            core.create_namespaced_pod_binding(
-                                name,
-                                ns,
-                                client.V1Binding(
-                                    metadata=client.V1ObjectMeta(name=name),
-                                    target=client.V1ObjectReference(kind="Node", name=target),
-                                ),
-                                _preload_content=False,
-                            )
-                            continue
-                    conds = {c.type: c.status for c in (pod.status.conditions or [])}
-                    if conds.get("Ready") == "True":
-                        continue
-                    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-                    body = {
-                        "status": {
-                            "phase": "Running",
-                            "conditions": [
-                                {"type": "Ready", "status": "True", "lastTransitionTime": now}
-                            ],
-                        }
-                    }
-                    core.patch_namespaced_pod_status(name, ns, body)
-            except client.ApiException:
-                pass
-            stop.wait(0.1)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    try:
+def kubelet(server: ServerProcess, ns: str) -> Iterator[None]:
+    """Mark every pod of ``ns`` Running and Ready (binding DaemonSet pods to their pinned node);
+    confirm deletions (grace 0)."""
+    with kubelet_thread(server.url, server.token, namespace=ns, ca_file=server.ca_file):
         yield
-    finally:
-        stop.set()
-        thread.join(10)
-
-
-def _pinned_node(pod: client.V1Pod) -> str:
-    """The node a DaemonSet pod's required affinity pins (the scheduler's job, stood in for)."""
-    affinity = pod.spec.affinity
-    if not affinity or not affinity.node_affinity:
-        return ""
-    required = affinity.node_affinity.required_during_scheduling_ignored_during_execution
-    for term in required.node_selector_terms if required else []:
-        for req in term.match_fields or []:
-            if req.key == "metadata.name" and req.operator == "In" and len(req.values) == 1:
-                return str(req.values[0])
-    return ""
 
 
 def _rs_names(kubectl: Kubectl, ns: str) -> set[str]:

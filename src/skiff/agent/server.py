@@ -46,17 +46,14 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketState
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
-from websockets.datastructures import Headers
-from websockets.protocol import State
-from websockets.typing import Subprotocol
 
 from skiff.agent import logs, streaming
 from skiff.client import thaw
 from skiff.runtime.base import Runtime
 from skiff.runtime.types import ContainerRuntimeError, ContainerState, SandboxState
+from skiff.util.websocket import KubernetesWebSocketProtocol
 
-__all__ = ["AgentServer", "AgentWebSocketProtocol", "PodLister", "PodLookup"]
+__all__ = ["AgentServer", "PodLister", "PodLookup"]
 
 log = logging.getLogger(__name__)
 
@@ -95,33 +92,6 @@ class PodLister(Protocol):
     otherwise ``/pods`` lists the pods of the runtime's sandboxes that ``find_pod`` knows."""
 
     def list_pods(self) -> list[Mapping[str, Any]]: ...
-
-
-def _application_chooses(headers: Headers) -> Subprotocol | None:
-    return None
-
-
-class AgentWebSocketProtocol(WebSocketsSansIOProtocol):
-    """uvicorn's WebSocket protocol taking Kubernetes' subprotocol offers as Go servers do.
-
-    kubectl's port-forward offers ``SPDY/3.1+portforward.k8s.io``, not an RFC 7230 token, which
-    the websockets library would refuse with 400 before the application sees it. The same as
-    ``skiff.apiserver.wsserver.KubernetesWebSocketProtocol`` (the agent may not import the API
-    server's package): the application names the subprotocol it accepts.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.conn.process_subprotocol = _application_chooses  # type: ignore[method-assign]
-
-    def shutdown(self) -> None:
-        if self.handshake_complete and not self.close_sent and self.conn.state is not State.OPEN:
-            # the closing handshake is under way: only let go
-            self.stop_keepalive()
-            self.queue.put_nowait({"type": "websocket.disconnect", "code": 1012})
-            self.transport.close()
-            return
-        super().shutdown()
 
 
 class _Uvicorn(uvicorn.Server):
@@ -327,7 +297,7 @@ class AgentServer:
             access_log=False,
             lifespan="off",
             http="httptools",
-            ws=AgentWebSocketProtocol,
+            ws=KubernetesWebSocketProtocol,
             ssl_context_factory=lambda _config, _default: context,
             timeout_graceful_shutdown=int(max(1, self.shutdown_grace)),
             server_header=False,

@@ -52,8 +52,8 @@ from skiff.apiserver.strategies import build_strategies
 from skiff.apiserver.strategies.apiservice import local_api_services
 from skiff.apiserver.watch import cache_codec, strategy_fields
 from skiff.apiserver.watchcache import WatchCache
-from skiff.apiserver.wsserver import KubernetesWebSocketProtocol
 from skiff.store import Compactor, Revision, Store
+from skiff.util.websocket import KubernetesWebSocketProtocol
 
 __all__ = ["ApiServer", "ApiServerConfig"]
 

@@ -55,6 +55,12 @@ from skiff.client.cache import (
     namespace_index_func,
     stored_form,
 )
+from skiff.client.component import (
+    LeaderElectedComponent,
+    LeaderElection,
+    LeadershipLost,
+    default_identity,
+)
 from skiff.client.config import CachedTokenFile, Config, load_kubeconfig
 from skiff.client.discovery import Discovery, server_preferred_resources
 from skiff.client.errors import (
@@ -148,7 +154,10 @@ __all__ = [
     "ItemExponentialRateLimiter",
     "LabelSelector",
     "LabelSelectorLike",
+    "LeaderElectedComponent",
+    "LeaderElection",
     "LeaderElector",
+    "LeadershipLost",
     "LeanTransport",
     "Lister",
     "MaxOfRateLimiter",
@@ -186,6 +195,7 @@ __all__ = [
     "adopt",
     "as_label_selector",
     "default_controller_rate_limiter",
+    "default_identity",
     "drop_managed_fields",
     "endpoint_slice_view",
     "error_from_status",

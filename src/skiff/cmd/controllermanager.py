@@ -16,11 +16,16 @@ code 1, as kube-controller-manager exits, and its supervisor starts it again.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
-import os
-import signal
 from pathlib import Path
+
+from skiff.cmd.component import (
+    election_options,
+    metrics_endpoint,
+    parse_bool,
+    run_process,
+    run_until_stopped,
+)
 
 __all__ = [
     "TIMING_FLAGS",
@@ -30,15 +35,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("skiff.controller-manager")
-
-
-def _bool(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in ("true", "1", "yes", "t"):
-        return True
-    if lowered in ("false", "0", "no", "f"):
-        return False
-    raise argparse.ArgumentTypeError(f"invalid boolean {text!r} (true or false)")
 
 
 def add_controller_manager_flags(p: argparse.ArgumentParser, *, standalone: bool) -> None:
@@ -60,7 +56,7 @@ def add_controller_manager_flags(p: argparse.ArgumentParser, *, standalone: bool
         )
         p.add_argument(
             "--leader-elect",
-            type=_bool,
+            type=parse_bool,
             nargs="?",
             const=True,
             default=True,
@@ -181,31 +177,24 @@ def _add_timing_flags(p: argparse.ArgumentParser) -> None:
         p.add_argument(flag, type=kind, default=default, help=f"{text} (default {default})")
 
 
-def _serve_metrics(address: str) -> None:
-    """Export every work queue's metrics on ``address`` (prometheus_client's own HTTP server, in
-    a daemon thread); a port in use is logged, not fatal."""
-    from prometheus_client import start_http_server
-
-    from skiff.client.workqueue import set_queue_observer_factory
-    from skiff.controllers.metrics import WorkQueueMetrics
-
-    metrics = WorkQueueMetrics()
-    set_queue_observer_factory(metrics.observer)
+def _metrics_address(address: str) -> tuple[str, int]:
+    """``--metrics-bind-address`` as (host, port); port 0 (none) when empty or unreadable."""
     if not address:
-        return
+        return "", 0
     host, _, port = address.rpartition(":")
     try:
-        start_http_server(int(port), addr=host or "127.0.0.1", registry=metrics.registry)
-    except (OSError, ValueError) as e:
-        log.warning("controller-manager: cannot serve /metrics on %s: %s", address, e)
-        return
-    log.info("controller-manager: metrics on http://%s/metrics", address)
+        return host or "127.0.0.1", int(port)
+    except ValueError:
+        log.warning("controller-manager: cannot serve /metrics on %s: not host:port", address)
+        return "", 0
 
 
 def run_controller_manager(args: argparse.Namespace) -> int:
     from skiff.client import Client, ClientError, load_kubeconfig
-    from skiff.controllers import ControllerManager, ControllerOptions, LeadershipLost
+    from skiff.client.workqueue import set_queue_observer_factory
+    from skiff.controllers import ControllerManager, ControllerOptions
     from skiff.controllers.manager import enabled_controllers
+    from skiff.controllers.metrics import WorkQueueMetrics
 
     logging.getLogger("httpx").setLevel(logging.WARNING)
     specs = [s for s in str(args.controllers).split(",")]
@@ -236,13 +225,10 @@ def run_controller_manager(args: argparse.Namespace) -> int:
         **{_option_name(flag): getattr(args, _option_name(flag)) for flag, _, _ in TIMING_FLAGS},
     )
     ready_file: Path | None = args.ready_file
-    _serve_metrics(str(args.metrics_bind_address))
-
-    def announce() -> None:
-        if ready_file is not None:
-            tmp = ready_file.with_suffix(".tmp")
-            tmp.write_text(f"{os.getpid()}\n")
-            tmp.replace(ready_file)
+    # every work queue the controllers make reports to these metrics
+    metrics = WorkQueueMetrics()
+    set_queue_observer_factory(metrics.observer)
+    host, port = _metrics_address(str(args.metrics_bind_address))
 
     async def run() -> int:
         async with Client(config, user_agent="skiff-controller-manager/0.1") as client:
@@ -250,36 +236,11 @@ def run_controller_manager(args: argparse.Namespace) -> int:
                 client,
                 controllers=specs,
                 options=options,
-                leader_elect=args.leader_elect,
-                lease_duration=args.leader_elect_lease_duration,
-                renew_deadline=args.leader_elect_renew_deadline,
-                retry_period=args.leader_elect_retry_period,
-                on_ready=announce,
+                **election_options(args, ready_file),
             )
-            task = asyncio.create_task(manager.run(), name="controller-manager")
-            loop = asyncio.get_running_loop()
+            async with metrics_endpoint(
+                "controller-manager", metrics.render, host, port, healthy=manager.ready.is_set
+            ):
+                return await run_until_stopped("controller-manager", manager)
 
-            def on_signal(sig: signal.Signals) -> None:
-                log.info("controller-manager: received %s; stopping", sig.name)
-                task.cancel()
-
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(sig, on_signal, sig)
-            try:
-                await task
-            except asyncio.CancelledError:
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    raise  # we are being cancelled ourselves, not just the manager
-                log.info("controller-manager: stopped")
-                return 0  # stopped by a signal
-            except LeadershipLost as e:
-                log.error("%s; exiting", e)
-                return 1
-            return 0
-
-    try:
-        return asyncio.run(run())
-    finally:
-        if ready_file is not None:
-            ready_file.unlink(missing_ok=True)
+    return run_process(run(), ready_file)

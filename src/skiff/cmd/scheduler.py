@@ -16,25 +16,21 @@ code 1.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
-import os
 import re
-import signal
 from pathlib import Path
+
+from skiff.cmd.component import (
+    election_options,
+    metrics_endpoint,
+    parse_bool,
+    run_process,
+    run_until_stopped,
+)
 
 __all__ = ["add_scheduler_flags", "run_scheduler"]
 
 log = logging.getLogger("skiff.scheduler")
-
-
-def _bool(text: str) -> bool:
-    lowered = text.strip().lower()
-    if lowered in ("true", "1", "yes", "t"):
-        return True
-    if lowered in ("false", "0", "no", "f"):
-        return False
-    raise argparse.ArgumentTypeError(f"invalid boolean {text!r} (true or false)")
 
 
 _LEADER_FLAGS = (
@@ -76,7 +72,7 @@ def add_scheduler_flags(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--leader-elect",
-        type=_bool,
+        type=parse_bool,
         nargs="?",
         const=True,
         default=None,
@@ -114,8 +110,8 @@ def run_scheduler(args: argparse.Namespace) -> int:
 
     from skiff.client import Client, ClientError, load_kubeconfig
     from skiff.scheduler.config import ConfigError, default_config, load_config
-    from skiff.scheduler.metrics import SchedulerMetrics, serve_metrics
-    from skiff.scheduler.runner import LeadershipLost, SchedulerRunner
+    from skiff.scheduler.metrics import SchedulerMetrics
+    from skiff.scheduler.runner import SchedulerRunner
 
     logging.getLogger("httpx").setLevel(logging.WARNING)
     try:
@@ -145,12 +141,6 @@ def run_scheduler(args: argparse.Namespace) -> int:
         if getattr(args, attr) is None:
             setattr(args, attr, _seconds(election.get(field), default))
 
-    def announce() -> None:
-        if ready_file is not None:
-            tmp = ready_file.with_suffix(".tmp")
-            tmp.write_text(f"{os.getpid()}\n")
-            tmp.replace(ready_file)
-
     async def run() -> int:
         metrics = SchedulerMetrics()
         async with Client(
@@ -162,48 +152,16 @@ def run_scheduler(args: argparse.Namespace) -> int:
                 client,
                 config=config,
                 metrics=metrics,
-                leader_elect=args.leader_elect,
-                lease_duration=args.leader_elect_lease_duration,
-                renew_deadline=args.leader_elect_renew_deadline,
-                retry_period=args.leader_elect_retry_period,
-                on_ready=announce,
                 bind_concurrency=args.bind_concurrency,
+                **election_options(args, ready_file),
             )
-            server = None
-            if args.port:
-                try:
-                    server = await serve_metrics(
-                        metrics.render, args.bind_address, args.port, healthy=runner.ready.is_set
-                    )
-                except OSError as e:  # metrics are not worth failing for
-                    log.warning("scheduler: cannot serve /metrics on port %s: %s", args.port, e)
-            task = asyncio.create_task(runner.run(), name="scheduler-runner")
-            loop = asyncio.get_running_loop()
+            async with metrics_endpoint(
+                "scheduler",
+                metrics.render,
+                args.bind_address,
+                args.port,
+                healthy=runner.ready.is_set,
+            ):
+                return await run_until_stopped("scheduler", runner)
 
-            def on_signal(sig: signal.Signals) -> None:
-                log.info("scheduler: received %s; stopping", sig.name)
-                task.cancel()
-
-            for sig in (signal.SIGTERM, signal.SIGINT):
-                loop.add_signal_handler(sig, on_signal, sig)
-            try:
-                await task
-            except asyncio.CancelledError:
-                current = asyncio.current_task()
-                if current is not None and current.cancelling():
-                    raise
-                log.info("scheduler: stopped")
-                return 0
-            except LeadershipLost as e:
-                log.error("%s; exiting", e)
-                return 1
-            finally:
-                if server is not None:
-                    server.close()
-            return 0
-
-    try:
-        return uvloop.run(run())
-    finally:
-        if ready_file is not None:
-            ready_file.unlink(missing_ok=True)
+    return run_process(run(), ready_file, runner=uvloop.run)

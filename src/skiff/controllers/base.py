@@ -27,8 +27,10 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
+from skiff.api.duration import format_time, parse_time
 from skiff.api.resources import ResourceInfo
 from skiff.client import (
     ApiError,
@@ -50,11 +52,13 @@ __all__ = [
     "Controller",
     "ControllerContext",
     "ControllerOptions",
+    "epoch_of",
     "meta_of",
     "metadata_informer",
     "process_next_work_item",
     "run_workers",
     "split_key",
+    "time_stamp",
 ]
 
 log = logging.getLogger("skiff.controllers")
@@ -201,6 +205,21 @@ def metadata_informer(
     ``obj["metadata"]``.
     """
     return factory.informer(info, metadata_only=True, indexers=indexers)
+
+
+def epoch_of(value: Any) -> float | None:
+    """A ``metav1.Time`` (RFC 3339) as Unix seconds; None when it is missing or unreadable."""
+    if not value:
+        return None
+    try:
+        return parse_time(str(value)).timestamp()
+    except ValueError:
+        return None
+
+
+def time_stamp(seconds: float) -> str:
+    """Unix seconds as a ``metav1.Time`` (``2025-01-01T00:00:00Z``)."""
+    return format_time(datetime.fromtimestamp(seconds, UTC))
 
 
 def meta_of(obj: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -39,10 +39,8 @@ import json
 import logging
 import math
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-from skiff.api.duration import format_time, parse_time
 from skiff.api.selector import LabelSelector, SelectorError, label_selector_from_object
 from skiff.client import (
     AlreadyExists,
@@ -54,7 +52,14 @@ from skiff.client import (
     resolve,
     thaw,
 )
-from skiff.controllers.base import ControllerContext, meta_of, run_workers, split_key
+from skiff.controllers.base import (
+    ControllerContext,
+    epoch_of,
+    meta_of,
+    run_workers,
+    split_key,
+    time_stamp,
+)
 from skiff.controllers.podutil import controller_ref, owner_reference
 
 __all__ = [
@@ -229,15 +234,7 @@ def _template_without_hash(template: Mapping[str, Any]) -> dict[str, Any]:
 
 def _created(obj: Mapping[str, Any]) -> tuple[float, str]:
     stamp = meta_of(obj).get("creationTimestamp")
-    try:
-        when = parse_time(str(stamp)).timestamp() if stamp else 0.0
-    except ValueError:
-        when = 0.0
-    return when, str(meta_of(obj).get("name") or "")
-
-
-def _stamp(now: float) -> str:
-    return format_time(datetime.fromtimestamp(now, UTC))
+    return epoch_of(stamp) or 0.0, str(meta_of(obj).get("name") or "")
 
 
 def _condition(
@@ -258,7 +255,7 @@ def _condition(
         and old.get("message") == message
     ):
         return conditions
-    stamp = _stamp(now)
+    stamp = time_stamp(now)
     transition = stamp
     if old is not None and old.get("status") == status and old.get("lastTransitionTime"):
         transition = str(old["lastTransitionTime"])
@@ -834,9 +831,8 @@ class DeploymentController:
             and progressing.get("reason")
             in ("ReplicaSetUpdated", "NewReplicaSetCreated", "FoundNewReplicaSet")
         ):
-            try:
-                updated = parse_time(str(progressing.get("lastUpdateTime"))).timestamp()
-            except ValueError:
+            updated = epoch_of(progressing.get("lastUpdateTime"))
+            if updated is None:
                 updated = now
             self.queue.add_after(f"{namespace}/{name}", max(0.5, updated + deadline - now + 0.5))
 
@@ -975,7 +971,7 @@ class DeploymentController:
             ):
                 # refresh lastUpdateTime: progress was made
                 conditions = [c for c in conditions if c.get("type") != "Progressing"]
-                stamp = _stamp(now)
+                stamp = time_stamp(now)
                 return [
                     *conditions,
                     {
@@ -985,9 +981,8 @@ class DeploymentController:
                 ]
             return _condition(conditions, "Progressing", "True", reason, message, now)
         # no progress: has the deadline passed since the last update?
-        try:
-            last = parse_time(str(current.get("lastUpdateTime"))).timestamp()
-        except ValueError:
+        last = epoch_of(current.get("lastUpdateTime"))
+        if last is None:
             return conditions
         if current.get("status") == "True" and last + deadline < now:
             return _condition(

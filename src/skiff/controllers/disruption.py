@@ -35,14 +35,19 @@ import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from skiff.api import resources
-from skiff.api.duration import format_time, parse_time
 from skiff.api.selector import SelectorError, label_selector_from_object
 from skiff.client import FrozenDict, NotFound, WorkQueue, object_key, resolve, thaw
-from skiff.controllers.base import ControllerContext, meta_of, run_workers, split_key
+from skiff.controllers.base import (
+    ControllerContext,
+    epoch_of,
+    meta_of,
+    run_workers,
+    split_key,
+    time_stamp,
+)
 
 __all__ = [
     "DELETION_TIMEOUT",
@@ -103,13 +108,6 @@ def scaled_value(value: Any, total: int, *, round_up: bool) -> int:
     return math.ceil(exact) if round_up else math.floor(exact)
 
 
-def _when(value: Any) -> float | None:
-    try:
-        return parse_time(str(value)).timestamp()
-    except ValueError:
-        return None
-
-
 def disrupted_pod_map(
     recorded: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], now: float
 ) -> tuple[dict[str, str], float | None]:
@@ -125,7 +123,7 @@ def disrupted_pod_map(
         name = str(meta.get("name") or "")
         if meta.get("deletionTimestamp") or name not in recorded:
             continue
-        when = _when(recorded[name])
+        when = epoch_of(recorded[name])
         if when is None:
             continue
         expires = when + DELETION_TIMEOUT
@@ -147,7 +145,7 @@ def count_healthy(
         if meta.get("deletionTimestamp"):
             continue
         name = str(meta.get("name") or "")
-        when = _when(disrupted[name]) if name in disrupted else None
+        when = epoch_of(disrupted[name]) if name in disrupted else None
         if when is not None and when + DELETION_TIMEOUT > now:
             continue
         if pod_ready(pod):
@@ -175,7 +173,7 @@ def _condition(
     time moves only when the status does)."""
     out = [thaw(c) for c in previous if c.get("type") != "DisruptionAllowed"]
     old = next((c for c in previous if c.get("type") == "DisruptionAllowed"), None)
-    stamp = format_time(datetime.fromtimestamp(now, UTC))
+    stamp = time_stamp(now)
     if old is not None and old.get("status") == status and old.get("lastTransitionTime"):
         stamp = str(old["lastTransitionTime"])
     cond: dict[str, Any] = {

@@ -16,7 +16,6 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from skiff.api.duration import parse_time
 from skiff.client import (
     ApiError,
     Conflict,
@@ -26,7 +25,7 @@ from skiff.client import (
     TransportError,
     resolve,
 )
-from skiff.controllers.base import ControllerContext, meta_of
+from skiff.controllers.base import ControllerContext, epoch_of, meta_of
 
 __all__ = ["EventTTLController", "last_occurrence"]
 
@@ -45,12 +44,7 @@ def last_occurrence(event: Mapping[str, Any]) -> float | None:
         or event.get("eventTime")
         or meta.get("creationTimestamp")
     )
-    if not last:
-        return None
-    try:
-        return parse_time(str(last)).timestamp()
-    except ValueError:
-        return None
+    return epoch_of(last)
 
 
 class EventTTLController:

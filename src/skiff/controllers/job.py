@@ -45,10 +45,8 @@ import asyncio
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
-from skiff.api.duration import format_time, parse_time
 from skiff.client import (
     ApiError,
     Conflict,
@@ -60,7 +58,14 @@ from skiff.client import (
     resolve,
     thaw,
 )
-from skiff.controllers.base import ControllerContext, meta_of, run_workers, split_key
+from skiff.controllers.base import (
+    ControllerContext,
+    epoch_of,
+    meta_of,
+    run_workers,
+    split_key,
+    time_stamp,
+)
 from skiff.controllers.expectations import Expectations
 from skiff.controllers.podutil import (
     controller_ref,
@@ -267,19 +272,6 @@ def match_success_policy(policy: Mapping[str, Any] | None, completed: set[int]) 
     return None
 
 
-def _stamp(now: float) -> str:
-    return format_time(datetime.fromtimestamp(now, UTC))
-
-
-def _epoch(value: Any) -> float | None:
-    if not value:
-        return None
-    try:
-        return parse_time(str(value)).timestamp()
-    except ValueError:
-        return None
-
-
 def _condition(conditions: Sequence[Mapping[str, Any]], type_: str) -> Mapping[str, Any] | None:
     for c in conditions:
         if c.get("type") == type_:
@@ -306,14 +298,14 @@ def _set_condition(
             if c.get("status") == status and c.get("reason") == reason:
                 return False
             c.update(status=status, reason=reason, message=message)
-            c["lastProbeTime"] = c["lastTransitionTime"] = _stamp(now)
+            c["lastProbeTime"] = c["lastTransitionTime"] = time_stamp(now)
             return True
     conditions.append(
         {
             "type": type_,
             "status": status,
-            "lastProbeTime": _stamp(now),
-            "lastTransitionTime": _stamp(now),
+            "lastProbeTime": time_stamp(now),
+            "lastTransitionTime": time_stamp(now),
             "reason": reason,
             "message": message,
         }
@@ -619,9 +611,9 @@ class JobController:
             if cond is not None and cond.get("status") == "True":
                 _set_condition(conditions, "Suspended", "False", "JobResumed", "Job resumed", now)
                 events.append(("Normal", "Resumed", "Job resumed"))
-                status["startTime"] = _stamp(now)
+                status["startTime"] = time_stamp(now)
             if not status.get("startTime"):
-                status["startTime"] = _stamp(now)
+                status["startTime"] = time_stamp(now)
 
         # 5. is it decided?
         target = _condition(conditions, "FailureTarget")
@@ -629,7 +621,7 @@ class JobController:
         deadline_wait: float | None = None
         if target is None and met is None:
             decided: tuple[str, str] | None = None
-            start = _epoch(status.get("startTime"))
+            start = epoch_of(status.get("startTime"))
             ads = spec.get("activeDeadlineSeconds")
             if failure is not None:
                 decided = failure
@@ -736,7 +728,7 @@ class JobController:
                 assert met is not None
                 reason, message = str(met.get("reason")), str(met.get("message"))
                 if _set_condition(conditions, "Complete", "True", reason, message, now):
-                    status["completionTime"] = _stamp(now)
+                    status["completionTime"] = time_stamp(now)
                     events.append(("Normal", "Completed", "Job completed"))
 
         status["active"] = len(active)

@@ -9,7 +9,8 @@ off; the first entry naming a controller decides; an unknown name is an error.
 for the Lease ``kube-system/kube-controller-manager`` and runs them only while it leads, so several
 controller-managers can run and exactly one acts. Losing the lease stops the controllers and ends
 `run` with `LeadershipLost` (the process exits, as kube-controller-manager does, and its supervisor
-starts it again as a candidate).
+starts it again as a candidate). That part is `skiff.client.LeaderElectedComponent`, shared with
+the scheduler.
 
 Running the controllers: one `SharedInformerFactory` and one `EventRecorder` are shared by all;
 each controller's factory requests its informers; the factory starts and syncs; then every
@@ -23,10 +24,18 @@ import asyncio
 import logging
 import os
 import socket
-import uuid
 from collections.abc import Callable, Sequence
+from typing import Unpack
 
-from skiff.client import Client, EventRecorder, LeaderElector, SharedInformerFactory
+from skiff.client import (
+    Client,
+    EventRecorder,
+    LeaderElectedComponent,
+    LeaderElection,
+    LeadershipLost,
+    SharedInformerFactory,
+    default_identity,
+)
 from skiff.controllers.base import Controller, ControllerContext, ControllerOptions
 from skiff.controllers.cronjob import CronJobController
 from skiff.controllers.daemonset import DaemonSetController
@@ -43,7 +52,6 @@ from skiff.controllers.rootcacert import RootCACertPublisher
 from skiff.controllers.serviceaccount import ServiceAccountsController
 from skiff.controllers.statefulset import StatefulSetController
 from skiff.controllers.ttlafterfinished import TTLAfterFinishedController
-from skiff.util.clock import Clock, SystemClock
 
 __all__ = [
     "ALIASES",
@@ -104,10 +112,6 @@ LEASE_NAME = "kube-controller-manager"
 LEASE_NAMESPACE = "kube-system"
 
 
-class LeadershipLost(Exception):
-    """This controller-manager led and stopped leading; its controllers were stopped."""
-
-
 def enabled_controllers(spec: Sequence[str]) -> list[str]:
     """The controllers a ``--controllers`` list turns on, in start order.
 
@@ -143,13 +147,12 @@ def _enabled(name: str, entries: list[str]) -> bool:
     return star and name not in DISABLED_BY_DEFAULT
 
 
-def default_identity() -> str:
-    """``<hostname>_<uuid>``, as kube-controller-manager names its lease holder."""
-    return f"{socket.gethostname()}_{uuid.uuid4()}"
-
-
-class ControllerManager:
+class ControllerManager(LeaderElectedComponent):
     """Runs the enabled controllers against one API server, optionally under leader election."""
+
+    lease_name = LEASE_NAME
+    lease_namespace = LEASE_NAMESPACE
+    component = "controller-manager"
 
     def __init__(
         self,
@@ -157,79 +160,33 @@ class ControllerManager:
         *,
         controllers: Sequence[str] = ("*",),
         options: ControllerOptions | None = None,
-        clock: Clock | None = None,
-        leader_elect: bool = True,
-        identity: str | None = None,
-        lease_duration: float = 15.0,
-        renew_deadline: float = 10.0,
-        retry_period: float = 2.0,
-        on_ready: Callable[[], None] | None = None,
+        **election: Unpack[LeaderElection],
     ) -> None:
-        self.client = client
+        super().__init__(client, **election)
         self.names = enabled_controllers(controllers)
         self.options = options or ControllerOptions()
-        self.clock: Clock = clock or SystemClock()
-        self.leader_elect = leader_elect
-        self.identity = identity or default_identity()
-        self.lease_duration = lease_duration
-        self.renew_deadline = renew_deadline
-        self.retry_period = retry_period
-        self.ready = asyncio.Event()
-        self.leading = asyncio.Event()
-        self._on_ready = on_ready
         self.controllers: list[Controller] = []
 
-    def _set_ready(self) -> None:
-        if not self.ready.is_set():
-            self.ready.set()
-            if self._on_ready is not None:
-                self._on_ready()
-
-    async def run(self) -> None:
-        """Run until cancelled; with leader election, raise `LeadershipLost` when it is lost."""
-        if not self.leader_elect:
-            await self.run_controllers()
-            return
-        elector = LeaderElector(
-            self.client,
-            name=LEASE_NAME,
-            namespace=LEASE_NAMESPACE,
-            identity=self.identity,
-            lease_duration=self.lease_duration,
-            renew_deadline=self.renew_deadline,
-            retry_period=self.retry_period,
-            clock=self.clock,
-        )
-
-        def on_new_leader(holder: str) -> None:
-            if holder != self.identity:
-                log.info("controller-manager %s is the leader; standing by", holder)
-                self._set_ready()
-
-        await elector.run(self.run_controllers, on_new_leader=on_new_leader)
-        raise LeadershipLost(f"{self.identity} lost the lease {LEASE_NAMESPACE}/{LEASE_NAME}")
+    async def lead(self) -> None:
+        await self.run_controllers()
 
     async def run_controllers(self) -> None:
         """Build the enabled controllers, sync their informers, run them until cancelled."""
-        self.leading.set()
-        try:
-            async with (
-                EventRecorder(self.client, "controller-manager", socket.gethostname()) as recorder,
-                SharedInformerFactory(self.client, clock=self.clock) as factory,
-            ):
-                ctx = ControllerContext(self.client, factory, recorder, self.clock, self.options)
-                self.controllers = [CONTROLLERS[name](ctx) for name in self.names]
-                factory.start()
-                await factory.wait_for_sync()
-                log.info(
-                    "controller-manager %s (pid %d) running: %s",
-                    self.identity,
-                    os.getpid(),
-                    ", ".join(self.names) or "no controllers",
-                )
-                self._set_ready()
-                async with asyncio.TaskGroup() as tg:
-                    for controller in self.controllers:
-                        tg.create_task(controller.run(), name=controller.name)
-        finally:
-            self.leading.clear()
+        async with (
+            EventRecorder(self.client, "controller-manager", socket.gethostname()) as recorder,
+            SharedInformerFactory(self.client, clock=self.clock) as factory,
+        ):
+            ctx = ControllerContext(self.client, factory, recorder, self.clock, self.options)
+            self.controllers = [CONTROLLERS[name](ctx) for name in self.names]
+            factory.start()
+            await factory.wait_for_sync()
+            log.info(
+                "controller-manager %s (pid %d) running: %s",
+                self.identity,
+                os.getpid(),
+                ", ".join(self.names) or "no controllers",
+            )
+            self.set_ready()
+            async with asyncio.TaskGroup() as tg:
+                for controller in self.controllers:
+                    tg.create_task(controller.run(), name=controller.name)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from skiff.api.duration import parse_time
+from skiff.controllers.base import epoch_of, meta_of
 
 __all__ = [
     "controller_ref",
@@ -24,23 +24,9 @@ __all__ = [
 ]
 
 
-def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
-    meta = obj.get("metadata")
-    return meta if isinstance(meta, Mapping) else {}
-
-
-def _epoch(value: Any) -> float | None:
-    if not value:
-        return None
-    try:
-        return parse_time(str(value)).timestamp()
-    except ValueError:
-        return None
-
-
 def controller_ref(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The ownerReference with ``controller: true``, if any."""
-    for ref in _meta(obj).get("ownerReferences") or ():
+    for ref in meta_of(obj).get("ownerReferences") or ():
         if isinstance(ref, Mapping) and ref.get("controller") is True:
             return ref
     return None
@@ -49,7 +35,7 @@ def controller_ref(obj: Mapping[str, Any]) -> Mapping[str, Any] | None:
 def owner_reference(owner: Mapping[str, Any], *, api_version: str, kind: str) -> dict[str, Any]:
     """A controller ownerReference to ``owner`` (``blockOwnerDeletion`` so foreground deletion
     waits for the dependant, as Kubernetes' controllers set it)."""
-    meta = _meta(owner)
+    meta = meta_of(owner)
     return {
         "apiVersion": api_version,
         "kind": kind,
@@ -63,7 +49,7 @@ def owner_reference(owner: Mapping[str, Any], *, api_version: str, kind: str) ->
 def is_pod_active(pod: Mapping[str, Any]) -> bool:
     """Not terminated (phase Succeeded/Failed) and not being deleted (``IsPodActive``)."""
     phase = (pod.get("status") or {}).get("phase")
-    return phase not in ("Succeeded", "Failed") and not _meta(pod).get("deletionTimestamp")
+    return phase not in ("Succeeded", "Failed") and not meta_of(pod).get("deletionTimestamp")
 
 
 def _ready_condition(pod: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -83,7 +69,7 @@ def pod_ready_since(pod: Mapping[str, Any]) -> float | None:
     cond = _ready_condition(pod)
     if cond is None or cond.get("status") != "True":
         return None
-    return _epoch(cond.get("lastTransitionTime")) or 0.0
+    return epoch_of(cond.get("lastTransitionTime")) or 0.0
 
 
 def is_pod_available(pod: Mapping[str, Any], min_ready_seconds: int, now: float) -> bool:
@@ -119,7 +105,7 @@ def deletion_rank(
     node = str(spec.get("nodeName") or "")
     ready = pod_ready(pod)
     since = pod_ready_since(pod) or 0.0
-    created = _epoch(_meta(pod).get("creationTimestamp")) or 0.0
+    created = epoch_of(meta_of(pod).get("creationTimestamp")) or 0.0
     crowd = related_on_node.get(node, 0) if related_on_node and node else 0
     return (
         1 if node else 0,
@@ -129,7 +115,7 @@ def deletion_rank(
         -since if ready else 0.0,
         -restart_count(pod),
         -created,
-        str(_meta(pod).get("name") or ""),
+        str(meta_of(pod).get("name") or ""),
     )
 
 

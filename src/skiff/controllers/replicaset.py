@@ -28,13 +28,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
-from skiff.api.duration import format_time
 from skiff.api.selector import LabelSelector, SelectorError, label_selector_from_object
 from skiff.client import ApiError, FrozenDict, NotFound, WorkQueue, object_key, resolve, thaw
-from skiff.controllers.base import ControllerContext, meta_of, run_workers, split_key
+from skiff.controllers.base import (
+    ControllerContext,
+    meta_of,
+    run_workers,
+    split_key,
+    time_stamp,
+)
 from skiff.controllers.expectations import Expectations
 from skiff.controllers.podutil import (
     controller_ref,
@@ -87,10 +91,6 @@ def _selector(kind: str, spec: Mapping[str, Any]) -> LabelSelector:
     return label_selector_from_object(raw if isinstance(raw, Mapping) else None)
 
 
-def _now_stamp(now: float) -> str:
-    return format_time(datetime.fromtimestamp(now, UTC))
-
-
 def calculate_status(
     owner: Mapping[str, Any],
     pods: Sequence[Mapping[str, Any]],
@@ -116,7 +116,7 @@ def calculate_status(
         previous = next(
             (c for c in old.get("conditions") or () if c.get("type") == "ReplicaFailure"), None
         )
-        stamp = _now_stamp(now)
+        stamp = time_stamp(now)
         if previous is not None and previous.get("status") == "True":
             stamp = str(previous.get("lastTransitionTime") or stamp)
         conditions.append(

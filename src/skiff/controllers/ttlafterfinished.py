@@ -15,9 +15,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from skiff.api.duration import parse_time
 from skiff.client import FrozenDict, NotFound, Preconditions, WorkQueue, object_key, resolve
-from skiff.controllers.base import ControllerContext, meta_of, run_workers, split_key
+from skiff.controllers.base import ControllerContext, epoch_of, meta_of, run_workers, split_key
 
 __all__ = ["TTLAfterFinishedController", "expires_at"]
 
@@ -30,13 +29,7 @@ def _finish_time(job: Mapping[str, Any]) -> float | None:
     status = job.get("status") or {}
     for cond in status.get("conditions") or ():
         if cond.get("type") in ("Complete", "Failed") and cond.get("status") == "True":
-            stamp = status.get("completionTime") or cond.get("lastTransitionTime")
-            if not stamp:
-                return None
-            try:
-                return parse_time(str(stamp)).timestamp()
-            except ValueError:
-                return None
+            return epoch_of(status.get("completionTime") or cond.get("lastTransitionTime"))
     return None
 
 

@@ -1,4 +1,4 @@
-"""The scheduler's Prometheus metrics, with kube-scheduler's names, and a tiny ``/metrics`` server.
+"""The scheduler's Prometheus metrics, with kube-scheduler's names.
 
 - ``scheduler_schedule_attempts_total{result, profile}``: result ``scheduled``, ``unschedulable``
   or ``error``;
@@ -10,16 +10,15 @@
 - ``scheduler_pod_scheduling_attempts``: attempts a pod needed until it was scheduled.
 
 Each `SchedulerMetrics` has its own registry, so several schedulers in one test process do not
-collide.
+collide. ``skiff scheduler`` serves `SchedulerMetrics.render` with `skiff.util.metricsserver`
+(``serve_metrics`` is re-exported here), as ``skiff controller-manager`` serves its work queues'.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import Callable
-
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from skiff.util.metricsserver import serve_metrics
 
 __all__ = ["SchedulerMetrics", "serve_metrics"]
 
@@ -77,39 +76,3 @@ class SchedulerMetrics:
 
     def render(self) -> bytes:
         return bytes(generate_latest(self.registry))
-
-
-async def serve_metrics(
-    render: Callable[[], bytes], host: str, port: int, *, healthy: Callable[[], bool] | None = None
-) -> asyncio.Server:
-    """Serve ``GET /metrics`` (and ``/healthz``) over plain HTTP/1.1 on ``host:port``."""
-
-    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            line = await reader.readline()
-            while (await reader.readline()) not in (b"\r\n", b"\n", b""):
-                pass
-            parts = line.decode("latin-1").split()
-            path = parts[1] if len(parts) > 1 else "/"
-            if path.startswith("/metrics"):
-                status, body, ctype = "200 OK", render(), "text/plain; version=0.0.4"
-            elif path.startswith(("/healthz", "/readyz", "/livez")):
-                ok = healthy() if healthy is not None else True
-                status = "200 OK" if ok else "503 Service Unavailable"
-                body, ctype = (b"ok" if ok else b"not ready"), "text/plain"
-            else:
-                status, body, ctype = "404 Not Found", b"not found\n", "text/plain"
-            head = (
-                f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
-                "Connection: close\r\n\r\n"
-            )
-            writer.write(head.encode() + body)
-            await writer.drain()
-        except (ConnectionError, asyncio.IncompleteReadError):
-            pass
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
-
-    return await asyncio.start_server(handle, host, port)

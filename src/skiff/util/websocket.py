@@ -6,8 +6,9 @@ kubectl's port-forward offers the subprotocol ``SPDY/3.1+portforward.k8s.io``
 answers such a handshake 400 before the application sees it; Go's servers (kube-apiserver, the
 kubelet) split the header on commas. This protocol leaves the choice to the application, which
 receives the offered subprotocols split on commas (uvicorn does that itself) and names the one
-it accepts. Pass it to uvicorn as ``ws=KubernetesWebSocketProtocol``; a node agent serving
-port-forward over uvicorn needs the same.
+it accepts. Pass it to uvicorn as ``ws=KubernetesWebSocketProtocol``: the API server does
+(exec/attach/port-forward from clients) and so does the node agent's endpoint (the same streams
+relayed to it), which is why it lives here, below both layers.
 
 It also shuts down cleanly a connection whose peer already sent its close frame (uvicorn 0.55
 tries to send a second close then, and the error escapes ``Server.serve``).
