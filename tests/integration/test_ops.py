@@ -147,6 +147,9 @@ def _run_server_once(data: Path, port: int, log: Path) -> None:
             "--bind-address",
             "127.0.0.1",
             "--no-agent",  # these tests are about the control plane
+            # without the scheduler, which would start once the controller-manager is ready and
+            # so race the SIGTERM this test sends at that moment (the stop line names it or not)
+            "--disable-scheduler",
             "--log",
             str(log),
         ],
