@@ -12,6 +12,7 @@ written (a rule that does not compile makes the CRD invalid) and cached.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from collections.abc import Iterator
@@ -20,9 +21,23 @@ from typing import Any
 import celpy
 from celpy import celtypes
 from celpy.adapter import json_to_cel
+from celpy.evaluation import Evaluator
 
 from skiff.api.field import FieldError
 from skiff.apiserver.crdcel_lib import KUBERNETES_FUNCTIONS
+from skiff.apiserver.crdcelcost import (
+    COSTED_NODES,
+    METER,
+    PER_CALL_LIMIT,
+    RUNTIME_BUDGET,
+    STATIC_CRD_LIMIT,
+    STATIC_RULE_LIMIT,
+    CostExceeded,
+    CostMeter,
+    cost_error_message,
+    estimate,
+    max_cardinality,
+)
 
 __all__ = ["check_rules", "validate_rules"]
 
@@ -76,6 +91,10 @@ _FUNCTIONS: dict[str, Any] = {
 }
 
 
+def _program_ast(rule: str) -> Any:
+    return _program(rule).ast
+
+
 def _program(rule: str) -> Any:
     found = _PROGRAMS.get(rule)
     if found is None:
@@ -95,44 +114,112 @@ def _error_text(e: Exception) -> str:
     return text if len(text) <= 200 else text[:200] + "..."
 
 
-def _walk(node: Any, path: str) -> Iterator[tuple[dict[str, Any], str]]:
+def _walk(
+    node: Any, path: str, cardinality: int | None = 1
+) -> Iterator[tuple[dict[str, Any], str, int | None]]:
+    """Every schema node with its path and how often it can occur in one object (the product
+    of the ``maxItems``/``maxProperties`` above it; None when some list or map above is
+    unbounded), as upstream's ``CELSchemaContext.MaxCardinality``."""
     if not isinstance(node, dict):
         return
-    yield node, path
+    yield node, path, cardinality
     for name, sub in (node.get("properties") or {}).items():
-        yield from _walk(sub, f"{path}.properties[{name}]")
-    for key in ("items", "additionalProperties"):
-        yield from _walk(node.get(key), f"{path}.{key}")
+        yield from _walk(sub, f"{path}.properties[{name}]", cardinality)
+    for key, bound in (("items", "maxItems"), ("additionalProperties", "maxProperties")):
+        limit = node.get(bound)
+        below = (
+            cardinality * max(limit, 0)
+            if cardinality is not None and isinstance(limit, int)
+            else None
+        )
+        yield from _walk(node.get(key), f"{path}.{key}", below)
+
+
+def _compile_error(field: str, text: str, what: str) -> FieldError | None:
+    try:
+        _program(text)
+    except Exception as e:  # celpy's parse and compile errors have no common base
+        return FieldError.invalid(field, text, f"compilation failed: {e}")
+    return None
 
 
 def check_rules(schema: Any, path: str) -> list[FieldError]:
-    """Field errors of the rules in a CRD version's schema: each must compile."""
+    """Field errors of the rules in a CRD version's schema: each must compile, and its
+    estimated cost (times how often its node can occur) must stay within the per-rule limit,
+    and all of them within the per-CRD limit (``skiff.apiserver.crdcelcost``)."""
     errors: list[FieldError] = []
-    for node, where in _walk(schema, path):
+    total = 0
+    expensive: list[tuple[int, str]] = []
+    for node, where, cardinality in _walk(schema, path):
         for i, rule in enumerate(node.get("x-kubernetes-validations") or []):
             if not isinstance(rule, dict) or not isinstance(rule.get("rule"), str):
                 continue
             field = f"{where}.x-kubernetes-validations[{i}]"
-            try:
-                _program(rule["rule"])
-            except Exception as e:  # celpy's parse and compile errors have no common base
-                errors.append(
-                    FieldError.invalid(f"{field}.rule", rule["rule"], f"compilation failed: {e}")
-                )
+            compiled = _compile_error(f"{field}.rule", rule["rule"], "rule")
             reason = rule.get("reason")
             if reason is not None and reason not in _REASONS:
                 errors.append(FieldError.not_supported(f"{field}.reason", reason, sorted(_REASONS)))
+            uses_old = bool(_OLD_SELF.search(rule["rule"]))
+            if rule.get("optionalOldSelf") is not None and not uses_old:
+                errors.append(
+                    FieldError.invalid(
+                        f"{field}.optionalOldSelf",
+                        rule["optionalOldSelf"],
+                        "may not be set if oldSelf is not used in rule",
+                    )
+                )
+            if compiled is not None:
+                errors.append(compiled)
+                continue
+            factor = cardinality if cardinality is not None else max_cardinality(node)
+            sources = [("rule", rule["rule"], "estimated rule cost")]
             expr = rule.get("messageExpression")
             if isinstance(expr, str):
-                try:
-                    _program(expr)
-                except Exception as e:
+                failed = _compile_error(f"{field}.messageExpression", expr, "messageExpression")
+                if failed is not None:
+                    errors.append(failed)
+                else:
+                    sources.append(("messageExpression", expr, "estimated messageExpression cost"))
+            for key, text, what in sources:
+                cost = _multiply(estimate(_program_ast(text), node, old_self=uses_old), factor)
+                if cost > STATIC_RULE_LIMIT:
                     errors.append(
-                        FieldError.invalid(
-                            f"{field}.messageExpression", expr, f"compilation failed: {e}"
+                        FieldError.forbidden(
+                            f"{field}.{key}", cost_error_message(what, cost, STATIC_RULE_LIMIT)
                         )
                     )
+                total = min(total + cost, _MAX_UINT64)
+                if cost >= STATIC_CRD_LIMIT // 100:
+                    expensive.append((cost, f"{field}.{key}"))
+    if total > STATIC_CRD_LIMIT:
+        expensive.sort(key=lambda e: -e[0])
+        for _, where in expensive[:4]:
+            errors.append(
+                FieldError.forbidden(
+                    where,
+                    "contributed to estimated rule cost total exceeding cost limit for entire "
+                    "OpenAPIv3 schema",
+                )
+            )
+        errors.append(
+            FieldError.forbidden(
+                path,
+                cost_error_message(
+                    "x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 "
+                    "schema",
+                    total,
+                    STATIC_CRD_LIMIT,
+                ),
+            )
+        )
     return errors
+
+
+_MAX_UINT64 = 2**64 - 1
+
+
+def _multiply(cost: int, factor: int) -> int:
+    return min(cost * factor, _MAX_UINT64)
 
 
 def _type_name(node: dict[str, Any], value: Any) -> str:
@@ -153,36 +240,56 @@ def _root_view(obj: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class _Budget:
+    """What is left of the runtime cost budget of one object's validation."""
+
+    def __init__(self, total: int) -> None:
+        self.left = total
+
+
 def validate_rules(
     schema: dict[str, Any], obj: dict[str, Any], old: dict[str, Any] | None
 ) -> list[FieldError]:
-    """Field errors of the CEL rules of ``schema`` on ``obj`` (``old`` on update)."""
+    """Field errors of the CEL rules of ``schema`` on ``obj`` (``old`` on update).
+
+    With ``old``, a rule that does not use ``oldSelf`` and fails on a value equal to the
+    correlated old value is not an error (CRDValidationRatcheting, on by default since 1.30).
+    All rules of the object share the runtime cost budget; once it is spent the last error
+    says so and no further rules run, as upstream."""
     errors: list[FieldError] = []
     old_root: Any = _root_view(old) if old is not None else _MISSING
-    _validate(schema, _root_view(obj), old_root, "", errors)
+    with contextlib.suppress(_Stop):
+        _validate(schema, _root_view(obj), old_root, "", errors, _Budget(RUNTIME_BUDGET))
     return errors
+
+
+class _Stop(Exception):
+    """No further rules run (the budget is spent)."""
 
 
 def _child(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-def _validate(node: Any, value: Any, old: Any, path: str, errors: list[FieldError]) -> None:
+def _validate(
+    node: Any, value: Any, old: Any, path: str, errors: list[FieldError], budget: _Budget
+) -> None:
     if not isinstance(node, dict) or value is None:
         return
     rules = node.get("x-kubernetes-validations")
     if rules:
-        _run(node, rules, value, old, path, errors)
+        _run(node, rules, value, old, path, errors, budget)
     if isinstance(value, dict):
         props = node.get("properties")
         extra = node.get("additionalProperties")
         old_map = old if isinstance(old, dict) else {}
         for key, item in value.items():
             sub = props.get(key) if isinstance(props, dict) else None
+            before = old_map.get(key, _MISSING)
             if isinstance(sub, dict):
-                _validate(sub, item, old_map.get(key, _MISSING), _child(path, key), errors)
+                _validate(sub, item, before, _child(path, key), errors, budget)
             elif isinstance(extra, dict):
-                _validate(extra, item, old_map.get(key, _MISSING), f"{path}[{key}]", errors)
+                _validate(extra, item, before, f"{path}[{key}]", errors, budget)
     elif isinstance(value, list):
         items = node.get("items")
         keys = node.get("x-kubernetes-list-map-keys") or ()
@@ -196,7 +303,7 @@ def _validate(node: Any, value: Any, old: Any, path: str, errors: list[FieldErro
             prior: Any = _MISSING
             if correlate and isinstance(item, dict):
                 prior = old_by_key.get(tuple(item.get(k) for k in keys), _MISSING)
-            _validate(items, item, prior, f"{path}[{i}]", errors)
+            _validate(items, item, prior, f"{path}[{i}]", errors, budget)
 
 
 _UNSUPPORTED = "undeclared reference to"
@@ -215,6 +322,39 @@ def _truthy(result: Any) -> bool | None:
     return None
 
 
+class _Metered(Evaluator):
+    """celpy's evaluator, charging a :class:`CostMeter` for every step (macro bodies
+    included)."""
+
+    meter: CostMeter
+
+    def _visit_tree(self, tree: Any) -> Any:
+        if tree.data in COSTED_NODES:
+            self.meter.add(1)
+        return super()._visit_tree(tree)
+
+    def sub_evaluator(self, ast: Any) -> Evaluator:
+        sub = _Metered(ast, activation=self.activation)
+        sub.meter = self.meter
+        return sub
+
+
+def _evaluate(text: str, activation: dict[str, Any], meter: CostMeter) -> Any:
+    runner = _program(text)
+    evaluator = _Metered(runner.ast, activation=runner.new_activation())
+    evaluator.meter = meter
+    token = METER.set(meter)
+    try:
+        return evaluator.evaluate(activation)
+    finally:
+        METER.reset(token)
+
+
+def _rule_text(rule: dict[str, Any]) -> str:
+    """Upstream's ``ruleErrorString``: the message if there is one, else the rule."""
+    return str(rule.get("message") or "").strip() or str(rule["rule"]).strip()
+
+
 def _run(
     node: dict[str, Any],
     rules: Any,
@@ -222,7 +362,12 @@ def _run(
     old: Any,
     path: str,
     errors: list[FieldError],
+    budget: _Budget,
 ) -> None:
+    typ = _type_name(node, value)
+    if budget.left <= 0:
+        errors.append(FieldError.invalid(path, typ, _OUT_OF_BUDGET))
+        raise _Stop
     for rule in rules if isinstance(rules, list) else ():
         if not isinstance(rule, dict) or not isinstance(rule.get("rule"), str):
             continue
@@ -244,37 +389,82 @@ def _run(
                 if rule["fieldPath"].startswith("[")
                 else _child(path, rule["fieldPath"].lstrip("."))
             )
+        # an unchanged value keeps passing a rule it already failed (ratcheting)
+        ratchet = not transition and old is not _MISSING and old == value
+        meter = CostMeter(min(PER_CALL_LIMIT, budget.left))
         try:
-            result = _program(text).evaluate(activation)
+            result = _evaluate(text, activation, meter)
             ok = _truthy(result)
+        except CostExceeded as e:
+            budget.left -= meter.spent
+            if meter.limit < PER_CALL_LIMIT:
+                errors.append(FieldError.invalid(path, typ, _OUT_OF_BUDGET))
+            else:
+                errors.append(
+                    FieldError.invalid(
+                        path,
+                        typ,
+                        f"'{e}': no further validation rules will be run due to call cost "
+                        f"exceeds limit for rule: {_rule_text(rule)}",
+                    )
+                )
+            raise _Stop from None
         except Exception as e:  # an evaluation error fails the rule, as upstream
-            if _UNSUPPORTED in _error_text(e):
+            budget.left -= meter.spent
+            why = _error_text(e)
+            if _UNSUPPORTED in why:
                 # a Kubernetes CEL library function skiff does not provide: skip the rule
                 # rather than refuse every object (logged once per rule)
-                _warn_unsupported(text, _error_text(e))
+                _warn_unsupported(text, why)
                 continue
-            errors.append(
-                FieldError.invalid(field, _type_name(node, value), f"{text}: {_error_text(e)}")
-            )
+            if not ratchet:
+                errors.append(
+                    FieldError.invalid(path, typ, f"{why} evaluating rule: {_rule_text(rule)}")
+                )
             continue
+        budget.left -= meter.spent
         if ok is None:
-            errors.append(
-                FieldError.invalid(field, _type_name(node, value), f"{text}: no matching overload")
-            )
+            if not ratchet:
+                errors.append(
+                    FieldError.invalid(
+                        path,
+                        typ,
+                        f"'no such overload': call arguments did not match a supported "
+                        f"operator, function or macro signature for rule: {_rule_text(rule)}",
+                    )
+                )
             continue
-        if ok:
+        if ok or ratchet:
             continue
-        message = str(rule.get("message") or "") or f"failed rule: {text}"
+        message = str(rule.get("message") or "").strip() or f"failed rule: {text.strip()}"
         expr = rule.get("messageExpression")
         if isinstance(expr, str):
+            meter = CostMeter(min(PER_CALL_LIMIT, budget.left))
             try:
-                rendered = _program(expr).evaluate(activation)
-                if isinstance(rendered, str) and rendered.strip():
-                    message = str(rendered)
+                rendered = _evaluate(expr, activation, meter)
+                if isinstance(rendered, str) and rendered.strip() and "\n" not in rendered:
+                    message = str(rendered).strip()
+            except CostExceeded:
+                budget.left -= meter.spent
+                errors.append(
+                    FieldError.invalid(
+                        path,
+                        typ,
+                        "messageExpression evaluation failed due to running out of cost "
+                        "budget, no further validation rules will be run",
+                    )
+                )
+                raise _Stop from None
             except Exception:
                 pass
+            budget.left -= meter.spent
         reason = str(rule.get("reason") or "FieldValueInvalid")
         if reason == "FieldValueInvalid":
-            errors.append(FieldError.invalid(field, _type_name(node, value), message))
+            errors.append(FieldError.invalid(field, typ, message))
         else:
             errors.append(FieldError(reason, field, message))
+
+
+_OUT_OF_BUDGET = (
+    "validation failed due to running out of cost budget, no further validation rules will be run"
+)
