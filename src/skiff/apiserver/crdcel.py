@@ -24,7 +24,7 @@ from celpy.adapter import json_to_cel
 from celpy.evaluation import Evaluator
 
 from skiff.api.field import FieldError
-from skiff.apiserver.crdcel_lib import KUBERNETES_FUNCTIONS
+from skiff.apiserver.crdcel_lib import KUBERNETES_FUNCTIONS, NAMESPACES, Optional
 from skiff.apiserver.crdcelcost import (
     COSTED_NODES,
     METER,
@@ -55,40 +55,7 @@ _REASONS = {
 _MISSING = object()
 
 
-class _Optional(celtypes.MapType):
-    """``oldSelf`` of a rule with ``optionalOldSelf``: CEL's optional value (cel-python has no
-    optional types; ``hasValue()``, ``value()`` and ``orValue(x)`` are provided as functions)."""
-
-    def __init__(self, value: Any = None, present: bool = False) -> None:
-        super().__init__({})
-        self.value = value
-        self.present = present
-
-
-def _has_value(opt: Any) -> Any:
-    return celtypes.BoolType(not isinstance(opt, _Optional) or opt.present)
-
-
-def _value(opt: Any) -> Any:
-    if isinstance(opt, _Optional):
-        if not opt.present:
-            raise ValueError("optional.none() dereference")
-        return opt.value
-    return opt
-
-
-def _or_value(opt: Any, default: Any) -> Any:
-    if isinstance(opt, _Optional):
-        return opt.value if opt.present else default
-    return opt
-
-
-_FUNCTIONS: dict[str, Any] = {
-    **KUBERNETES_FUNCTIONS,
-    "hasValue": _has_value,
-    "value": _value,
-    "orValue": _or_value,
-}
+_FUNCTIONS: dict[str, Any] = KUBERNETES_FUNCTIONS
 
 
 def _program_ast(rule: str) -> Any:
@@ -376,10 +343,10 @@ def _run(
         optional = bool(rule.get("optionalOldSelf"))
         if transition and old is _MISSING and not optional:
             continue
-        activation: dict[str, Any] = {"self": json_to_cel(value)}
+        activation: dict[str, Any] = {**NAMESPACES, "self": json_to_cel(value)}
         if transition and optional:
             present = old is not _MISSING
-            activation["oldSelf"] = _Optional(json_to_cel(old) if present else None, present)
+            activation["oldSelf"] = Optional(json_to_cel(old) if present else None, present)
         elif transition:
             activation["oldSelf"] = json_to_cel(old)
         field = path
