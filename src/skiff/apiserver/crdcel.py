@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,10 +27,10 @@ from celpy.evaluation import Evaluator
 from skiff.api.field import FieldError
 from skiff.apiserver.crdcel_lib import KUBERNETES_FUNCTIONS, NAMESPACES, Optional
 from skiff.apiserver.crdcelcost import (
-    COSTED_NODES,
     METER,
     PER_CALL_LIMIT,
     RUNTIME_BUDGET,
+    RUNTIME_SECONDS,
     STATIC_CRD_LIMIT,
     STATIC_RULE_LIMIT,
     CostExceeded,
@@ -210,8 +211,12 @@ def _root_view(obj: dict[str, Any]) -> dict[str, Any]:
 class _Budget:
     """What is left of the runtime cost budget of one object's validation."""
 
-    def __init__(self, total: int) -> None:
+    def __init__(self, total: int, seconds: float) -> None:
         self.left = total
+        self.deadline = time.monotonic() + seconds
+
+    def meter(self) -> CostMeter:
+        return CostMeter(min(PER_CALL_LIMIT, self.left), deadline=self.deadline)
 
 
 def validate_rules(
@@ -226,7 +231,9 @@ def validate_rules(
     errors: list[FieldError] = []
     old_root: Any = _root_view(old) if old is not None else _MISSING
     with contextlib.suppress(_Stop):
-        _validate(schema, _root_view(obj), old_root, "", errors, _Budget(RUNTIME_BUDGET))
+        _validate(
+            schema, _root_view(obj), old_root, "", errors, _Budget(RUNTIME_BUDGET, RUNTIME_SECONDS)
+        )
     return errors
 
 
@@ -289,21 +296,61 @@ def _truthy(result: Any) -> bool | None:
     return None
 
 
+def _costed(name: str) -> Any:
+    """Evaluator method ``name`` charging 1 for each step cel-go would count: an operator (a
+    node of that level with two operands), a selection, index or call, an identifier."""
+    base = getattr(Evaluator, name)
+    if name in ("relation", "addition", "multiplication", "unary"):
+
+        def operator(self: _Metered, tree: Any) -> Any:
+            if len(tree.children) > 1:
+                self.meter.add(1)
+            return base(self, tree)
+
+        return operator
+    if name == "primary":
+
+        def primary(self: _Metered, tree: Any) -> Any:
+            if getattr(tree.children[0], "data", "") in ("ident", "ident_arg"):
+                self.meter.add(1)
+            return base(self, tree)
+
+        return primary
+
+    def step(self: _Metered, tree: Any) -> Any:
+        self.meter.add(1)
+        return base(self, tree)
+
+    return step
+
+
 class _Metered(Evaluator):
-    """celpy's evaluator, charging a :class:`CostMeter` for every step (macro bodies
-    included)."""
+    """celpy's evaluator, charging a :class:`CostMeter` as it goes (macro bodies included)."""
 
     meter: CostMeter
 
-    def _visit_tree(self, tree: Any) -> Any:
-        if tree.data in COSTED_NODES:
-            self.meter.add(1)
-        return super()._visit_tree(tree)
+    relation = _costed("relation")
+    addition = _costed("addition")
+    multiplication = _costed("multiplication")
+    unary = _costed("unary")
+    primary = _costed("primary")
+    member_dot = _costed("member_dot")
+    member_dot_arg = _costed("member_dot_arg")
+    member_index = _costed("member_index")
 
     def sub_evaluator(self, ast: Any) -> Evaluator:
-        sub = _Metered(ast, activation=self.activation)
+        sub = _MacroBody(ast, activation=self.activation)
         sub.meter = self.meter
         return sub
+
+
+class _MacroBody(_Metered):
+    """The body of a comprehension: each element also costs the loop's condition and step
+    (2, as cel-go counts them)."""
+
+    def evaluate(self, context: Any = None) -> Any:
+        self.meter.add(2)
+        return super().evaluate(context)
 
 
 def _evaluate(text: str, activation: dict[str, Any], meter: CostMeter) -> Any:
@@ -358,13 +405,13 @@ def _run(
             )
         # an unchanged value keeps passing a rule it already failed (ratcheting)
         ratchet = not transition and old is not _MISSING and old == value
-        meter = CostMeter(min(PER_CALL_LIMIT, budget.left))
+        meter = budget.meter()
         try:
             result = _evaluate(text, activation, meter)
             ok = _truthy(result)
         except CostExceeded as e:
             budget.left -= meter.spent
-            if meter.limit < PER_CALL_LIMIT:
+            if meter.limit < PER_CALL_LIMIT or meter.timed_out:
                 errors.append(FieldError.invalid(path, typ, _OUT_OF_BUDGET))
             else:
                 errors.append(
@@ -406,7 +453,7 @@ def _run(
         message = str(rule.get("message") or "").strip() or f"failed rule: {text.strip()}"
         expr = rule.get("messageExpression")
         if isinstance(expr, str):
-            meter = CostMeter(min(PER_CALL_LIMIT, budget.left))
+            meter = budget.meter()
             try:
                 rendered = _evaluate(expr, activation, meter)
                 if isinstance(rendered, str) and rendered.strip() and "\n" not in rendered:
