@@ -196,6 +196,8 @@ def test_evaluation_errors_read_as_upstream() -> None:
     }
     got = messages(validate_rules(schema, {"m": {"a": 1}}, None))
     assert len(got) == 1 and got[0].startswith("m: ") and got[0].endswith("evaluating rule: m!")
+    # unlike a false result, an evaluation error is not ratcheted (as upstream)
+    assert messages(validate_rules(schema, {"m": {"a": 1}}, {"m": {"a": 1}})) == got
 
 
 # --------------------------------------------------------------------------- ratcheting

@@ -2,7 +2,7 @@
 ``skiff apiserver`` process: a CRD whose CEL rule is too expensive (an unbounded list of
 unbounded strings) refused with Kubernetes' cost words and accepted once bounded, a root
 ``metadata`` schema restricting more than the name refused, the name restricted by the schema
-enforced on objects, and ratcheting: after the CRD tightens its schema, an object already
+enforced on objects besides the DNS-subdomain rule of every kind, and ratcheting: after the CRD tightens its schema, an object already
 breaking the new rules still takes updates that leave those values alone."""
 
 from __future__ import annotations
@@ -142,6 +142,12 @@ def test_cost_and_metadata_refusals_then_ratcheting(
     with pytest.raises(ApiException) as refused:
         create("much-too-long-name", hosts=["a"])
     assert "metadata.name: Too long: may not be longer than 10" in str(refused.value.body)
+    # and, as for every kind, a DNS subdomain
+    with pytest.raises(ApiException) as refused:
+        create("Bad_Name", hosts=["a"])
+    assert 'metadata.name: Invalid value: \\"Bad_Name\\": a lowercase RFC 1123 subdomain' in str(
+        refused.value.body
+    )
     with pytest.raises(ApiException) as refused:
         create("upper", hosts=["Nope"])
     assert "spec.hosts: Invalid value" in str(refused.value.body)

@@ -431,22 +431,21 @@ def _run(
                 # rather than refuse every object (logged once per rule)
                 _warn_unsupported(text, why)
                 continue
-            if not ratchet:
-                errors.append(
-                    FieldError.invalid(path, typ, f"{why} evaluating rule: {_rule_text(rule)}")
-                )
+            # evaluation errors are not ratcheted (upstream appends them directly)
+            errors.append(
+                FieldError.invalid(path, typ, f"{why} evaluating rule: {_rule_text(rule)}")
+            )
             continue
         budget.left -= meter.spent
         if ok is None:
-            if not ratchet:
-                errors.append(
-                    FieldError.invalid(
-                        path,
-                        typ,
-                        f"'no such overload': call arguments did not match a supported "
-                        f"operator, function or macro signature for rule: {_rule_text(rule)}",
-                    )
+            errors.append(
+                FieldError.invalid(
+                    path,
+                    typ,
+                    f"'no such overload': call arguments did not match a supported "
+                    f"operator, function or macro signature for rule: {_rule_text(rule)}",
                 )
+            )
             continue
         if ok or ratchet:
             continue
