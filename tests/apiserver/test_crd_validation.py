@@ -444,3 +444,149 @@ def test_library_function(rule: str, value: str) -> None:
     # and the rule really ran: its negation fails
     schema["properties"]["v"]["x-kubernetes-validations"] = [{"rule": f"!({rule})"}]
     assert len(validate_rules(schema, {"v": value}, None)) == 1
+
+
+LIBRARY_MORE = [
+    "'a,b,c'.split(',') == ['a', 'b', 'c'] && 'a,b,c'.split(',', 2) == ['a', 'b,c'] && "
+    "'a,b'.split(',', 0) == [] && 'abc'.substring(1) == 'bc' && 'abc'.substring(0, 1) == 'a' "
+    "&& ['a', 'b'].join('-') == 'a-b' && ['a', 'b'].join() == 'ab' && ' x '.trim() == 'x' && "
+    "'aXa'.replace('a', 'b') == 'bXb' && 'abc'.charAt(3) == '' && "
+    "'abcabc'.indexOf('c', 3) == 5 && ['a'].indexOf('z') == -1 && ['a'].lastIndexOf('z') == -1 "
+    "&& 'abca'.lastIndexOf('a') == 3 && [3, 1].min() == 1 && 'aBc'.lowerAscii() == 'abc' && "
+    "'a1a2'.findAll('[0-9]', 1) == ['1'] && 'abc'.find('z') == '' && !'abc'.startsWith('b')",
+    "isURL('https://x') && !isURL('nope') && url('https://u:p@[::1]:80/p').getHost() == "
+    "'[::1]:80' && url('https://h').getPort() == ''",
+    "isQuantity('1Gi') && !isQuantity('1Gx') && quantity('1').sub(quantity('2')).sign() == -1 "
+    "&& quantity('1.5').asApproximateFloat() == 1.5 && quantity('1').isLessThan(quantity('2')) "
+    "&& quantity('2').compareTo(quantity('1')) == 1 && "
+    "quantity('1').compareTo(quantity('2')) == -1 && quantity('1').compareTo(quantity('1')) == 0",
+    "ip('fe80::1').isLinkLocalUnicast() && ip('ff02::1').isLinkLocalMulticast() && "
+    "ip('8.8.8.8').isGlobalUnicast() && ip('::').isUnspecified() && ip('::1').family() == 6 && "
+    "!isIP('1.2.3.4%eth0') && !isCIDR('1.2.3.4') && !isCIDR('x/8') && "
+    "cidr('10.0.0.0/8').containsIP(ip('10.1.1.1'))",
+    "'%x %X %o %b %e %%'.format([255, 255, 8, 5, 1.0]) == 'ff FF 10 101 1.000000e+00 %' && "
+    "'%s %s'.format([[1, true], null]) == '[1, true] null' && '%x'.format(['hi']) == '6869' && "
+    "'%E'.format([1.0]) == '1.000000E+00'",
+    "optional.ofNonZeroValue('').orValue('d') == 'd' && optional.ofNonZeroValue('x').hasValue() "
+    "&& optional.of(1).orValue(2) == 1 && format.uuid().validate('nope').hasValue() && "
+    "!format.uuid().validate('123e4567-e89b-12d3-a456-426614174000').hasValue() && "
+    "!format.date().validate('2024-01-02').hasValue() && "
+    "!format.datetime().validate('2024-01-02T03:04:05Z').hasValue() && "
+    "!format.byte().validate('aGk=').hasValue() && !format.uri().validate('https://x').hasValue() "
+    "&& !format.qualifiedName().validate('a.b/c').hasValue() && "
+    "!format.labelValue().validate('v').hasValue() && "
+    "!format.dns1123SubdomainPrefix().validate('a-').hasValue() && "
+    "!format.dns1123LabelPrefix().validate('a-').hasValue() && "
+    "!format.dns1035LabelPrefix().validate('a-').hasValue() && "
+    "!format.dns1123Subdomain().validate('a.b').hasValue() && "
+    "format.dns1035Label().validate('1a').value().size() == 1",
+]
+
+
+@pytest.mark.parametrize("rule", LIBRARY_MORE)
+def test_more_library_functions(rule: str) -> None:
+    test_library_function(rule, "x")
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "url(self).getScheme() == ''",
+        "quantity(self).isInteger()",
+        "quantity('1.5').asInteger() == 1",
+        "ip(self).family() == 4",
+        "cidr(self).prefixLength() == 1",
+        "optional.none().value() == 1",
+        "'%d'.format([]) == ''",
+        "self.equivalent(['a'])",
+        "self.of(1).hasValue()",
+        "self.dns1123Label().validate('a').hasValue()",
+        "self.validate('a').hasValue()",
+        "quantity('1').add('x').isInteger()",
+    ],
+)
+def test_library_errors_fail_the_rule(rule: str) -> None:
+    schema = {"type": "object", "properties": {"v": {"type": "string"}}}
+    schema["properties"]["v"]["x-kubernetes-validations"] = [{"rule": rule}]
+    got = messages(validate_rules(schema, {"v": "not a thing"}, None))
+    assert len(got) == 1 and "evaluating rule" in got[0], got
+
+
+ESTIMATED = {
+    "type": "object",
+    "properties": {
+        "s": {"type": "string", "maxLength": 10},
+        "d": {"type": "string", "format": "date"},
+        "e": {"type": "string", "enum": ["a", "bcd"]},
+        "n": {"x-kubernetes-int-or-string": True},
+        "b": {"type": "boolean"},
+        "l": {"type": "array", "maxItems": 10, "items": {"type": "string", "maxLength": 5}},
+        "m": {
+            "type": "object",
+            "maxProperties": 4,
+            "additionalProperties": {"type": "integer"},
+        },
+        "u": {"type": "object", "additionalProperties": {"type": "string"}},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "self.b ? self.s : 'x'",
+        "([1, 2] + [3]).size() == 3",
+        "('a' + self.s).size() > 1",
+        "'x' in self.l && self.s in self.m",
+        "self.m['k'] > 0 && self.l[0] == 'a'",
+        "{'a': 1}.size() == 1",
+        "self.l.map(x, x + 'a').size() > 0",
+        "self.l.filter(x, x == 'a').size() > 0",
+        "self.m.all(k, k == 'a') && self.u.exists(k, self.u[k] == 'b')",
+        "has(self.s) && size(self.l) > 0 && !self.b && -1 < 0",
+        "self.l.join(',').size() > 0 && self.s.split(',').size() > 0",
+        "self.l.isSorted() && self.s.startsWith('a') && self.s.lowerAscii() == 'a'",
+        "self.d == '2024-01-01' && self.e == 'a' && self.n == 1 && self.s != self.e",
+        "self.l == ['a'] && self.s.matches('a') && self.l.exists_one(x, x == 'a')",
+        "int(self.s) > 0 && self.nothing.other == 1 && self.s.indexOf('a') > 0",
+        "self.s.findAll('a').size() + self.s.substring(1).size() > 0",
+    ],
+)
+def test_estimate_covers_every_construct(rule: str) -> None:
+    from skiff.apiserver.crdcel import _program_ast
+
+    assert 0 < estimate(_program_ast(rule), ESTIMATED) < 10_000_000
+
+
+def test_unbounded_map_iteration_is_priced_by_request_size() -> None:
+    from skiff.apiserver.crdcel import _program_ast
+
+    bounded = estimate(_program_ast("self.m.all(k, k == 'a')"), ESTIMATED)
+    unbounded = estimate(_program_ast("self.u.all(k, k == 'a')"), ESTIMATED)
+    assert bounded < 100 and unbounded > 10_000 * bounded
+
+
+def test_non_boolean_result_and_expensive_message_expression(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    schema = list_schema("self.size()", maxItems=200, maxLength=5)
+    got = messages(validate_rules(schema, {"spec": {"names": ["a"]}}, None))
+    assert got == [
+        "spec.names: 'no such overload': call arguments did not match a supported operator, "
+        "function or macro signature for rule: self.size()"
+    ]
+    names = schema["properties"]["spec"]["properties"]["names"]
+    names["x-kubernetes-validations"] = [
+        {"rule": "size(self) < 2", "messageExpression": "self.map(x, x + x).join(',')"}
+    ]
+    obj = {"spec": {"names": [f"n{i}" for i in range(50)]}}
+    monkeypatch.setattr(crdcel, "PER_CALL_LIMIT", 100)
+    assert messages(validate_rules(schema, obj, None)) == [
+        "spec.names: no further validation rules will be run due to call cost exceeds limit "
+        "for messageExpression: \"self.map(x, x + x).join(',')\""
+    ]
+    monkeypatch.setattr(crdcel, "RUNTIME_BUDGET", 50)
+    assert messages(validate_rules(schema, obj, None)) == [
+        "spec.names: messageExpression evaluation failed due to running out of cost budget, "
+        "no further validation rules will be run"
+    ]

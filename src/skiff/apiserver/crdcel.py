@@ -13,6 +13,7 @@ written (a rule that does not compile makes the CRD invalid) and cached.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import re
 import time
@@ -459,14 +460,17 @@ def _run(
                     message = str(rendered).strip()
             except CostExceeded:
                 budget.left -= meter.spent
-                errors.append(
-                    FieldError.invalid(
-                        path,
-                        typ,
+                if meter.limit < PER_CALL_LIMIT or meter.timed_out:
+                    why = (
                         "messageExpression evaluation failed due to running out of cost "
-                        "budget, no further validation rules will be run",
+                        "budget, no further validation rules will be run"
                     )
-                )
+                else:
+                    why = (
+                        "no further validation rules will be run due to call cost exceeds "
+                        f"limit for messageExpression: {json.dumps(expr)}"
+                    )
+                errors.append(FieldError.invalid(path, typ, why))
                 raise _Stop from None
             except Exception:
                 pass
