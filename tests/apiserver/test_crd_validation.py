@@ -590,3 +590,32 @@ def test_non_boolean_result_and_expensive_message_expression(
         "spec.names: messageExpression evaluation failed due to running out of cost budget, "
         "no further validation rules will be run"
     ]
+
+
+def test_embedded_resources_type_and_object_meta_are_validated() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "template": {
+                "type": "object",
+                "x-kubernetes-embedded-resource": True,
+                "x-kubernetes-preserve-unknown-fields": True,
+            }
+        },
+    }
+    good = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a.b"}}
+    assert validate_object(schema, {"template": good}) == []
+    assert validate_object(schema, {"template": {"apiVersion": "v1", "kind": "Pod"}}) == []
+    bad = {
+        "apiVersion": "a/b/c",
+        "kind": "No_Kind",
+        "metadata": {"name": "a/b", "labels": {"bad key!": "x"}},
+    }
+    got = messages(validate_object(schema, {"template": bad}))
+    assert got[0] == "template.apiVersion: unexpected GroupVersion string: a/b/c"
+    assert got[1].startswith("template.kind: may have mixed case, but should otherwise match: ")
+    assert "template.metadata.name: may not contain '/'" in got
+    assert any(m.startswith("template.metadata.labels: ") for m in got), got
+    got = messages(validate_object(schema, {"template": {"kind": "", "metadata": "x"}}))
+    assert got[:2] == ["template.apiVersion: ", "template.kind: "]
+    assert got[2].startswith("template.metadata: ")

@@ -603,9 +603,7 @@ def _validate_map(
     node: dict[str, Any], value: dict[str, Any], path: str, errors: list[FieldError], old: Any
 ) -> None:
     if node.get("x-kubernetes-embedded-resource"):
-        for key in ("apiVersion", "kind"):
-            if not value.get(key):
-                errors.append(FieldError.required(f"{path}.{key}", "must not be empty"))
+        errors += _embedded_resource_errors(value, path)
     props = node.get("properties")
     extra = node.get("additionalProperties")
     for key, item in value.items():
@@ -636,6 +634,57 @@ def _validate_map(
                 path, len(value), f"{path} in body should have at least {min_p} properties"
             )
         )
+
+
+def _embedded_resource_errors(value: dict[str, Any], path: str) -> list[FieldError]:
+    """An embedded resource's type and object meta (apiextensions' ``schema/objectmeta``
+    ``validateEmbeddedResource``): apiVersion and kind present, strings, a group/version and
+    a DNS-1035-like kind; metadata valid ObjectMeta (any path-segment name, namespaced when
+    it names a namespace)."""
+    from skiff.api.validation import validate_object_meta
+    from skiff.api.validation.names import is_dns1035_label, is_path_segment_name
+
+    errors: list[FieldError] = []
+    for key in ("apiVersion", "kind"):
+        if key not in value:
+            errors.append(FieldError.required(f"{path}.{key}", ""))
+            continue
+        item = value[key]
+        if not isinstance(item, str):
+            errors.append(FieldError.invalid(f"{path}.{key}", item, "must be a string"))
+        elif not item:
+            errors.append(FieldError.required(f"{path}.{key}", ""))
+        elif key == "apiVersion" and item.count("/") > 1:
+            errors.append(
+                FieldError.invalid(f"{path}.{key}", item, f"unexpected GroupVersion string: {item}")
+            )
+        elif key == "kind" and (found := is_dns1035_label(item.lower())):
+            errors.append(
+                FieldError.invalid(
+                    f"{path}.kind",
+                    item,
+                    "may have mixed case, but should otherwise match: " + ",".join(found),
+                )
+            )
+    if "metadata" in value:
+        meta, problem, _ = decode_metadata(value["metadata"])
+        if meta is None:
+            errors.append(
+                FieldError.invalid(
+                    f"{path}.metadata", value["metadata"], problem or "must be an object"
+                )
+            )
+        else:
+            meta.setdefault("name", "fakename")
+            if not meta["name"]:
+                meta["name"] = "fakename"
+            errors += validate_object_meta(
+                meta,
+                namespaced=bool(meta.get("namespace")),
+                name_func=lambda name, prefix: is_path_segment_name(name),
+                path=f"{path}.metadata",
+            )
+    return errors
 
 
 # --------------------------------------------------------------------------- pruning, defaults
