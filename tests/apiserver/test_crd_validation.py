@@ -619,3 +619,40 @@ def test_embedded_resources_type_and_object_meta_are_validated() -> None:
     got = messages(validate_object(schema, {"template": {"kind": "", "metadata": "x"}}))
     assert got[:2] == ["template.apiVersion: ", "template.kind: "]
     assert got[2].startswith("template.metadata: ")
+
+
+def test_old_self_only_where_old_values_correlate() -> None:
+    immutable = {
+        "type": "string",
+        "maxLength": 10,
+        "x-kubernetes-validations": [{"rule": "self == oldSelf"}],
+    }
+    item = {"type": "object", "properties": {"k": {"type": "string"}, "v": immutable}}
+    schema = {
+        "type": "object",
+        "properties": {
+            "byKey": {
+                "type": "array",
+                "x-kubernetes-list-type": "map",
+                "x-kubernetes-list-map-keys": ["k"],
+                "maxItems": 10,
+                "items": item,
+            },
+            "plain": {"type": "array", "maxItems": 10, "items": item},
+            "named": {"type": "object", "maxProperties": 10, "additionalProperties": immutable},
+            "atomic": {
+                "type": "object",
+                "x-kubernetes-map-type": "atomic",
+                "properties": {"v": immutable},
+            },
+        },
+    }
+    got = messages(check_rules(schema, ROOT))
+    assert got == [
+        f"{ROOT}.properties[plain].items.properties[v].x-kubernetes-validations[0].rule: "
+        "oldSelf cannot be used on the uncorrelatable portion of the schema within "
+        f"{ROOT}.properties[plain]",
+        f"{ROOT}.properties[atomic].properties[v].x-kubernetes-validations[0].rule: "
+        "oldSelf cannot be used on the uncorrelatable portion of the schema within "
+        f"{ROOT}.properties[atomic]",
+    ]

@@ -84,16 +84,20 @@ def _error_text(e: Exception) -> str:
 
 
 def _walk(
-    node: Any, path: str, cardinality: int | None = 1
-) -> Iterator[tuple[dict[str, Any], str, int | None]]:
-    """Every schema node with its path and how often it can occur in one object (the product
+    node: Any, path: str, cardinality: int | None = 1, uncorrelatable: str = ""
+) -> Iterator[tuple[dict[str, Any], str, int | None, str]]:
+    """Every schema node with its path, how often it can occur in one object (the product
     of the ``maxItems``/``maxProperties`` above it; None when some list or map above is
-    unbounded), as upstream's ``CELSchemaContext.MaxCardinality``."""
+    unbounded), as upstream's ``CELSchemaContext.MaxCardinality``, and the path of the
+    uncorrelatable list or atomic map it is under ("" if none: old values correlate only
+    through properties, map keys and ``x-kubernetes-list-type: map`` keys)."""
     if not isinstance(node, dict):
         return
-    yield node, path, cardinality
+    yield node, path, cardinality, uncorrelatable
+    atomic_map = node.get("x-kubernetes-map-type") == "atomic"
+    below_props = uncorrelatable or (path if atomic_map else "")
     for name, sub in (node.get("properties") or {}).items():
-        yield from _walk(sub, f"{path}.properties[{name}]", cardinality)
+        yield from _walk(sub, f"{path}.properties[{name}]", cardinality, below_props)
     for key, bound in (("items", "maxItems"), ("additionalProperties", "maxProperties")):
         limit = node.get(bound)
         below = (
@@ -101,7 +105,11 @@ def _walk(
             if cardinality is not None and isinstance(limit, int)
             else None
         )
-        yield from _walk(node.get(key), f"{path}.{key}", below)
+        if key == "items" and node.get("x-kubernetes-list-type") != "map":
+            inner = uncorrelatable or path
+        else:
+            inner = below_props
+        yield from _walk(node.get(key), f"{path}.{key}", below, inner)
 
 
 def _compile_error(field: str, text: str, what: str) -> FieldError | None:
@@ -119,7 +127,7 @@ def check_rules(schema: Any, path: str) -> list[FieldError]:
     errors: list[FieldError] = []
     total = 0
     expensive: list[tuple[int, str]] = []
-    for node, where, cardinality in _walk(schema, path):
+    for node, where, cardinality, uncorrelatable in _walk(schema, path):
         for i, rule in enumerate(node.get("x-kubernetes-validations") or []):
             if not isinstance(rule, dict) or not isinstance(rule.get("rule"), str):
                 continue
@@ -140,6 +148,15 @@ def check_rules(schema: Any, path: str) -> list[FieldError]:
             if compiled is not None:
                 errors.append(compiled)
                 continue
+            if uses_old and uncorrelatable:
+                errors.append(
+                    FieldError.invalid(
+                        f"{field}.rule",
+                        rule["rule"],
+                        "oldSelf cannot be used on the uncorrelatable portion of the schema "
+                        f"within {uncorrelatable}",
+                    )
+                )
             factor = cardinality if cardinality is not None else max_cardinality(node)
             sources = [("rule", rule["rule"], "estimated rule cost")]
             expr = rule.get("messageExpression")

@@ -248,7 +248,7 @@ def _check_resource_fields(
         return
     names = meta.get("properties")
     restricts_others = isinstance(names, dict) and not set(names) <= {"name", "generateName"}
-    if restricts_others or set(meta) - _METADATA_ALLOWED or names == {}:
+    if restricts_others or set(meta) - _METADATA_ALLOWED:
         errors.append(
             FieldError.forbidden(
                 where,
