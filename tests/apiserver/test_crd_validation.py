@@ -656,3 +656,14 @@ def test_old_self_only_where_old_values_correlate() -> None:
         "oldSelf cannot be used on the uncorrelatable portion of the schema within "
         f"{ROOT}.properties[atomic]",
     ]
+
+
+def test_string_functions_charge_their_traversals() -> None:
+    meter = crdcelcost.CostMeter(10**9)
+    value = crdcel.json_to_cel("a" * 1000)
+    crdcel._evaluate("self.matches('^a+$')", {"self": value}, meter)
+    # self, the call, then ceil(1001 * 0.1) * ceil(4 * 0.25) for the match
+    assert meter.spent == 2 + 101
+    meter = crdcelcost.CostMeter(10**9)
+    crdcel._evaluate("self.lowerAscii() == self", {"self": value}, meter)
+    assert meter.spent >= 100

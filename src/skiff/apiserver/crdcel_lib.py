@@ -37,7 +37,7 @@ from celpy import celtypes
 
 from skiff.api.quantity import Quantity, QuantityError, parse_quantity, validate_quantity
 from skiff.api.validation import names
-from skiff.apiserver.crdcelcost import charge
+from skiff.apiserver.crdcelcost import charge, charge_regex
 
 __all__ = ["KUBERNETES_FUNCTIONS", "NAMESPACES", "Optional"]
 
@@ -240,8 +240,8 @@ def _intersects(ns: Any, a: Any, b: Any) -> Any:
 
 
 def _matches(s: Any, pattern: Any) -> Any:
-    text, regex = _str(s), str(pattern)
-    charge(text * max(len(regex) // 4, 1))
+    text, regex = str(s), str(pattern)
+    charge_regex(text, regex)
     return celtypes.BoolType(re.search(regex, text) is not None)
 
 

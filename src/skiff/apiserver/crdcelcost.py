@@ -46,6 +46,7 @@ __all__ = [
     "CostExceeded",
     "CostMeter",
     "charge",
+    "charge_regex",
     "cost_error_message",
     "estimate",
     "max_cardinality",
@@ -433,3 +434,12 @@ def charge(value: Any) -> None:
     meter = METER.get()
     if meter is not None:
         meter.traverse(value)
+
+
+def charge_regex(text: str, regex: str) -> None:
+    """Charge the running evaluation (if any) for matching ``regex`` against ``text``
+    (cel-go's ``matches`` figure)."""
+    meter = METER.get()
+    if meter is not None:
+        str_cost = math.ceil((len(text) + 1) * _STRING_FACTOR)
+        meter.add(str_cost * math.ceil(len(regex) * _REGEX_FACTOR))
