@@ -8,6 +8,18 @@ always with ``optionalOldSelf``. A failing rule is a field error at the node (pl
 ``fieldPath``) with the rule's ``reason`` (FieldValueInvalid by default) and ``message`` (or
 ``messageExpression``, else ``failed rule: <rule>``). Rules are compiled when the CRD is
 written (a rule that does not compile makes the CRD invalid) and cached.
+
+At CRD write each rule (and messageExpression) is also priced (``skiff.apiserver.crdcelcost``):
+its worst-case cost times how often its node can occur must stay within 10,000,000, all of them
+within 100,000,000, or the CRD is refused with upstream's words; ``oldSelf`` is refused where
+old values cannot be correlated (under lists that are not ``x-kubernetes-list-type: map`` and
+atomic maps). At runtime every evaluation is metered: a rule stops past 1,000,000 units and an
+object's rules past 10,000,000 (or skiff's wall-clock bound), and no further rules run.
+
+Ratcheting (CRDValidationRatcheting, default on since 1.30): on update, a rule without
+``oldSelf`` that returns false for a value equal to its correlated old value is not an error
+(upstream turns it into a warning; skiff's strategies have no warning channel, so it is
+dropped). Evaluation errors are not ratcheted.
 """
 
 from __future__ import annotations

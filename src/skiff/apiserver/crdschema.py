@@ -5,6 +5,12 @@ defaulting) and k8s.io/kube-openapi ``pkg/validation/validate`` (value validatio
 follow what kube-apiserver 1.32 answers, e.g. ``spec.replicas: Invalid value: "string":
 spec.replicas in body must be of type integer: "string"``. Schemas are the plain JSON dicts of
 ``spec.versions[*].schema.openAPIV3Schema``; objects are the registry's plain dicts.
+
+Also as upstream: a root ``metadata`` schema may restrict only ``name`` and ``generateName``
+(those restrictions are applied to objects), ``kind``/``apiVersion`` must be strings and
+``metadata`` an object at the root and in embedded resources, whose type and ObjectMeta are
+validated in objects; and on update, values equal to their correlated old values are not
+validated again (ratcheting, CRDValidationRatcheting).
 """
 
 from __future__ import annotations
