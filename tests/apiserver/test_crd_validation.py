@@ -667,3 +667,38 @@ def test_string_functions_charge_their_traversals() -> None:
     meter = crdcelcost.CostMeter(10**9)
     crdcel._evaluate("self.lowerAscii() == self", {"self": value}, meter)
     assert meter.spent >= 100
+
+
+def test_crd_update_tolerates_the_rule_cost_of_an_unchanged_schema() -> None:
+    from skiff.apiserver.crd import validate_crd, validate_crd_update
+
+    def crd(schema: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "metadata": {"name": "things.example.com"},
+            "spec": {
+                "group": "example.com",
+                "scope": "Namespaced",
+                "names": {"plural": "things", "kind": "Thing"},
+                "versions": [
+                    {
+                        "name": "v1",
+                        "served": True,
+                        "storage": True,
+                        "schema": {"openAPIV3Schema": schema},
+                    }
+                ],
+            },
+        }
+
+    # between the per-rule and the per-CRD limits
+    pricey = list_schema(MATCH_ALL, maxItems=200_000, maxLength=63)
+    old = crd(pricey)
+    assert [e.detail[:27] for e in validate_crd(old)] == ["estimated rule cost exceeds"]
+    new = crd(pricey)
+    new["spec"]["names"]["categories"] = ["all"]
+    assert validate_crd_update(new, old) == []
+    # a changed schema is priced again
+    changed = crd(list_schema(MATCH_ALL, maxItems=200_001, maxLength=63))
+    assert [e.detail[:27] for e in validate_crd_update(changed, old)] == [
+        "estimated rule cost exceeds"
+    ]
