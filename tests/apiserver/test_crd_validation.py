@@ -702,3 +702,16 @@ def test_crd_update_tolerates_the_rule_cost_of_an_unchanged_schema() -> None:
     assert [e.detail[:27] for e in validate_crd_update(changed, old)] == [
         "estimated rule cost exceeds"
     ]
+
+
+def test_root_rules_ratchet_only_when_the_whole_object_is_unchanged() -> None:
+    schema = {
+        "type": "object",
+        "x-kubernetes-validations": [{"rule": "self.metadata.name.startsWith('ok')"}],
+        "properties": {"spec": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+    }
+    old = {"metadata": {"name": "bad", "labels": {"a": "1"}}, "spec": {}}
+    assert len(validate_rules(schema, old, None)) == 1
+    assert validate_rules(schema, dict(old), old) == []
+    relabelled = {"metadata": {"name": "bad", "labels": {"a": "2"}}, "spec": {}}
+    assert len(validate_rules(schema, relabelled, old)) == 1

@@ -241,9 +241,12 @@ def _root_view(obj: dict[str, Any]) -> dict[str, Any]:
 class _Budget:
     """What is left of the runtime cost budget of one object's validation."""
 
-    def __init__(self, total: int, seconds: float) -> None:
+    def __init__(self, total: int, seconds: float, root_unchanged: bool = False) -> None:
         self.left = total
         self.deadline = time.monotonic() + seconds
+        # the root's rules see only name and generateName of metadata, but ratchet (as
+        # upstream) only when the whole object is unchanged
+        self.root_unchanged = root_unchanged
 
     def meter(self) -> CostMeter:
         return CostMeter(min(PER_CALL_LIMIT, self.left), deadline=self.deadline)
@@ -261,9 +264,8 @@ def validate_rules(
     errors: list[FieldError] = []
     old_root: Any = _root_view(old) if old is not None else _MISSING
     with contextlib.suppress(_Stop):
-        _validate(
-            schema, _root_view(obj), old_root, "", errors, _Budget(RUNTIME_BUDGET, RUNTIME_SECONDS)
-        )
+        budget = _Budget(RUNTIME_BUDGET, RUNTIME_SECONDS, old is not None and old == obj)
+        _validate(schema, _root_view(obj), old_root, "", errors, budget)
     return errors
 
 
@@ -434,7 +436,12 @@ def _run(
                 else _child(path, rule["fieldPath"].lstrip("."))
             )
         # an unchanged value keeps passing a rule it already failed (ratcheting)
-        ratchet = not transition and old is not _MISSING and old == value
+        ratchet = (
+            not transition
+            and old is not _MISSING
+            and old == value
+            and (path != "" or budget.root_unchanged)
+        )
         meter = budget.meter()
         try:
             result = _evaluate(text, activation, meter)
