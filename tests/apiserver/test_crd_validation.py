@@ -715,3 +715,40 @@ def test_root_rules_ratchet_only_when_the_whole_object_is_unchanged() -> None:
     assert validate_rules(schema, dict(old), old) == []
     relabelled = {"metadata": {"name": "bad", "labels": {"a": "2"}}, "spec": {}}
     assert len(validate_rules(schema, relabelled, old)) == 1
+
+
+def test_rule_shapes_checked_at_crd_write() -> None:
+    def check(**rule: Any) -> list[str]:
+        schema = {
+            "type": "object",
+            "properties": {
+                "spec": {
+                    "type": "object",
+                    "properties": {
+                        "a": {"type": "integer"},
+                        "m": {"type": "object", "additionalProperties": {"type": "string"}},
+                    },
+                    "x-kubernetes-validations": [{"rule": "true", **rule}],
+                }
+            },
+        }
+        where = f"{ROOT}.properties[spec].x-kubernetes-validations[0]"
+        return [m.removeprefix(where) for m in messages(check_rules(schema, ROOT))]
+
+    assert check(rule=" ") == [".rule: rule is not specified"]
+    assert check(message=" ") == [".message: message must be non-empty if specified"]
+    assert check(message="a\nb") == [".message: message must not contain line breaks"]
+    assert check(rule="true &&\ntrue") == [
+        ".message: message must be specified if rule contains line breaks"
+    ]
+    assert check(messageExpression=" ") == [
+        ".messageExpression: messageExpression must be non-empty if specified"
+    ]
+    assert check(fieldPath=".a") == check(fieldPath=".m['x.y']") == check(fieldPath=".m.k") == []
+    assert check(fieldPath=".b") == [".fieldPath: fieldPath must be a valid path"]
+    assert check(fieldPath=".a.b") == [".fieldPath: fieldPath must be a valid path"]
+    assert check(fieldPath="\n") == [
+        ".fieldPath: fieldPath must be non-empty if specified",
+        ".fieldPath: fieldPath must not contain line breaks",
+        ".fieldPath: fieldPath must be a valid path",
+    ]

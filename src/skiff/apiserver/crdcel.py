@@ -144,6 +144,9 @@ def check_rules(schema: Any, path: str) -> list[FieldError]:
             if not isinstance(rule, dict) or not isinstance(rule.get("rule"), str):
                 continue
             field = f"{where}.x-kubernetes-validations[{i}]"
+            errors += _shape_errors(node, rule, field)
+            if not rule["rule"].strip():
+                continue
             compiled = _compile_error(f"{field}.rule", rule["rule"], "rule")
             reason = rule.get("reason")
             if reason is not None and reason not in _REASONS:
@@ -172,7 +175,7 @@ def check_rules(schema: Any, path: str) -> list[FieldError]:
             factor = cardinality if cardinality is not None else max_cardinality(node)
             sources = [("rule", rule["rule"], "estimated rule cost")]
             expr = rule.get("messageExpression")
-            if isinstance(expr, str):
+            if isinstance(expr, str) and expr.strip():
                 failed = _compile_error(f"{field}.messageExpression", expr, "messageExpression")
                 if failed is not None:
                     errors.append(failed)
@@ -214,6 +217,84 @@ def check_rules(schema: Any, path: str) -> list[FieldError]:
 
 
 _MAX_UINT64 = 2**64 - 1
+_NEWLINES = re.compile(r"[\n\r]+")
+
+
+def _shape_errors(node: dict[str, Any], rule: dict[str, Any], field: str) -> list[FieldError]:
+    """What apiextensions' ``validation.go`` checks of a rule besides compiling it: the rule
+    set, messages without line breaks (a multi-line rule needs one), non-blank
+    ``messageExpression`` and ``fieldPath``, a ``fieldPath`` naming a field of the schema."""
+    errors: list[FieldError] = []
+    text = str(rule.get("rule") or "")
+    message = rule.get("message")
+    msg = str(message or "")
+    if not text.strip():
+        errors.append(FieldError.required(f"{field}.rule", "rule is not specified"))
+    elif msg and not msg.strip():
+        errors.append(
+            FieldError.invalid(f"{field}.message", msg, "message must be non-empty if specified")
+        )
+    elif _NEWLINES.search(msg.strip()):
+        errors.append(
+            FieldError.invalid(f"{field}.message", msg, "message must not contain line breaks")
+        )
+    elif _NEWLINES.search(text.strip()) and not msg.strip():
+        errors.append(
+            FieldError.required(
+                f"{field}.message", "message must be specified if rule contains line breaks"
+            )
+        )
+    expr = rule.get("messageExpression")
+    if isinstance(expr, str) and expr and not expr.strip():
+        errors.append(
+            FieldError.required(
+                f"{field}.messageExpression", "messageExpression must be non-empty if specified"
+            )
+        )
+    path = rule.get("fieldPath")
+    if isinstance(path, str) and path:
+        if not path.strip():
+            errors.append(
+                FieldError.invalid(
+                    f"{field}.fieldPath", path, "fieldPath must be non-empty if specified"
+                )
+            )
+        if _NEWLINES.search(path):
+            errors.append(
+                FieldError.invalid(
+                    f"{field}.fieldPath", path, "fieldPath must not contain line breaks"
+                )
+            )
+        if not _field_path_valid(node, path):
+            errors.append(
+                FieldError.invalid(f"{field}.fieldPath", path, "fieldPath must be a valid path")
+            )
+    return errors
+
+
+_PATH_TOKEN = re.compile(r"\.([^.\[\]']+)|\['((?:[^'\\]|\\.)*)'\]")
+
+
+def _field_path_valid(node: Any, path: str) -> bool:
+    """Upstream's ``ValidFieldPath``: ``.a.b`` and ``['key']`` steps through properties and
+    map values of the schema."""
+    pos = 0
+    while pos < len(path):
+        m = _PATH_TOKEN.match(path, pos)
+        if m is None or not isinstance(node, dict):
+            return False
+        name = m.group(1) if m.group(1) is not None else re.sub(r"\\(.)", r"\1", m.group(2))
+        props = node.get("properties")
+        if isinstance(props, dict) and props:
+            if name not in props:
+                return False
+            node = props[name]
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = node["additionalProperties"]
+        else:
+            return False
+        pos = m.end()
+    return True
 
 
 def _multiply(cost: int, factor: int) -> int:
