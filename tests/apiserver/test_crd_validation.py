@@ -463,7 +463,8 @@ LIBRARY_MORE = [
     "ip('fe80::1').isLinkLocalUnicast() && ip('ff02::1').isLinkLocalMulticast() && "
     "ip('8.8.8.8').isGlobalUnicast() && ip('::').isUnspecified() && ip('::1').family() == 6 && "
     "!isIP('1.2.3.4%eth0') && !isCIDR('1.2.3.4') && !isCIDR('x/8') && "
-    "cidr('10.0.0.0/8').containsIP(ip('10.1.1.1'))",
+    "cidr('10.0.0.0/8').containsIP(ip('10.1.1.1')) && ip.isCanonical('2001:db8::1') && "
+    "!ip.isCanonical('2001:DB8::1')",
     "'%x %X %o %b %e %%'.format([255, 255, 8, 5, 1.0]) == 'ff FF 10 101 1.000000e+00 %' && "
     "'%s %s'.format([[1, true], null]) == '[1, true] null' && '%x'.format(['hi']) == '6869' && "
     "'%E'.format([1.0]) == '1.000000E+00'",

@@ -16,7 +16,8 @@ asInteger asApproximateFloat sign add sub isGreaterThan isLessThan compareTo``; 
 isUnspecified isLoopback isLinkLocalMulticast isLinkLocalUnicast isGlobalUnicast isCIDR cidr
 containsIP containsCIDR prefixLength masked`` and ``ip()`` of a CIDR; ``sets.contains
 sets.equivalent sets.intersects``; ``format.<name>().validate(s)`` for the named formats;
-``optional.of optional.none optional.ofNonZeroValue hasValue value orValue``.
+``optional.of optional.none optional.ofNonZeroValue hasValue value orValue``;
+``ip.isCanonical``.
 
 Not provided (cel-python cannot parse or type them): the optional syntax ``a.?b`` and ``[?x]``,
 ``strings.quote``, the ``authz`` library (not available to CRD rules anyway), type-checked
@@ -187,7 +188,13 @@ class _Namespace(celtypes.MapType):
 _SETS = _Namespace("sets")
 _FORMAT = _Namespace("format")
 _OPTIONAL = _Namespace("optional")
-NAMESPACES: dict[str, Any] = {"sets": _SETS, "format": _FORMAT, "optional": _OPTIONAL}
+_IP_NS = _Namespace("ip")
+NAMESPACES: dict[str, Any] = {
+    "sets": _SETS,
+    "format": _FORMAT,
+    "optional": _OPTIONAL,
+    "ip": _IP_NS,
+}
 """Identifiers to bind in every activation."""
 
 
@@ -456,6 +463,17 @@ def _ip(s: Any) -> Any:
     return out
 
 
+def _is_canonical(ns: Any, s: Any) -> Any:
+    """``ip.isCanonical(s)``: ``s`` is an IP written the way Go prints it."""
+    if ns is not _IP_NS:
+        raise TypeError("no such overload: isCanonical")
+    text = _str(s)
+    try:
+        return celtypes.BoolType(str(_parse_ip(text)) == text)
+    except ValueError as e:
+        raise ValueError(f"IP Address {text!r} parse error: {e}") from None
+
+
 def _is_ip(s: Any) -> Any:
     try:
         _parse_ip(_str(s))
@@ -500,6 +518,7 @@ def _net(value: Any) -> Any:
 
 KUBERNETES_NET: dict[str, Any] = {
     "isIP": _is_ip,
+    "isCanonical": _is_canonical,
     "ip": _ip,
     "isCIDR": _is_cidr,
     "cidr": _cidr,
