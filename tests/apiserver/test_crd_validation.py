@@ -753,3 +753,15 @@ def test_rule_shapes_checked_at_crd_write() -> None:
         ".fieldPath: fieldPath must not contain line breaks",
         ".fieldPath: fieldPath must be a valid path",
     ]
+
+
+def test_metadata_may_not_be_reasoned_about_in_a_nested_context() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"spec": {"type": "object"}},
+        "allOf": [{"properties": {"metadata": {"properties": {"name": {"maxLength": 3}}}}}],
+    }
+    assert (
+        f"{ROOT}.allOf[0].properties[metadata]: must not be specified in a nested context"
+        in messages(check_schema(schema, ROOT))
+    )

@@ -124,7 +124,9 @@ def _check_defaults(node: Any, path: str, errors: list[FieldError]) -> None:
             _check_defaults(node[key], f"{path}.{key}", errors)
 
 
-def _check_node(node: Any, path: str, errors: list[FieldError], *, root: bool = False) -> None:
+def _check_node(
+    node: Any, path: str, errors: list[FieldError], *, root: bool = False, nested: bool = False
+) -> None:
     if not isinstance(node, dict):
         errors.append(FieldError.invalid(path, node, "must be a schema object"))
         return
@@ -207,9 +209,17 @@ def _check_node(node: Any, path: str, errors: list[FieldError], *, root: bool = 
             errors.append(FieldError.invalid(f"{path}.{key}", subs, "must be an array"))
             continue
         for i, sub in enumerate(subs):
-            _check_node(sub, f"{path}.{key}[{i}]", errors, root=True)  # value validation only
+            # value validation only
+            _check_node(sub, f"{path}.{key}[{i}]", errors, root=True, nested=True)
     _check_extensions(node, path, errors)
-    if isinstance(props, dict) and (root or node.get("x-kubernetes-embedded-resource")):
+    if nested and isinstance(props, dict) and "metadata" in props:
+        # reasoning about metadata in allOf/anyOf/oneOf/not could restrict it
+        errors.append(
+            FieldError.forbidden(
+                f"{path}.properties[metadata]", "must not be specified in a nested context"
+            )
+        )
+    elif isinstance(props, dict) and (root or node.get("x-kubernetes-embedded-resource")):
         _check_resource_fields(props, path, errors, root=root)
     validations = node.get("x-kubernetes-validations")
     if validations is not None:
