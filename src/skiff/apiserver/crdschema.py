@@ -5,6 +5,12 @@ defaulting) and k8s.io/kube-openapi ``pkg/validation/validate`` (value validatio
 follow what kube-apiserver 1.32 answers, e.g. ``spec.replicas: Invalid value: "string":
 spec.replicas in body must be of type integer: "string"``. Schemas are the plain JSON dicts of
 ``spec.versions[*].schema.openAPIV3Schema``; objects are the registry's plain dicts.
+
+Also as upstream: a root ``metadata`` schema may restrict only ``name`` and ``generateName``
+(those restrictions are applied to objects), ``kind``/``apiVersion`` must be strings and
+``metadata`` an object at the root and in embedded resources, whose type and ObjectMeta are
+validated in objects; and on update, values equal to their correlated old values are not
+validated again (ratcheting, CRDValidationRatcheting).
 """
 
 from __future__ import annotations
@@ -118,7 +124,9 @@ def _check_defaults(node: Any, path: str, errors: list[FieldError]) -> None:
             _check_defaults(node[key], f"{path}.{key}", errors)
 
 
-def _check_node(node: Any, path: str, errors: list[FieldError], *, root: bool = False) -> None:
+def _check_node(
+    node: Any, path: str, errors: list[FieldError], *, root: bool = False, nested: bool = False
+) -> None:
     if not isinstance(node, dict):
         errors.append(FieldError.invalid(path, node, "must be a schema object"))
         return
@@ -201,8 +209,18 @@ def _check_node(node: Any, path: str, errors: list[FieldError], *, root: bool = 
             errors.append(FieldError.invalid(f"{path}.{key}", subs, "must be an array"))
             continue
         for i, sub in enumerate(subs):
-            _check_node(sub, f"{path}.{key}[{i}]", errors, root=True)  # value validation only
+            # value validation only
+            _check_node(sub, f"{path}.{key}[{i}]", errors, root=True, nested=True)
     _check_extensions(node, path, errors)
+    if nested and isinstance(props, dict) and "metadata" in props:
+        # reasoning about metadata in allOf/anyOf/oneOf/not could restrict it
+        errors.append(
+            FieldError.forbidden(
+                f"{path}.properties[metadata]", "must not be specified in a nested context"
+            )
+        )
+    elif isinstance(props, dict) and (root or node.get("x-kubernetes-embedded-resource")):
+        _check_resource_fields(props, path, errors, root=root)
     validations = node.get("x-kubernetes-validations")
     if validations is not None:
         if not isinstance(validations, list):
@@ -215,6 +233,53 @@ def _check_node(node: Any, path: str, errors: list[FieldError], *, root: bool = 
             for i, rule in enumerate(validations):
                 if not isinstance(rule, dict) or not isinstance(rule.get("rule"), str):
                     errors.append(FieldError.required(f"{path}.x-kubernetes-validations[{i}].rule"))
+
+
+# what a root ``metadata`` schema may say besides restricting name and generateName
+_METADATA_ALLOWED = frozenset({"type", "default", "properties"})
+
+
+def _check_resource_fields(
+    props: dict[str, Any], path: str, errors: list[FieldError], *, root: bool
+) -> None:
+    """``apiVersion``, ``kind`` and ``metadata`` of the root and of embedded resources
+    (apiextensions' ``schema/validation.go`` ``validateStructuralInvariants``): the first two
+    strings, metadata an object, and at the root a metadata schema may only restrict ``name``
+    and ``generateName`` (everything else of ObjectMeta is Kubernetes' to validate)."""
+    for key in ("kind", "apiVersion"):
+        sub = props.get(key)
+        if isinstance(sub, dict) and sub.get("type") != "string":
+            errors.append(
+                FieldError.invalid(
+                    f"{path}.properties[{key}].type", sub.get("type", ""), "must be string"
+                )
+            )
+    meta = props.get("metadata")
+    if not isinstance(meta, dict):
+        return
+    where = f"{path}.properties[metadata]"
+    if meta.get("type") != "object":
+        errors.append(FieldError.invalid(f"{where}.type", meta.get("type", ""), "must be object"))
+    if not root:
+        return
+    names = meta.get("properties")
+    restricts_others = isinstance(names, dict) and not set(names) <= {"name", "generateName"}
+    if restricts_others or set(meta) - _METADATA_ALLOWED:
+        errors.append(
+            FieldError.forbidden(
+                where,
+                "must not specify anything other than name and generateName, but metadata is "
+                "implicitly specified",
+            )
+        )
+    # defaults in top-level metadata are refused by the CRD's API validation
+    for sub, at in [(meta, where)] + [
+        (v, f"{where}.properties[{k}]") for k, v in (names or {}).items() if isinstance(v, dict)
+    ]:
+        if "default" in sub:
+            errors.append(
+                FieldError.forbidden(f"{at}.default", "must not be set in top-level metadata")
+            )
 
 
 _BOOLS = (
@@ -316,20 +381,49 @@ def _show(value: Any) -> str:
     return json.dumps(value)
 
 
-def validate_object(schema: dict[str, Any], obj: dict[str, Any]) -> list[FieldError]:
-    """Field errors of a custom object against its version's schema (metadata excluded)."""
+_MISSING: Any = object()
+
+
+def validate_object(
+    schema: dict[str, Any], obj: dict[str, Any], old: dict[str, Any] | None = None
+) -> list[FieldError]:
+    """Field errors of a custom object against its version's schema. Of ``metadata`` only
+    ``name`` and ``generateName`` are checked here, against what the schema says of them
+    (ObjectMeta itself is validated as for every kind).
+
+    With ``old`` (an update), errors of values equal to their correlated old values are not
+    reported (CRDValidationRatcheting, on by default since 1.30): values correlate through
+    object properties, map keys and the keys of ``x-kubernetes-list-type: map`` lists."""
     errors: list[FieldError] = []
     props = schema.get("properties") or {}
+    old_root: Any = old if old is not None else _MISSING
     for key, value in obj.items():
+        if key == "metadata":
+            _validate_metadata(props.get("metadata"), value, errors)
+            continue
         if key in _ROOT_META:
             continue
         sub = props.get(key)
         if sub is not None:
-            _validate(sub, value, key, errors)
+            _validate(sub, value, key, errors, _old_child(old_root, key))
     for name in schema.get("required") or []:
         if name not in obj and name not in _ROOT_META:
             errors.append(FieldError.required(name, ""))
     return errors
+
+
+def _validate_metadata(node: Any, meta: Any, errors: list[FieldError]) -> None:
+    names = node.get("properties") if isinstance(node, dict) else None
+    if not isinstance(names, dict) or not isinstance(meta, dict):
+        return
+    for key in ("name", "generateName"):
+        sub = names.get(key)
+        if isinstance(sub, dict) and key in meta:
+            _validate(sub, meta[key], f"metadata.{key}", errors)
+
+
+def _old_child(old: Any, key: str) -> Any:
+    return old.get(key, _MISSING) if isinstance(old, dict) else _MISSING
 
 
 _FORMATS: dict[str, re.Pattern[str]] = {
@@ -352,7 +446,11 @@ def _format_ok(fmt: str, value: str) -> bool:
     return pattern is None or bool(pattern.match(value))
 
 
-def _validate(node: dict[str, Any], value: Any, path: str, errors: list[FieldError]) -> None:
+def _validate(
+    node: dict[str, Any], value: Any, path: str, errors: list[FieldError], old: Any = _MISSING
+) -> None:
+    if old is not _MISSING and old == value:
+        return  # ratcheting: an unchanged value keeps whatever it was
     typ = node.get("type")
     actual = _type_of(value)
     if value is None:
@@ -388,9 +486,9 @@ def _validate(node: dict[str, Any], value: Any, path: str, errors: list[FieldErr
     elif actual in ("integer", "number"):
         _validate_number(node, value, path, errors)
     elif isinstance(value, list):
-        _validate_array(node, value, path, errors)
+        _validate_array(node, value, path, errors, old)
     elif isinstance(value, dict):
-        _validate_map(node, value, path, errors)
+        _validate_map(node, value, path, errors, old)
 
 
 def _validate_string(node: dict[str, Any], value: str, path: str, errors: list[FieldError]) -> None:
@@ -469,7 +567,7 @@ def _num(v: float) -> str:
 
 
 def _validate_array(
-    node: dict[str, Any], value: list[Any], path: str, errors: list[FieldError]
+    node: dict[str, Any], value: list[Any], path: str, errors: list[FieldError], old: Any
 ) -> None:
     max_items, min_items = node.get("maxItems"), node.get("minItems")
     if isinstance(max_items, int) and len(value) > max_items:
@@ -501,17 +599,27 @@ def _validate_array(
             seen.append(item)
     items = node.get("items")
     if isinstance(items, dict):
+        by_key: dict[str, Any] = {}
+        if isinstance(keys, list) and keys and isinstance(old, list):
+            by_key = {_map_key(o, keys): o for o in old if isinstance(o, dict)}
         for i, item in enumerate(value):
-            _validate(items, item, f"{path}[{i}]", errors)
+            prior = by_key.get(_map_key(item, keys), _MISSING) if by_key else _MISSING
+            _validate(items, item, f"{path}[{i}]", errors, prior)
+
+
+def _map_key(item: Any, keys: Any) -> str:
+    import json
+
+    if not isinstance(item, dict):
+        return ""
+    return json.dumps([item.get(k) for k in keys], sort_keys=True)
 
 
 def _validate_map(
-    node: dict[str, Any], value: dict[str, Any], path: str, errors: list[FieldError]
+    node: dict[str, Any], value: dict[str, Any], path: str, errors: list[FieldError], old: Any
 ) -> None:
     if node.get("x-kubernetes-embedded-resource"):
-        for key in ("apiVersion", "kind"):
-            if not value.get(key):
-                errors.append(FieldError.required(f"{path}.{key}", "must not be empty"))
+        errors += _embedded_resource_errors(value, path)
     props = node.get("properties")
     extra = node.get("additionalProperties")
     for key, item in value.items():
@@ -524,6 +632,7 @@ def _validate_map(
                 item,
                 f"{path}.{key}" if isinstance(props, dict) and key in props else f"{path}[{key}]",
                 errors,
+                _old_child(old, key),
             )
     for name in node.get("required") or []:
         if name not in value:
@@ -541,6 +650,57 @@ def _validate_map(
                 path, len(value), f"{path} in body should have at least {min_p} properties"
             )
         )
+
+
+def _embedded_resource_errors(value: dict[str, Any], path: str) -> list[FieldError]:
+    """An embedded resource's type and object meta (apiextensions' ``schema/objectmeta``
+    ``validateEmbeddedResource``): apiVersion and kind present, strings, a group/version and
+    a DNS-1035-like kind; metadata valid ObjectMeta (any path-segment name, namespaced when
+    it names a namespace)."""
+    from skiff.api.validation import validate_object_meta
+    from skiff.api.validation.names import is_dns1035_label, is_path_segment_name
+
+    errors: list[FieldError] = []
+    for key in ("apiVersion", "kind"):
+        if key not in value:
+            errors.append(FieldError.required(f"{path}.{key}", ""))
+            continue
+        item = value[key]
+        if not isinstance(item, str):
+            errors.append(FieldError.invalid(f"{path}.{key}", item, "must be a string"))
+        elif not item:
+            errors.append(FieldError.required(f"{path}.{key}", ""))
+        elif key == "apiVersion" and item.count("/") > 1:
+            errors.append(
+                FieldError.invalid(f"{path}.{key}", item, f"unexpected GroupVersion string: {item}")
+            )
+        elif key == "kind" and (found := is_dns1035_label(item.lower())):
+            errors.append(
+                FieldError.invalid(
+                    f"{path}.kind",
+                    item,
+                    "may have mixed case, but should otherwise match: " + ",".join(found),
+                )
+            )
+    if "metadata" in value:
+        meta, problem, _ = decode_metadata(value["metadata"])
+        if meta is None:
+            errors.append(
+                FieldError.invalid(
+                    f"{path}.metadata", value["metadata"], problem or "must be an object"
+                )
+            )
+        else:
+            meta.setdefault("name", "fakename")
+            if not meta["name"]:
+                meta["name"] = "fakename"
+            errors += validate_object_meta(
+                meta,
+                namespaced=bool(meta.get("namespace")),
+                name_func=lambda name, prefix: is_path_segment_name(name),
+                path=f"{path}.metadata",
+            )
+    return errors
 
 
 # --------------------------------------------------------------------------- pruning, defaults

@@ -1,8 +1,13 @@
 """OpenAPI v2 (Swagger 2.0) at ``/openapi/v2``, in JSON or as a protobuf ``openapi_v2.Document``.
 
 kubectl still reads v2 where v3 does not answer (kubectl-wire.md §4.1): client-side validation
-of a kind that is not in the v3 paths (a mistyped kind, before kubectl reports ``no matches for
-kind``), ``kubectl explain --output=plaintext-openapiv2``, and the v2 query-parameter check. It
+of a kind that is not in the v3 paths, ``kubectl explain --output=plaintext-openapiv2``, and the
+v2 query-parameter check. For a mistyped kind that check (cli-runtime ``QueryParamVerifier``)
+finds no operation for the kind, sees that Namespace PATCH takes ``fieldValidation`` and so
+lists the CustomResourceDefinitions to look for one of that kind; skiff serves CRDs, so the
+list answers, holds none, and kubectl ends in ``no matches for kind`` as it does against
+Kubernetes. The document therefore keeps every parameter, Namespace PATCH included (an earlier
+skiff without CRDs had to hide that one, or the CRD list would have been a 404). It
 asks with ``Accept: application/com.github.proto-openapi.spec.v2@v1.0+protobuf`` and parses the
 body with gnostic's ``openapi_v2.Document`` (client-go ``discovery.OpenAPISchema``); other
 clients ask for JSON.
@@ -212,26 +217,6 @@ def _merge_definition(definitions: dict[str, Any], name: str, schema: dict[str, 
         seen[_GVK] = kinds
 
 
-def _without_crd_probe(paths: dict[str, Any]) -> None:
-    """Drop ``fieldValidation`` from the Namespace PATCH operation (v2 only).
-
-    kubectl consults v2 only for a kind v3 does not describe; its v2 check (cli-runtime
-    ``QueryParamVerifier.HasSupport``) then takes "Namespace PATCH has the parameter" to mean
-    "this server has CustomResourceDefinitions" and lists them. skiff serves none, so that list
-    would be a 404 and kubectl would stop with ``failed to check CRD``. Without the parameter
-    it goes where Kubernetes goes for a kind without a CRD: client-side validation finds no
-    schema, and the command fails with ``no matches for kind``. v3 (which kubectl asks first,
-    and which answers for Namespace itself) keeps the parameter.
-    """
-    for item in paths.values():
-        op = item.get("patch")
-        gvk = op.get(_GVK) if isinstance(op, dict) else None
-        if gvk == {"group": "", "kind": "Namespace", "version": "v1"}:
-            op["parameters"] = [
-                p for p in op.get("parameters", []) if p.get("name") != "fieldValidation"
-            ]
-
-
 def build_openapi_v2(v3_documents: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """The Swagger 2.0 document covering every given v3 group/version document."""
     definitions: dict[str, Any] = {}
@@ -247,7 +232,6 @@ def build_openapi_v2(v3_documents: Iterable[Mapping[str, Any]]) -> dict[str, Any
                 else:
                     converted[method] = _operation(op)
             paths[path] = converted
-    _without_crd_probe(paths)
     return {
         "swagger": "2.0",
         "info": {"title": "Kubernetes", "version": KUBERNETES_VERSION},

@@ -127,7 +127,7 @@ class CustomResourceStrategy(DefaultStrategy):
             name_func=name_is_dns1123_subdomain,
         )
         schema = self._schema(obj)
-        errors += crdschema.validate_object(schema, obj)
+        errors += crdschema.validate_object(schema, obj, old)
         if not errors:  # CEL rules see well-typed values only (as upstream)
             errors += validate_rules(schema, obj, old)
         return errors
