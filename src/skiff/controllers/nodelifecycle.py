@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -259,7 +260,7 @@ def eviction_delay(
 class TokenBucket:
     """A token bucket on the injected clock (``flowcontrol.NewTokenBucketRateLimiter``): ``qps``
     tokens a second up to ``burst``; ``qps <= 0`` never accepts (the fake "always fail" limiter a
-    zone gets when its evictions stop)."""
+    zone gets when its evictions stop), ``qps = inf`` always accepts (no limit)."""
 
     def __init__(self, qps: float, clock: Clock, *, burst: int = 1) -> None:
         self.qps = qps
@@ -271,6 +272,8 @@ class TokenBucket:
     def try_accept(self) -> bool:
         if self.qps <= 0:
             return False
+        if math.isinf(self.qps):
+            return True
         now = self.clock.monotonic()
         self._tokens = min(float(self.burst), self._tokens + (now - self._last) * self.qps)
         self._last = now
@@ -280,18 +283,26 @@ class TokenBucket:
         return False
 
 
+def _burst(qps: float) -> int:
+    """The bucket size that lets ``qps`` through a tainting pass every `TAINT_PASS_PERIOD` (a
+    burst of 1 would cap every rate at 1 / `TAINT_PASS_PERIOD` nodes/s)."""
+    if qps <= 0 or math.isinf(qps):
+        return 1
+    return max(1, math.ceil(qps * TAINT_PASS_PERIOD))
+
+
 class ZoneQueue:
     """Nodes waiting to be NoExecute-tainted in one zone, in arrival order, behind the zone's
     token bucket (``RateLimitedTimedQueue`` with ``SwapLimiter``)."""
 
     def __init__(self, qps: float, clock: Clock) -> None:
         self.clock = clock
-        self.limiter = TokenBucket(qps, clock)
+        self.limiter = TokenBucket(qps, clock, burst=_burst(qps))
         self._items: OrderedDict[str, None] = OrderedDict()
 
     def swap_limiter(self, qps: float) -> None:
         if qps != self.limiter.qps:
-            self.limiter = TokenBucket(qps, self.clock)
+            self.limiter = TokenBucket(qps, self.clock, burst=_burst(qps))
 
     def add(self, name: str) -> bool:
         if name in self._items:
@@ -708,21 +719,30 @@ class NodeLifecycleController:
             log.info("node %s is %s: queued for the %s taint", name, ready, want)
 
     async def no_execute_tainting_pass(self) -> None:
-        """``doNoExecuteTaintingPass``: taint the nodes each zone's limiter lets through."""
-        for zone, queue in list(self.zone_queues.items()):
-            for name in queue.take():
-                node = self.nodes.lister.get(name)
-                if node is None:
-                    continue
-                ready = ready_status(node)
-                if ready not in ("False", "Unknown") or self.master_disruption:
-                    continue  # Ready again (or every zone down): no taint
-                want = NOT_READY if ready == "False" else UNREACHABLE
-                try:
-                    await self._swap_no_execute(name, add=want)
-                except Exception:
-                    log.warning("tainting node %s failed; queued again", name, exc_info=True)
-                    self.zone_queues.get(zone, queue).add(name)
+        """``doNoExecuteTaintingPass``: taint the nodes each zone's limiter lets through (the
+        writes run concurrently, at most `WRITE_CONCURRENCY` at a time)."""
+
+        async def taint(zone: str, queue: ZoneQueue, name: str) -> None:
+            node = self.nodes.lister.get(name)
+            if node is None:
+                return
+            ready = ready_status(node)
+            if ready not in ("False", "Unknown") or self.master_disruption:
+                return  # Ready again (or every zone down): no taint
+            want = NOT_READY if ready == "False" else UNREACHABLE
+            try:
+                await self._swap_no_execute(name, add=want)
+            except Exception:
+                log.warning("tainting node %s failed; queued again", name, exc_info=True)
+                self.zone_queues.get(zone, queue).add(name)
+
+        todo = [
+            taint(zone, queue, name)
+            for zone, queue in list(self.zone_queues.items())
+            for name in queue.take()
+        ]
+        if todo:
+            await _bounded(todo)
 
     async def _swap_no_execute(self, name: str, *, add: str | None) -> None:
         """Make the node's NoExecute taints of `NO_EXECUTE_KEYS` exactly ``add`` (or none),
