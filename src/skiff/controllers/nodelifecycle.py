@@ -138,6 +138,11 @@ WRITE_CONCURRENCY = 32
 """Status writes of one monitoring pass in flight at once."""
 EVICTION_WORKERS = 8
 """Workers deleting pods from tainted nodes (the taint manager's ``UpdateWorkerSize``)."""
+NOT_READY_WORKERS = 4
+"""Workers marking the pods of not-Ready nodes Ready=False, one node each at a time."""
+NOT_READY_POD_CONCURRENCY = 8
+"""Pod status writes in flight per not-Ready node."""
+"""Workers deleting pods from tainted nodes (the taint manager's ``UpdateWorkerSize``)."""
 
 TAINT_PASS_PERIOD = 0.1
 """Seconds between NoExecute tainting passes over the zone queues (``nodeEvictionPeriod``)."""
@@ -426,15 +431,22 @@ def _pod_ref(pod: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _bounded(coros: Sequence[Coroutine[Any, Any, T]]) -> list[T]:
-    """Await ``coros`` concurrently, at most `WRITE_CONCURRENCY` at a time, results in order."""
-    gate = asyncio.Semaphore(WRITE_CONCURRENCY)
+async def _bounded(
+    coros: Sequence[Coroutine[Any, Any, T]], limit: int = WRITE_CONCURRENCY
+) -> list[T]:
+    """Await ``coros`` concurrently, at most ``limit`` at a time, results in order."""
+    gate = asyncio.Semaphore(limit)
 
     async def one(coro: Coroutine[Any, Any, T]) -> T:
         async with gate:
             return await coro
 
     return list(await asyncio.gather(*(one(c) for c in coros)))
+
+
+def _pod_ready(pod: Mapping[str, Any]) -> bool:
+    conditions = (pod.get("status") or {}).get("conditions") or ()
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
 def _pod_node(pod: Any) -> list[str]:
@@ -461,6 +473,9 @@ class NodeLifecycleController:
         self.zone_queues: dict[str, ZoneQueue] = {}
         self.taint_queue: WorkQueue[str] = WorkQueue(name="node-taints", clock=ctx.clock)
         self.eviction_queue: WorkQueue[str] = WorkQueue(name="taint-eviction", clock=ctx.clock)
+        self.not_ready_queue: WorkQueue[str] = WorkQueue(
+            name="node-pods-not-ready", clock=ctx.clock
+        )
         self._taint_seen: dict[str, float] = {}
         """pod key -> monotonic time its node's NoExecute taints were first seen for it."""
         self._known_nodes: set[str] = set()
@@ -535,6 +550,14 @@ class NodeLifecycleController:
                 )
                 tg.create_task(
                     run_workers(
+                        self.not_ready_queue,
+                        self.sync_pods_not_ready,
+                        NOT_READY_WORKERS,
+                        name="node-pods-not-ready",
+                    )
+                )
+                tg.create_task(
+                    run_workers(
                         self.eviction_queue,
                         self.sync_pod_eviction,
                         max(self.options.workers, EVICTION_WORKERS),
@@ -544,6 +567,7 @@ class NodeLifecycleController:
         finally:
             self.taint_queue.shut_down()
             self.eviction_queue.shut_down()
+            self.not_ready_queue.shut_down()
 
     async def _monitor_loop(self) -> None:
         while True:
@@ -609,7 +633,7 @@ class NodeLifecycleController:
             if EXCLUDE_DISRUPTION_LABEL not in (meta_of(node).get("labels") or {}):
                 zones.setdefault(zone, []).append(ready_status(current))
         await self._handle_disruption(zones, nodes)
-        not_ready: list[Mapping[str, Any]] = []
+        swaps: list[Coroutine[Any, Any, None]] = []
         for name, zone, current in looked:
             ready = ready_status(current)
             if ready is None:
@@ -618,7 +642,9 @@ class NodeLifecycleController:
             previous = health.ready if health else None
             if health is not None:
                 health.ready = ready
-            await self._process_taint_eviction(current, ready, zone)
+            swap = self._process_taint_eviction(current, ready, zone)
+            if swap is not None:
+                swaps.append(swap)
             if ready != "True":
                 if previous == "True":
                     self.recorder.event(
@@ -627,8 +653,10 @@ class NodeLifecycleController:
                         "NodeNotReady",
                         f"Node {name} status is now: NodeNotReady",
                     )
-                not_ready.append(current)
-        await self._mark_pods_not_ready(not_ready)
+                if self._has_ready_pods(name):
+                    self.not_ready_queue.add(name)
+        if swaps:
+            await _bounded(swaps)
         self.passes += 1
 
     def _assess_health(self, node: FrozenDict) -> dict[str, Any] | None:
@@ -668,9 +696,16 @@ class NodeLifecycleController:
             health.transition = str(cond.get("lastTransitionTime") or "")
         return updated
 
-    async def _mark_pods_not_ready(self, nodes: Sequence[Mapping[str, Any]]) -> None:
-        """``MarkPodsNotReady``: every pod of ``nodes`` whose Ready condition is True -> False
-        (the writes run concurrently, at most `WRITE_CONCURRENCY` at a time)."""
+    def _has_ready_pods(self, node: str) -> bool:
+        return any(_pod_ready(pod) for pod in self.pods.indexer.by_index(NODE_INDEX, node))
+
+    async def sync_pods_not_ready(self, node: str) -> None:
+        """``MarkPodsNotReady`` for one node that is not Ready: each of its pods whose Ready
+        condition is True -> False (pods/status, concurrently). A worker of its own does it, so
+        a pass over thousands of nodes does not wait for thousands of pod writes."""
+        current = self.nodes.lister.get(node)
+        if current is None or ready_status(current) in (None, "True"):
+            return
         stamp = format_epoch_time(self.clock.time())
 
         async def mark(pod: FrozenDict) -> None:
@@ -685,38 +720,37 @@ class NodeLifecycleController:
                 return  # changed meanwhile: the next pass looks again
             self.recorder.event(_pod_ref(pod), "Warning", "NodeNotReady", "Node is not ready")
 
-        todo = []
-        for node in nodes:
-            name = str(meta_of(node).get("name") or "")
-            for pod in self.pods.indexer.by_index(NODE_INDEX, name):
-                conditions = (pod.get("status") or {}).get("conditions") or ()
-                if any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
-                    todo.append(mark(pod))
-        await _bounded(todo)
+        todo = [
+            mark(pod) for pod in self.pods.indexer.by_index(NODE_INDEX, node) if _pod_ready(pod)
+        ]
+        await _bounded(todo, NOT_READY_POD_CONCURRENCY)
 
     # ------------------------------------------------------------------ NoExecute taints
 
-    async def _process_taint_eviction(self, node: Mapping[str, Any], ready: str, zone: str) -> None:
-        """``processTaintBaseEviction``: queue a not-Ready node for its NoExecute taint (swapping
-        an existing opposite taint at once); a Ready node loses both at once."""
+    def _process_taint_eviction(
+        self, node: Mapping[str, Any], ready: str, zone: str
+    ) -> Coroutine[Any, Any, None] | None:
+        """``processTaintBaseEviction``: queue a not-Ready node for its NoExecute taint; return
+        the write that swaps an existing opposite taint at once, or removes both from a Ready
+        node (the pass runs those concurrently), else None."""
         name = str(meta_of(node).get("name") or "")
         keys = {str(t.get("key")) for t in no_execute_taints(node)}
         if ready == "True":
             self.zone_queues[zone].remove(name)
             if keys & NO_EXECUTE_KEYS:
-                await self._swap_no_execute(name, add=None)
-            return
+                return self._swap_no_execute(name, add=None)
+            return None
         if self.master_disruption:
             self.zone_queues[zone].add(name)  # waits behind a stopped limiter
-            return
+            return None
         want, opposite = (NOT_READY, UNREACHABLE) if ready == "False" else (UNREACHABLE, NOT_READY)
         if want in keys and opposite not in keys:
-            return
+            return None
         if opposite in keys:
-            await self._swap_no_execute(name, add=want)
-            return
+            return self._swap_no_execute(name, add=want)
         if self.zone_queues[zone].add(name):
             log.info("node %s is %s: queued for the %s taint", name, ready, want)
+        return None
 
     async def no_execute_tainting_pass(self) -> None:
         """``doNoExecuteTaintingPass``: taint the nodes each zone's limiter lets through (the
