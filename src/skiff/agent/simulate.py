@@ -92,6 +92,11 @@ class SimulatedNode:
     pods: set[str] = field(default_factory=set)
 
 
+async def _watch_task(task: asyncio.Task[None]) -> None:
+    """Wait for ``task`` (started earlier), so its failure ends the task group it joins."""
+    await asyncio.shield(task)
+
+
 class _PacedLeaseRenewer(LeaseRenewer):
     """Every Lease once a period, renewal ``i`` of ``n`` started at ``i/n`` of 80 % of the period,
     at most ``concurrency`` in flight; a slow request delays only its own Lease."""
@@ -294,6 +299,9 @@ class Simulator:
             )
         )
         self.leases.add(node.name, reg.uid, duration=reg.opts.lease_duration)
+        # its first Lease now, not after every other node registered (registering thousands
+        # takes longer than the node monitor's grace period)
+        await self.leases.renew(node.name)
 
     async def _pleg_loop(self) -> None:
         last_full = self.clock.monotonic()
@@ -323,6 +331,7 @@ class Simulator:
             await self._batched(list(self.nodes.values()), one)
 
     async def run(self) -> None:
+        leases: asyncio.Task[None] | None = None
         async with self._lease_client, self.recorder:
             try:
                 started = self.clock.monotonic()
@@ -334,7 +343,8 @@ class Simulator:
                     len(self.nodes),
                     self.clock.monotonic() - started,
                 )
-                await self.leases.renew_all(spread=False)
+                # Leases from now on, not after the pod cache synced
+                leases = asyncio.create_task(self.leases.run(), name="leases")
                 async with SharedInformerFactory(self.client) as factory:
                     pods = factory.informer("pods", field_selector="spec.nodeName!=")
                     factory.start()
@@ -350,8 +360,11 @@ class Simulator:
                     async with asyncio.TaskGroup() as tg:
                         tg.create_task(self.workers.run(), name="pod-workers")
                         tg.create_task(self._pleg_loop(), name="pleg")
-                        tg.create_task(self.leases.run(), name="leases")
+                        tg.create_task(_watch_task(leases), name="leases")
                         tg.create_task(self._status_loop(), name="node-status")
             finally:
+                if leases is not None:
+                    leases.cancel()
+                    await asyncio.gather(leases, return_exceptions=True)
                 await self.workers.close()
                 await self.timers.close()
