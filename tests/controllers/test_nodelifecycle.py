@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -33,6 +34,7 @@ from skiff.controllers import ControllerManager, ControllerOptions
 from skiff.controllers.nodelifecycle import (
     NodeLifecycleController,
     TokenBucket,
+    ZoneQueue,
     ZoneState,
     compute_zone_state,
     condition_taints,
@@ -84,6 +86,45 @@ def test_zone_eviction_rate() -> None:
     assert zone_eviction_rate(ZoneState.FULL_DISRUPTION, 5, opts) == 10  # HealthyQPSFunc
     assert zone_eviction_rate(ZoneState.PARTIAL_DISRUPTION, 51, opts) == 1
     assert zone_eviction_rate(ZoneState.PARTIAL_DISRUPTION, 50, opts) == 0  # small zone: stop
+
+
+def test_healthy_zones_evict_at_full_speed_by_default() -> None:
+    """Issue 9: a healthy zone evicts at full speed; only PartialDisruption slows down."""
+    opts = ControllerOptions()
+    assert math.isinf(opts.node_eviction_rate)
+    assert math.isinf(zone_eviction_rate(ZoneState.NORMAL, 1000, opts))
+    assert zone_eviction_rate(ZoneState.PARTIAL_DISRUPTION, 1000, opts) == 1.0
+    clock = FakeClock()
+    queue = ZoneQueue(opts.node_eviction_rate, clock)
+    for i in range(500):
+        queue.add(f"n{i}")
+    assert len(queue.take()) == 500  # every queued node at once
+    stopped = ZoneQueue(0.0, clock)
+    stopped.add("n")
+    clock.advance(100)
+    assert stopped.take() == []
+
+
+def test_zone_queue_keeps_rates_above_the_pass_frequency() -> None:
+    """Passes run every 0.1 s: at 100 nodes/s a pass takes 10, not 1 (a burst of 1 capped every
+    rate at 10 nodes/s)."""
+    clock = FakeClock()
+    queue = ZoneQueue(100.0, clock)
+    for i in range(100):
+        queue.add(f"n{i}")
+    taken = len(queue.take())
+    for _ in range(9):
+        clock.advance(0.1)
+        taken += len(queue.take())
+    assert 90 <= taken <= 100
+    slow = ZoneQueue(1.0, clock)
+    for i in range(5):
+        slow.add(f"s{i}")
+    assert len(slow.take()) == 1  # the first at once
+    clock.advance(0.5)
+    assert slow.take() == []
+    clock.advance(0.5)
+    assert len(slow.take()) == 1
 
 
 def _node(

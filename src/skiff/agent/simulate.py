@@ -8,7 +8,10 @@ same status path. What is shared, so thousands of nodes stay cheap:
 - one client (one connection pool, one credential) and ONE pod watch: all pods with
   ``spec.nodeName`` set, dispatched by node name;
 - one pod-worker queue (keys are pod uids), one event recorder, one status manager;
-- one `LeaseRenewer` loop renewing every node's Lease in batches spread over the period;
+- one `LeaseRenewer` loop renewing every node's Lease, each started at its own moment of the
+  period (a sliding window of ``lease_concurrency`` requests, not batches waiting for their slowest
+  member) over a client of its own: a busy pod status path must not delay Leases (each real
+  kubelet has its own connection; 900 nodes queueing behind one pool were declared dead);
 - one node-status loop (a node's status is written when it changed or once per report period);
 - one PLEG loop: fake runtimes announce containers that end by themselves, and only those nodes
   are relisted; every node is relisted every ``relist_period`` as a backstop;
@@ -64,7 +67,8 @@ class SimulateOptions:
     node: NodeOptions  # template: name ignored; capacity, labels, taints, periods
     data_dir: Path | None = None  # <data-dir>/agent: per-node fake state beneath it
     relist_period: float = 10.0
-    concurrency: int = 32  # requests in flight for lease renewals and status updates
+    concurrency: int = 32  # requests in flight for node status updates
+    lease_concurrency: int = 64  # Lease renewals in flight (over their own connections)
     register_concurrency: int = 32
     pod_cidr_timeout: float = 5.0
     cluster_cidr: str = "10.42.0.0/16"
@@ -88,6 +92,40 @@ class SimulatedNode:
     pods: set[str] = field(default_factory=set)
 
 
+async def _watch_task(task: asyncio.Task[None]) -> None:
+    """Wait for ``task`` (started earlier), so its failure ends the task group it joins."""
+    await asyncio.shield(task)
+
+
+class _PacedLeaseRenewer(LeaseRenewer):
+    """Every Lease once a period, renewal ``i`` of ``n`` started at ``i/n`` of 80 % of the period,
+    at most ``concurrency`` in flight; a slow request delays only its own Lease."""
+
+    async def renew_all(self, *, spread: bool = True) -> None:
+        nodes = list(self._leases)
+        if not nodes:
+            return
+        spacing = self.period * 0.8 / len(nodes) if spread else 0.0
+        window = asyncio.Semaphore(self.concurrency)
+        tasks: list[asyncio.Task[None]] = []
+
+        async def one(node: str) -> None:
+            try:
+                if node in self._leases:
+                    await self.renew(node)
+            finally:
+                window.release()
+
+        start = self.clock.monotonic()
+        for i, node in enumerate(nodes):
+            delay = start + i * spacing - self.clock.monotonic()
+            if delay > 0.005:
+                await self.clock.sleep(delay)
+            await window.acquire()
+            tasks.append(asyncio.create_task(one(node)))
+        await asyncio.gather(*tasks)
+
+
 class Simulator:
     def __init__(
         self,
@@ -105,11 +143,19 @@ class Simulator:
         self.recorder = EventRecorder(client, "kubelet", options.prefix)
         self.status = StatusManager(client)
         self.workers = PodWorkers(self._sync, clock=self.clock, name="simulated-pods")
-        self.leases = LeaseRenewer(
-            client,
+        self._lease_client = Client(
+            client.config,
+            clock=client.clock,
+            max_connections=options.lease_concurrency,
+            timeout=max(2.0, options.node.lease_period * 2),
+            max_retries=1,
+            user_agent="skiff-agent-simulate/leases",
+        )
+        self.leases = _PacedLeaseRenewer(
+            self._lease_client,
             period=options.node.lease_period,
             clock=self.clock,
-            concurrency=options.concurrency,
+            concurrency=options.lease_concurrency,
         )
         self.images = FakeImages()
         self.nodes: dict[str, SimulatedNode] = {}
@@ -253,6 +299,9 @@ class Simulator:
             )
         )
         self.leases.add(node.name, reg.uid, duration=reg.opts.lease_duration)
+        # its first Lease now, not after every other node registered (registering thousands
+        # takes longer than the node monitor's grace period)
+        await self.leases.renew(node.name)
 
     async def _pleg_loop(self) -> None:
         last_full = self.clock.monotonic()
@@ -282,7 +331,8 @@ class Simulator:
             await self._batched(list(self.nodes.values()), one)
 
     async def run(self) -> None:
-        async with self.recorder:
+        leases: asyncio.Task[None] | None = None
+        async with self._lease_client, self.recorder:
             try:
                 started = self.clock.monotonic()
                 await self._batched(
@@ -293,7 +343,8 @@ class Simulator:
                     len(self.nodes),
                     self.clock.monotonic() - started,
                 )
-                await self.leases.renew_all(spread=False)
+                # Leases from now on, not after the pod cache synced
+                leases = asyncio.create_task(self.leases.run(), name="leases")
                 async with SharedInformerFactory(self.client) as factory:
                     pods = factory.informer("pods", field_selector="spec.nodeName!=")
                     factory.start()
@@ -309,8 +360,11 @@ class Simulator:
                     async with asyncio.TaskGroup() as tg:
                         tg.create_task(self.workers.run(), name="pod-workers")
                         tg.create_task(self._pleg_loop(), name="pleg")
-                        tg.create_task(self.leases.run(), name="leases")
+                        tg.create_task(_watch_task(leases), name="leases")
                         tg.create_task(self._status_loop(), name="node-status")
             finally:
+                if leases is not None:
+                    leases.cancel()
+                    await asyncio.gather(leases, return_exceptions=True)
                 await self.workers.close()
                 await self.timers.close()

@@ -84,6 +84,9 @@ __all__ = [
 
 log = logging.getLogger("skiff.apiserver")
 
+_EXEMPT_PREFIXES = ("/apis/coordination.k8s.io/",)
+"""Requests never refused by the in-flight limits (Leases)."""
+
 JSON_CT = "application/json"
 TABLE_CT = "application/json;as=Table;v=v1;g=meta.k8s.io"
 _BOOKMARK_PREFIX = b'{"type":"BOOKMARK"'
@@ -316,8 +319,10 @@ class ApiServerApp:
             is_watch = b"watch" in request.scope.get("query_string", b"") and params.flag(
                 request.query_params.get("watch")
             )
-            if is_watch:
-                # watches are long-running and not counted against the in-flight limits
+            if is_watch or path.startswith(_EXEMPT_PREFIXES):
+                # watches are long-running and not counted against the in-flight limits; Leases
+                # (node heartbeats, leader election) are exempt as APF's system levels shield
+                # them: an overloaded server must not declare nodes dead or depose its leaders
                 return await self._route(request, path, user)
             mutating = request.method not in ("GET", "HEAD", "OPTIONS")
             limit = self.max_mutating_inflight if mutating else self.max_readonly_inflight

@@ -127,7 +127,11 @@ TIMING_FLAGS: tuple[tuple[str, type, str], ...] = (
         float,
         "the same for a node that never posted a Ready condition",
     ),
-    ("--node-eviction-rate", float, "nodes per second tainted for eviction in a healthy zone"),
+    (
+        "--node-eviction-rate",
+        float,
+        "nodes per second tainted for eviction in a healthy zone (inf: no limit)",
+    ),
     (
         "--secondary-node-eviction-rate",
         float,

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections.abc import Awaitable, Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -146,9 +147,10 @@ class ControllerOptions:
     node_startup_grace_period: float = 20.0
     """The same for a node that never posted a Ready condition (``--node-startup-grace-period``;
     Kubernetes: 60)."""
-    node_eviction_rate: float = 10.0
+    node_eviction_rate: float = math.inf
     """Nodes per second NoExecute-tainted (so evicted) in a healthy zone
-    (``--node-eviction-rate``; Kubernetes: 0.1)."""
+    (``--node-eviction-rate``; Kubernetes: 0.1); ``inf``, the default: at full speed, every
+    not-Ready node as soon as it is seen (only a PartialDisruption zone is slowed down)."""
     secondary_node_eviction_rate: float = 1.0
     """The same in a zone where too many nodes are not Ready
     (``--secondary-node-eviction-rate``; Kubernetes: 0.01)."""

@@ -46,10 +46,12 @@ The decisions (`compute_zone_state`, `condition_taints`, `eviction_delay`, `zone
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -135,7 +137,14 @@ NODE_INDEX = "spec.nodeName"
 
 WRITE_CONCURRENCY = 32
 """Status writes of one monitoring pass in flight at once."""
-EVICTION_WORKERS = 8
+EVICTION_WORKERS = 32
+"""Workers deleting pods from tainted nodes (the taint manager's ``UpdateWorkerSize``, 8 there;
+each eviction is two writes waiting on the API server, so a node outage's 1,000 pods were
+latency-bound at 8)."""
+NOT_READY_WORKERS = 4
+"""Workers marking the pods of not-Ready nodes Ready=False, one node each at a time."""
+NOT_READY_POD_CONCURRENCY = 8
+"""Pod status writes in flight per not-Ready node."""
 """Workers deleting pods from tainted nodes (the taint manager's ``UpdateWorkerSize``)."""
 
 TAINT_PASS_PERIOD = 0.1
@@ -259,7 +268,7 @@ def eviction_delay(
 class TokenBucket:
     """A token bucket on the injected clock (``flowcontrol.NewTokenBucketRateLimiter``): ``qps``
     tokens a second up to ``burst``; ``qps <= 0`` never accepts (the fake "always fail" limiter a
-    zone gets when its evictions stop)."""
+    zone gets when its evictions stop), ``qps = inf`` always accepts (no limit)."""
 
     def __init__(self, qps: float, clock: Clock, *, burst: int = 1) -> None:
         self.qps = qps
@@ -271,6 +280,8 @@ class TokenBucket:
     def try_accept(self) -> bool:
         if self.qps <= 0:
             return False
+        if math.isinf(self.qps):
+            return True
         now = self.clock.monotonic()
         self._tokens = min(float(self.burst), self._tokens + (now - self._last) * self.qps)
         self._last = now
@@ -280,18 +291,26 @@ class TokenBucket:
         return False
 
 
+def _burst(qps: float) -> int:
+    """The bucket size that lets ``qps`` through a tainting pass every `TAINT_PASS_PERIOD` (a
+    burst of 1 would cap every rate at 1 / `TAINT_PASS_PERIOD` nodes/s)."""
+    if qps <= 0 or math.isinf(qps):
+        return 1
+    return max(1, math.ceil(qps * TAINT_PASS_PERIOD))
+
+
 class ZoneQueue:
     """Nodes waiting to be NoExecute-tainted in one zone, in arrival order, behind the zone's
     token bucket (``RateLimitedTimedQueue`` with ``SwapLimiter``)."""
 
     def __init__(self, qps: float, clock: Clock) -> None:
         self.clock = clock
-        self.limiter = TokenBucket(qps, clock)
+        self.limiter = TokenBucket(qps, clock, burst=_burst(qps))
         self._items: OrderedDict[str, None] = OrderedDict()
 
     def swap_limiter(self, qps: float) -> None:
         if qps != self.limiter.qps:
-            self.limiter = TokenBucket(qps, self.clock)
+            self.limiter = TokenBucket(qps, self.clock, burst=_burst(qps))
 
     def add(self, name: str) -> bool:
         if name in self._items:
@@ -327,13 +346,21 @@ class NodeHealth:
     transition: str | None = None
     renew: float | None = None
     ready: str | None = None
+    seen: tuple[object, object] = field(default=(None, None), compare=False, repr=False)
+    """The (node, Lease) cache objects this record was computed from (compared by identity)."""
 
 
 def _epoch(value: Any) -> float | None:
     if not value:
         return None
+    return _parse_epoch(str(value))
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_epoch(value: str) -> float | None:
+    """Parsed once per distinct timestamp: a pass looks at every node's Lease twice a second."""
     try:
-        return parse_time(str(value)).timestamp()
+        return parse_time(value).timestamp()
     except ValueError:
         return None
 
@@ -415,15 +442,22 @@ def _pod_ref(pod: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _bounded(coros: Sequence[Coroutine[Any, Any, T]]) -> list[T]:
-    """Await ``coros`` concurrently, at most `WRITE_CONCURRENCY` at a time, results in order."""
-    gate = asyncio.Semaphore(WRITE_CONCURRENCY)
+async def _bounded(
+    coros: Sequence[Coroutine[Any, Any, T]], limit: int = WRITE_CONCURRENCY
+) -> list[T]:
+    """Await ``coros`` concurrently, at most ``limit`` at a time, results in order."""
+    gate = asyncio.Semaphore(limit)
 
     async def one(coro: Coroutine[Any, Any, T]) -> T:
         async with gate:
             return await coro
 
     return list(await asyncio.gather(*(one(c) for c in coros)))
+
+
+def _pod_ready(pod: Mapping[str, Any]) -> bool:
+    conditions = (pod.get("status") or {}).get("conditions") or ()
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
 def _pod_node(pod: Any) -> list[str]:
@@ -450,9 +484,14 @@ class NodeLifecycleController:
         self.zone_queues: dict[str, ZoneQueue] = {}
         self.taint_queue: WorkQueue[str] = WorkQueue(name="node-taints", clock=ctx.clock)
         self.eviction_queue: WorkQueue[str] = WorkQueue(name="taint-eviction", clock=ctx.clock)
+        self.not_ready_queue: WorkQueue[str] = WorkQueue(
+            name="node-pods-not-ready", clock=ctx.clock
+        )
         self._taint_seen: dict[str, float] = {}
         """pod key -> monotonic time its node's NoExecute taints were first seen for it."""
         self._known_nodes: set[str] = set()
+        self._tainting: set[str] = set()
+        """Nodes whose NoExecute taint is being written by the tainting pass."""
         self.master_disruption = False
         """Every zone is FullDisruption: no NoExecute taints, no evictions."""
         self.passes = 0
@@ -524,6 +563,14 @@ class NodeLifecycleController:
                 )
                 tg.create_task(
                     run_workers(
+                        self.not_ready_queue,
+                        self.sync_pods_not_ready,
+                        NOT_READY_WORKERS,
+                        name="node-pods-not-ready",
+                    )
+                )
+                tg.create_task(
+                    run_workers(
                         self.eviction_queue,
                         self.sync_pod_eviction,
                         max(self.options.workers, EVICTION_WORKERS),
@@ -533,6 +580,7 @@ class NodeLifecycleController:
         finally:
             self.taint_queue.shut_down()
             self.eviction_queue.shut_down()
+            self.not_ready_queue.shut_down()
 
     async def _monitor_loop(self) -> None:
         while True:
@@ -544,7 +592,10 @@ class NodeLifecycleController:
             took = self.clock.monotonic() - started
             if took > self.options.node_monitor_grace_period / 2:  # health verdicts at risk
                 log.warning("a node health pass over %d nodes took %.2fs", len(self.health), took)
-            await self.clock.sleep(self.options.node_monitor_period)
+            # passes start every period; a pass that waited for writes is not followed by a
+            # whole period more before the next verdicts
+            period = self.options.node_monitor_period
+            await self.clock.sleep(max(period - took, period / 10))
 
     async def _taint_pass_loop(self) -> None:
         while True:
@@ -598,7 +649,7 @@ class NodeLifecycleController:
             if EXCLUDE_DISRUPTION_LABEL not in (meta_of(node).get("labels") or {}):
                 zones.setdefault(zone, []).append(ready_status(current))
         await self._handle_disruption(zones, nodes)
-        not_ready: list[Mapping[str, Any]] = []
+        swaps: list[Coroutine[Any, Any, None]] = []
         for name, zone, current in looked:
             ready = ready_status(current)
             if ready is None:
@@ -607,7 +658,9 @@ class NodeLifecycleController:
             previous = health.ready if health else None
             if health is not None:
                 health.ready = ready
-            await self._process_taint_eviction(current, ready, zone)
+            swap = self._process_taint_eviction(current, ready, zone)
+            if swap is not None:
+                swaps.append(swap)
             if ready != "True":
                 if previous == "True":
                     self.recorder.event(
@@ -616,8 +669,10 @@ class NodeLifecycleController:
                         "NodeNotReady",
                         f"Node {name} status is now: NodeNotReady",
                     )
-                not_ready.append(current)
-        await self._mark_pods_not_ready(not_ready)
+                if self._has_ready_pods(name):
+                    self.not_ready_queue.add(name)
+        if swaps:
+            await _bounded(swaps)
         self.passes += 1
 
     def _assess_health(self, node: FrozenDict) -> dict[str, Any] | None:
@@ -627,8 +682,13 @@ class NodeLifecycleController:
         name = str(meta_of(node).get("name") or "")
         now = self.clock.monotonic()
         lease = self.leases.lister.get(name, namespace=NODE_LEASE_NAMESPACE)
-        health = health_after(self.health.get(name), node, lease, now)
-        self.health[name] = health
+        health = self.health.get(name)
+        # the cache hands out the same frozen objects until they change: an unchanged node and
+        # Lease tell nothing new (most of 1,000 nodes on most passes), only the time moved on
+        if health is None or health.seen[0] is not node or health.seen[1] is not lease:
+            health = health_after(health, node, lease, now)
+            health.seen = (node, lease)
+            self.health[name] = health
         grace = (
             self.options.node_monitor_grace_period
             if node_condition(node, "Ready") is not None
@@ -657,9 +717,16 @@ class NodeLifecycleController:
             health.transition = str(cond.get("lastTransitionTime") or "")
         return updated
 
-    async def _mark_pods_not_ready(self, nodes: Sequence[Mapping[str, Any]]) -> None:
-        """``MarkPodsNotReady``: every pod of ``nodes`` whose Ready condition is True -> False
-        (the writes run concurrently, at most `WRITE_CONCURRENCY` at a time)."""
+    def _has_ready_pods(self, node: str) -> bool:
+        return any(_pod_ready(pod) for pod in self.pods.indexer.by_index(NODE_INDEX, node))
+
+    async def sync_pods_not_ready(self, node: str) -> None:
+        """``MarkPodsNotReady`` for one node that is not Ready: each of its pods whose Ready
+        condition is True -> False (pods/status, concurrently). A worker of its own does it, so
+        a pass over thousands of nodes does not wait for thousands of pod writes."""
+        current = self.nodes.lister.get(node)
+        if current is None or ready_status(current) in (None, "True"):
+            return
         stamp = format_epoch_time(self.clock.time())
 
         async def mark(pod: FrozenDict) -> None:
@@ -674,55 +741,68 @@ class NodeLifecycleController:
                 return  # changed meanwhile: the next pass looks again
             self.recorder.event(_pod_ref(pod), "Warning", "NodeNotReady", "Node is not ready")
 
-        todo = []
-        for node in nodes:
-            name = str(meta_of(node).get("name") or "")
-            for pod in self.pods.indexer.by_index(NODE_INDEX, name):
-                conditions = (pod.get("status") or {}).get("conditions") or ()
-                if any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
-                    todo.append(mark(pod))
-        await _bounded(todo)
+        todo = [
+            mark(pod) for pod in self.pods.indexer.by_index(NODE_INDEX, node) if _pod_ready(pod)
+        ]
+        await _bounded(todo, NOT_READY_POD_CONCURRENCY)
 
     # ------------------------------------------------------------------ NoExecute taints
 
-    async def _process_taint_eviction(self, node: Mapping[str, Any], ready: str, zone: str) -> None:
-        """``processTaintBaseEviction``: queue a not-Ready node for its NoExecute taint (swapping
-        an existing opposite taint at once); a Ready node loses both at once."""
+    def _process_taint_eviction(
+        self, node: Mapping[str, Any], ready: str, zone: str
+    ) -> Coroutine[Any, Any, None] | None:
+        """``processTaintBaseEviction``: queue a not-Ready node for its NoExecute taint; return
+        the write that swaps an existing opposite taint at once, or removes both from a Ready
+        node (the pass runs those concurrently), else None."""
         name = str(meta_of(node).get("name") or "")
         keys = {str(t.get("key")) for t in no_execute_taints(node)}
         if ready == "True":
             self.zone_queues[zone].remove(name)
             if keys & NO_EXECUTE_KEYS:
-                await self._swap_no_execute(name, add=None)
-            return
+                return self._swap_no_execute(name, add=None)
+            return None
         if self.master_disruption:
             self.zone_queues[zone].add(name)  # waits behind a stopped limiter
-            return
+            return None
         want, opposite = (NOT_READY, UNREACHABLE) if ready == "False" else (UNREACHABLE, NOT_READY)
         if want in keys and opposite not in keys:
-            return
+            return None
         if opposite in keys:
-            await self._swap_no_execute(name, add=want)
-            return
+            return self._swap_no_execute(name, add=want)
+        if name in self._tainting:
+            return None  # its taint is being written (the cache does not show it yet)
         if self.zone_queues[zone].add(name):
             log.info("node %s is %s: queued for the %s taint", name, ready, want)
+        return None
 
     async def no_execute_tainting_pass(self) -> None:
-        """``doNoExecuteTaintingPass``: taint the nodes each zone's limiter lets through."""
-        for zone, queue in list(self.zone_queues.items()):
-            for name in queue.take():
-                node = self.nodes.lister.get(name)
-                if node is None:
-                    continue
-                ready = ready_status(node)
-                if ready not in ("False", "Unknown") or self.master_disruption:
-                    continue  # Ready again (or every zone down): no taint
-                want = NOT_READY if ready == "False" else UNREACHABLE
-                try:
-                    await self._swap_no_execute(name, add=want)
-                except Exception:
-                    log.warning("tainting node %s failed; queued again", name, exc_info=True)
-                    self.zone_queues.get(zone, queue).add(name)
+        """``doNoExecuteTaintingPass``: taint the nodes each zone's limiter lets through (the
+        writes run concurrently, at most `WRITE_CONCURRENCY` at a time)."""
+
+        async def taint(zone: str, queue: ZoneQueue, name: str) -> None:
+            node = self.nodes.lister.get(name)
+            if node is None:
+                return
+            ready = ready_status(node)
+            if ready not in ("False", "Unknown") or self.master_disruption:
+                return  # Ready again (or every zone down): no taint
+            want = NOT_READY if ready == "False" else UNREACHABLE
+            self._tainting.add(name)
+            try:
+                await self._swap_no_execute(name, add=want)
+            except Exception:
+                log.warning("tainting node %s failed; queued again", name, exc_info=True)
+                self.zone_queues.get(zone, queue).add(name)
+            finally:
+                self._tainting.discard(name)
+
+        todo = [
+            taint(zone, queue, name)
+            for zone, queue in list(self.zone_queues.items())
+            for name in queue.take()
+        ]
+        if todo:
+            await _bounded(todo)
 
     async def _swap_no_execute(self, name: str, *, add: str | None) -> None:
         """Make the node's NoExecute taints of `NO_EXECUTE_KEYS` exactly ``add`` (or none),
