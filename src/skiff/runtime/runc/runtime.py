@@ -416,6 +416,7 @@ class RuncRuntime(ShimRuntimeBase):
             with contextlib.suppress(ContainerRuntimeError):
                 await self._wait_exit(record, 2.0)
         self._kill_shims()
+        await self._stop_server()
         for cid in ids:
             await self._run_runc("delete", "--force", cid)
         for record in list(self._containers.values()):
