@@ -11,8 +11,10 @@ without an exit record is reported EXITED with reason ``Error``.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 import json
 import logging
 import os
@@ -26,7 +28,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from skiff.runtime.runc._linux import unix_path
 from skiff.runtime.runc.shim import write_json_atomic
@@ -59,6 +61,7 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 # how long a shim may take to report that its container was created
 _CREATE_TIMEOUT = 60.0
@@ -288,6 +291,10 @@ class ShimRuntimeBase:
         self._listeners: list[Callable[[], None]] = []
         self._notify_sock: socket.socket | None = None
         self._notify_finalizer: weakref.finalize[Any, Any] | None = None
+        # blocking kernel work (mounts, cgroup removal that waits out EBUSY): threads of our own,
+        # so a burst of pod starts and stops never queues the agent's default executor (6
+        # threads on 2 cores) behind them
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
 
     # --- hooks for subclasses
 
@@ -358,8 +365,20 @@ class ShimRuntimeBase:
                     crec = ContainerRecord.from_json(data)
                     self._containers[crec.id] = crec
 
+    async def _in_thread(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        """``fn(*args, **kwargs)`` in one of the runtime's own threads."""
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=16, thread_name_prefix=f"skiff-{self.name}"
+            )
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
     async def close(self) -> None:
         """Stop the shim server (never the shims) and the exit notifications."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
         if self._notify_sock is not None:
             with contextlib.suppress(RuntimeError, ValueError):
                 asyncio.get_running_loop().remove_reader(self._notify_sock.fileno())
