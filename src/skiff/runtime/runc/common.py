@@ -49,6 +49,8 @@ from skiff.runtime.types import (
 )
 
 __all__ = [
+    "NOTIFY_SOCKET",
+    "SHIM_SERVER_PID",
     "STOP_SIGNAL_ANNOTATION",
     "ContainerRecord",
     "SandboxRecord",
@@ -67,6 +69,8 @@ _T = TypeVar("_T")
 _CREATE_TIMEOUT = 60.0
 # the unix datagram socket (in the state dir) shims send their container's id to on exit
 NOTIFY_SOCKET = "events.sock"
+# the shim server's pid (it is no child of the agent: it detaches, as the shims do)
+SHIM_SERVER_PID = "shim-server.pid"
 # after SIGKILL, how long to wait for the exit record before giving up
 _KILL_WAIT = 15.0
 
@@ -729,6 +733,7 @@ class ShimRuntimeBase:
                     "skiff.runtime.runc.shim",
                     "--server",
                     str(theirs.fileno()),
+                    str(self.state_dir / SHIM_SERVER_PID),
                     stdin=asyncio.subprocess.DEVNULL,
                     stdout=asyncio.subprocess.DEVNULL,
                     stderr=log,

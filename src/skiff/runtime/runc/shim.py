@@ -900,6 +900,9 @@ def main(argv: list[str] | None = None) -> None:
             os._exit(0)
         os.setsid()
         os.chdir("/")
+        if len(args) > 2:  # where to note our pid (for `skiff agent cleanup` and tests)
+            with contextlib.suppress(OSError):
+                Path(args[2]).write_text(str(os.getpid()))
         serve(control)
         os._exit(0)
     cdir = Path(args[0]).resolve()
