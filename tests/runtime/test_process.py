@@ -3,8 +3,10 @@
 Covers: the warning it gives at construction, CRI log lines and exit codes/reasons, a command that
 cannot start, graceful stop (the stop signal honoured, SIGKILL after the grace period, the whole process
 group), exec_sync (output, exit code, time limit), exec with a tty and with piped stdin, attach,
-port-forward to a host port, stats from /proc, and re-adoption by a new instance after the agent
-process was SIGKILLed (the shim keeps the process, its log and its exit code).
+port-forward to a host port, stats from /proc, re-adoption by a new instance after the agent
+process was SIGKILLed (the shim keeps the process, its log and its exit code), the shim server
+(shims forked by it, restarted when killed, shims started on their own without it) and exit
+notifications to listeners (what the PLEG relists on).
 
 Excludes: isolation of any kind (there is none by design).
 """
@@ -28,7 +30,7 @@ from pathlib import Path
 import pytest
 
 from skiff.runtime.process import WARNING, ProcessRuntime
-from skiff.runtime.runc.common import STOP_SIGNAL_ANNOTATION
+from skiff.runtime.runc.common import SHIM_SERVER_PID, STOP_SIGNAL_ANNOTATION
 from skiff.runtime.types import (
     ContainerConfig,
     ContainerRuntimeError,
@@ -313,3 +315,57 @@ async def test_agent_sigkill_keeps_process(runtime: ProcessRuntime, tmp_path: Pa
     third = ProcessRuntime(runtime.state_dir)
     await third.start()
     assert (await third.container_status(cid)).exit_code == 9
+
+
+async def test_exit_notification(runtime: ProcessRuntime, tmp_path: Path) -> None:
+    """A shim tells the runtime that its container exited as soon as the exit is recorded (the
+    PLEG's cue to relist at once)."""
+    recorded: list[bool] = []
+    sid = await sandbox(runtime)
+    cid = await runtime.create_container(sid, cconfig(tmp_path, "sh", "-c", "exit 4"))
+    exit_file = runtime.containers_dir / cid / "exit.json"
+    runtime.add_listener(lambda: recorded.append(exit_file.exists()))
+    await runtime.start_container(cid)
+    await eventually(lambda: recorded, what="an exit notification")
+    assert recorded[0] is True  # the exit record is written before the notification
+    assert (await runtime.container_status(cid)).exit_code == 4
+
+
+async def test_shim_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shims are forked by one shim server; a server that was killed is started again by the next
+    create, and with no server at all a shim is started on its own. A listener added before
+    `start` hears exits too."""
+    rt = ProcessRuntime(tmp_path / "state")
+    exits: list[int] = []
+    rt.add_listener(lambda: exits.append(1))
+    await rt.start()
+    try:
+        sid = await sandbox(rt)
+
+        def shim_cmdline(cid: str) -> bytes:
+            pid = int((rt.containers_dir / cid / "shim.pid").read_text())
+            return Path(f"/proc/{pid}/cmdline").read_bytes()
+
+        first = await rt.create_container(sid, cconfig(tmp_path, "sleep", "30", name="a"))
+        server = int((rt.state_dir / SHIM_SERVER_PID).read_text())
+        assert b"--server" in shim_cmdline(first)  # forked by the server
+        os.kill(server, signal.SIGKILL)
+        await eventually(lambda: not alive(server), what="the shim server is gone")
+        second = await rt.create_container(sid, cconfig(tmp_path, "sleep", "30", name="b"))
+        assert int((rt.state_dir / SHIM_SERVER_PID).read_text()) != server
+
+        async def no_server() -> None:
+            return None
+
+        monkeypatch.setattr(rt, "_server_socket", no_server)
+        third = await rt.create_container(sid, cconfig(tmp_path, "sh", "-c", "exit 0", name="c"))
+        assert str(rt.containers_dir / third).encode() in shim_cmdline(third)  # its own
+        for cid in (first, second, third):
+            await rt.start_container(cid)
+        for cid in (first, second):
+            assert (await rt.container_status(cid)).state == ContainerState.RUNNING
+        await eventually(lambda: exits, what="the exit of the third container heard")
+        assert (await rt.container_status(third)).reason == "Completed"
+    finally:
+        await rt.cleanup()
+        await rt.close()

@@ -361,7 +361,10 @@ class BridgeNetwork:
                 return
             generation = self._generation
             text = json.dumps(self._state.to_json(), indent=1, sort_keys=True)
-            await asyncio.to_thread(self._write, text)
+            # inline: without fsync, writing a few KB and renaming takes well under a
+            # millisecond, less than a hop to a thread - and the default executor may be busy
+            # (a queue there once held a burst of attaches for seconds)
+            self._write(text)
             self._saved = generation
 
     def _allocate(self, pod_cidr: ipaddress.IPv4Network) -> str:

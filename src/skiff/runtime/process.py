@@ -162,6 +162,7 @@ class ProcessRuntime(ShimRuntimeBase):
             with contextlib.suppress(Exception):
                 await self.stop_container(record.id, 0)
         self._kill_shims()
+        await self._stop_server()
         for sub in (self.containers_dir, self.sandboxes_dir):
             shutil.rmtree(sub, ignore_errors=True)
         self._containers.clear()

@@ -11,19 +11,27 @@ from contextlib import contextmanager
 from pathlib import Path
 
 __all__ = [
+    "CLONE_NEWIPC",
     "CLONE_NEWNET",
+    "CLONE_NEWUTS",
     "MNT_DETACH",
+    "MS_BIND",
     "is_mountpoint",
     "mount",
     "mounts_under",
     "set_child_subreaper",
+    "sethostname",
     "setns",
     "umount",
     "unix_path",
+    "unshare",
 ]
 
 CLONE_NEWNET = 0x40000000
+CLONE_NEWUTS = 0x04000000
+CLONE_NEWIPC = 0x08000000
 MNT_DETACH = 2
+MS_BIND = 4096
 _PR_SET_CHILD_SUBREAPER = 36
 # sun_path is 108 bytes including the terminating NUL
 _SUN_PATH_MAX = 107
@@ -50,6 +58,17 @@ def umount(target: str, flags: int = MNT_DETACH) -> None:
 
 def setns(fd: int, nstype: int) -> None:
     _check(_libc.setns(fd, nstype), "setns")
+
+
+def unshare(flags: int) -> None:
+    """unshare(2) for the calling thread (network, UTS and IPC namespaces may be unshared by one
+    thread of a threaded process)."""
+    _check(_libc.unshare(flags), "unshare")
+
+
+def sethostname(name: str) -> None:
+    raw = name.encode()
+    _check(_libc.sethostname(raw, len(raw)), "sethostname")
 
 
 def set_child_subreaper() -> None:

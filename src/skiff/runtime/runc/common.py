@@ -11,18 +11,24 @@ without an exit record is reported EXITED with reason ``Error``.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import dataclasses
+import functools
 import json
+import logging
 import os
 import secrets
 import shutil
 import signal
+import socket
 import sys
 import time
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from skiff.runtime.runc._linux import unix_path
 from skiff.runtime.runc.shim import write_json_atomic
@@ -43,6 +49,8 @@ from skiff.runtime.types import (
 )
 
 __all__ = [
+    "NOTIFY_SOCKET",
+    "SHIM_SERVER_PID",
     "STOP_SIGNAL_ANNOTATION",
     "ContainerRecord",
     "SandboxRecord",
@@ -54,8 +62,15 @@ __all__ = [
     "shim_request",
 ]
 
+_log = logging.getLogger(__name__)
+_T = TypeVar("_T")
+
 # how long a shim may take to report that its container was created
 _CREATE_TIMEOUT = 60.0
+# the unix datagram socket (in the state dir) shims send their container's id to on exit
+NOTIFY_SOCKET = "events.sock"
+# the shim server's pid (it is no child of the agent: it detaches, as the shims do)
+SHIM_SERVER_PID = "shim-server.pid"
 # after SIGKILL, how long to wait for the exit record before giving up
 _KILL_WAIT = 15.0
 
@@ -201,6 +216,28 @@ async def _wait_pid(pid: int, within: float) -> None:
         os.close(fd)
 
 
+async def _send_fds(sock: socket.socket, data: bytes, fds: list[int]) -> None:
+    """One SCM_RIGHTS message on a non-blocking socket, waiting while its buffer is full."""
+    loop = asyncio.get_running_loop()
+    while True:
+        try:
+            socket.send_fds(sock, [data], fds)
+            return
+        except BlockingIOError:
+            pass
+        writable: asyncio.Future[None] = loop.create_future()
+
+        def ready(fut: asyncio.Future[None] = writable) -> None:
+            if not fut.done():
+                fut.set_result(None)
+
+        loop.add_writer(sock.fileno(), ready)
+        try:
+            await writable
+        finally:
+            loop.remove_writer(sock.fileno())
+
+
 STOP_SIGNAL_ANNOTATION = "skiff.io/stop-signal"
 
 
@@ -249,6 +286,19 @@ class ShimRuntimeBase:
         self._sandboxes: dict[str, SandboxRecord] = {}
         self._containers: dict[str, ContainerRecord] = {}
         self._shim_pids: dict[str, int] = {}
+        # the shim server (see `skiff.runtime.runc.shim.serve`), started with the first shim
+        self._server_sock: socket.socket | None = None
+        self._server_finalizer: weakref.finalize[Any, Any] | None = None
+        self._server_lock = asyncio.Lock()
+        self._send_lock = asyncio.Lock()
+        # exit notifications from shims (`add_listener`; the PLEG listens)
+        self._listeners: list[Callable[[], None]] = []
+        self._notify_sock: socket.socket | None = None
+        self._notify_finalizer: weakref.finalize[Any, Any] | None = None
+        # blocking kernel work (mounts, cgroup removal that waits out EBUSY): threads of our own,
+        # so a burst of pod starts and stops never queues the agent's default executor (6
+        # threads on 2 cores) behind them
+        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
 
     # --- hooks for subclasses
 
@@ -304,6 +354,8 @@ class ShimRuntimeBase:
     async def start(self) -> None:
         self.sandboxes_dir.mkdir(parents=True, exist_ok=True)
         self.containers_dir.mkdir(parents=True, exist_ok=True)
+        if self._listeners:
+            self._bind_notify()
         for sdir in sorted(self.sandboxes_dir.iterdir()):
             data = _read_json(sdir / "sandbox.json")
             if data is not None:
@@ -317,8 +369,76 @@ class ShimRuntimeBase:
                     crec = ContainerRecord.from_json(data)
                     self._containers[crec.id] = crec
 
+    async def _in_thread(self, fn: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
+        """``fn(*args, **kwargs)`` in one of the runtime's own threads."""
+        if self._executor is None:
+            self._executor = concurrent.futures.ThreadPoolExecutor(
+                max_workers=16, thread_name_prefix=f"skiff-{self.name}"
+            )
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
     async def close(self) -> None:
-        return None
+        """Stop the shim server (never the shims) and the exit notifications."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
+        if self._notify_sock is not None:
+            with contextlib.suppress(RuntimeError, ValueError):
+                asyncio.get_running_loop().remove_reader(self._notify_sock.fileno())
+            self._notify_sock.close()
+            self._notify_sock = None
+            if self._notify_finalizer is not None:
+                self._notify_finalizer.detach()
+                self._notify_finalizer = None
+        await self._stop_server()
+
+    # --- exit notifications (`skiff.agent.pleg.ChangeNotifier`)
+
+    def add_listener(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` (without arguments, on the event loop) whenever a shim reports that
+        its container exited. Listening starts with `start` (or at once if already started)."""
+        self._listeners.append(callback)
+        if self.containers_dir.is_dir():
+            with contextlib.suppress(RuntimeError):  # no running loop yet: start() binds
+                asyncio.get_running_loop()
+                self._bind_notify()
+
+    def _bind_notify(self) -> None:
+        if self._notify_sock is not None:
+            return
+        path = self.state_dir / NOTIFY_SOCKET
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        try:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()  # left by an agent that was killed
+            with unix_path(path) as name:
+                sock.bind(name)
+            sock.setblocking(False)
+            asyncio.get_running_loop().add_reader(sock.fileno(), self._on_notify)
+        except OSError as e:
+            sock.close()
+            _log.warning("no exit notifications from shims (%s); relisting only", e)
+            return
+        self._notify_sock = sock
+        self._notify_finalizer = weakref.finalize(self, sock.close)
+
+    def _on_notify(self) -> None:
+        sock = self._notify_sock
+        if sock is None:
+            return
+        got = False
+        while True:
+            try:
+                sock.recv(256)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                break
+            got = True
+        if got:
+            for callback in list(self._listeners):
+                callback()
 
     # --- shim liveness and state
 
@@ -330,14 +450,20 @@ class ShimRuntimeBase:
                 pid = int((cdir / "shim.pid").read_text())
             except (OSError, ValueError):
                 return False
+        # a shim runs in its container's directory (forked by the shim server, its command line
+        # is the server's; started on its own, the command line names the directory too)
         try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            cwd = os.readlink(f"/proc/{pid}/cwd")
         except OSError:
-            self._shim_pids.pop(container_id, None)
-            return False
-        if str(cdir).encode() not in cmdline:
-            self._shim_pids.pop(container_id, None)
-            return False
+            cwd = ""
+        if cwd != str(cdir) and cwd != os.path.realpath(cdir):
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            except OSError:
+                cmdline = b""
+            if str(cdir).encode() not in cmdline:
+                self._shim_pids.pop(container_id, None)
+                return False
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
@@ -484,6 +610,7 @@ class ShimRuntimeBase:
             shim_config = await self._prepare_container(sandbox, record, cdir)
             shim_config.update(
                 id=cid,
+                notify_socket=str(self.state_dir / NOTIFY_SOCKET),
                 log_path=config.log_path,
                 log_max_bytes=self.log_max_bytes,
                 log_max_files=self.log_max_files,
@@ -504,6 +631,46 @@ class ShimRuntimeBase:
         return cid
 
     async def _spawn_shim(self, cdir: Path) -> dict[str, Any]:
+        """Start the container's shim and wait for its ready line: forked by the shim server
+        when it runs (or can be started), else as an interpreter of its own."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sent = False
+            with contextlib.suppress(OSError):
+                sent = await self._request_shim(cdir, theirs)
+            theirs.close()
+            if sent:
+                line = await self._read_ready(ours)
+            else:
+                line = await self._exec_shim(cdir)
+        finally:
+            theirs.close()
+            ours.close()
+        if not line:
+            log = (
+                (cdir / "shim.log").read_text(errors="replace")
+                if (cdir / "shim.log").exists()
+                else ""
+            )
+            return {"error": f"the shim did not report: {log.strip()[-500:]}"}
+        answer = json.loads(line)
+        return answer if isinstance(answer, dict) else {"error": "bad answer from the shim"}
+
+    @staticmethod
+    async def _read_ready(sock: socket.socket) -> bytes:
+        sock.setblocking(False)
+        reader, writer = await asyncio.open_unix_connection(sock=sock.dup())
+        try:
+            async with asyncio.timeout(_CREATE_TIMEOUT):
+                return await reader.readline()
+        except (TimeoutError, ConnectionError, ValueError):
+            return b""
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    async def _exec_shim(self, cdir: Path) -> bytes:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             # no site-packages: the shim needs only the standard library and skiff (on
@@ -525,15 +692,78 @@ class ShimRuntimeBase:
             line = b""
         finally:
             await proc.wait()
-        if not line:
-            log = (
-                (cdir / "shim.log").read_text(errors="replace")
-                if (cdir / "shim.log").exists()
-                else ""
-            )
-            return {"error": f"the shim did not report: {log.strip()[-500:]}"}
-        answer = json.loads(line)
-        return answer if isinstance(answer, dict) else {"error": "bad answer from the shim"}
+        return line
+
+    async def _request_shim(self, cdir: Path, ready: socket.socket) -> bool:
+        """Ask the shim server to fork a shim for ``cdir`` writing its ready line on ``ready``;
+        False when no server can be had (the caller starts the shim itself). A server found
+        dead is started again once."""
+        for _ in range(2):
+            sock = await self._server_socket()
+            if sock is None:
+                return False
+            message = json.dumps({"cdir": str(cdir)}).encode()
+            try:
+                async with self._send_lock:
+                    await _send_fds(sock, message, [ready.fileno()])
+                return True
+            except OSError:
+                await self._stop_server()
+        return False
+
+    async def _server_socket(self) -> socket.socket | None:
+        async with self._server_lock:
+            if self._server_sock is not None:
+                return self._server_sock
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            log = -1
+            try:
+                self.state_dir.mkdir(parents=True, exist_ok=True)
+                log = os.open(
+                    self.state_dir / "shim-server.log",
+                    os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                    0o600,
+                )
+                # the server forks itself into a session of its own and this process exits at
+                # once: the agent keeps only the socket, whose end makes the server exit
+                proc = await asyncio.create_subprocess_exec(
+                    sys.executable,
+                    "-S",
+                    "-m",
+                    "skiff.runtime.runc.shim",
+                    "--server",
+                    str(theirs.fileno()),
+                    str(self.state_dir / SHIM_SERVER_PID),
+                    stdin=asyncio.subprocess.DEVNULL,
+                    stdout=asyncio.subprocess.DEVNULL,
+                    stderr=log,
+                    pass_fds=(theirs.fileno(),),
+                    env=_shim_env(),
+                )
+                code = await proc.wait()
+                if code != 0:
+                    raise OSError(f"the shim server exited with {code}")
+            except OSError as e:
+                ours.close()
+                _log.warning("cannot start the shim server (%s); starting shims one by one", e)
+                return None
+            finally:
+                theirs.close()
+                if log >= 0:
+                    os.close(log)
+            ours.setblocking(False)
+            self._server_sock = ours
+            self._server_finalizer = weakref.finalize(self, ours.close)
+            return ours
+
+    async def _stop_server(self) -> None:
+        """Close the shim server's socket: it exits when it reads the end (shims stay)."""
+        sock, self._server_sock = self._server_sock, None
+        if sock is not None:
+            sock.close()
+            if self._server_finalizer is not None:
+                self._server_finalizer.detach()
+                self._server_finalizer = None
 
     async def start_container(self, container_id: str) -> None:
         record = self._container(container_id)

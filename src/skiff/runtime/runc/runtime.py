@@ -208,14 +208,14 @@ class RuncRuntime(ShimRuntimeBase):
             or r.cpu_quota_us is not None
             or r.cpu_shares is not None
         ):
-            await asyncio.to_thread(self.cgroups.ensure, record.cgroup_parent, r)
+            await self._in_thread(self.cgroups.ensure, record.cgroup_parent, r)
 
     async def _teardown_sandbox(self, record: SandboxRecord) -> None:
         for path in (record.netns_path, record.uts_path, record.ipc_path):
             if path:
                 netns.remove_namespace(Path(path))
         if record.cgroup_parent:
-            await asyncio.to_thread(self.cgroups.remove, record.cgroup_parent, kill=True)
+            await self._in_thread(self.cgroups.remove, record.cgroup_parent, kill=True)
 
     # --- containers
 
@@ -246,7 +246,7 @@ class RuncRuntime(ShimRuntimeBase):
             (cdir / sub).mkdir()
         options = f"lowerdir={':'.join(lowers)},upperdir={cdir / 'upper'},workdir={cdir / 'work'}"
         try:
-            await asyncio.to_thread(mount, "overlay", str(rootfs), "overlay", 0, options)
+            await self._in_thread(mount, "overlay", str(rootfs), "overlay", 0, options)
         except OSError as e:
             raise ContainerRuntimeError(
                 f"mounting the root filesystem failed: {e}", reason="CreateContainerError"
@@ -280,9 +280,9 @@ class RuncRuntime(ShimRuntimeBase):
         rootfs = cdir / "rootfs"
         if is_mountpoint(rootfs):
             with contextlib.suppress(OSError):
-                await asyncio.to_thread(umount, str(rootfs))
+                await self._in_thread(umount, str(rootfs))
         if record.cgroup:
-            await asyncio.to_thread(self.cgroups.remove, record.cgroup, kill=True)
+            await self._in_thread(self.cgroups.remove, record.cgroup, kill=True)
 
     async def _kill_without_shim(self, record: ContainerRecord, sig: int) -> None:
         await self._run_runc("kill", record.id, str(int(sig)))
@@ -416,6 +416,7 @@ class RuncRuntime(ShimRuntimeBase):
             with contextlib.suppress(ContainerRuntimeError):
                 await self._wait_exit(record, 2.0)
         self._kill_shims()
+        await self._stop_server()
         for cid in ids:
             await self._run_runc("delete", "--force", cid)
         for record in list(self._containers.values()):
@@ -429,7 +430,7 @@ class RuncRuntime(ShimRuntimeBase):
         for target in mounts_under(self.state_dir):
             with contextlib.suppress(OSError):
                 umount(target)
-        await asyncio.to_thread(self.cgroups.remove, self.cgroup_parent, kill=True)
+        await self._in_thread(self.cgroups.remove, self.cgroup_parent, kill=True)
         await asyncio.to_thread(self.cgroups.prune_parents, self.cgroup_parent)
         for sub in (self.containers_dir, self.sandboxes_dir, self.root):
             shutil.rmtree(sub, ignore_errors=True)

@@ -1,7 +1,9 @@
 """The per-container shim: owns a container's stdio and exit status so neither depends on the agent.
 
-Started by the runtime as ``python -m skiff.runtime.runc.shim <container-dir>`` (configuration in
-``<container-dir>/shim.json``). It forks once and calls ``setsid``, so it is a child of init (or of
+Forked by the shim server (`serve`: ``python -m skiff.runtime.runc.shim --server <fd>``, started once
+by the runtime with this module imported), or started on its own as ``python -m
+skiff.runtime.runc.shim <container-dir>``; configuration in ``<container-dir>/shim.json``. Either
+way it forks once more and calls ``setsid``, so it is a child of init (or of
 the nearest subreaper), never of the agent: killing or restarting the agent leaves the shim, the
 container, its log file and its exit record alone. Like conmon or containerd-shim it makes itself a
 child subreaper, so the container's init process (which ``runc create`` leaves behind) becomes its
@@ -19,11 +21,12 @@ What it does, in order:
    rotated by size into ``<log>.1``, ``<log>.2`` ...) and to attached clients.
 4. When the init process exits: drains stdio, reads the OOM counter of the container's memory cgroup
    (before ``runc delete`` removes it), runs ``runc delete``, writes ``exit.json`` atomically
-   (exit code, reason ``Completed``/``Error``/``OOMKilled``/``ContainerCannotRun``, times), answers
+   (exit code, reason ``Completed``/``Error``/``OOMKilled``/``ContainerCannotRun``, times), sends
+   its id to the runtime's ``notify_socket`` (so the agent's PLEG sees the exit at once), answers
    waiters and exits.
 
-It uses a plain ``selectors`` loop, not asyncio: one shim runs per container, and importing asyncio
-would double its start-up cost.
+It uses a plain ``selectors`` loop, not asyncio: one shim runs per container, and asyncio would
+make every shim (and the shim server) larger and slower to start.
 """
 
 from __future__ import annotations
@@ -83,11 +86,15 @@ def rfc3339_nano(ns: int | None = None) -> str:
 
 
 def write_json_atomic(path: Path, value: Any) -> None:
+    """Write through a temp file and a rename, so a reader sees the old or the new record whole.
+
+    No fsync: these records (the shim's and the runtime's) must outlive the agent and the shim,
+    which the page cache does, not the kernel - a reboot ends every container and namespace they
+    describe anyway. An fsync per record cost a burst of pod starts more than anything else on
+    the agent's event loop (tens of ms each on a busy disk)."""
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", encoding="utf-8") as f:
         json.dump(value, f)
-        f.flush()
-        os.fsync(f.fileno())
     os.replace(tmp, path)
 
 
@@ -583,11 +590,26 @@ class Shim:
         }
         self.log.close()
         write_json_atomic(self.cdir / "exit.json", self.exit_record)
+        self._notify()
         self._broadcast(FRAME_EXIT, str(code).encode())
         for conn in list(self.clients):
             conn.close_when_sent()
         for conn in list(self.waiters):
             conn.reply(self.exit_record)
+
+    def _notify(self) -> None:
+        """Tell the runtime (its ``notify_socket``, a unix datagram socket the agent binds) that
+        this container exited, so its PLEG relists now instead of at the next period. Best
+        effort: nobody listening, or a full queue, leaves it to the periodic relist."""
+        path = self.cfg.get("notify_socket")
+        if not path:
+            return
+        from skiff.runtime.runc._linux import unix_path
+
+        with contextlib.suppress(OSError), socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+            s.setblocking(False)
+            with unix_path(Path(path)) as name:
+                s.sendto(self.id.encode(), name)
 
     # --- requests
 
@@ -787,28 +809,106 @@ def _default_signals() -> None:
         signal.signal(sig, signal.SIG_DFL)
 
 
+def _become_shim(cdir: Path, ready: int) -> None:
+    """In a process that is about to be a shim (its stdio no longer matters): fork once and
+    ``setsid``, so the shim is a child of init (or the nearest subreaper) and never of the agent
+    or the shim server; the parent returns. ``ready`` receives the one JSON line of the
+    creation's outcome."""
+    try:
+        config = json.loads((cdir / "shim.json").read_text())
+    except (OSError, ValueError) as e:
+        with contextlib.suppress(OSError):
+            os.write(ready, json.dumps({"error": f"reading shim.json: {e}"}).encode() + b"\n")
+        return
+    if os.fork():
+        return
+    try:
+        os.setsid()
+        os.chdir(cdir)
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+        errlog = os.open(cdir / "shim.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(errlog, 2)
+        os.close(errlog)
+        os.close(devnull)
+        from skiff.runtime.runc._linux import set_child_subreaper
+
+        set_child_subreaper()
+        Shim(cdir, config, ready).run()
+    finally:
+        os._exit(0)
+
+
+def serve(control: socket.socket) -> None:
+    """The shim server (a fork server): started once by the runtime with the module already
+    imported, it forks a shim for each request instead of the runtime starting a new interpreter
+    per container (~40 ms of CPU each, most of it start-up and imports).
+
+    Requests arrive on ``control`` (a ``SOCK_SEQPACKET`` socket pair end): one message per
+    shim, the container directory as JSON plus one file descriptor (SCM_RIGHTS) on which the
+    shim writes its ready line. The server forks a child that forks the shim and exits (the
+    server reaps it), so shims are exactly as detached as when started on their own. The server
+    exits when the runtime closes its end (or dies): nothing outlives the agent but the shims.
+    """
+    # what every shim needs, imported once here rather than in each shim
+    import skiff.runtime.runc._linux
+    import skiff.runtime.runc.cgroups  # noqa: F401
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    while True:
+        try:
+            msg, fds, _flags, _addr = socket.recv_fds(control, 65536, 4)
+        except InterruptedError:
+            continue
+        except OSError:
+            return
+        if not msg and not fds:
+            return  # the runtime closed its end
+        try:
+            cdir = Path(json.loads(msg)["cdir"])
+        except (ValueError, KeyError, TypeError):
+            cdir = None
+        if cdir is None or not fds:
+            for fd in fds:
+                os.close(fd)
+            continue
+        ready, extra = fds[0], fds[1:]
+        for fd in extra:
+            os.close(fd)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                control.close()
+                _become_shim(cdir, ready)
+            finally:
+                os._exit(0)
+        os.close(ready)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
-    cdir = Path(args[0]).resolve()
-    config = json.loads((cdir / "shim.json").read_text())
-    if os.fork():
+    if args and args[0] == "--server":
+        control = socket.socket(fileno=int(args[1]))
+        if os.fork():
+            os._exit(0)
+        os.setsid()
+        os.chdir("/")
+        if len(args) > 2:  # where to note our pid (for `skiff agent cleanup` and tests)
+            with contextlib.suppress(OSError):
+                Path(args[2]).write_text(str(os.getpid()))
+        serve(control)
         os._exit(0)
-    os.setsid()
-    os.chdir(cdir)
-    signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    devnull = os.open(os.devnull, os.O_RDWR)
-    os.dup2(devnull, 0)
+    cdir = Path(args[0]).resolve()
+    # the runtime reads our stdout for the ready line; the shim itself writes it on a copy
     ready = os.dup(1)
-    os.dup2(devnull, 1)
-    errlog = os.open(cdir / "shim.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(errlog, 2)
-    os.close(errlog)
-    os.close(devnull)
-    from skiff.runtime.runc._linux import set_child_subreaper
-
-    set_child_subreaper()
-    Shim(cdir, config, ready).run()
+    _become_shim(cdir, ready)
     os._exit(0)
 
 
