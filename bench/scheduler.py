@@ -44,6 +44,7 @@ from bench._common import (
     print_table,
     summarize,
 )
+from bench._profile import find_py_spy, start_py_spy, stop_py_spy
 from skiff.client import AlreadyExists, Client, Conflict, load_kubeconfig
 from skiff.testing.cluster import free_port
 
@@ -66,6 +67,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also run skiff controller-manager and report its CPU during the burst (what the "
         "scheduler would share a process and a core with if it ran inside it)",
+    )
+    p.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="directory: py-spy raw profiles of the scheduler, the API server and the "
+        "controller-manager from the scheduler's start to the last binding "
+        "(<nodes>-<process>.txt; summarize with `python -m bench profile_summary`)",
     )
 
 
@@ -131,7 +140,20 @@ async def _gather_limited(n: int, coros: Any) -> None:
     await asyncio.gather(*(one(c) for c in coros))
 
 
-async def _create_node(client: Client, name: str, zone: str) -> None:
+def _lease(name: str) -> dict[str, Any]:
+    now = time.time()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
+    return {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": {"name": name, "namespace": "kube-node-lease"},
+        "spec": {"holderIdentity": name, "leaseDurationSeconds": 40, "renewTime": stamp},
+    }
+
+
+async def _create_node(client: Client, name: str, zone: str, leased: set[str] | None) -> None:
+    """The Node, its status (Ready) and, with ``leased``, its Lease - at once, as an agent
+    registering does, so the node lifecycle controller never sees a node without a heartbeat."""
     body = _node(name, zone)
     for attempt in range(50):
         try:
@@ -143,37 +165,49 @@ async def _create_node(client: Client, name: str, zone: str) -> None:
         raise RuntimeError(f"could not create node {name}")
     created["status"] = body["status"]
     await client.update_status("nodes", created)
+    if leased is not None:
+        await client.create("leases", _lease(name), namespace="kube-node-lease")
+        leased.add(name)
 
 
-async def _leases(client: Client, names: list[str], period: float) -> None:
-    """One Lease per node, each renewed every ``period`` seconds, spread evenly."""
-
-    def body(name: str) -> dict[str, Any]:
-        now = time.time()
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
-        return {
-            "apiVersion": "coordination.k8s.io/v1",
-            "kind": "Lease",
-            "metadata": {"name": name, "namespace": "kube-node-lease"},
-            "spec": {"holderIdentity": name, "leaseDurationSeconds": 40, "renewTime": stamp},
-        }
-
-    await _gather_limited(
-        32, (client.create("leases", body(n), namespace="kube-node-lease") for n in names)
-    )
+async def _leases(client: Client, names: list[str], leased: set[str], period: float) -> None:
+    """Renew every node's Lease (those in ``leased``: created already) once per ``period``,
+    spread evenly over it on a fixed schedule (renewals do not wait for each other), from the
+    first node's creation on, as the nodes' agents would: N / period writes per second."""
     step = period / max(len(names), 1)
+    slots = asyncio.Semaphore(64)
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def renew(name: str) -> None:
+        try:
+            with contextlib.suppress(Exception):  # a missed renewal is not the benchmark's concern
+                await client.patch(
+                    "leases",
+                    name,
+                    {"spec": {"renewTime": _lease(name)["spec"]["renewTime"]}},
+                    namespace="kube-node-lease",
+                )
+        finally:
+            slots.release()
+
+    start = time.monotonic()
     i = 0
-    while True:
-        name = names[i % len(names)]
-        i += 1
-        with contextlib.suppress(Exception):  # a missed renewal is not the benchmark's concern
-            await client.patch(
-                "leases",
-                name,
-                {"spec": {"renewTime": body(name)["spec"]["renewTime"]}},
-                namespace="kube-node-lease",
-            )
-        await asyncio.sleep(step)
+    try:
+        while True:
+            due = start + i * step
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            name = names[i % len(names)]
+            i += 1
+            if name in leased:
+                await slots.acquire()
+                task = asyncio.create_task(renew(name))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+    finally:
+        for task in list(tasks):
+            task.cancel()
 
 
 async def _run_one(
@@ -184,6 +218,7 @@ async def _run_one(
     conc: int,
     with_cm: bool = False,
     bind_concurrency: int = 512,
+    profile_dir: Path | None = None,
 ) -> dict[str, Any]:
     data = res.tempdir("skiff-bench-sched-")
     server = res.start_server(
@@ -214,13 +249,15 @@ async def _run_one(
             )
         names = [f"node-{i:05d}" for i in range(nodes)]
         t0 = time.monotonic()
-        await _gather_limited(
-            conc, (_create_node(client, n, f"zone-{i % 3}") for i, n in enumerate(names))
-        )
-        out["node_setup_s"] = round(time.monotonic() - t0, 1)
+        leased: set[str] | None = None
         lease_task = None
         if lease_period > 0:
-            lease_task = asyncio.create_task(_leases(client, names, lease_period))
+            leased = set()
+            lease_task = asyncio.create_task(_leases(client, names, leased, lease_period))
+        await _gather_limited(
+            conc, (_create_node(client, n, f"zone-{i % 3}", leased) for i, n in enumerate(names))
+        )
+        out["node_setup_s"] = round(time.monotonic() - t0, 1)
         created: dict[str, float] = {}
 
         async def create(name: str) -> None:
@@ -277,6 +314,18 @@ async def _run_one(
             env=env,
         )
         res.processes.append(proc)
+        spies: list[subprocess.Popen[bytes]] = []
+        if profile_dir is not None:
+            exe = find_py_spy()
+            if exe is None:
+                raise RuntimeError("--profile needs py-spy (pip install py-spy)")
+            targets = [("scheduler", proc.pid), ("apiserver", server.process.pid)]
+            if server.cm_process is not None:
+                targets.append(("controller-manager", server.cm_process.pid))
+            for what, pid in targets:
+                spy = start_py_spy(exe, pid, profile_dir / f"{nodes}-{what}.txt", rate=100)
+                res.processes.append(spy)
+                spies.append(spy)
         cpu_api0 = cpu_seconds(server.process.pid)
         cm_pid = server.cm_process.pid if server.cm_process is not None else 0
         cpu_cm0 = cpu_seconds(cm_pid) if cm_pid else 0.0
@@ -286,6 +335,8 @@ async def _run_one(
             out["error"] = f"only {len(bound)} of {pods} pods bound"
         watcher.cancel()
         end = time.monotonic()
+        for spy in spies:
+            stop_py_spy(spy)
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:  # noqa: ASYNC210
                 metrics = r.read().decode()
@@ -347,6 +398,8 @@ async def _run_one(
 
 def run(args: argparse.Namespace) -> int:
     results = []
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
     with guarded(timeout=args.timeout) as res:
         for n in [int(x) for x in str(args.nodes).split(",") if x]:
             r = asyncio.run(
@@ -358,6 +411,7 @@ def run(args: argparse.Namespace) -> int:
                     args.concurrency,
                     args.controller_manager,
                     args.bind_concurrency,
+                    args.profile,
                 )
             )
             results.append(r)
