@@ -140,18 +140,28 @@ async def _gather_limited(n: int, coros: Any) -> None:
     await asyncio.gather(*(one(c) for c in coros))
 
 
-def _lease(name: str) -> dict[str, Any]:
+def _lease(name: str, node_uid: str, resource_version: str = "") -> dict[str, Any]:
+    """A node's Lease as the agent's `LeaseRenewer` writes it (owned by the Node)."""
     now = time.time()
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
+    meta: dict[str, Any] = {
+        "name": name,
+        "namespace": "kube-node-lease",
+        "ownerReferences": [{"apiVersion": "v1", "kind": "Node", "name": name, "uid": node_uid}],
+    }
+    if resource_version:
+        meta["resourceVersion"] = resource_version
     return {
         "apiVersion": "coordination.k8s.io/v1",
         "kind": "Lease",
-        "metadata": {"name": name, "namespace": "kube-node-lease"},
+        "metadata": meta,
         "spec": {"holderIdentity": name, "leaseDurationSeconds": 40, "renewTime": stamp},
     }
 
 
-async def _create_node(client: Client, name: str, zone: str, leased: set[str] | None) -> None:
+async def _create_node(
+    client: Client, name: str, zone: str, leased: dict[str, tuple[str, str]] | None
+) -> None:
     """The Node, its status (Ready) and, with ``leased``, its Lease - at once, as an agent
     registering does, so the node lifecycle controller never sees a node without a heartbeat."""
     body = _node(name, zone)
@@ -166,27 +176,30 @@ async def _create_node(client: Client, name: str, zone: str, leased: set[str] | 
     created["status"] = body["status"]
     await client.update_status("nodes", created)
     if leased is not None:
-        await client.create("leases", _lease(name), namespace="kube-node-lease")
-        leased.add(name)
+        uid = created["metadata"]["uid"]
+        lease = await client.create("leases", _lease(name, uid), namespace="kube-node-lease")
+        leased[name] = (uid, lease["metadata"]["resourceVersion"])
 
 
-async def _leases(client: Client, names: list[str], leased: set[str], period: float) -> None:
-    """Renew every node's Lease (those in ``leased``: created already) once per ``period``,
-    spread evenly over it on a fixed schedule (renewals do not wait for each other), from the
-    first node's creation on, as the nodes' agents would: N / period writes per second."""
+async def _leases(
+    client: Client, names: list[str], leased: dict[str, tuple[str, str]], period: float
+) -> None:
+    """Renew every node's Lease (those in ``leased``: created already) once per ``period`` with
+    an update (PUT), as the agent and kubelet do, spread evenly over the period on a fixed
+    schedule (renewals do not wait for each other), from the first node's creation on: N /
+    period writes per second."""
     step = period / max(len(names), 1)
     slots = asyncio.Semaphore(64)
     tasks: set[asyncio.Task[None]] = set()
 
     async def renew(name: str) -> None:
         try:
+            uid, rv = leased[name]
             with contextlib.suppress(Exception):  # a missed renewal is not the benchmark's concern
-                await client.patch(
-                    "leases",
-                    name,
-                    {"spec": {"renewTime": _lease(name)["spec"]["renewTime"]}},
-                    namespace="kube-node-lease",
+                lease = await client.update(
+                    "leases", _lease(name, uid, rv), namespace="kube-node-lease"
                 )
+                leased[name] = (uid, lease["metadata"]["resourceVersion"])
         finally:
             slots.release()
 
@@ -249,10 +262,10 @@ async def _run_one(
             )
         names = [f"node-{i:05d}" for i in range(nodes)]
         t0 = time.monotonic()
-        leased: set[str] | None = None
+        leased: dict[str, tuple[str, str]] | None = None
         lease_task = None
         if lease_period > 0:
-            leased = set()
+            leased = {}
             lease_task = asyncio.create_task(_leases(client, names, leased, lease_period))
         await _gather_limited(
             conc, (_create_node(client, n, f"zone-{i % 3}", leased) for i, n in enumerate(names))
