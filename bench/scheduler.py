@@ -45,6 +45,7 @@ from bench._common import (
     summarize,
 )
 from bench._profile import find_py_spy, start_py_spy, stop_py_spy
+from skiff.api.quantity import parse_quantity
 from skiff.client import AlreadyExists, Client, Conflict, load_kubeconfig
 from skiff.testing.cluster import free_port
 
@@ -67,6 +68,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also run skiff controller-manager and report its CPU during the burst (what the "
         "scheduler would share a process and a core with if it ran inside it)",
+    )
+    p.add_argument(
+        "--agents",
+        action="store_true",
+        help="nodes are `skiff agent --simulate N` fake nodes (4 cpu, 32Gi; leases, node status "
+        "and pod start through the fake runtime) instead of Node objects and Leases written by "
+        "this process",
     )
     p.add_argument(
         "--profile",
@@ -223,6 +231,72 @@ async def _leases(
             task.cancel()
 
 
+def _start_agents(
+    res: Any, server: Any, data: Path, nodes: int, lease_period: float, env: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    """``skiff agent --simulate N``: nodes node-0 .. node-(N-1), fake runtime."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "skiff",
+            "agent",
+            "--server",
+            server.url,
+            "--token-file",
+            str(server.data_dir / "server" / "token"),
+            "--runtime",
+            "fake",
+            "--node-name",
+            "node",
+            "--node-ip",
+            "127.0.0.1",
+            "--agent-port",
+            str(free_port()),
+            "--data-dir",
+            str(data / "agents"),
+            "--lease-period",
+            f"{lease_period:g}",
+            "--cluster-cidr",
+            "10.64.0.0/11",
+            "--capacity",
+            "cpu=4,memory=32Gi",
+            "--simulate",
+            str(nodes),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=open(data / "agents.log", "ab"),  # noqa: SIM115 - the child holds it
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env=env,
+    )
+    res.processes.append(proc)
+    return proc
+
+
+async def _wait_ready_nodes(
+    client: Client, proc: subprocess.Popen[bytes], nodes: int, *, within: float
+) -> None:
+    deadline = time.monotonic() + within
+    while True:
+        items = (await client.list_all("nodes"))["items"]
+        ready = sum(
+            1
+            for n in items
+            if any(
+                c.get("type") == "Ready" and c.get("status") == "True"
+                for c in (n.get("status") or {}).get("conditions") or []
+            )
+        )
+        if ready >= nodes:
+            return
+        if proc.poll() is not None:
+            raise RuntimeError("the simulated agents exited")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"only {ready} of {nodes} simulated nodes Ready")
+        await asyncio.sleep(2)
+
+
 async def _run_one(
     res: Any,
     nodes: int,
@@ -232,6 +306,7 @@ async def _run_one(
     with_cm: bool = False,
     bind_concurrency: int = 512,
     profile_dir: Path | None = None,
+    agents: bool = False,
 ) -> dict[str, Any]:
     data = res.tempdir("skiff-bench-sched-")
     server = res.start_server(
@@ -262,14 +337,24 @@ async def _run_one(
             )
         names = [f"node-{i:05d}" for i in range(nodes)]
         t0 = time.monotonic()
-        leased: dict[str, tuple[str, str]] | None = None
         lease_task = None
-        if lease_period > 0:
-            leased = {}
-            lease_task = asyncio.create_task(_leases(client, names, leased, lease_period))
-        await _gather_limited(
-            conc, (_create_node(client, n, f"zone-{i % 3}", leased) for i, n in enumerate(names))
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(REPO_ROOT / "src"), env.get("PYTHONPATH", "")) if p
         )
+        agent_proc = None
+        if agents:
+            agent_proc = _start_agents(res, server, data, nodes, lease_period or 10.0, env)
+            await _wait_ready_nodes(client, agent_proc, nodes, within=900)
+        else:
+            leased: dict[str, tuple[str, str]] | None = None
+            if lease_period > 0:
+                leased = {}
+                lease_task = asyncio.create_task(_leases(client, names, leased, lease_period))
+            await _gather_limited(
+                conc,
+                (_create_node(client, n, f"zone-{i % 3}", leased) for i, n in enumerate(names)),
+            )
         out["node_setup_s"] = round(time.monotonic() - t0, 1)
         created: dict[str, float] = {}
 
@@ -299,10 +384,6 @@ async def _run_one(
 
         watcher = asyncio.create_task(watch())
         port = free_port()
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(REPO_ROOT / "src"), env.get("PYTHONPATH", "")) if p
-        )
         # SKIFF_BENCH_SCHEDULER_PROFILE=<file>: run the scheduler under cProfile, stats to <file>
         profile = os.environ.get("SKIFF_BENCH_SCHEDULER_PROFILE", "")
         log = open(data / "scheduler.log", "ab")  # noqa: SIM115, ASYNC230 - closed below
@@ -342,6 +423,7 @@ async def _run_one(
         cpu_api0 = cpu_seconds(server.process.pid)
         cm_pid = server.cm_process.pid if server.cm_process is not None else 0
         cpu_cm0 = cpu_seconds(cm_pid) if cm_pid else 0.0
+        cpu_agents0 = cpu_seconds(agent_proc.pid) if agent_proc is not None else 0.0
         try:
             await asyncio.wait_for(done.wait(), timeout=max(120.0, pods / 20))
         except TimeoutError:
@@ -358,6 +440,9 @@ async def _run_one(
         out["scheduler_cpu_s"] = round(cpu_seconds(proc.pid), 1)
         out["apiserver_cpu_s"] = round(cpu_seconds(server.process.pid) - cpu_api0, 1)
         out["scheduler_rss_mib"] = round(_rss_mib(proc.pid))
+        if agent_proc is not None:
+            out["agents_cpu_s"] = round(cpu_seconds(agent_proc.pid) - cpu_agents0, 1)
+            out["agents_rss_mib"] = round(_rss_mib(agent_proc.pid))
         if cm_pid:
             out["controller_manager_cpu_s"] = round(cpu_seconds(cm_pid) - cpu_cm0, 1)
             out["controller_manager_rss_mib"] = round(_rss_mib(cm_pid))
@@ -385,8 +470,14 @@ async def _run_one(
         sb = summarize([(t - start) * 1000 for t in bound.values()])
         out["start_to_bound_p50_s"] = round(sb.p50 / 1000, 2)
         out["start_to_bound_p99_s"] = round(sb.p99 / 1000, 2)
-        # over-commit check from the API's view
-        alloc_cpu, alloc_pods = 4000, 110
+        # over-commit check from the API's view: every node's bound requests vs its allocatable
+        alloc: dict[str, tuple[int, int]] = {}
+        for n in (await client.list_all("nodes"))["items"]:
+            a = (n.get("status") or {}).get("allocatable") or {}
+            alloc[n["metadata"]["name"]] = (
+                parse_quantity(a.get("cpu", "0")).milli_value(),
+                int(a.get("pods", 0)),
+            )
         per_cpu: dict[str, int] = {}
         per_pods: dict[str, int] = {}
         items = (await client.list_all("pods", namespace=NS))["items"]
@@ -395,7 +486,11 @@ async def _run_one(
             if node:
                 per_cpu[node] = per_cpu.get(node, 0) + 100
                 per_pods[node] = per_pods.get(node, 0) + 1
-        over = [n for n in per_cpu if per_cpu[n] > alloc_cpu or per_pods[n] > alloc_pods]
+        over = [
+            n
+            for n in per_cpu
+            if per_cpu[n] > alloc.get(n, (0, 0))[0] or per_pods[n] > alloc.get(n, (0, 0))[1]
+        ]
         out["overcommitted_nodes"] = len(over)
         out["nodes_used"] = len(per_cpu)
         out["max_pods_on_a_node"] = max(per_pods.values(), default=0)
@@ -405,6 +500,12 @@ async def _run_one(
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+        if agent_proc is not None:
+            agent_proc.terminate()
+            try:
+                agent_proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                agent_proc.kill()
     res.stop_server(server)
     return out
 
@@ -425,6 +526,7 @@ def run(args: argparse.Namespace) -> int:
                     args.controller_manager,
                     args.bind_concurrency,
                     args.profile,
+                    args.agents,
                 )
             )
             results.append(r)
