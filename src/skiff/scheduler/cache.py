@@ -11,7 +11,8 @@ Per-node numbers live in numpy arrays, one row per node (``allocatable``, ``requ
 ``non_zero`` with one column per `skiff.scheduler.types.RESOURCES`; ``valid``, ``ready``,
 ``tainted``, ``unschedulable`` booleans), so the resource filter and the resource scores run over
 every node at once. A `NodeInfo`'s ``requested`` is a view of its row. Rows of deleted nodes are
-reused.
+reused. Rows with NoSchedule/NoExecute taints are also kept grouped by those taints
+(`taint_groups`), so TaintToleration decides once per distinct taint set.
 
 The cache also keeps what other plugins ask for often: the pods with required anti-affinity
 (`anti_affinity_pods`), and the nominated pods per node (preemption's ``nominatedNodeName``).
