@@ -44,6 +44,8 @@ from bench._common import (
     print_table,
     summarize,
 )
+from bench._profile import find_py_spy, start_py_spy, stop_py_spy
+from skiff.api.quantity import parse_quantity
 from skiff.client import AlreadyExists, Client, Conflict, load_kubeconfig
 from skiff.testing.cluster import free_port
 
@@ -66,6 +68,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also run skiff controller-manager and report its CPU during the burst (what the "
         "scheduler would share a process and a core with if it ran inside it)",
+    )
+    p.add_argument(
+        "--agents",
+        action="store_true",
+        help="nodes are `skiff agent --simulate N` fake nodes (4 cpu, 32Gi; leases, node status "
+        "and pod start through the fake runtime) instead of Node objects and Leases written by "
+        "this process",
+    )
+    p.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="directory: py-spy raw profiles of the scheduler, the API server and the "
+        "controller-manager from the scheduler's start to the last binding "
+        "(<nodes>-<process>.txt; summarize with `python -m bench profile_summary`)",
     )
 
 
@@ -131,7 +148,30 @@ async def _gather_limited(n: int, coros: Any) -> None:
     await asyncio.gather(*(one(c) for c in coros))
 
 
-async def _create_node(client: Client, name: str, zone: str) -> None:
+def _lease(name: str, node_uid: str, resource_version: str = "") -> dict[str, Any]:
+    """A node's Lease as the agent's `LeaseRenewer` writes it (owned by the Node)."""
+    now = time.time()
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
+    meta: dict[str, Any] = {
+        "name": name,
+        "namespace": "kube-node-lease",
+        "ownerReferences": [{"apiVersion": "v1", "kind": "Node", "name": name, "uid": node_uid}],
+    }
+    if resource_version:
+        meta["resourceVersion"] = resource_version
+    return {
+        "apiVersion": "coordination.k8s.io/v1",
+        "kind": "Lease",
+        "metadata": meta,
+        "spec": {"holderIdentity": name, "leaseDurationSeconds": 40, "renewTime": stamp},
+    }
+
+
+async def _create_node(
+    client: Client, name: str, zone: str, leased: dict[str, tuple[str, str]] | None
+) -> None:
+    """The Node, its status (Ready) and, with ``leased``, its Lease - at once, as an agent
+    registering does, so the node lifecycle controller never sees a node without a heartbeat."""
     body = _node(name, zone)
     for attempt in range(50):
         try:
@@ -143,37 +183,118 @@ async def _create_node(client: Client, name: str, zone: str) -> None:
         raise RuntimeError(f"could not create node {name}")
     created["status"] = body["status"]
     await client.update_status("nodes", created)
+    if leased is not None:
+        uid = created["metadata"]["uid"]
+        lease = await client.create("leases", _lease(name, uid), namespace="kube-node-lease")
+        leased[name] = (uid, lease["metadata"]["resourceVersion"])
 
 
-async def _leases(client: Client, names: list[str], period: float) -> None:
-    """One Lease per node, each renewed every ``period`` seconds, spread evenly."""
-
-    def body(name: str) -> dict[str, Any]:
-        now = time.time()
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1e6):06d}Z"
-        return {
-            "apiVersion": "coordination.k8s.io/v1",
-            "kind": "Lease",
-            "metadata": {"name": name, "namespace": "kube-node-lease"},
-            "spec": {"holderIdentity": name, "leaseDurationSeconds": 40, "renewTime": stamp},
-        }
-
-    await _gather_limited(
-        32, (client.create("leases", body(n), namespace="kube-node-lease") for n in names)
-    )
+async def _leases(
+    client: Client, names: list[str], leased: dict[str, tuple[str, str]], period: float
+) -> None:
+    """Renew every node's Lease (those in ``leased``: created already) once per ``period`` with
+    an update (PUT), as the agent and kubelet do, spread evenly over the period on a fixed
+    schedule (renewals do not wait for each other), from the first node's creation on: N /
+    period writes per second."""
     step = period / max(len(names), 1)
+    slots = asyncio.Semaphore(64)
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def renew(name: str) -> None:
+        try:
+            uid, rv = leased[name]
+            with contextlib.suppress(Exception):  # a missed renewal is not the benchmark's concern
+                lease = await client.update(
+                    "leases", _lease(name, uid, rv), namespace="kube-node-lease"
+                )
+                leased[name] = (uid, lease["metadata"]["resourceVersion"])
+        finally:
+            slots.release()
+
+    start = time.monotonic()
     i = 0
+    try:
+        while True:
+            due = start + i * step
+            delay = due - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            name = names[i % len(names)]
+            i += 1
+            if name in leased:
+                await slots.acquire()
+                task = asyncio.create_task(renew(name))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
+    finally:
+        for task in list(tasks):
+            task.cancel()
+
+
+def _start_agents(
+    res: Any, server: Any, data: Path, nodes: int, lease_period: float, env: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    """``skiff agent --simulate N``: nodes node-0 .. node-(N-1), fake runtime."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "skiff",
+            "agent",
+            "--server",
+            server.url,
+            "--token-file",
+            str(server.data_dir / "server" / "token"),
+            "--runtime",
+            "fake",
+            "--node-name",
+            "node",
+            "--node-ip",
+            "127.0.0.1",
+            "--agent-port",
+            str(free_port()),
+            "--data-dir",
+            str(data / "agents"),
+            "--lease-period",
+            f"{lease_period:g}",
+            "--cluster-cidr",
+            "10.64.0.0/11",
+            "--capacity",
+            "cpu=4,memory=32Gi",
+            "--simulate",
+            str(nodes),
+        ],
+        stdin=subprocess.DEVNULL,
+        stdout=open(data / "agents.log", "ab"),  # noqa: SIM115 - the child holds it
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env=env,
+    )
+    res.processes.append(proc)
+    return proc
+
+
+async def _wait_ready_nodes(
+    client: Client, proc: subprocess.Popen[bytes], nodes: int, *, within: float
+) -> None:
+    deadline = time.monotonic() + within
     while True:
-        name = names[i % len(names)]
-        i += 1
-        with contextlib.suppress(Exception):  # a missed renewal is not the benchmark's concern
-            await client.patch(
-                "leases",
-                name,
-                {"spec": {"renewTime": body(name)["spec"]["renewTime"]}},
-                namespace="kube-node-lease",
+        items = (await client.list_all("nodes"))["items"]
+        ready = sum(
+            1
+            for n in items
+            if any(
+                c.get("type") == "Ready" and c.get("status") == "True"
+                for c in (n.get("status") or {}).get("conditions") or []
             )
-        await asyncio.sleep(step)
+        )
+        if ready >= nodes:
+            return
+        if proc.poll() is not None:
+            raise RuntimeError("the simulated agents exited")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"only {ready} of {nodes} simulated nodes Ready")
+        await asyncio.sleep(2)
 
 
 async def _run_one(
@@ -184,6 +305,8 @@ async def _run_one(
     conc: int,
     with_cm: bool = False,
     bind_concurrency: int = 512,
+    profile_dir: Path | None = None,
+    agents: bool = False,
 ) -> dict[str, Any]:
     data = res.tempdir("skiff-bench-sched-")
     server = res.start_server(
@@ -214,13 +337,25 @@ async def _run_one(
             )
         names = [f"node-{i:05d}" for i in range(nodes)]
         t0 = time.monotonic()
-        await _gather_limited(
-            conc, (_create_node(client, n, f"zone-{i % 3}") for i, n in enumerate(names))
-        )
-        out["node_setup_s"] = round(time.monotonic() - t0, 1)
         lease_task = None
-        if lease_period > 0:
-            lease_task = asyncio.create_task(_leases(client, names, lease_period))
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(REPO_ROOT / "src"), env.get("PYTHONPATH", "")) if p
+        )
+        agent_proc = None
+        if agents:
+            agent_proc = _start_agents(res, server, data, nodes, lease_period or 10.0, env)
+            await _wait_ready_nodes(client, agent_proc, nodes, within=900)
+        else:
+            leased: dict[str, tuple[str, str]] | None = None
+            if lease_period > 0:
+                leased = {}
+                lease_task = asyncio.create_task(_leases(client, names, leased, lease_period))
+            await _gather_limited(
+                conc,
+                (_create_node(client, n, f"zone-{i % 3}", leased) for i, n in enumerate(names)),
+            )
+        out["node_setup_s"] = round(time.monotonic() - t0, 1)
         created: dict[str, float] = {}
 
         async def create(name: str) -> None:
@@ -249,10 +384,6 @@ async def _run_one(
 
         watcher = asyncio.create_task(watch())
         port = free_port()
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (str(REPO_ROOT / "src"), env.get("PYTHONPATH", "")) if p
-        )
         # SKIFF_BENCH_SCHEDULER_PROFILE=<file>: run the scheduler under cProfile, stats to <file>
         profile = os.environ.get("SKIFF_BENCH_SCHEDULER_PROFILE", "")
         log = open(data / "scheduler.log", "ab")  # noqa: SIM115, ASYNC230 - closed below
@@ -277,15 +408,30 @@ async def _run_one(
             env=env,
         )
         res.processes.append(proc)
+        spies: list[subprocess.Popen[bytes]] = []
+        if profile_dir is not None:
+            exe = find_py_spy()
+            if exe is None:
+                raise RuntimeError("--profile needs py-spy (pip install py-spy)")
+            targets = [("scheduler", proc.pid), ("apiserver", server.process.pid)]
+            if server.cm_process is not None:
+                targets.append(("controller-manager", server.cm_process.pid))
+            for what, pid in targets:
+                spy = start_py_spy(exe, pid, profile_dir / f"{nodes}-{what}.txt", rate=100)
+                res.processes.append(spy)
+                spies.append(spy)
         cpu_api0 = cpu_seconds(server.process.pid)
         cm_pid = server.cm_process.pid if server.cm_process is not None else 0
         cpu_cm0 = cpu_seconds(cm_pid) if cm_pid else 0.0
+        cpu_agents0 = cpu_seconds(agent_proc.pid) if agent_proc is not None else 0.0
         try:
             await asyncio.wait_for(done.wait(), timeout=max(120.0, pods / 20))
         except TimeoutError:
             out["error"] = f"only {len(bound)} of {pods} pods bound"
         watcher.cancel()
         end = time.monotonic()
+        for spy in spies:
+            stop_py_spy(spy)
         try:
             with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:  # noqa: ASYNC210
                 metrics = r.read().decode()
@@ -294,6 +440,9 @@ async def _run_one(
         out["scheduler_cpu_s"] = round(cpu_seconds(proc.pid), 1)
         out["apiserver_cpu_s"] = round(cpu_seconds(server.process.pid) - cpu_api0, 1)
         out["scheduler_rss_mib"] = round(_rss_mib(proc.pid))
+        if agent_proc is not None:
+            out["agents_cpu_s"] = round(cpu_seconds(agent_proc.pid) - cpu_agents0, 1)
+            out["agents_rss_mib"] = round(_rss_mib(agent_proc.pid))
         if cm_pid:
             out["controller_manager_cpu_s"] = round(cpu_seconds(cm_pid) - cpu_cm0, 1)
             out["controller_manager_rss_mib"] = round(_rss_mib(cm_pid))
@@ -321,8 +470,14 @@ async def _run_one(
         sb = summarize([(t - start) * 1000 for t in bound.values()])
         out["start_to_bound_p50_s"] = round(sb.p50 / 1000, 2)
         out["start_to_bound_p99_s"] = round(sb.p99 / 1000, 2)
-        # over-commit check from the API's view
-        alloc_cpu, alloc_pods = 4000, 110
+        # over-commit check from the API's view: every node's bound requests vs its allocatable
+        alloc: dict[str, tuple[int, int]] = {}
+        for n in (await client.list_all("nodes"))["items"]:
+            a = (n.get("status") or {}).get("allocatable") or {}
+            alloc[n["metadata"]["name"]] = (
+                parse_quantity(a.get("cpu", "0")).milli_value(),
+                int(a.get("pods", 0)),
+            )
         per_cpu: dict[str, int] = {}
         per_pods: dict[str, int] = {}
         items = (await client.list_all("pods", namespace=NS))["items"]
@@ -331,7 +486,11 @@ async def _run_one(
             if node:
                 per_cpu[node] = per_cpu.get(node, 0) + 100
                 per_pods[node] = per_pods.get(node, 0) + 1
-        over = [n for n in per_cpu if per_cpu[n] > alloc_cpu or per_pods[n] > alloc_pods]
+        over = [
+            n
+            for n in per_cpu
+            if per_cpu[n] > alloc.get(n, (0, 0))[0] or per_pods[n] > alloc.get(n, (0, 0))[1]
+        ]
         out["overcommitted_nodes"] = len(over)
         out["nodes_used"] = len(per_cpu)
         out["max_pods_on_a_node"] = max(per_pods.values(), default=0)
@@ -341,12 +500,20 @@ async def _run_one(
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+        if agent_proc is not None:
+            agent_proc.terminate()
+            try:
+                agent_proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                agent_proc.kill()
     res.stop_server(server)
     return out
 
 
 def run(args: argparse.Namespace) -> int:
     results = []
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
     with guarded(timeout=args.timeout) as res:
         for n in [int(x) for x in str(args.nodes).split(",") if x]:
             r = asyncio.run(
@@ -358,6 +525,8 @@ def run(args: argparse.Namespace) -> int:
                     args.concurrency,
                     args.controller_manager,
                     args.bind_concurrency,
+                    args.profile,
+                    args.agents,
                 )
             )
             results.append(r)

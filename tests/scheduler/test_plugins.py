@@ -697,3 +697,46 @@ def test_preemption_clears_lower_priority_nominations_on_the_node() -> None:
     result, st = fw.run_post_filter(state, vip, d.node_statuses)
     assert st.ok and result is not None and result.nominated_node == "x"
     assert set(cache.nominated) == {"uid-vip"}
+
+
+def test_taint_toleration_mask_decides_once_per_taint_set_and_follows_node_changes() -> None:
+    """The mask groups nodes by their hard taints; adding, changing, untainting and removing
+    nodes keeps the groups (and so the mask) in step with the per-node Filter."""
+    not_ready = {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule"}
+    unreachable = {"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"}
+    soft = {"key": "slow", "value": "", "effect": "PreferNoSchedule"}
+    nodes = [make_node(f"n{i}", taints=[not_ready]) for i in range(6)]
+    nodes += [make_node(f"u{i}", taints=[unreachable, soft]) for i in range(3)]
+    nodes += [make_node("clean"), make_node("soft", taints=[soft])]
+    cache = cache_with(nodes)
+    assert len(cache.taint_groups()) == 2
+    tolerate_not_ready = pod(
+        "t", tolerations=[{"key": "node.kubernetes.io/not-ready", "operator": "Exists"}]
+    )
+    pods = [pod(), tolerate_not_ready, pod("all", tolerations=[{"operator": "Exists"}])]
+
+    def check() -> dict[str, set[str]]:
+        fits = {}
+        for p in pods:
+            got = verdicts("TaintToleration", cache, p)  # asserts mask == Filter per node
+            fits[p.name] = {n for n, why in got.items() if not why}
+        return fits
+
+    fits = check()
+    assert fits["p"] == {"clean", "soft"}
+    assert fits["t"] == {"clean", "soft"} | {f"n{i}" for i in range(6)}
+    assert len(fits["all"]) == 11
+    # n0 becomes unreachable, n1 loses its taint, u0 is deleted, a new tainted node comes
+    cache.update_node(make_node("n0", taints=[unreachable]))
+    cache.update_node(make_node("n1"))
+    cache.remove_node("u0")
+    cache.add_node(make_node("late", taints=[not_ready, unreachable]))
+    assert len(cache.taint_groups()) == 3
+    fits = check()
+    assert fits["p"] == {"clean", "soft", "n1"}
+    assert fits["t"] == {"clean", "soft"} | {f"n{i}" for i in range(1, 6)}
+    assert "late" in fits["all"] and "u0" not in fits["all"]
+    # the deleted node's row is reused by an untainted node: no taint group keeps it
+    cache.add_node(make_node("reuse"))
+    assert "reuse" in check()["p"]
+    assert sum(len(rows) for _, rows in cache.taint_groups()) == 8

@@ -22,7 +22,6 @@ storage; the HTTP layer compiles its route table from it once.
 from __future__ import annotations
 
 import contextlib
-import copy
 from collections.abc import Mapping
 from typing import Any, Protocol, runtime_checkable
 
@@ -335,7 +334,9 @@ async def _raw_update(
         if kv is None:
             raise not_found(info, name)
         current = registry.decode(kv)
-        new: dict[str, Any] = mutate(copy.deepcopy(current))
+        # a second decode is the copy to mutate: several times cheaper than deepcopy (a
+        # binding's main cost otherwise)
+        new: dict[str, Any] = mutate(registry.decode(kv))
         if ctx.dry_run or new == current:
             return new
         new["metadata"].pop("resourceVersion", None)

@@ -11,7 +11,8 @@ Per-node numbers live in numpy arrays, one row per node (``allocatable``, ``requ
 ``non_zero`` with one column per `skiff.scheduler.types.RESOURCES`; ``valid``, ``ready``,
 ``tainted``, ``unschedulable`` booleans), so the resource filter and the resource scores run over
 every node at once. A `NodeInfo`'s ``requested`` is a view of its row. Rows of deleted nodes are
-reused.
+reused. Rows with NoSchedule/NoExecute taints are also kept grouped by those taints
+(`taint_groups`), so TaintToleration decides once per distinct taint set.
 
 The cache also keeps what other plugins ask for often: the pods with required anti-affinity
 (`anti_affinity_pods`), and the nominated pods per node (preemption's ``nominatedNodeName``).
@@ -34,8 +35,18 @@ __all__ = ["SchedulerCache", "node_events"]
 _TAINT_EFFECTS = ("NoSchedule", "NoExecute")
 
 
-def _hard_taints(node: NodeInfo) -> bool:
-    return any(t.get("effect") in _TAINT_EFFECTS for t in node.taints)
+TaintKey = tuple[tuple[str, str, str], ...]
+TaintGroup = tuple[tuple[Mapping[str, str], ...], npt.NDArray[np.intp]]
+
+
+def hard_taint_key(node: NodeInfo) -> TaintKey:
+    """A node's NoSchedule/NoExecute taints as far as a toleration can tell them apart (key,
+    value, effect): nodes with equal keys are tolerated by exactly the same pods."""
+    return tuple(
+        (str(t.get("key") or ""), str(t.get("value") or ""), str(t.get("effect")))
+        for t in node.taints
+        if t.get("effect") in _TAINT_EFFECTS
+    )
 
 
 def node_events(old: NodeInfo, new: NodeInfo) -> set[ClusterEvent]:
@@ -80,6 +91,11 @@ class SchedulerCache:
         self.nominated: dict[str, tuple[PodInfo, str]] = {}  # uid -> (pod, node)
         self.with_extended = 0  # nodes advertising extended resources
         self.owner_counts: dict[str, dict[str, int]] = {}  # controller uid -> node -> pods
+        # nodes with hard taints grouped by `hard_taint_key`, so TaintToleration decides once
+        # per distinct taint set, not once per node (a zone outage taints thousands alike)
+        self._taint_rows: dict[TaintKey, set[int]] = {}
+        self._row_taints: dict[int, TaintKey] = {}
+        self._taint_groups: list[TaintGroup] | None = []
 
     # -- nodes -------------------------------------------------------------------------------
 
@@ -126,7 +142,9 @@ class SchedulerCache:
         self.allocatable[row] = node.allocatable
         self.valid[row] = True
         self.ready[row] = node.ready
-        self.tainted[row] = _hard_taints(node)
+        key = hard_taint_key(node)
+        self.tainted[row] = bool(key)
+        self._set_taint_group(row, key)
         self.unschedulable[row] = node.unschedulable
         self.soft_tainted[row] = any(t.get("effect") == "PreferNoSchedule" for t in node.taints)
 
@@ -182,6 +200,34 @@ class SchedulerCache:
         self._write_row(old)
         return events
 
+    def _set_taint_group(self, row: int, key: TaintKey) -> None:
+        old = self._row_taints.get(row, ())
+        if old == key:
+            return
+        if old:
+            rows = self._taint_rows[old]
+            rows.discard(row)
+            if not rows:
+                del self._taint_rows[old]
+            del self._row_taints[row]
+        if key:
+            self._taint_rows.setdefault(key, set()).add(row)
+            self._row_taints[row] = key
+        self._taint_groups = None
+
+    def taint_groups(self) -> list[TaintGroup]:
+        """The rows of valid nodes with hard taints, grouped by those taints: (the taints, rows)
+        per distinct set."""
+        if self._taint_groups is None:
+            self._taint_groups = [
+                (
+                    tuple({"key": k, "value": v, "effect": e} for k, v, e in key),
+                    np.fromiter(sorted(rows), dtype=np.intp, count=len(rows)),
+                )
+                for key, rows in self._taint_rows.items()
+            ]
+        return self._taint_groups
+
     def remove_node(self, name: str) -> None:
         node = self.by_name.pop(name, None)
         if node is None:
@@ -190,6 +236,8 @@ class SchedulerCache:
         self.valid[row] = False
         self.ready[row] = False
         self.soft_tainted[row] = False
+        self.tainted[row] = False
+        self._set_taint_group(row, ())
         self.nodes[row] = None
         self._free_rows.append(row)
         if node.extended_allocatable:

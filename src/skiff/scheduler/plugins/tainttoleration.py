@@ -43,10 +43,10 @@ class TaintToleration:
         self, state: CycleState, pod: PodInfo, cache: SchedulerCache
     ) -> npt.NDArray[np.bool_]:
         mask = ~cache.tainted[: cache.rows]
-        for row in np.flatnonzero(cache.tainted[: cache.rows] & cache.valid[: cache.rows]):
-            node = cache.nodes[int(row)]
-            if node is not None and find_untolerated(node.taints, pod.tolerations, _HARD) is None:
-                mask[row] = True
+        # one decision per distinct set of hard taints, not one per tainted node
+        for taints, rows in cache.taint_groups():
+            if find_untolerated(taints, pod.tolerations, _HARD) is None:
+                mask[rows] = True
         return mask
 
     cache: SchedulerCache | None = None
