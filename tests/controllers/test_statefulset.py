@@ -230,4 +230,9 @@ async def test_ordered_pods_scale_and_rolling_update(
         return sorted(await _pods(api)) == ["db-0"]
 
     await eventually(one_left, within=20, interval=0.05, what="one left")
+
+    async def kubelet_saw_both_go() -> bool:  # its poll may lag the list above by one interval
+        return len(kubelet.deleted) >= 2
+
+    await eventually(kubelet_saw_both_go, within=5, interval=0.03, what="deletions observed")
     assert kubelet.deleted == ["db-2", "db-1"]

@@ -30,7 +30,7 @@ from skiff.scheduler.framework import ClusterEvent
 from skiff.scheduler.types import NRES, NodeInfo, PodInfo, node_info, pod_info
 from skiff.util.clock import Clock, SystemClock
 
-__all__ = ["SchedulerCache", "node_events"]
+__all__ = ["SchedulerCache", "TaintGroup", "TaintKey", "hard_taint_key", "node_events"]
 
 _TAINT_EFFECTS = ("NoSchedule", "NoExecute")
 

@@ -60,6 +60,7 @@ __all__ = [
     "Shim",
     "main",
     "rfc3339_nano",
+    "serve",
     "write_json_atomic",
 ]
 
