@@ -7,9 +7,13 @@ Pure functions over plain (or frozen) objects; no I/O.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 from skiff.api.duration import parse_time
+from skiff.client import FrozenDict
+
+_MAPPINGS = (FrozenDict, dict, Mapping)  # concrete types first: the ABC check is slow
 
 __all__ = [
     "controller_ref",
@@ -32,8 +36,15 @@ def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
 def _epoch(value: Any) -> float | None:
     if not value:
         return None
+    return _parse_epoch(str(value))
+
+
+@lru_cache(maxsize=4096)
+def _parse_epoch(value: str) -> float | None:
+    # cached: the pods of one controller share a handful of timestamps (they were created and
+    # became ready within the same seconds), and a sync over 10,000 pods parsed each one again
     try:
-        return parse_time(str(value)).timestamp()
+        return parse_time(value).timestamp()
     except ValueError:
         return None
 
@@ -67,8 +78,11 @@ def is_pod_active(pod: Mapping[str, Any]) -> bool:
 
 
 def _ready_condition(pod: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    for cond in (pod.get("status") or {}).get("conditions") or ():
-        if isinstance(cond, Mapping) and cond.get("type") == "Ready":
+    status = pod.get("status")
+    if not status:
+        return None
+    for cond in status.get("conditions") or ():
+        if isinstance(cond, _MAPPINGS) and cond.get("type") == "Ready":
             return cond
     return None
 
@@ -88,6 +102,8 @@ def pod_ready_since(pod: Mapping[str, Any]) -> float | None:
 
 def is_pod_available(pod: Mapping[str, Any], min_ready_seconds: int, now: float) -> bool:
     """Ready for at least ``min_ready_seconds`` (``IsPodAvailable``)."""
+    if min_ready_seconds <= 0:
+        return pod_ready(pod)
     since = pod_ready_since(pod)
     if since is None:
         return False
