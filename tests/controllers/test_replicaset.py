@@ -17,10 +17,17 @@ from typing import Any
 import httpx
 import pytest
 
+from skiff.client import FrozenDict, freeze
 from skiff.controllers import ControllerManager
 from skiff.controllers.expectations import Expectations
 from skiff.controllers.podutil import pods_to_delete
-from skiff.controllers.replicaset import calculate_status, slow_start_batches
+from skiff.controllers.replicaset import (
+    _controller_index,
+    _status_only_change,
+    calculate_status,
+    orphan_index_value,
+    slow_start_batches,
+)
 from skiff.testing.clock import FakeClock
 from skiff.testing.cluster import running_controller_manager
 
@@ -99,6 +106,41 @@ def test_status_counts_available_after_min_ready_seconds() -> None:
     failed = calculate_status(owner, [], now=T0, failure="quota exceeded")
     assert failed["conditions"][0]["type"] == "ReplicaFailure"
     assert failed["conditions"][0]["message"] == "quota exceeded"
+
+
+def test_status_without_min_ready_counts_ready_as_available_on_frozen_pods() -> None:
+    owner = freeze({"spec": {"template": {"metadata": {"labels": {"app": "x"}}}}})
+    pods = [
+        freeze(_pod("a", ready_since="bogus")),  # an unparsable time still counts as ready
+        freeze(_pod("b", ready_since="2025-06-15T15:00:00Z")),
+        freeze(_pod("c")),
+    ]
+    status = calculate_status(owner, pods, now=T0, failure=None)
+    assert (status["readyReplicas"], status["availableReplicas"]) == (2, 2)
+    assert status["fullyLabeledReplicas"] == 3
+
+
+def test_controller_index_and_status_only_changes() -> None:
+    owned = _pod("a")
+    owned["metadata"]["namespace"] = "ns"
+    owned["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "uid": "u1", "controller": True}]
+    orphan = _pod("b")
+    orphan["metadata"]["namespace"] = "ns"
+    assert _controller_index(freeze(owned)) == ["u1"]
+    assert _controller_index(freeze(orphan)) == [orphan_index_value("ns")]
+    assert orphan_index_value("ns") != orphan_index_value("other")
+
+    became_ready = _pod("a", ready_since="2025-06-15T15:00:00Z")
+    became_ready["metadata"] = owned["metadata"]
+    assert _status_only_change(freeze(owned), freeze(became_ready))
+    finished = _pod("a", phase="Succeeded")
+    finished["metadata"] = owned["metadata"]
+    assert not _status_only_change(freeze(owned), freeze(finished))
+    relabelled = freeze(owned) | {"metadata": {**owned["metadata"], "labels": {"app": "y"}}}
+    assert not _status_only_change(freeze(owned), relabelled)
+    released = freeze(owned) | {"metadata": {**owned["metadata"], "ownerReferences": []}}
+    assert not _status_only_change(freeze(owned), released)
+    assert isinstance(released, FrozenDict)
 
 
 def test_expectations() -> None:
