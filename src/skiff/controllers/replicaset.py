@@ -274,7 +274,7 @@ class ReplicaSetController:
         key = self._owner_of(pod)
         if key is not None:
             self.expectations.creation_observed(key)
-            self.queue.add(key)
+            self._queue_observed(key)
         elif controller_ref(pod) is None:
             for owner_key in self._matching_owners(pod):
                 self.queue.add(owner_key)
@@ -312,7 +312,16 @@ class ReplicaSetController:
         if key is None:
             return
         self.expectations.deletion_observed(key, object_key(pod))
-        self.queue.add(key)
+        self._queue_observed(key)
+
+    def _queue_observed(self, key: str) -> None:
+        """After an expected creation or deletion was observed: while more are awaited the sync
+        could only recount the status, so it is coalesced like a status-only change; the event
+        that satisfies the expectations syncs at once."""
+        if self.expectations.satisfied(key):
+            self.queue.add(key)
+        else:
+            self.queue.add_after(key, STATUS_COALESCE)
 
     # ------------------------------------------------------------------ sync
 
