@@ -359,3 +359,54 @@ async def test_failing_creates_are_reported(api: httpx.AsyncClient) -> None:
     failed = [e for e in events if e["reason"] == "FailedCreate"]
     assert failed and "missing" in failed[0]["message"]
     assert await _pods(api, "nosa") == []
+
+
+def _bare_controller() -> tuple[Any, FakeClock]:
+    """A controller over informer caches filled by hand (no API server, nothing started)."""
+    from skiff.client import SharedInformerFactory
+    from skiff.controllers.base import ControllerContext
+    from skiff.controllers.replicaset import ReplicaSetController
+
+    clock = FakeClock(start=T0)
+    factory = SharedInformerFactory(None, clock=clock)  # type: ignore[arg-type]
+    ctx = ControllerContext(client=None, factory=factory, recorder=None, clock=clock)  # type: ignore[arg-type]
+    ctl = ReplicaSetController(ctx)
+    ctl.owners.indexer.upsert(
+        freeze({"metadata": {"name": "rs", "namespace": "ns", "uid": "u1"}, "spec": {}})
+    )
+    return ctl, clock
+
+
+def _owned(name: str, **kw: Any) -> FrozenDict:
+    pod = _pod(name, **kw)
+    pod["metadata"]["namespace"] = "ns"
+    pod["metadata"]["ownerReferences"] = [
+        {"kind": "ReplicaSet", "name": "rs", "uid": "u1", "controller": True}
+    ]
+    return freeze(pod)  # type: ignore[no-any-return]
+
+
+def test_observed_creations_and_status_changes_are_coalesced() -> None:
+    ctl, clock = _bare_controller()
+    ctl.expectations.expect_creations("ns/rs", 2)
+    ctl._pod_added(_owned("a"))  # one of two expected: only status could change, later
+    assert len(ctl.queue) == 0 and ctl.queue.statistics().waiting == 1
+    ctl._pod_added(_owned("b"))  # the expectations are met: at once
+    assert len(ctl.queue) == 1 and ctl.queue.get_nowait() == "ns/rs"
+    ctl.queue.done("ns/rs")
+    ctl.queue.add("other")  # promotes due items on the next get; drain it
+    clock.advance(1)
+    assert {ctl.queue.get_nowait(), ctl.queue.get_nowait()} == {"other", "ns/rs"}
+    ctl.queue.done("other")
+    ctl.queue.done("ns/rs")
+    # Ready is status only (later); a finished pod must be replaced (at once)
+    ctl._pod_updated(_owned("a"), _owned("a", ready_since="2025-06-15T15:00:00Z"))
+    assert len(ctl.queue) == 0
+    ctl._pod_updated(_owned("a"), _owned("a", phase="Failed"))
+    assert len(ctl.queue) == 1
+    # the index gives the owner's pods only
+    ctl.pods.indexer.upsert(_owned("a"))
+    ctl.pods.indexer.upsert(freeze({**_pod("x"), "metadata": {"name": "x", "namespace": "ns"}}))
+    assert [p["metadata"]["name"] for p in ctl.pods.indexer.by_index("controller-uid", "u1")] == [
+        "a"
+    ]
