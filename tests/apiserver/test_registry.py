@@ -704,3 +704,14 @@ def test_generic_registry_names_no_kind(module: ModuleType) -> None:
     kinds = sorted({info.kind for info in resources.RESOURCES})
     named = [k for k in kinds if re.search(rf"[\"']{re.escape(k)}[\"']", source)]
     assert named == [], f"{module.__name__} names kinds {named}: move that rule into a strategy"
+
+
+def test_update_json_copy_is_deep_and_falls_back_for_what_orjson_cannot_encode() -> None:
+    obj: dict[str, Any] = {"metadata": {"name": "x", "labels": {"a": "b"}}, "spec": [1, 2.5, None]}
+    copied = _update.json_copy(obj)
+    assert copied == obj
+    copied["metadata"]["labels"]["a"] = "c"
+    copied["spec"].append(3)
+    assert obj == {"metadata": {"name": "x", "labels": {"a": "b"}}, "spec": [1, 2.5, None]}
+    odd: dict[str, Any] = {"big": 2**70, "nested": {1: "non-string key"}}
+    assert _update.json_copy(odd) == odd

@@ -53,6 +53,10 @@ def test_frozen_is_deeply_immutable_and_equal_to_plain() -> None:
     assert hash(frozen) == hash(freeze(obj("x", app="web")))
     assert copy.deepcopy(frozen) is frozen
     assert frozen["spec"]["items"][1:] == [{"x": 2}]
+    # get: frozen values, the default for a missing key, the same object on a second read
+    assert frozen.get("missing") is None and frozen.get("missing", 7) == 7
+    assert isinstance(frozen.get("spec"), FrozenDict) and frozen.get("spec") is frozen["spec"]
+    assert isinstance(frozen.get("spec").get("items"), FrozenList)
 
 
 def test_thaw_returns_independent_mutable_copy() -> None:

@@ -16,10 +16,17 @@ from typing import Any
 import httpx
 import pytest
 
+from skiff.client import FrozenDict, freeze
 from skiff.controllers import ControllerManager
 from skiff.controllers.expectations import Expectations
 from skiff.controllers.podutil import pods_to_delete
-from skiff.controllers.replicaset import calculate_status, slow_start_batches
+from skiff.controllers.replicaset import (
+    _controller_index,
+    _status_only_change,
+    calculate_status,
+    orphan_index_value,
+    slow_start_batches,
+)
 from skiff.testing.clock import FakeClock
 from skiff.testing.cluster import running_controller_manager
 from skiff.testing.kubelet import ready_status
@@ -100,6 +107,41 @@ def test_status_counts_available_after_min_ready_seconds() -> None:
     failed = calculate_status(owner, [], now=T0, failure="quota exceeded")
     assert failed["conditions"][0]["type"] == "ReplicaFailure"
     assert failed["conditions"][0]["message"] == "quota exceeded"
+
+
+def test_status_without_min_ready_counts_ready_as_available_on_frozen_pods() -> None:
+    owner = freeze({"spec": {"template": {"metadata": {"labels": {"app": "x"}}}}})
+    pods = [
+        freeze(_pod("a", ready_since="bogus")),  # an unparsable time still counts as ready
+        freeze(_pod("b", ready_since="2025-06-15T15:00:00Z")),
+        freeze(_pod("c")),
+    ]
+    status = calculate_status(owner, pods, now=T0, failure=None)
+    assert (status["readyReplicas"], status["availableReplicas"]) == (2, 2)
+    assert status["fullyLabeledReplicas"] == 3
+
+
+def test_controller_index_and_status_only_changes() -> None:
+    owned = _pod("a")
+    owned["metadata"]["namespace"] = "ns"
+    owned["metadata"]["ownerReferences"] = [{"kind": "ReplicaSet", "uid": "u1", "controller": True}]
+    orphan = _pod("b")
+    orphan["metadata"]["namespace"] = "ns"
+    assert _controller_index(freeze(owned)) == ["u1"]
+    assert _controller_index(freeze(orphan)) == [orphan_index_value("ns")]
+    assert orphan_index_value("ns") != orphan_index_value("other")
+
+    became_ready = _pod("a", ready_since="2025-06-15T15:00:00Z")
+    became_ready["metadata"] = owned["metadata"]
+    assert _status_only_change(freeze(owned), freeze(became_ready))
+    finished = _pod("a", phase="Succeeded")
+    finished["metadata"] = owned["metadata"]
+    assert not _status_only_change(freeze(owned), freeze(finished))
+    relabelled = freeze(owned) | {"metadata": {**owned["metadata"], "labels": {"app": "y"}}}
+    assert not _status_only_change(freeze(owned), relabelled)
+    released = freeze(owned) | {"metadata": {**owned["metadata"], "ownerReferences": []}}
+    assert not _status_only_change(freeze(owned), released)
+    assert isinstance(released, FrozenDict)
 
 
 def test_expectations() -> None:
@@ -304,3 +346,54 @@ async def test_failing_creates_are_reported(api: httpx.AsyncClient) -> None:
     failed = [e for e in events if e["reason"] == "FailedCreate"]
     assert failed and "missing" in failed[0]["message"]
     assert await _pods(api, "nosa") == []
+
+
+def _bare_controller() -> tuple[Any, FakeClock]:
+    """A controller over informer caches filled by hand (no API server, nothing started)."""
+    from skiff.client import SharedInformerFactory
+    from skiff.controllers.base import ControllerContext
+    from skiff.controllers.replicaset import ReplicaSetController
+
+    clock = FakeClock(start=T0)
+    factory = SharedInformerFactory(None, clock=clock)  # type: ignore[arg-type]
+    ctx = ControllerContext(client=None, factory=factory, recorder=None, clock=clock)  # type: ignore[arg-type]
+    ctl = ReplicaSetController(ctx)
+    ctl.owners.indexer.upsert(
+        freeze({"metadata": {"name": "rs", "namespace": "ns", "uid": "u1"}, "spec": {}})
+    )
+    return ctl, clock
+
+
+def _owned(name: str, **kw: Any) -> FrozenDict:
+    pod = _pod(name, **kw)
+    pod["metadata"]["namespace"] = "ns"
+    pod["metadata"]["ownerReferences"] = [
+        {"kind": "ReplicaSet", "name": "rs", "uid": "u1", "controller": True}
+    ]
+    return freeze(pod)  # type: ignore[no-any-return]
+
+
+def test_observed_creations_and_status_changes_are_coalesced() -> None:
+    ctl, clock = _bare_controller()
+    ctl.expectations.expect_creations("ns/rs", 2)
+    ctl._pod_added(_owned("a"))  # one of two expected: only status could change, later
+    assert len(ctl.queue) == 0 and ctl.queue.statistics().waiting == 1
+    ctl._pod_added(_owned("b"))  # the expectations are met: at once
+    assert len(ctl.queue) == 1 and ctl.queue.get_nowait() == "ns/rs"
+    ctl.queue.done("ns/rs")
+    ctl.queue.add("other")  # promotes due items on the next get; drain it
+    clock.advance(1)
+    assert {ctl.queue.get_nowait(), ctl.queue.get_nowait()} == {"other", "ns/rs"}
+    ctl.queue.done("other")
+    ctl.queue.done("ns/rs")
+    # Ready is status only (later); a finished pod must be replaced (at once)
+    ctl._pod_updated(_owned("a"), _owned("a", ready_since="2025-06-15T15:00:00Z"))
+    assert len(ctl.queue) == 0
+    ctl._pod_updated(_owned("a"), _owned("a", phase="Failed"))
+    assert len(ctl.queue) == 1
+    # the index gives the owner's pods only
+    ctl.pods.indexer.upsert(_owned("a"))
+    ctl.pods.indexer.upsert(freeze({**_pod("x"), "metadata": {"name": "x", "namespace": "ns"}}))
+    assert [p["metadata"]["name"] for p in ctl.pods.indexer.by_index("controller-uid", "u1")] == [
+        "a"
+    ]

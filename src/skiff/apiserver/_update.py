@@ -52,6 +52,7 @@ __all__ = [
     "UpdateSpec",
     "apply",
     "guaranteed_update",
+    "json_copy",
     "patch",
     "update",
 ]
@@ -87,9 +88,21 @@ class UpdateSpec:
     # (Kubernetes' scale storage updates the parent, and its field manager records the entry
     # with ``subresource: scale`` and the parent's apiVersion)
     fields_subresource: str = ""
+    # ``mutate`` ignores (and never changes) the stored object it is given: a plain PUT
+    replaces: bool = False
 
 
 PLAIN_UPDATE = UpdateSpec()
+
+
+def json_copy(obj: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of a JSON-shaped object through orjson (several times cheaper than
+    ``copy.deepcopy``); anything orjson cannot encode falls back to ``copy.deepcopy``."""
+    try:
+        out: dict[str, Any] = orjson.loads(orjson.dumps(obj))
+    except TypeError:
+        return copy.deepcopy(obj)
+    return out
 
 
 async def update(
@@ -118,7 +131,7 @@ async def update(
     want_rv = str((obj.get("metadata") or {}).get("resourceVersion") or "")
 
     def mutate(current: dict[str, Any]) -> dict[str, Any]:
-        return copy.deepcopy(obj)
+        return json_copy(obj)
 
     creates = reg.strategy(info).allow_create_on_update and not subresource
     return await guaranteed_update(
@@ -132,6 +145,7 @@ async def update(
             subresource=subresource,
             precondition_rv=want_rv,
             create_body=obj if creates else None,
+            replaces=True,
         ),
     )
 
@@ -166,7 +180,9 @@ async def guaranteed_update(
             current = convert(current, info.api_version)
         if spec.precondition_rv and spec.precondition_rv != str(kv.mod_revision):
             raise conflict(info, name, STALE)
-        new = mutate(copy.deepcopy(current))
+        # a PUT's mutate ignores the stored object: no copy of it (a Lease renewal made two
+        # deep copies, the largest share of its server CPU after the store)
+        new = mutate(current if spec.replaces else json_copy(current))
         if spec.structural:
             new = reg._structural(info, new, ctx, decode_failure=spec.decode_failure)
         new["apiVersion"], new["kind"] = info.api_version, info.kind

@@ -31,6 +31,9 @@ from typing import Any, overload
 __all__ = ["FrozenDict", "FrozenList", "adopt", "freeze", "json_default", "thaw"]
 
 
+_MISSING: Any = object()
+
+
 class FrozenDict(Mapping[str, Any]):
     """A recursively immutable mapping (values read from it are frozen too)."""
 
@@ -50,6 +53,19 @@ class FrozenDict(Mapping[str, Any]):
 
     def __getitem__(self, key: str) -> Any:
         value = self._data[key]
+        t = type(value)
+        if t is dict:
+            value = self._data[key] = FrozenDict._of(value)
+        elif t is list:
+            value = self._data[key] = FrozenList._of(value)
+        return value
+
+    def get(self, key: str, default: Any = None) -> Any:
+        # Mapping.get goes through __getitem__ and a KeyError per miss: it was the largest self
+        # time of the controller-manager and the simulated agents
+        value = self._data.get(key, _MISSING)
+        if value is _MISSING:
+            return default
         t = type(value)
         if t is dict:
             value = self._data[key] = FrozenDict._of(value)

@@ -9,7 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from skiff.client import FrozenDict
 from skiff.controllers.base import epoch_of, meta_of
+
+_MAPPINGS = (FrozenDict, dict, Mapping)  # concrete types first: the ABC check is slow
 
 __all__ = [
     "controller_ref",
@@ -53,8 +56,11 @@ def is_pod_active(pod: Mapping[str, Any]) -> bool:
 
 
 def _ready_condition(pod: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    for cond in (pod.get("status") or {}).get("conditions") or ():
-        if isinstance(cond, Mapping) and cond.get("type") == "Ready":
+    status = pod.get("status")
+    if not status:
+        return None
+    for cond in status.get("conditions") or ():
+        if isinstance(cond, _MAPPINGS) and cond.get("type") == "Ready":
             return cond
     return None
 
@@ -74,6 +80,8 @@ def pod_ready_since(pod: Mapping[str, Any]) -> float | None:
 
 def is_pod_available(pod: Mapping[str, Any], min_ready_seconds: int, now: float) -> bool:
     """Ready for at least ``min_ready_seconds`` (``IsPodAvailable``)."""
+    if min_ready_seconds <= 0:
+        return pod_ready(pod)
     since = pod_ready_since(pod)
     if since is None:
         return False

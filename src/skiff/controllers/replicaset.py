@@ -43,7 +43,6 @@ from skiff.controllers.expectations import Expectations
 from skiff.controllers.podutil import (
     controller_ref,
     is_pod_active,
-    is_pod_available,
     owner_reference,
     pod_ready,
     pod_ready_since,
@@ -55,14 +54,37 @@ __all__ = [
     "ReplicaSetController",
     "ReplicationManager",
     "calculate_status",
+    "orphan_index_value",
     "slow_start_batches",
 ]
 
 log = logging.getLogger("skiff.controllers.replicaset")
 
 PODS = resolve(("v1", "Pod"))
+CONTROLLER_INDEX = "controller-uid"
+"""Pods by their controller's uid; pods without a controller under ``orphan_index_value(ns)``."""
+
+
+def orphan_index_value(namespace: str) -> str:
+    """The `CONTROLLER_INDEX` value of a namespace's pods without a controller reference."""
+    return f"orphan:{namespace}"  # a uid never contains ':'
+
+
+def _controller_index(pod: Any) -> list[str]:
+    ref = controller_ref(pod)
+    if ref is None:
+        return [orphan_index_value(str(meta_of(pod).get("namespace") or ""))]
+    uid = ref.get("uid")
+    return [str(uid)] if uid else []
+
+
 BURST_REPLICAS = 500
 """Most pods created or deleted by one sync (Kubernetes' ``BurstReplicas``)."""
+STATUS_COALESCE = 0.25
+"""Seconds a pod change that only moves the owner's status counts (bound, Ready, a container
+restart) waits before the owner is synced, so a burst of them is one sync over the owner's pods
+instead of one each (a ReplicaSet of 10,000 pods took ~0.1 s a sync). Changes that decide what to
+create or delete (a pod created, deleted, finished, relabelled or re-owned) sync at once."""
 
 
 def slow_start_batches(count: int, initial: int = 1) -> list[int]:
@@ -91,6 +113,9 @@ def _selector(kind: str, spec: Mapping[str, Any]) -> LabelSelector:
     return label_selector_from_object(raw if isinstance(raw, Mapping) else None)
 
 
+_EMPTY: Mapping[str, Any] = FrozenDict()
+
+
 def calculate_status(
     owner: Mapping[str, Any],
     pods: Sequence[Mapping[str, Any]],
@@ -101,15 +126,29 @@ def calculate_status(
 ) -> dict[str, Any]:
     """The status the controller writes for ``owner`` given its active ``pods``."""
     spec = owner.get("spec") or {}
-    template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
-    min_ready = int(spec.get("minReadySeconds") or 0)
-    fully = sum(
-        1
-        for p in pods
-        if all((meta_of(p).get("labels") or {}).get(k) == v for k, v in template_labels.items())
+    template_labels = tuple(
+        (((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}).items()
     )
-    ready = sum(1 for p in pods if pod_ready(p))
-    available = sum(1 for p in pods if is_pod_available(p, min_ready, now))
+    min_ready = int(spec.get("minReadySeconds") or 0)
+    # one pass, each pod's Ready condition looked up once (a sync of a 10,000-pod ReplicaSet
+    # made three passes and parsed every lastTransitionTime)
+    fully = ready = available = 0
+    for p in pods:
+        labels = (p.get("metadata") or _EMPTY).get("labels") or _EMPTY
+        for k, v in template_labels:
+            if labels.get(k) != v:
+                break
+        else:
+            fully += 1
+        if min_ready > 0:
+            since = pod_ready_since(p)
+            if since is not None:
+                ready += 1
+                if since + min_ready <= now:
+                    available += 1
+        elif pod_ready(p):
+            ready += 1
+            available += 1
     old = owner.get("status") or {}
     conditions = [thaw(c) for c in old.get("conditions") or () if c.get("type") != "ReplicaFailure"]
     if failure is not None:
@@ -149,6 +188,18 @@ def _status_equal(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     return bool(thaw(old.get("conditions") or []) == thaw(new.get("conditions") or []))
 
 
+def _status_only_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether ``old`` -> ``new`` leaves what `_manage` and `_claim` decide unchanged: the pod
+    stays active, keeps its labels and its controller reference."""
+    if is_pod_active(old) != is_pod_active(new):
+        return False
+    old_meta, new_meta = meta_of(old), meta_of(new)
+    return bool(
+        old_meta.get("labels") == new_meta.get("labels")
+        and controller_ref(old) == controller_ref(new)
+    )
+
+
 class ReplicaSetController:
     """One controller per kind: ``ReplicaSet`` (apps/v1) or ``ReplicationController`` (v1)."""
 
@@ -168,7 +219,7 @@ class ReplicaSetController:
         self.queue: WorkQueue[str] = WorkQueue(name=self.name, clock=ctx.clock)
         self.expectations = Expectations(ctx.clock)
         self.owners = ctx.factory.informer(self.resource)
-        self.pods = ctx.factory.informer(PODS)
+        self.pods = ctx.factory.informer(PODS, indexers={CONTROLLER_INDEX: _controller_index})
         self.owners.add_handler(
             on_add=self._owner_changed,
             on_update=lambda _o, n: self._owner_changed(n),
@@ -224,7 +275,7 @@ class ReplicaSetController:
         key = self._owner_of(pod)
         if key is not None:
             self.expectations.creation_observed(key)
-            self.queue.add(key)
+            self._queue_observed(key)
         elif controller_ref(pod) is None:
             for owner_key in self._matching_owners(pod):
                 self.queue.add(owner_key)
@@ -240,7 +291,10 @@ class ReplicaSetController:
         if old_key is not None and old_key != new_key:
             self.queue.add(old_key)
         if new_key is not None:
-            self.queue.add(new_key)
+            if new_key == old_key and _status_only_change(old, new):
+                self.queue.add_after(new_key, STATUS_COALESCE)
+            else:
+                self.queue.add(new_key)
             ns, name = split_key(new_key)
             owner = self.owners.lister.get(name, namespace=ns)
             owner_spec = owner.get("spec") if owner is not None else None
@@ -259,7 +313,16 @@ class ReplicaSetController:
         if key is None:
             return
         self.expectations.deletion_observed(key, object_key(pod))
-        self.queue.add(key)
+        self._queue_observed(key)
+
+    def _queue_observed(self, key: str) -> None:
+        """After an expected creation or deletion was observed: while more are awaited the sync
+        could only recount the status, so it is coalesced like a status-only change; the event
+        that satisfies the expectations syncs at once."""
+        if self.expectations.satisfied(key):
+            self.queue.add(key)
+        else:
+            self.queue.add_after(key, STATUS_COALESCE)
 
     # ------------------------------------------------------------------ sync
 
@@ -315,18 +378,25 @@ class ReplicaSetController:
         deleting = bool(meta.get("deletionTimestamp"))
         claimed: list[FrozenDict] = []
         can_adopt: bool | None = None
-        for pod in self.pods.lister.list(namespace=namespace):
-            ref = controller_ref(pod)
-            labels = meta_of(pod).get("labels") or {}
-            if ref is not None:
-                if ref.get("uid") != uid:
-                    continue
-                if selector.matches(labels) or deleting:
-                    claimed.append(pod)
-                else:
-                    await self._release(pod, str(uid))
+        # the index gives this owner's pods and the namespace's orphans, not every pod of the
+        # namespace (pods controlled by something else are never claimed)
+        index = self.pods.indexer
+        owned = index.by_index(CONTROLLER_INDEX, str(uid)) if uid else []
+        for pod in owned:
+            pod_meta = meta_of(pod)
+            if str(pod_meta.get("namespace") or "") != namespace:
                 continue
-            if deleting or meta_of(pod).get("deletionTimestamp") or not selector.matches(labels):
+            if deleting or selector.matches(pod_meta.get("labels") or {}):
+                claimed.append(pod)
+            else:
+                await self._release(pod, str(uid))
+        if deleting:
+            return claimed
+        for pod in index.by_index(CONTROLLER_INDEX, orphan_index_value(namespace)):
+            pod_meta = meta_of(pod)
+            if pod_meta.get("deletionTimestamp") or not selector.matches(
+                pod_meta.get("labels") or {}
+            ):
                 continue
             if not is_pod_active(pod):
                 continue
