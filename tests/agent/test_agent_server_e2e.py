@@ -265,7 +265,12 @@ async def test_kubectl_cp_both_ways(cluster: Cluster, tmp_path: Path) -> None:
 @pytest.mark.skipif(shutil.which("script") is None, reason="script (util-linux) is not installed")
 async def test_kubectl_exec_with_a_terminal(cluster: Cluster) -> None:
     """``exec -it`` under a pseudo-terminal (util-linux ``script``): tty=true, no stderr channel,
-    the exit code still passed through."""
+    the exit code still passed through.
+
+    The command waits a moment before writing: kubectl 1.32 starts reading the WebSocket before
+    it has registered its streams, and on a loaded machine a process that answers within the same
+    millisecond (this runtime's processes start at once, unlike a container's exec) had its
+    output and exit status discarded by kubectl as "Unknown stream id" (seen once in CI)."""
     argv = [
         "kubectl",
         f"--kubeconfig={cluster.kubeconfig}",
@@ -276,7 +281,7 @@ async def test_kubectl_exec_with_a_terminal(cluster: Cluster) -> None:
         "--",
         "sh",
         "-c",
-        "echo on-a-tty; echo to-stderr >&2; exit 4",
+        "sleep 0.5; echo on-a-tty; echo to-stderr >&2; exit 4",
     ]
     env = {k: v for k, v in os.environ.items() if k != "KUBECONFIG"}
     proc = await asyncio.create_subprocess_exec(
