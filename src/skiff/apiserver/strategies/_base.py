@@ -30,6 +30,7 @@ __all__ = [
     "NoAllocation",
     "ResourceStrategy",
     "spec_changed",
+    "table",
 ]
 
 # metadata fields a status write may not change (Kubernetes' ResetObjectMetaForStatus)
@@ -42,6 +43,35 @@ _STATUS_LOCKED_META = (
     "ownerReferences",
 )
 _TOP_META = ("metadata", "status", "apiVersion", "kind")
+
+
+def table(
+    definitions: list[dict[str, Any]],
+    rows: list[dict[str, Any]],
+    items: list[dict[str, Any]],
+    *,
+    include: str,
+    version: str,
+) -> dict[str, Any]:
+    """A ``meta.k8s.io`` Table of ``rows`` (one per object of ``items``, in order), each row
+    carrying its object as ``includeObject`` asks: whole (``Object``), as
+    PartialObjectMetadata (``Metadata``, the default) or not at all (``None``)."""
+    for row, obj in zip(rows, items, strict=True):
+        if include == "Object":
+            row["object"] = obj
+        elif include != "None":
+            row["object"] = {
+                "kind": "PartialObjectMetadata",
+                "apiVersion": "meta.k8s.io/v1",
+                "metadata": obj.get("metadata") or {},
+            }
+    return {
+        "kind": "Table",
+        "apiVersion": f"meta.k8s.io/{version}",
+        "metadata": {},
+        "columnDefinitions": definitions,
+        "rows": rows,
+    }
 
 
 @dataclass(frozen=True, order=True)
@@ -347,22 +377,8 @@ class DefaultStrategy:
             conditions = row_conditions(kind, obj)
             if conditions:
                 row["conditions"] = conditions
-            if include == "Object":
-                row["object"] = obj
-            elif include != "None":
-                row["object"] = {
-                    "kind": "PartialObjectMetadata",
-                    "apiVersion": "meta.k8s.io/v1",
-                    "metadata": obj.get("metadata") or {},
-                }
             rows.append(row)
-        return {
-            "kind": "Table",
-            "apiVersion": f"meta.k8s.io/{version}",
-            "metadata": {},
-            "columnDefinitions": column_definitions(kind),
-            "rows": rows,
-        }
+        return table(column_definitions(kind), rows, items, include=include, version=version)
 
     # -- hooks -----------------------------------------------------------------------------
 

@@ -35,7 +35,7 @@ from skiff.apiserver.crd import (
 )
 from skiff.apiserver.crdcel import validate_rules
 from skiff.apiserver.errors import ApiError
-from skiff.apiserver.strategies._base import DefaultStrategy
+from skiff.apiserver.strategies._base import DefaultStrategy, table
 
 __all__ = ["CustomResourceDefinitionStrategy", "CustomResourceStrategy", "json_path_value"]
 
@@ -205,23 +205,8 @@ class CustomResourceStrategy(DefaultStrategy):
             cells: list[Any] = [str((obj.get("metadata") or {}).get("name") or "")]
             for c in columns:
                 cells.append(_cell(c, json_path_value(obj, str(c.get("jsonPath") or "")), now))
-            row: dict[str, Any] = {"cells": cells}
-            if include == "Object":
-                row["object"] = obj
-            elif include != "None":
-                row["object"] = {
-                    "kind": "PartialObjectMetadata",
-                    "apiVersion": "meta.k8s.io/v1",
-                    "metadata": obj.get("metadata") or {},
-                }
-            rows.append(row)
-        return {
-            "kind": "Table",
-            "apiVersion": f"meta.k8s.io/{version}",
-            "metadata": {},
-            "columnDefinitions": definitions,
-            "rows": rows,
-        }
+            rows.append({"cells": cells})
+        return table(definitions, rows, items, include=include, version=version)
 
 
 def _scalar_text(value: Any) -> str:
