@@ -271,6 +271,48 @@ def guarded(*, timeout: float, base_dir: Path | None = None) -> Iterator[Resourc
             signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+def fake_agent_argv(
+    server_url: str,
+    token_file: Path,
+    *,
+    node_name: str,
+    agent_port: int,
+    data_dir: Path,
+    lease_period: float,
+    cluster_cidr: str,
+    simulate: int = 0,
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """The command line of a fake-runtime ``skiff agent`` on 127.0.0.1 (``simulate`` > 0: one
+    process hosting that many nodes, ``<node_name>-<i>``)."""
+    return [
+        sys.executable,
+        "-m",
+        "skiff",
+        "agent",
+        "--server",
+        server_url,
+        "--token-file",
+        str(token_file),
+        "--runtime",
+        "fake",
+        "--node-name",
+        node_name,
+        "--node-ip",
+        "127.0.0.1",
+        "--agent-port",
+        str(agent_port),
+        "--data-dir",
+        str(data_dir),
+        "--lease-period",
+        f"{lease_period:g}",
+        "--cluster-cidr",
+        cluster_cidr,
+        *(["--simulate", str(simulate)] if simulate else []),
+        *extra,
+    ]
+
+
 def print_table(
     title: str, columns: Sequence[str], rows: Sequence[Sequence[str]], *, out: IO[str] | None = None
 ) -> None:

@@ -29,13 +29,12 @@ import asyncio
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bench._common import Resources, guarded, print_json_line, print_table
+from bench._common import Resources, fake_agent_argv, guarded, print_json_line, print_table
 from bench._profile import find_py_spy, start_py_spy, stop_py_spy, summarize_profile
 from skiff.client import Client, SharedInformerFactory, load_kubeconfig
 from skiff.testing.cluster import ServerProcess, free_port
@@ -81,33 +80,17 @@ def _agent(
     ready = data / f"{name}.ready"
     out = subprocess.DEVNULL if log is None else open(log, "wb")  # noqa: SIM115
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "skiff",
-            "agent",
-            "--server",
+        fake_agent_argv(
             server.url,
-            "--token-file",
-            str(server.data_dir / "server" / "token"),
-            "--runtime",
-            "fake",
-            "--node-name",
-            name,
-            "--node-ip",
-            "127.0.0.1",
-            "--agent-port",
-            str(free_port()),
-            "--data-dir",
-            str(data / name),
-            "--ready-file",
-            str(ready),
-            "--lease-period",
-            str(lease_period),
-            "--cluster-cidr",
-            CLUSTER_CIDR,
-            *(["--simulate", str(simulate)] if simulate else []),
-        ],
+            server.data_dir / "server" / "token",
+            node_name=name,
+            agent_port=free_port(),
+            data_dir=data / name,
+            lease_period=lease_period,
+            cluster_cidr=CLUSTER_CIDR,
+            simulate=simulate,
+            extra=["--ready-file", str(ready)],
+        ),
         stdout=out,
         stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
         start_new_session=True,
