@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import shutil
 import signal
 import subprocess
@@ -34,7 +35,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from bench._common import Resources, fake_agent_argv, guarded, print_json_line, print_table
+from prometheus_client.parser import text_string_to_metric_families
+
+from bench._common import (
+    Resources,
+    cpu_seconds,
+    fake_agent_argv,
+    guarded,
+    print_json_line,
+    print_table,
+)
 from bench._profile import find_py_spy, start_py_spy, stop_py_spy, summarize_profile
 from skiff.client import Client, SharedInformerFactory, load_kubeconfig
 from skiff.testing.cluster import ServerProcess, free_port
@@ -127,8 +137,9 @@ async def _measure(
     server: ServerProcess,
     kill: list[subprocess.Popen[bytes]],
     dead_prefixes: tuple[str, ...],
-    profiled: dict[str, int] | None = None,
-) -> dict[str, float]:
+    processes: dict[str, int],
+    profile: bool,
+) -> tuple[dict[str, float], dict[str, float], dict[str, float]]:
     pods_ref = ("v1", "Pod")
     async with (
         Client(load_kubeconfig(server.kubeconfig), max_connections=16) as client,
@@ -174,19 +185,27 @@ async def _measure(
             await asyncio.sleep(0.5)
         on_dead = sum(1 for p in running if p["spec"].get("nodeName") in dead)
         spies: list[subprocess.Popen[bytes]] = []
-        if profiled:
+        if profile:
             exe = find_py_spy()
             if exe is None:
                 raise RuntimeError("--profile needs py-spy in the venv")
             args.profile.mkdir(parents=True, exist_ok=True)
             spies = [
                 start_py_spy(exe, pid, (args.profile / f"{name}.raw").resolve(), rate=100)
-                for name, pid in profiled.items()
+                for name, pid in processes.items()
             ]
+        before = _request_counts(await client.get_raw("/metrics"))
+        cpu_before = {name: cpu_seconds(pid) for name, pid in processes.items()}
+        cpu_before["bench"] = time.process_time()
         kill_at = time.monotonic()
         for proc in kill:
             proc.send_signal(signal.SIGKILL)
         marks: dict[str, float] = {}
+        # when each pod of a dead node was first seen being deleted, and how many live replicas
+        # were Ready at each look: the deciles show whether a step is slow to start or slow to
+        # finish
+        evicted_at: dict[str, float] = {}
+        replaced_at: list[tuple[float, int]] = []
         while len(marks) < 4:
             now = time.monotonic() - kill_at
             if now > 600:
@@ -200,11 +219,11 @@ async def _measure(
             ):
                 marks.setdefault("tainted_s", now)
             pods = pod_inf.lister.list()
-            if all(
-                p["metadata"].get("deletionTimestamp")
-                for p in pods
-                if p["spec"].get("nodeName") in dead
-            ):
+            on_dead_nodes = [p for p in pods if p["spec"].get("nodeName") in dead]
+            for p in on_dead_nodes:
+                if p["metadata"].get("deletionTimestamp"):
+                    evicted_at.setdefault(p["metadata"]["uid"], now)
+            if all(p["metadata"].get("deletionTimestamp") for p in on_dead_nodes):
                 marks.setdefault("evicted_s", now)
             live = sum(
                 1
@@ -213,13 +232,60 @@ async def _measure(
                 and not p["metadata"].get("deletionTimestamp")
                 and _ready(p)
             )
+            replaced_at.append((now, live))
             if live >= args.replicas:
                 marks.setdefault("replaced_s", now)
             await asyncio.sleep(0.1 if args.replicas <= 1000 else 0.25)
+        cpu = {name: cpu_seconds(pid) - cpu_before[name] for name, pid in processes.items()}
+        cpu["bench"] = time.process_time() - cpu_before["bench"]
         for spy in spies:
             stop_py_spy(spy)
+        after = _request_counts(await client.get_raw("/metrics"))
+        mix = {k: v - before.get(k, 0.0) for k, v in after.items() if v - before.get(k, 0.0) > 0}
         marks["pods_on_dead_nodes"] = float(on_dead)
-        return marks
+        floor = args.replicas - on_dead
+        for q in (10, 50, 90):
+            need = max(1, (on_dead * q) // 100)
+            done = sorted(evicted_at.values())
+            if len(done) >= need:
+                marks[f"evicted_p{q}"] = done[need - 1]
+            marks[f"replaced_p{q}"] = _first(replaced_at, floor + need)
+        return marks, mix, cpu
+
+
+def _request_counts(metrics: bytes) -> dict[str, float]:
+    """``apiserver_request_total`` summed over codes, keyed ``VERB resource[/subresource]``, and
+    the seconds they took in the server (``apiserver_request_duration_seconds_sum``), keyed
+    ``VERB resource[/subresource] s``."""
+    out: dict[str, float] = {}
+    for family in text_string_to_metric_families(metrics.decode()):
+        for sample in family.samples:
+            if sample.name == "apiserver_request_total":
+                suffix = ""
+            elif sample.name == "apiserver_request_duration_seconds_sum":
+                suffix = " s"
+            else:
+                continue
+            labels = sample.labels
+            key = f"{labels.get('verb')} {labels.get('resource')}"
+            if labels.get("subresource"):
+                key += f"/{labels['subresource']}"
+            code = labels.get("code", "")
+            if code and not code.startswith("2"):
+                key += f" ({code})"
+            key += suffix
+            out[key] = out.get(key, 0.0) + sample.value
+    return out
+
+
+def _first(series: list[tuple[float, int]], count: int) -> float:
+    """The first time in ``series`` at which at least ``count`` were counted."""
+    return next((t for t, n in series if n >= count), series[-1][0] if series else 0.0)
+
+
+def _spread(marks: Mapping[str, float], name: str) -> str:
+    parts = [f"{marks[k]:.1f}" for k in (f"{name}_p10", f"{name}_p50", f"{name}_p90") if k in marks]
+    return " / ".join([*parts, f"{marks[name + '_s']:.1f}"])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -268,17 +334,19 @@ def _run(args: argparse.Namespace, res: Resources) -> int:
             if name == "dead":
                 kill.append(proc)
     _wait_files(ready, procs, within=600)
-    profiled: dict[str, int] | None = None
-    if args.profile is not None:
-        assert server.process and server.cm_process and server.scheduler_process
-        profiled = {
-            "apiserver": server.process.pid,
-            "controller-manager": server.cm_process.pid,
-            "scheduler": server.scheduler_process.pid,
-            "agent-live": procs[0].pid,
-        }
+    assert server.process and server.cm_process and server.scheduler_process
+    processes = {
+        "apiserver": server.process.pid,
+        "controller-manager": server.cm_process.pid,
+        "scheduler": server.scheduler_process.pid,
+    }
+    live = [proc for proc in procs if proc not in kill]
+    for i, proc in enumerate(live):
+        processes["agent-live" if len(live) == 1 else f"agent-live-{i}"] = proc.pid
     try:
-        marks = asyncio.run(_measure(args, server, kill, ("dead",), profiled))
+        marks, mix, cpu = asyncio.run(
+            _measure(args, server, kill, ("dead",), processes, args.profile is not None)
+        )
     finally:
         if args.profile is not None:
             for log in [server.log_path, *base.glob("agent-*.log")]:
@@ -287,8 +355,12 @@ def _run(args: argparse.Namespace, res: Resources) -> int:
     rows = [
         ["NotReady (Ready not True)", f"{marks['not_ready_s']:.1f}", "~40"],
         ["tainted unreachable:NoExecute", f"{marks['tainted_s']:.1f}", "~40"],
-        ["pods evicted", f"{marks['evicted_s']:.1f}", "~340 (300 s toleration)"],
-        ["all replacements Running", f"{marks['replaced_s']:.1f}", "-"],
+        [
+            "pods evicted (10 / 50 / 90 % / all)",
+            _spread(marks, "evicted"),
+            "~340 (300 s toleration)",
+        ],
+        ["replacements Running (10 / 50 / 90 % / all)", _spread(marks, "replaced"), "-"],
     ]
     print_table(
         f"{args.dead} of {args.nodes} nodes killed, {args.replicas} replicas "
@@ -296,8 +368,30 @@ def _run(args: argparse.Namespace, res: Resources) -> int:
         ["step", "skiff", "Kubernetes defaults"],
         rows,
     )
-    if profiled:
-        for name in profiled:
+    healed = marks["replaced_s"]
+    print_table(
+        f"API server requests from the kill until healed ({healed:.1f} s), by verb and resource",
+        ["request", "count", "per s", "mean ms in the server"],
+        [
+            [
+                key,
+                f"{count:.0f}",
+                f"{count / healed:.0f}",
+                f"{1000 * mix.get(key + ' s', 0.0) / count:.1f}",
+            ]
+            for key, count in sorted(mix.items(), key=lambda kv: -kv[1])
+            if not key.startswith("WATCH") and not key.endswith(" s")
+        ],
+    )
+    print_table(
+        f"CPU seconds from the kill until healed ({healed:.1f} s, {os.cpu_count()} CPUs: "
+        f"{healed * (os.cpu_count() or 1):.0f} CPU s in all)",
+        ["process", "CPU s", "cores"],
+        [[name, f"{sec:.1f}", f"{sec / healed:.2f}"] for name, sec in cpu.items()]
+        + [["all of these", f"{sum(cpu.values()):.1f}", f"{sum(cpu.values()) / healed:.2f}"]],
+    )
+    if args.profile is not None:
+        for name in processes:
             raw = args.profile / f"{name}.raw"
             if not raw.exists():
                 continue
@@ -319,6 +413,7 @@ def _run(args: argparse.Namespace, res: Resources) -> int:
             "replicas": args.replicas,
             "cluster_cidr": CLUSTER_CIDR,
             **{k: round(v, 2) for k, v in marks.items()},
+            "cpu_s": {k: round(v, 2) for k, v in cpu.items()},
             "meets_goal": marks["replaced_s"] < 15.0,
         }
     )

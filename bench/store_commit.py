@@ -8,7 +8,11 @@ Prints, measured in the same run on the same disk:
 * ``raw-batched``: INSERTs in transactions of ``writers`` rows - roughly what perfect group
   commit could reach;
 * ``store``: ``SQLiteStore.create`` from ``writers`` concurrent asyncio tasks;
-* ``cache``: the same through a ``WatchCache`` (each write also waits until the cache has it).
+* ``cache``: the same through a ``WatchCache`` (each write also waits until the cache has it);
+* ``busy-loop``: ``SQLiteStore.update`` from ``writers`` tasks for 5 s while ``--burners`` other
+  tasks keep the event loop busy (0.5 ms of CPU per step, as a loaded API server's handlers do),
+  with the default switch interval and with the API server's 0.5 ms: how long a write waits when
+  the writer thread must win the GIL back from a busy loop.
 
 The ratios show what the store's threading and asyncio hand-offs cost over raw SQLite.
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sqlite3
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -60,6 +65,40 @@ async def through(store: Store, objects: int, writers: int, value: bytes) -> flo
     return per * writers / (time.perf_counter() - start)
 
 
+async def busy_loop(store: Store, writers: int, burners: int, value: bytes) -> tuple[float, float]:
+    """(updates/s, median ms) of ``writers`` updating while ``burners`` keep the loop busy."""
+    keys = [f"/registry/leases/n{i}" for i in range(500)]
+    revisions = {k: await store.create(k, value) for k in keys}
+    latencies: list[float] = []
+    stop = time.monotonic() + 5.0
+
+    async def writer(w: int) -> None:
+        i = w
+        while time.monotonic() < stop:
+            key = keys[i % len(keys)]
+            i += writers
+            started = time.perf_counter()
+            result = await store.update(key, value, expected_revision=revisions[key])
+            latencies.append(time.perf_counter() - started)
+            if result.succeeded:
+                revisions[key] = result.revision
+
+    async def burner() -> None:
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            while time.perf_counter() - started < 0.0005:
+                pass
+            await asyncio.sleep(0)
+
+    async with asyncio.TaskGroup() as tg:
+        for w in range(writers):
+            tg.create_task(writer(w))
+        for _ in range(burners):
+            tg.create_task(burner())
+    latencies.sort()
+    return len(latencies) / 5.0, 1000 * latencies[len(latencies) // 2]
+
+
 async def run(args: argparse.Namespace) -> None:
     value = b"x" * args.size
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
@@ -74,6 +113,16 @@ async def run(args: argparse.Namespace) -> None:
             WatchCache(base) as cache,
         ):
             cached = await through(cache, args.objects, args.writers, value)
+        busy: list[tuple[float, float, float]] = []
+        default_interval = sys.getswitchinterval()
+        for interval in (default_interval, 0.0005):
+            sys.setswitchinterval(interval)
+            try:
+                async with await SQLiteStore.open(root / f"busy-{interval}.db") as store:
+                    rate, median = await busy_loop(store, args.writers, args.burners, value)
+            finally:
+                sys.setswitchinterval(default_interval)
+            busy.append((interval, rate, median))
     print(f"objects={args.objects} writers={args.writers} value={args.size}B")
     print(f"raw-fsync-each  {fsync_each:10.0f} inserts/s")
     print(f"raw-batched     {batched:10.0f} inserts/s  (transactions of {args.writers})")
@@ -83,6 +132,11 @@ async def run(args: argparse.Namespace) -> None:
         f"{direct / fsync_each:.1f}x raw-fsync-each, {direct / batched:.2f}x raw-batched)"
     )
     print(f"cache           {cached:10.0f} creates/s  ({cached / direct:.2f}x store)")
+    for interval, rate, median in busy:
+        print(
+            f"busy-loop       {rate:10.0f} updates/s  (median {median:.1f} ms; {args.burners} "
+            f"busy tasks, switch interval {1000 * interval:g} ms)"
+        )
 
 
 def main() -> None:
@@ -90,6 +144,7 @@ def main() -> None:
     parser.add_argument("--objects", type=int, default=20_000)
     parser.add_argument("--writers", type=int, default=50)
     parser.add_argument("--size", type=int, default=1000, help="value size in bytes")
+    parser.add_argument("--burners", type=int, default=20, help="busy tasks in busy-loop")
     parser.add_argument("--dir", default=None, help="directory for the databases (default: tmp)")
     asyncio.run(run(parser.parse_args()))
 

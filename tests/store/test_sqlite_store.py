@@ -1,5 +1,6 @@
 """SQLiteStore specifics: group commit, durability across restarts, crash safety, the kine schema,
-compaction on disk, the process lock, and opening stores by URL.
+compaction on disk, the process lock, opening stores by URL, and the writer's in-memory index of
+each key's newest row (decided without reading SQLite, rebuilt from the table at open).
 
 The Store semantics shared with other backends are in ``tests/contract/test_store_contract.py``.
 """
@@ -103,6 +104,123 @@ async def test_restart_keeps_data_revision_and_compaction_point(tmp_path: Path) 
         await store.compact(store.current_revision())
     async with await SQLiteStore.open(path) as store:
         assert await store.create("/d/d", b"d") == r4 + 2
+
+
+async def test_writer_index_rebuilt_at_open_decides_as_the_table_would(tmp_path: Path) -> None:
+    """Keys last written before a restart: their compares, previous values and tombstones come
+    from the table (values read on demand), exactly as before the restart."""
+    path = tmp_path / "state.db"
+    async with await SQLiteStore.open(path) as store:
+        ra = await store.create("/i/a", b"a1")
+        ra = (await store.update("/i/a", b"a2", expected_revision=ra)).revision
+        await store.create("/i/b", b"b1")
+        rb = (await store.delete("/i/b")).revision
+        rc = await store.create("/i/c", b"c1")
+    async with await SQLiteStore.open(path) as store:
+        async with store.watch("/i/") as events:
+            stale = await store.update("/i/a", b"x", expected_revision=Revision(ra - 1))
+            assert not stale.succeeded
+            assert stale.kv is not None and stale.kv.value == b"a2"
+            assert stale.kv.mod_revision == ra
+            updated = await store.update("/i/a", b"a3", expected_revision=ra)
+            assert updated.succeeded
+            # the tombstone is the newest row of /i/b: a create starts after it
+            rb2 = await store.create("/i/b", b"b2")
+            deleted = await store.delete("/i/c", expected_revision=rc)
+            assert deleted.succeeded and deleted.kv is not None
+            assert deleted.kv.value == b"c1"
+            with pytest.raises(KeyExists):
+                await store.create("/i/a", b"again")
+            got = [await anext(events) for _ in range(3)]
+        assert got[0].prev_kv is not None and got[0].prev_kv.value == b"a2"
+        assert got[0].kv.value == b"a3" and got[0].kv.create_revision == ra - 1
+        assert got[1].kv.value == b"b2" and got[1].prev_kv is None
+        assert got[2].prev_kv is not None and got[2].prev_kv.value == b"c1"
+    assert [r for r in rows(path) if r[1] == "/i/b"][-1] == (rb2, "/i/b", 1, 0, rb2, rb)
+
+
+async def test_writes_in_one_batch_see_each_other_and_span_insert_chunks(tmp_path: Path) -> None:
+    """One transaction of hundreds of writes (several multi-row INSERTs): each write is decided
+    against the ones before it in the same batch."""
+    path = tmp_path / "state.db"
+    blocker = sqlite3.connect(path.parent / "state.db", isolation_level=None)
+    store = await SQLiteStore.open(path)
+    try:
+        first = await store.create("/w/0", b"0")
+        blocker.execute("BEGIN IMMEDIATE")  # the writer stalls; what follows is one batch
+        stalled = asyncio.create_task(store.create("/w/stall", b"s"))
+        batch = asyncio.gather(
+            *(store.create(f"/w/{i}", b"v") for i in range(1, 200)),
+            store.update("/w/0", b"1", expected_revision=first),
+            store.update("/w/0", b"2", expected_revision=first),  # loses to the one before
+            store.delete("/w/5"),
+            store.create("/w/5", b"again"),
+            return_exceptions=True,
+        )
+        for _ in range(3):
+            await asyncio.sleep(0)
+        blocker.execute("COMMIT")
+        await stalled
+        results = await batch
+        assert store.statistics().max_batch >= 200
+    finally:
+        blocker.close()
+        await store.close()
+    assert all(isinstance(r, int) for r in results[:199])
+    won, lost, gone, again = results[199:]
+    assert won.succeeded and not lost.succeeded and lost.kv.value == b"1"
+    assert gone.succeeded and isinstance(again, int) and again == gone.revision + 1
+    table = rows(path)
+    assert [r[0] for r in table] == list(range(1, len(table) + 1))
+    assert [r for r in table if r[1] == "/w/5"][-1][5] == gone.revision
+
+
+async def test_a_failed_transaction_leaves_the_index_as_the_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch that fails is rolled back whole, and the index forgets its writes too: the same
+    compare wins afterwards, at the same revision."""
+    store = await SQLiteStore.open(tmp_path / "state.db")
+    try:
+        r1 = await store.create("/f/a", b"1")
+        real = SQLiteStore._insert
+        calls = {"n": 0}
+
+        def failing(conn: sqlite3.Connection, batch_rows: list[tuple[object, ...]]) -> None:
+            calls["n"] += 1
+            if calls["n"] == 1:
+                raise sqlite3.OperationalError("disk I/O error (injected)")
+            real(conn, batch_rows)
+
+        monkeypatch.setattr(SQLiteStore, "_insert", staticmethod(failing))
+        with pytest.raises(StoreError, match="injected"):
+            await store.update("/f/a", b"2", expected_revision=r1)
+        assert store.statistics().failed_transactions == 1
+        result = await store.update("/f/a", b"2", expected_revision=r1)
+        assert result.succeeded and result.revision == r1 + 1
+        assert (await store.get("/f/a")).value == b"2"  # type: ignore[union-attr]
+    finally:
+        await store.close()
+
+
+async def test_compacted_tombstones_leave_the_index(tmp_path: Path) -> None:
+    """A key deleted and compacted away is created afresh (no previous row), before and after a
+    restart, and the unique (name, prev_revision) index still holds."""
+    path = tmp_path / "state.db"
+    async with await SQLiteStore.open(path) as store:
+        await store.create("/t/a", b"1")
+        gone = await store.delete("/t/a")
+        await store.compact(gone.revision)
+        r = await store.create("/t/a", b"2")
+        await store.delete("/t/a", expected_revision=r)
+        again = await store.create("/t/a", b"3")
+    async with await SQLiteStore.open(path) as store:
+        await store.compact(store.current_revision())
+        await store.delete("/t/a", expected_revision=again)
+        await store.create("/t/a", b"4")
+    table = [r for r in rows(path) if r[1] == "/t/a"]
+    assert [r[5] for r in table if r[2]] == [r[0] - 1 for r in table if r[2]]
+    assert table[-1][2] == 1 and table[-1][5] == table[-2][0]
 
 
 async def test_schema_is_kine_shaped_and_unique_prev_revision_enforces_cas(tmp_path: Path) -> None:

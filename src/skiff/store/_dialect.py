@@ -31,16 +31,17 @@ import sqlite3
 __all__ = [
     "COMPACT_DELETE_SUPERSEDED",
     "COMPACT_DELETE_TOMBSTONES",
-    "INSERT_ROW",
     "ROW_COLUMNS",
     "SCHEMA",
     "SELECT_AFTER",
     "SELECT_COMPACT_REVISION",
     "SELECT_CURRENT_REVISION",
-    "SELECT_LATEST",
     "SELECT_LATEST_AT",
+    "SELECT_LATEST_ROWS",
+    "SELECT_VALUE",
     "SET_COMPACT_REVISION",
     "configure",
+    "insert_rows",
     "list_query",
 ]
 
@@ -71,10 +72,16 @@ SCHEMA = (
 
 ROW_COLUMNS = "id, name, created, deleted, create_revision, prev_revision, value, old_value"
 
-INSERT_ROW = (
-    "INSERT INTO kine (id, name, created, deleted, create_revision, prev_revision, lease, value,"
-    " old_value) VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)"
-)
+
+def insert_rows(count: int) -> str:
+    """Append ``count`` rows in one statement (one ``sqlite3_step`` for all of them). Parameters per
+    row: id, name, created, deleted, create_revision, prev_revision, value, old_value."""
+    row = "(?, ?, ?, ?, ?, ?, 0, ?, ?)"
+    return (
+        "INSERT INTO kine (id, name, created, deleted, create_revision, prev_revision, lease,"
+        " value, old_value) VALUES " + ", ".join([row] * count)
+    )
+
 
 SELECT_CURRENT_REVISION = "SELECT seq FROM sqlite_sequence WHERE name = 'kine'"
 
@@ -85,10 +92,13 @@ SET_COMPACT_REVISION = (
     " ON CONFLICT(name) DO UPDATE SET value = excluded.value"
 )
 
-# The newest row of one key: what the writer compares against.
-SELECT_LATEST = (
-    "SELECT id, deleted, create_revision, value FROM kine WHERE name = ? ORDER BY id DESC LIMIT 1"
+# The newest row of every key, tombstones included (the writer's index, read once at open).
+SELECT_LATEST_ROWS = (
+    "SELECT kv.name, kv.id, kv.create_revision, kv.deleted FROM kine AS kv"
+    " JOIN (SELECT MAX(id) AS id FROM kine GROUP BY name) AS newest ON kv.id = newest.id"
 )
+
+SELECT_VALUE = "SELECT value FROM kine WHERE id = ?"
 
 SELECT_LATEST_AT = (
     f"SELECT {ROW_COLUMNS} FROM kine WHERE name = ? AND id <= ? ORDER BY id DESC LIMIT 1"
