@@ -206,6 +206,10 @@ async def _measure(
         # finish
         evicted_at: dict[str, float] = {}
         replaced_at: list[tuple[float, int]] = []
+        # replacements (pods that did not exist at the kill): first seen, and first seen bound
+        before_kill = {p["metadata"]["uid"] for p in pod_inf.lister.list()}
+        created_at: dict[str, float] = {}
+        bound_at: dict[str, float] = {}
         while len(marks) < 4:
             now = time.monotonic() - kill_at
             if now > 600:
@@ -225,6 +229,12 @@ async def _measure(
                     evicted_at.setdefault(p["metadata"]["uid"], now)
             if all(p["metadata"].get("deletionTimestamp") for p in on_dead_nodes):
                 marks.setdefault("evicted_s", now)
+            for p in pods:
+                uid = p["metadata"]["uid"]
+                if uid not in before_kill:
+                    created_at.setdefault(uid, now)
+                    if p["spec"].get("nodeName"):
+                        bound_at.setdefault(uid, now)
             live = sum(
                 1
                 for p in pods
@@ -243,12 +253,20 @@ async def _measure(
         after = _request_counts(await client.get_raw("/metrics"))
         mix = {k: v - before.get(k, 0.0) for k, v in after.items() if v - before.get(k, 0.0) > 0}
         marks["pods_on_dead_nodes"] = float(on_dead)
+        for step, seen in (("created", created_at), ("bound", bound_at)):
+            if len(seen) >= on_dead:
+                marks[f"{step}_s"] = sorted(seen.values())[on_dead - 1]
         floor = args.replicas - on_dead
         for q in (10, 50, 90):
             need = max(1, (on_dead * q) // 100)
-            done = sorted(evicted_at.values())
-            if len(done) >= need:
-                marks[f"evicted_p{q}"] = done[need - 1]
+            for step, seen in (
+                ("evicted", evicted_at),
+                ("created", created_at),
+                ("bound", bound_at),
+            ):
+                done = sorted(seen.values())
+                if len(done) >= need:
+                    marks[f"{step}_p{q}"] = done[need - 1]
             marks[f"replaced_p{q}"] = _first(replaced_at, floor + need)
         return marks, mix, cpu
 
@@ -285,7 +303,8 @@ def _first(series: list[tuple[float, int]], count: int) -> float:
 
 def _spread(marks: Mapping[str, float], name: str) -> str:
     parts = [f"{marks[k]:.1f}" for k in (f"{name}_p10", f"{name}_p50", f"{name}_p90") if k in marks]
-    return " / ".join([*parts, f"{marks[name + '_s']:.1f}"])
+    last = marks.get(name + "_s")
+    return " / ".join([*parts, "-" if last is None else f"{last:.1f}"])
 
 
 def run(args: argparse.Namespace) -> int:
@@ -360,6 +379,8 @@ def _run(args: argparse.Namespace, res: Resources) -> int:
             _spread(marks, "evicted"),
             "~340 (300 s toleration)",
         ],
+        ["replacements created (10 / 50 / 90 % / all)", _spread(marks, "created"), "-"],
+        ["replacements bound (10 / 50 / 90 % / all)", _spread(marks, "bound"), "-"],
         ["replacements Running (10 / 50 / 90 % / all)", _spread(marks, "replaced"), "-"],
     ]
     print_table(

@@ -2,7 +2,9 @@
 among candidates, a released lease taken at once (before it would expire), takeover only after
 expiry when the leader stops renewing, a partitioned leader stepping down before anyone else takes
 over. Time moves only when the test advances the shared `FakeClock`, after every candidate is
-asleep on it, so the assertions are about lease arithmetic, not about machine speed."""
+asleep on it, so the assertions are about lease arithmetic, not about machine speed. Last, on the
+real clock: a `LeaderElectedComponent` keeps renewing while its work holds every connection of
+its client (the Lease has a connection of its own)."""
 
 from __future__ import annotations
 
@@ -216,3 +218,50 @@ async def test_rejects_unsafe_timings(client: Client) -> None:
         )
     with pytest.raises(ValueError):
         LeaderElector(client, name="x", namespace="y", identity="")
+
+
+async def test_a_component_renews_while_its_own_connections_are_all_busy(
+    server: ApiServer,
+) -> None:
+    """`LeaderElectedComponent` renews its Lease over a connection of its own: a leader whose
+    work holds every connection of its client (a burst of binds or creates) keeps leading."""
+    from skiff.client import LeaderElectedComponent, LeadershipLost
+
+    async with Client(admin_config(server), timeout=10.0, max_connections=1) as busy:
+
+        class Busy(LeaderElectedComponent):
+            lease_name = "busy"
+            component = "busy-test"
+
+            async def lead(self) -> None:
+                self.set_ready()
+                # the only connection waits on a watch that sends nothing for 30 s
+                await busy.get_raw(
+                    "/api/v1/namespaces/default/configmaps",
+                    params={
+                        "watch": "1",
+                        "timeoutSeconds": "30",
+                        "fieldSelector": "metadata.name=nothing",
+                    },
+                )
+
+        component = Busy(busy, lease_duration=2, renew_deadline=1.5, retry_period=0.3)
+        task = asyncio.create_task(component.run())
+        try:
+            await eventually(lambda: component.leading.is_set(), what="leading")
+            first = await busy_free_lease(server)
+            # several renew deadlines later it still leads, and the Lease moved on
+            await asyncio.sleep(3.5)
+            assert component.leading.is_set() and not task.done()
+            assert await busy_free_lease(server) != first
+        finally:
+            await stop(task)
+        with pytest.raises((LeadershipLost, asyncio.CancelledError)):
+            task.result()
+
+
+async def busy_free_lease(server: ApiServer) -> str:
+    """The ``busy`` Lease's renewTime, read over a client of the test's own."""
+    async with Client(admin_config(server), timeout=10.0) as reader:
+        lease = await reader.get(LEASES, "busy", namespace="kube-system")
+    return str(lease["spec"]["renewTime"])

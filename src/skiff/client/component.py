@@ -106,8 +106,20 @@ class LeaderElectedComponent:
         if not self.leader_elect:
             await self._leading()
             return
+        # The Lease goes over a connection of its own, as client-go's leader election has (a
+        # client of its own, over HTTP/2): behind the component's pool, busy with hundreds of
+        # binds or pod creates during a burst, a renewal waited past the renew deadline and the
+        # scheduler gave up the lease in the middle of a node failure.
+        lease_client = Client(
+            self.client.config,
+            clock=self.client.clock,
+            max_connections=1,
+            timeout=max(1.0, self.renew_deadline / 2),
+            max_retries=1,
+            user_agent=f"skiff-{self.component}/leader-election",
+        )
         elector = LeaderElector(
-            self.client,
+            lease_client,
             name=self.lease_name,
             namespace=self.lease_namespace,
             identity=self.identity,
@@ -122,7 +134,8 @@ class LeaderElectedComponent:
                 log.info("%s %s is the leader; standing by", self.component, holder)
                 self.set_ready()
 
-        await elector.run(self._leading, on_new_leader=on_new_leader)
+        async with lease_client:
+            await elector.run(self._leading, on_new_leader=on_new_leader)
         raise LeadershipLost(
             f"{self.identity} lost the lease {self.lease_namespace}/{self.lease_name}"
         )

@@ -137,10 +137,11 @@ NODE_INDEX = "spec.nodeName"
 
 WRITE_CONCURRENCY = 32
 """Status writes of one monitoring pass in flight at once."""
-EVICTION_WORKERS = 32
+EVICTION_WORKERS = 128
 """Workers deleting pods from tainted nodes (the taint manager's ``UpdateWorkerSize``, 8 there;
 each eviction is two writes waiting on the API server, so a node outage's 1,000 pods were
-latency-bound at 8)."""
+latency-bound: with 32 workers the last of 1,000 pods of 100 dead nodes was evicted 28-31 s after
+the kill, with 128 at 20-22 s, on a server answering these writes in 100-150 ms)."""
 NOT_READY_WORKERS = 4
 """Workers marking the pods of not-Ready nodes Ready=False, one node each at a time."""
 NOT_READY_POD_CONCURRENCY = 8
