@@ -243,3 +243,30 @@ def test_server_supervises_a_local_agent() -> None:
             sup.kill()
             sup.wait()
         shutil.rmtree(data, ignore_errors=True)
+
+
+def test_cleanup_of_a_data_dir_without_that_node_says_so(tmp_path: Path) -> None:
+    """A wrong --data-dir (or node name) is named in a warning with the nodes that are there,
+    instead of a silent "done" that leaves the real agent's containers and mounts behind."""
+    (tmp_path / "agent" / "n1" / "state").mkdir(parents=True)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "skiff",
+            "agent",
+            "cleanup",
+            "--runtime",
+            "fake",
+            "--data-dir",
+            str(tmp_path),
+            "--node-name",
+            "other",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "no agent state for node 'other'" in res.stderr
+    assert "nodes there: n1" in res.stderr

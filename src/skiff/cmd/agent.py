@@ -162,8 +162,9 @@ def add_agent_flags(p: argparse.ArgumentParser, *, standalone: bool) -> None:
     p.add_argument(
         "--eviction-hard",
         default=DEFAULT_EVICTION_HARD,
+        # argparse formats help with %: the default's percentages must be doubled
         help="node-pressure eviction thresholds, kubelet's syntax (default "
-        f"{DEFAULT_EVICTION_HARD!r}; empty: off)",
+        f"{DEFAULT_EVICTION_HARD.replace('%', '%%')!r}; empty: off)",
     )
     p.add_argument(
         "--image-gc-high-threshold",
@@ -542,6 +543,19 @@ def run_agent_cleanup(args: argparse.Namespace) -> int:
     name = args.node_name or socket.gethostname().lower()
     runtime_name = args.runtime or _default_runtime()
     node_dir = data_dir / "agent" / name
+    if not node_dir.is_dir():
+        # most likely the wrong --data-dir or --node-name: the host-wide leftovers (bridge,
+        # routes, nftables table) are still removed by name, as after a lost state directory,
+        # but the containers and mounts of the real one would be left behind unnoticed
+        known = sorted(p.name for p in (data_dir / "agent").glob("*") if p.is_dir())
+        log.warning(
+            "skiff agent cleanup: no agent state for node %r under %s (nodes there: %s): only "
+            "host-wide network leftovers are removed; for containers and mounts pass the "
+            "--data-dir and --node-name the agent ran with",
+            name,
+            data_dir,
+            ", ".join(known) or "none",
+        )
 
     async def clean() -> None:
         images = _make_images(
