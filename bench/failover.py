@@ -272,9 +272,9 @@ async def _measure(
 
 
 def _request_counts(metrics: bytes) -> dict[str, float]:
-    """``apiserver_request_total`` summed over codes, keyed ``VERB resource[/subresource]``, and
-    the seconds they took in the server (``apiserver_request_duration_seconds_sum``), keyed
-    ``VERB resource[/subresource] s``."""
+    """``apiserver_request_total`` keyed ``VERB resource[/subresource]`` (2xx) or with `` (code)``
+    appended; ``... n``: all codes together; ``... s``: the seconds they took in the server
+    (``apiserver_request_duration_seconds_sum``, which has no code label)."""
     out: dict[str, float] = {}
     for family in text_string_to_metric_families(metrics.decode()):
         for sample in family.samples:
@@ -288,12 +288,23 @@ def _request_counts(metrics: bytes) -> dict[str, float]:
             key = f"{labels.get('verb')} {labels.get('resource')}"
             if labels.get("subresource"):
                 key += f"/{labels['subresource']}"
+            if suffix:  # durations are not kept per code: their mean is over every code
+                out[key + suffix] = out.get(key + suffix, 0.0) + sample.value
+                continue
+            out[key + " n"] = out.get(key + " n", 0.0) + sample.value
             code = labels.get("code", "")
             if code and not code.startswith("2"):
                 key += f" ({code})"
-            key += suffix
             out[key] = out.get(key, 0.0) + sample.value
     return out
+
+
+def _mean_ms(mix: Mapping[str, float], key: str) -> str:
+    """Mean server time of ``key``'s verb and resource over all codes ("-" on a non-2xx row)."""
+    if key.endswith(")"):
+        return "-"
+    count = mix.get(key + " n", 0.0)
+    return f"{1000 * mix.get(key + ' s', 0.0) / count:.1f}" if count else "-"
 
 
 def _first(series: list[tuple[float, int]], count: int) -> float:
@@ -392,16 +403,11 @@ def _run(args: argparse.Namespace, res: Resources) -> int:
     healed = marks["replaced_s"]
     print_table(
         f"API server requests from the kill until healed ({healed:.1f} s), by verb and resource",
-        ["request", "count", "per s", "mean ms in the server"],
+        ["request", "count", "per s", "mean ms in the server (all codes)"],
         [
-            [
-                key,
-                f"{count:.0f}",
-                f"{count / healed:.0f}",
-                f"{1000 * mix.get(key + ' s', 0.0) / count:.1f}",
-            ]
+            [key, f"{count:.0f}", f"{count / healed:.0f}", _mean_ms(mix, key)]
             for key, count in sorted(mix.items(), key=lambda kv: -kv[1])
-            if not key.startswith("WATCH") and not key.endswith(" s")
+            if not key.startswith("WATCH") and not key.endswith((" s", " n"))
         ],
     )
     print_table(
