@@ -108,8 +108,8 @@ class LeaderElectedComponent:
             return
         # The Lease goes over a connection of its own, as client-go's leader election has (a
         # client of its own, over HTTP/2): behind the component's pool, busy with hundreds of
-        # binds or pod creates during a burst, a renewal waited past the renew deadline and the
-        # scheduler gave up the lease in the middle of a node failure.
+        # binds or pod creates during a burst, a renewal can wait past the renew deadline (a
+        # scheduler gave up its lease in the middle of a node failure, most likely so).
         lease_client = Client(
             self.client.config,
             clock=self.client.clock,
