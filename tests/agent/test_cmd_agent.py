@@ -137,30 +137,24 @@ def test_simulate_process(server: ServerProcess, tmp_path: Path) -> None:
     assert not ready.exists()
 
 
+def _cleanup(data_dir: Path, node: str) -> subprocess.CompletedProcess[str]:
+    """``skiff agent cleanup`` (fake runtime) of ``node`` under ``data_dir``, in a new process."""
+    argv = ["agent", "cleanup", "--runtime", "fake", "--data-dir", str(data_dir)]
+    return subprocess.run(
+        [sys.executable, "-m", "skiff", *argv, "--node-name", node],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_cleanup_removes_agent_state(tmp_path: Path) -> None:
     state = tmp_path / "agent" / "n1" / "state"
     (state / "fake").mkdir(parents=True)
     (state / "fake" / "fake-runtime.json").write_text('{"sandboxes": [], "containers": []}')
     (state / "network").mkdir()
     (state / "network" / "fake-ipam.json").write_text('{"s": "10.42.0.2"}')
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "skiff",
-            "agent",
-            "cleanup",
-            "--runtime",
-            "fake",
-            "--data-dir",
-            str(tmp_path),
-            "--node-name",
-            "n1",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    res = _cleanup(tmp_path, "n1")
     assert res.returncode == 0, res.stderr
     assert not (state / "fake" / "fake-runtime.json").exists()
     assert not (state / "network" / "fake-ipam.json").exists()
@@ -249,24 +243,7 @@ def test_cleanup_of_a_data_dir_without_that_node_says_so(tmp_path: Path) -> None
     """A wrong --data-dir (or node name) is named in a warning with the nodes that are there,
     instead of a silent "done" that leaves the real agent's containers and mounts behind."""
     (tmp_path / "agent" / "n1" / "state").mkdir(parents=True)
-    res = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "skiff",
-            "agent",
-            "cleanup",
-            "--runtime",
-            "fake",
-            "--data-dir",
-            str(tmp_path),
-            "--node-name",
-            "other",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    res = _cleanup(tmp_path, "other")
     assert res.returncode == 0, res.stderr
     assert "no agent state for node 'other'" in res.stderr
     assert "nodes there: n1" in res.stderr
