@@ -182,6 +182,8 @@ class SQLiteStore:
         # write is decided without reading SQLite (only the writer thread touches them once open).
         self._writer_revision = 0
         self._latest: dict[str, _Latest] = {}
+        self._tombstones: set[str] = set()
+        """Keys of ``_latest`` whose newest row is a tombstone (what compaction may remove)."""
 
     @classmethod
     async def open(
@@ -262,6 +264,7 @@ class SQLiteStore:
                 name: (rid, create_rev, bool(deleted), None)
                 for name, rid, create_rev, deleted in conn.execute(sql.SELECT_LATEST_ROWS)
             }
+            self._tombstones = {name for name, latest in self._latest.items() if latest[2]}
         except BaseException:
             conn.close()
             raise
@@ -344,11 +347,18 @@ class SQLiteStore:
         else:
             self._writer_revision = revision
             self._latest.update(staged)
+            for key, latest in staged.items():
+                if latest[2]:
+                    self._tombstones.add(key)
+                else:
+                    self._tombstones.discard(key)
             if compact_to:
                 # the compacted tombstones are gone from the table: a key created again starts
-                # with no previous row, as a SELECT would have found
-                for key in [k for k, v in self._latest.items() if v[2] and v[0] <= compact_to]:
+                # with no previous row, as a SELECT would have found (only tombstones are looked
+                # at, not every key: compaction runs in chunks, each a transaction of its own)
+                for key in [k for k in self._tombstones if self._latest[k][0] <= compact_to]:
                     del self._latest[key]
+                    self._tombstones.discard(key)
         self._transactions += 1
         self._writes += len(batch)
         self._max_seen_batch = max(self._max_seen_batch, len(batch))
